@@ -1,0 +1,127 @@
+/**
+ * `radarlib ls` and `radarlib get`: the client from a shell.
+ */
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { AsyncFTPClient } from '../../ftp/client.js';
+import type { RemoteEntry } from '../../ftp/types.js';
+import { createLogger } from '../../observe/log.js';
+import { parseServerArg, type ServerArgOptions } from '../server-arg.js';
+
+function addServerOptions(cmd: Command): Command {
+  return cmd
+    .option('-u, --user <name>', 'user name (default: anonymous, or the one in the URL)')
+    .option('-P, --port <port>', 'control port (default 21)')
+    .option('--password-file <file>', 'read the password from this file (else RADARLIB_FTP_PASSWORD)')
+    .option('--ftps', 'explicit FTPS (AUTH TLS); an ftps:// URL does the same')
+    .option('--insecure', 'do not verify the FTPS certificate (logs a warning)')
+    .option('-c, --connections <n>', 'most connections to the server', '5');
+}
+
+const human = (bytes: number): string =>
+  bytes >= 1e6
+    ? `${(bytes / 1e6).toFixed(2)} MB`
+    : bytes >= 1e3
+      ? `${(bytes / 1e3).toFixed(1)} kB`
+      : `${bytes} B`;
+
+export function registerFtpCommands(program: Command): void {
+  addServerOptions(
+    program
+      .command('ls')
+      .description('list files on an FTP server')
+      .argument('<server>', 'host, host:port, or ftp[s]://user@host[:port]/path')
+      .argument('[path]', 'remote folder (default: the URL path, or /)')
+      .option('-p, --pattern <glob>', 'glob on the path relative to the folder', '*')
+      .option('-r, --recursive', 'walk sub-folders')
+      .option('-l, --long', 'show size and modification time'),
+  ).action(
+    async (
+      server: string,
+      path: string | undefined,
+      opts: ServerArgOptions & { pattern: string; recursive?: boolean; long?: boolean },
+    ) => {
+      const parsed = parseServerArg(server, opts);
+      await using client = new AsyncFTPClient({
+        ...parsed.options,
+        logger: createLogger({ level: 'warn', destination: process.stderr }),
+      });
+      const entries = await client.listEntries(path ?? parsed.path ?? '/', {
+        pattern: opts.pattern,
+        recursive: opts.recursive === true,
+      });
+      for (const e of entries) {
+        if (opts.long === true) {
+          console.log(
+            `${String(e.size).padStart(12)}  ${e.modifiedAt?.toISOString() ?? '-'.padEnd(24)}  ${e.path}`,
+          );
+        } else console.log(e.path);
+      }
+    },
+  );
+
+  addServerOptions(
+    program
+      .command('get')
+      .description('download files (in parallel, atomically: never a partial file under its final name)')
+      .argument('<server>', 'host, host:port, or ftp[s]://user@host[:port]/path')
+      .argument('[paths...]', 'remote files; with --pattern, remote folders to list')
+      .requiredOption('-t, --to <dir>', 'local folder')
+      .option('-p, --pattern <glob>', 'download the files matching this glob in the given folders')
+      .option('-r, --recursive', 'with --pattern: walk sub-folders')
+      .addOption(new Option('-j, --parallel <n>', 'transfers at once').default('5')),
+  ).action(
+    async (
+      server: string,
+      paths: string[],
+      opts: ServerArgOptions & { to: string; pattern?: string; recursive?: boolean; parallel: string },
+    ) => {
+      const parsed = parseServerArg(server, opts);
+      const targets = paths.length > 0 ? paths : parsed.path !== undefined ? [parsed.path] : [];
+      if (targets.length === 0) throw new Error('get: name at least one remote path');
+      const maxConcurrent = Number(opts.parallel);
+      await using client = new AsyncFTPClient({
+        ...parsed.options,
+        maxConnections: Math.max(maxConcurrent, Number(opts.connections)),
+        logger: createLogger({ level: 'warn', destination: process.stderr }),
+      });
+      let files: (string | RemoteEntry)[] = targets;
+      if (opts.pattern !== undefined) {
+        files = [];
+        for (const dir of targets) {
+          files.push(
+            ...(await client.listEntries(dir, { pattern: opts.pattern, recursive: opts.recursive === true })),
+          );
+        }
+      }
+      const tty = process.stdout.isTTY === true;
+      const bar = tty
+        ? new SingleBar(
+            { format: 'get [{bar}] {value}/{total} files | {bytes} | {eta}s left' },
+            Presets.shades_classic,
+          )
+        : null;
+      bar?.start(files.length, 0, { bytes: human(0) });
+      let bytes = 0;
+      const started = Date.now();
+      const result = await client.downloadFiles(files, opts.to, {
+        maxConcurrent,
+        onFileDone: ({ remotePath, localPath, error }) => {
+          if (localPath !== undefined) {
+            const size = files.find((f) => typeof f !== 'string' && f.path === remotePath);
+            if (size !== undefined && typeof size !== 'string') bytes += size.size;
+          }
+          if (bar !== null) bar.increment({ bytes: human(bytes) });
+          else if (error !== undefined) console.log(`FAILED ${remotePath}: ${error.message}`);
+          else console.log(`ok ${remotePath} -> ${localPath ?? ''}`);
+        },
+      });
+      bar?.stop();
+      const secs = (Date.now() - started) / 1000;
+      console.log(`${result.length} downloaded, ${result.failures.length} failed in ${secs.toFixed(2)} s`);
+      if (bar !== null)
+        for (const f of result.failures) console.log(`FAILED ${f.remotePath}: ${f.error.message}`);
+      if (result.failures.length > 0) process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/**
+ * `radarlib` command line: parses arguments and hands over to the library. No business logic
+ * here; errors become one line naming what failed (with the stable code) and exit status 1.
+ */
+import { Command } from 'commander';
+import { RadarlibError } from '../errors.js';
+import { registerFtpCommands } from './commands/ftp.js';
+
+export function buildProgram(): Command {
+  const program = new Command('radarlib')
+    .description(
+      'Keeps weather-radar data flowing: FTP mirroring daemon, parallel FTP client, radar BUFR decoder',
+    )
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerFtpCommands(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof RadarlibError) console.error(`radarlib: ${err.message} [${err.code}]`);
+    else console.error(`radarlib: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+// Run when executed directly (node dist/cli/main.js, tsx src/cli/main.ts, or the bin shim).
+if (process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1])) {
+  await main();
+}

@@ -1,0 +1,253 @@
+/**
+ * Every error radarlib throws, in one place (see docs/ERRORS.md).
+ *
+ * Users match on the stable `code`, never on the message. Each subclass carries the context an
+ * operator needs at 3 a.m. (host, command, remote path, file, bit offset...) as fields, and the
+ * message always starts with a fixed prefix naming the part that failed. Passwords are never
+ * part of any field or message.
+ */
+
+export type RadarlibErrorCode =
+  | 'RADARLIB_FTP_CONNECT'
+  | 'RADARLIB_FTP_REPLY'
+  | 'RADARLIB_FTP_TIMEOUT'
+  | 'RADARLIB_FTP_SOCKET'
+  | 'RADARLIB_FTP_SIZE_MISMATCH'
+  | 'RADARLIB_FTP_CLOSED'
+  | 'RADARLIB_FTP_TLS'
+  | 'RADARLIB_ABORTED'
+  | 'RADARLIB_UNSAFE_PATH'
+  | 'RADARLIB_LOCAL_IO'
+  | 'RADARLIB_INVALID_ARGUMENT'
+  | 'RADARLIB_CONFIG'
+  | 'RADARLIB_LEDGER'
+  | 'RADARLIB_LEASE_LOST'
+  | 'RADARLIB_BUFR_FORMAT'
+  | 'RADARLIB_BUFR_UNSUPPORTED'
+  | 'RADARLIB_CALLBACK';
+
+export class RadarlibError extends Error {
+  readonly code: RadarlibErrorCode;
+  constructor(code: RadarlibErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Where an FTP operation was talking to, for messages and logs. Never holds a password. */
+export interface FtpErrorContext {
+  host: string;
+  port: number;
+  /** The FTP command or high-level operation, e.g. `RETR`, `LIST`, `connect`. */
+  command?: string;
+  remotePath?: string;
+}
+
+function where(ctx: FtpErrorContext): string {
+  const path = ctx.remotePath === undefined ? '' : ` ${ctx.remotePath}`;
+  const cmd = ctx.command === undefined ? '' : `${ctx.command}`;
+  return `${cmd}${path} on ${ctx.host}:${ctx.port}`.trim();
+}
+
+/** Base of all FTP-side failures. `transient` tells the pool and retry logic what to do. */
+export class FtpError extends RadarlibError {
+  readonly host: string;
+  readonly port: number;
+  readonly command: string | undefined;
+  readonly remotePath: string | undefined;
+  constructor(code: RadarlibErrorCode, detail: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    super(code, `FTP ${where(ctx)}: ${detail}`, options);
+    this.host = ctx.host;
+    this.port = ctx.port;
+    this.command = ctx.command;
+    this.remotePath = ctx.remotePath;
+  }
+}
+
+/** The server answered with an error reply (4xx/5xx). The connection stays usable. */
+export class FtpReplyError extends FtpError {
+  readonly replyCode: number;
+  constructor(replyCode: number, serverText: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_FTP_REPLY', `server replied ${replyCode} ${serverText}`.trim(), ctx, options);
+    this.replyCode = replyCode;
+  }
+  /** 4xx replies are "try again later"; 5xx are permanent for this request. */
+  get transient(): boolean {
+    return this.replyCode >= 400 && this.replyCode < 500;
+  }
+}
+
+/** Could not establish or log in a control connection (refused, DNS, bad credentials). */
+export class FtpConnectError extends FtpError {
+  constructor(detail: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_FTP_CONNECT', detail, ctx, options);
+  }
+}
+
+export type FtpTimeoutPhase = 'connect' | 'command' | 'data';
+
+/** A connect, command or data-stall timeout fired. The connection is destroyed and replaced. */
+export class FtpTimeoutError extends FtpError {
+  readonly phase: FtpTimeoutPhase;
+  readonly timeoutMs: number;
+  constructor(phase: FtpTimeoutPhase, timeoutMs: number, ctx: FtpErrorContext, options?: ErrorOptions) {
+    const what = phase === 'data' ? 'no data for' : 'timed out after';
+    super('RADARLIB_FTP_TIMEOUT', `${what} ${timeoutMs} ms (${phase} timeout)`, ctx, options);
+    this.phase = phase;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The control or data socket failed (reset, closed, TLS failure). The connection is replaced. */
+export class FtpSocketError extends FtpError {
+  constructor(detail: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_FTP_SOCKET', detail, ctx, options);
+  }
+}
+
+/** The certificate of an FTPS server was refused (self-signed, wrong host, expired). */
+export class FtpTlsError extends FtpError {
+  constructor(detail: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_FTP_TLS', detail, ctx, options);
+  }
+}
+
+/** A download ended with another byte count than the server announced. Nothing was renamed. */
+export class FtpSizeMismatchError extends FtpError {
+  readonly expected: number;
+  readonly received: number;
+  constructor(expected: number, received: number, ctx: FtpErrorContext) {
+    super('RADARLIB_FTP_SIZE_MISMATCH', `expected ${expected} bytes, received ${received}`, ctx);
+    this.expected = expected;
+    this.received = received;
+  }
+}
+
+/** The client or pool was closed; no new work is accepted. */
+export class FtpClosedError extends FtpError {
+  constructor(ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_FTP_CLOSED', 'client is closed', ctx, options);
+  }
+}
+
+/** The caller's AbortSignal fired. `cause` holds the signal's reason. */
+export class AbortedError extends RadarlibError {
+  constructor(what: string, options?: ErrorOptions) {
+    super('RADARLIB_ABORTED', `Aborted: ${what}`, options);
+  }
+}
+
+/** A remote name that would escape the local folder (`..`, separators, NUL, CR/LF...). */
+export class UnsafePathError extends RadarlibError {
+  readonly remotePath: string;
+  readonly reason: string;
+  constructor(remotePath: string, reason: string) {
+    super('RADARLIB_UNSAFE_PATH', `Unsafe remote name ${JSON.stringify(remotePath)}: ${reason}`);
+    this.remotePath = remotePath;
+    this.reason = reason;
+  }
+}
+
+/** Writing, syncing or renaming a local file failed (disk full, permissions...). */
+export class LocalIoError extends RadarlibError {
+  readonly localPath: string;
+  readonly syscallCode: string | undefined;
+  constructor(localPath: string, detail: string, options?: ErrorOptions) {
+    super('RADARLIB_LOCAL_IO', `Local file ${localPath}: ${detail}`, options);
+    this.localPath = localPath;
+    const cause = options?.cause as NodeJS.ErrnoException | undefined;
+    this.syscallCode = cause?.code;
+  }
+}
+
+/** A caller passed an option the API cannot accept. The message names the option and value. */
+export class InvalidArgumentError extends RadarlibError {
+  readonly option: string;
+  constructor(option: string, detail: string) {
+    super('RADARLIB_INVALID_ARGUMENT', `Invalid ${option}: ${detail}`);
+    this.option = option;
+  }
+}
+
+/** The configuration file or environment is invalid. `key` is the dotted path of the bad key. */
+export class ConfigError extends RadarlibError {
+  readonly key: string;
+  readonly source: string;
+  constructor(source: string, key: string, detail: string, options?: ErrorOptions) {
+    super('RADARLIB_CONFIG', `Config ${source}: ${key === '' ? '' : `${key}: `}${detail}`, options);
+    this.key = key;
+    this.source = source;
+  }
+}
+
+/** The ledger store failed (I/O, schema, connection). */
+export class LedgerError extends RadarlibError {
+  readonly backend: 'sqlite' | 'postgres';
+  constructor(backend: 'sqlite' | 'postgres', detail: string, options?: ErrorOptions) {
+    super('RADARLIB_LEDGER', `Ledger (${backend}): ${detail}`, options);
+    this.backend = backend;
+  }
+}
+
+/** An instance tried to complete a file whose claim had passed to another instance. */
+export class LeaseLostError extends RadarlibError {
+  readonly remotePath: string;
+  constructor(remotePath: string) {
+    super('RADARLIB_LEASE_LOST', `Lease lost for ${remotePath}: another instance owns it now`);
+    this.remotePath = remotePath;
+  }
+}
+
+/** Where in a BUFR message decoding failed. */
+export interface BufrErrorContext {
+  /** File name or a label for in-memory bytes. */
+  file: string;
+  section?: number;
+  bitOffset?: number;
+  /** Descriptor as `F XX YYY`, when one was being processed. */
+  descriptor?: string;
+}
+
+function bufrWhere(ctx: BufrErrorContext): string {
+  const parts = [ctx.file];
+  if (ctx.section !== undefined) parts.push(`section ${ctx.section}`);
+  if (ctx.bitOffset !== undefined) parts.push(`bit ${ctx.bitOffset}`);
+  if (ctx.descriptor !== undefined) parts.push(`descriptor ${ctx.descriptor}`);
+  return parts.join(', ');
+}
+
+/** The bytes are not a valid BUFR message (or not the radar structure expected). */
+export class BufrFormatError extends RadarlibError {
+  readonly file: string;
+  readonly section: number | undefined;
+  readonly bitOffset: number | undefined;
+  readonly descriptor: string | undefined;
+  constructor(detail: string, ctx: BufrErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_BUFR_FORMAT', `Not a valid BUFR message (${bufrWhere(ctx)}): ${detail}`, options);
+    this.file = ctx.file;
+    this.section = ctx.section;
+    this.bitOffset = ctx.bitOffset;
+    this.descriptor = ctx.descriptor;
+  }
+}
+
+/** A valid BUFR feature this decoder does not implement; named, never decoded wrongly. */
+export class BufrUnsupportedError extends RadarlibError {
+  readonly file: string;
+  readonly descriptor: string;
+  constructor(descriptor: string, detail: string, file: string) {
+    super('RADARLIB_BUFR_UNSUPPORTED', `Unsupported BUFR descriptor ${descriptor} in ${file}: ${detail}`);
+    this.file = file;
+    this.descriptor = descriptor;
+  }
+}
+
+/** The user's callback or hook command failed for one file; recorded, never fatal. */
+export class CallbackError extends RadarlibError {
+  readonly localPath: string;
+  constructor(localPath: string, detail: string, options?: ErrorOptions) {
+    super('RADARLIB_CALLBACK', `Callback for ${localPath} failed: ${detail}`, options);
+    this.localPath = localPath;
+  }
+}

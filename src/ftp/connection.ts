@@ -1,0 +1,176 @@
+/**
+ * One logged-in FTP control connection (a basic-ftp `Client`), how to open it, and how to turn
+ * whatever basic-ftp or the socket threw into one of our typed errors.
+ */
+import { Client, FTPError, enterPassiveModeIPv6, type FTPContext, type FTPResponse } from 'basic-ftp';
+// Not re-exported by basic-ftp's index, but public in its own module: we need both to build
+// our NAT-safe PASV strategy.
+import { connectForPassiveTransfer, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
+import {
+  AbortedError,
+  FtpConnectError,
+  FtpError,
+  FtpReplyError,
+  FtpSocketError,
+  FtpTimeoutError,
+  FtpTlsError,
+  type FtpErrorContext,
+} from '../errors.js';
+import type { FtpServerOptions, FtpTimeouts } from './types.js';
+
+export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
+
+/** Server options with every default applied. */
+export interface ResolvedServer {
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  secure: false | 'explicit' | 'implicit';
+  tls: FtpServerOptions['tls'];
+  epsv: boolean;
+  maxConnections: number;
+  timeouts: FtpTimeouts;
+}
+
+export function resolveServer(options: FtpServerOptions): ResolvedServer {
+  const secure = options.secure ?? false;
+  return {
+    host: options.host,
+    port: options.port ?? (secure === 'implicit' ? 990 : 21),
+    username: options.username ?? 'anonymous',
+    password: options.password ?? '',
+    secure,
+    tls: options.tls,
+    epsv: options.epsv ?? true,
+    maxConnections: options.maxConnections ?? 5,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+  };
+}
+
+/**
+ * PASV, but always connecting to the control connection's host on the announced port.
+ *
+ * A server behind NAT often announces its private address; connecting to the announced address
+ * would fail, and connecting to a *third* host is the FTP bounce attack. The port is all we take.
+ */
+async function enterPassiveToControlHost(ftp: FTPContext): Promise<FTPResponse> {
+  const res = await ftp.request('PASV');
+  const { port } = parsePasvResponse(res.message);
+  const controlHost = ftp.socket.remoteAddress;
+  if (controlHost === undefined) throw new Error('control socket is disconnected');
+  await connectForPassiveTransfer(controlHost.replace(/^::ffff:/i, ''), port, ftp);
+  return res;
+}
+
+/** Opens and logs in one connection. Closes it on any failure, including `signal` firing. */
+export async function openConnection(server: ResolvedServer, signal?: AbortSignal): Promise<Client> {
+  const ctx: FtpErrorContext = { host: server.host, port: server.port, command: 'connect' };
+  if (signal?.aborted === true) throw new AbortedError(`connecting to ${server.host}:${server.port}`);
+  const client = new Client(server.timeouts.commandMs);
+  const strategies = server.epsv
+    ? [enterPassiveModeIPv6, enterPassiveToControlHost]
+    : [enterPassiveToControlHost];
+  client.prepareTransfer = firstWorking(strategies, client);
+
+  let timedOut = false;
+  const connectTimer = setTimeout(() => {
+    timedOut = true;
+    client.close();
+  }, server.timeouts.connectMs);
+  const onAbort = (): void => client.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await client.access({
+      host: server.host,
+      port: server.port,
+      user: server.username,
+      password: server.password,
+      secure: server.secure === 'implicit' ? 'implicit' : server.secure === 'explicit',
+      secureOptions: { ...server.tls, servername: server.tls?.servername ?? tlsServerName(server.host) },
+    });
+    return client;
+  } catch (err) {
+    client.close();
+    // (read through a function: TypeScript narrowed `aborted` to false at the top)
+    if (isAborted(signal)) {
+      throw new AbortedError(`connecting to ${server.host}:${server.port}`, { cause: signal?.reason });
+    }
+    if (timedOut) throw new FtpTimeoutError('connect', server.timeouts.connectMs, ctx, { cause: err });
+    throw toFtpError(err, ctx);
+  } finally {
+    clearTimeout(connectTimer);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function isAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+// SNI must not be an IP address (RFC 6066); Node warns when it is.
+function tlsServerName(host: string): string | undefined {
+  return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
+}
+
+/** Tries each data-connection strategy in order and keeps the first that works (as basic-ftp does). */
+function firstWorking(
+  strategies: ((ftp: FTPContext) => Promise<FTPResponse>)[],
+  client: Client,
+): (ftp: FTPContext) => Promise<FTPResponse> {
+  return async (ftp) => {
+    let lastError: unknown;
+    for (const strategy of strategies) {
+      try {
+        const res = await strategy(ftp);
+        client.prepareTransfer = strategy;
+        return res;
+      } catch (err) {
+        lastError = err;
+        if (ftp.closed) break;
+      }
+    }
+    throw lastError;
+  };
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_NOT_YET_VALID',
+]);
+
+/**
+ * Maps anything thrown by basic-ftp or a socket to our error tiers: a reply error (the
+ * connection stays usable) or a socket/timeout/TLS error (the connection must be replaced).
+ */
+export function toFtpError(err: unknown, ctx: FtpErrorContext): FtpError {
+  if (err instanceof FtpError) return err;
+  if (err instanceof FTPError) {
+    const reply = err as unknown as { code: number; message: string };
+    const text = reply.message.replace(/^\d{3}[ -]?/, '');
+    return new FtpReplyError(reply.code, text, ctx, { cause: err });
+  }
+  const e: NodeJS.ErrnoException = err instanceof Error ? err : new Error(String(err));
+  const code = e.code ?? '';
+  if (TLS_CODES.has(code) || /certificate|self[- ]signed/i.test(e.message)) {
+    return new FtpTlsError(`certificate refused (${code || e.message})`, ctx, { cause: e });
+  }
+  if (/^Timeout/i.test(e.message)) {
+    const phase = /data socket|data connection/i.test(e.message) ? 'data' : 'command';
+    return new FtpTimeoutError(phase, 0, ctx, { cause: e });
+  }
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') {
+    return new FtpConnectError(`${code} ${e.message}`, ctx, { cause: e });
+  }
+  return new FtpSocketError(e.message, ctx, { cause: e });
+}
+
+/** True when the error leaves the connection usable (the server just said no). */
+export function keepsConnection(err: unknown): boolean {
+  return err instanceof FtpReplyError;
+}

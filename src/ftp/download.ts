@@ -1,0 +1,157 @@
+/**
+ * Downloading one file so that no partial file ever carries the final name.
+ *
+ *   <dir>/<name>.part  --(all bytes, count checked against the remote size)-->  fsync
+ *   --> rename to <dir>/<name>  --> fsync <dir>
+ *
+ * A crash at any point leaves either no final file or a complete one. A leftover `.part` is
+ * continued with REST when it is shorter than the remote file and was written after the remote
+ * file's last modification (so its bytes are from the current version); otherwise it is discarded.
+ */
+import { close, createWriteStream, fstat, fsync, open as openFd } from 'node:fs';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import type { Client } from 'basic-ftp';
+import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
+
+export interface AtomicDownloadRequest {
+  remotePath: string;
+  localDir: string;
+  localName: string;
+  /** Remote size, from the listing or SIZE. */
+  size: number;
+  /** Remote modification time when known (decides whether a `.part` may be resumed). */
+  modifiedAt: Date | null;
+  resume: boolean;
+  dataStallMs: number;
+  onProgress?: (bytes: number) => void;
+}
+
+export const PART_SUFFIX = '.part';
+
+// Plain descriptors rather than FileHandle: a FileHandle's close() waits for the write stream
+// made from it, which a pipeline that ended never releases.
+const openFdAsync = promisify(openFd);
+const fstatAsync = promisify(fstat);
+const fsyncAsync = promisify(fsync);
+const closeAsync = promisify(close);
+
+/** How many bytes of a leftover `.part` may be kept (0: start over). */
+async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Promise<number> {
+  if (!req.resume) return 0;
+  const part = await stat(partPath).catch(() => null);
+  if (part === null || !part.isFile()) return 0;
+  if (part.size === 0 || part.size > req.size) return 0;
+  if (req.modifiedAt !== null && part.mtimeMs < req.modifiedAt.getTime()) return 0;
+  return part.size;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Downloads with `client` (already logged in) and returns the final local path. */
+export async function downloadAtomically(
+  client: Client,
+  req: AtomicDownloadRequest,
+  ctx: FtpErrorContext,
+): Promise<string> {
+  const finalPath = join(req.localDir, req.localName);
+  const partPath = finalPath + PART_SUFFIX;
+  const startAt = await resumableBytes(partPath, req);
+
+  let fd: number;
+  try {
+    fd = await openFdAsync(partPath, startAt > 0 ? 'r+' : 'w');
+  } catch (err) {
+    throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
+  }
+  let received = startAt;
+  try {
+    // An empty file is still fetched: RETR is what tells us the server lets us read it.
+    if (startAt < req.size || req.size === 0) {
+      await transfer(client, fd, startAt, req, ctx, (bytes) => {
+        received = startAt + bytes;
+      });
+    }
+    const onDisk = (await fstatAsync(fd)).size;
+    received = onDisk;
+    if (onDisk !== req.size) throw new FtpSizeMismatchError(req.size, onDisk, ctx);
+    await fsyncAsync(fd);
+  } catch (err) {
+    await closeAsync(fd).catch(() => undefined);
+    // Keep a shorter .part for the next attempt's REST; a longer or mismatched one is garbage.
+    if (received > req.size || err instanceof FtpSizeMismatchError)
+      await unlink(partPath).catch(() => undefined);
+    throw wrapLocal(err, partPath);
+  }
+  await closeAsync(fd);
+  try {
+    await rename(partPath, finalPath);
+    await fsyncDir(req.localDir);
+  } catch (err) {
+    throw new LocalIoError(finalPath, 'cannot move the complete .part into place', { cause: err });
+  }
+  return finalPath;
+}
+
+function wrapLocal(err: unknown, partPath: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
+    return new LocalIoError(partPath, `write failed (${code})`, { cause: err });
+  }
+  return err;
+}
+
+/** RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. */
+async function transfer(
+  client: Client,
+  fd: number,
+  startAt: number,
+  req: AtomicDownloadRequest,
+  ctx: FtpErrorContext,
+  onBytes: (bytes: number) => void,
+): Promise<void> {
+  const stream = createWriteStream('', { fd, start: startAt, autoClose: false });
+  let lastProgressAt = Date.now();
+  let stalled = false;
+  client.trackProgress((info) => {
+    lastProgressAt = Date.now();
+    onBytes(info.bytes);
+    req.onProgress?.(startAt + info.bytes);
+  });
+  // A data connection that delivers nothing for dataStallMs is abandoned. basic-ftp's socket
+  // timeout is tied to the command timeout; this keeps the two limits separate.
+  const watchdog = setInterval(
+    () => {
+      if (Date.now() - lastProgressAt > req.dataStallMs) {
+        stalled = true;
+        client.close();
+      }
+    },
+    Math.min(1000, req.dataStallMs),
+  );
+  try {
+    await client.downloadTo(stream, req.remotePath, startAt);
+    await new Promise<void>((resolve, reject) => {
+      if (stream.writableFinished) resolve();
+      else {
+        stream.once('finish', resolve);
+        stream.once('error', reject);
+      }
+    });
+  } catch (err) {
+    stream.destroy();
+    if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
+    throw err;
+  } finally {
+    clearInterval(watchdog);
+    client.trackProgress();
+  }
+}

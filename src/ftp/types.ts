@@ -1,0 +1,104 @@
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type { Logger } from 'pino';
+
+/** How to reach and log in to one FTP server. */
+export interface FtpServerOptions {
+  host: string;
+  /** @default 21 (990 for implicit FTPS) */
+  port?: number;
+  /** @default 'anonymous' */
+  username?: string;
+  /** @default '' — never logged, never part of an error message. */
+  password?: string;
+  /**
+   * FTPS: `'explicit'` (AUTH TLS on the normal port), `'implicit'` (TLS from the first byte),
+   * or false for plain FTP.
+   * @default false
+   */
+  secure?: false | 'explicit' | 'implicit';
+  /**
+   * TLS options (CA, servername...). Certificates are verified unless
+   * `rejectUnauthorized: false` is given, which logs a warning once per pool.
+   */
+  tls?: TlsOptions;
+  /**
+   * Use EPSV before PASV. Some NAT'd servers answer EPSV badly; PASV replies are always connected
+   * to the control host on the announced port, never to the announced address.
+   * @default true
+   */
+  epsv?: boolean;
+  /**
+   * Most logged-in connections to this server at once (the per-server cap). A 421 reply at login
+   * lowers the effective cap for a while.
+   * @default 5
+   */
+  maxConnections?: number;
+  /** Timeouts in milliseconds. */
+  timeouts?: Partial<FtpTimeouts>;
+}
+
+export interface FtpTimeouts {
+  /** TCP connect + greeting + login. @default 15000 */
+  connectMs: number;
+  /** Waiting for a reply to one command. @default 30000 */
+  commandMs: number;
+  /** A data connection that delivers no byte for this long is abandoned. @default 30000 */
+  dataStallMs: number;
+}
+
+export interface AsyncFTPClientOptions extends FtpServerOptions {
+  /** pino logger; the client logs at debug level under `{module: 'ftp', host}`. */
+  logger?: Logger;
+}
+
+/** One remote file as listed, with what the daemon needs to identify its version. */
+export interface RemoteEntry {
+  /** Absolute remote path, `/`-separated. */
+  path: string;
+  /** Base name. */
+  name: string;
+  size: number;
+  /** Modification time, when the server gave one (MLSD gives seconds, LIST often minutes). */
+  modifiedAt: Date | null;
+}
+
+export interface SignalOption {
+  signal?: AbortSignal;
+}
+
+export interface ListOptions extends SignalOption {
+  /**
+   * Glob matched against the path relative to the listed folder (`*.BUFR`, `RMA1*_DBZH_*`,
+   * `**\/*.BUFR`), or a RegExp tested against the same relative path.
+   * @default '*.BUFR'
+   */
+  pattern?: string | RegExp;
+  /** Walk sub-folders. A plain `*.BUFR` then matches at any depth. @default false */
+  recursive?: boolean;
+}
+
+export interface DownloadOptions extends SignalOption {
+  /** Final local file name. @default the remote base name (validated, never a path). */
+  localName?: string;
+  /** Size the file must have; from the listing when given, else asked with SIZE. */
+  expectedSize?: number;
+  /** Resume a leftover `<name>.part` with REST. @default true */
+  resume?: boolean;
+  /** Called with the bytes received so far. */
+  onProgress?: (bytes: number) => void;
+}
+
+export interface DownloadFilesOptions extends SignalOption {
+  /** Transfers running at once, each on its own logged-in connection. @default 5 */
+  maxConcurrent?: number;
+  /** Called after each file, whether it succeeded or failed. */
+  onFileDone?: (result: { remotePath: string; localPath?: string; error?: Error }) => void;
+}
+
+export interface DownloadFailure {
+  remotePath: string;
+  error: Error;
+}
+
+/** The local paths that succeeded (an array, as in the original) plus every failure. */
+export type DownloadBatch = string[] & { failures: DownloadFailure[] };
