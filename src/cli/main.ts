@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { RadarlibError } from '../errors.js';
+import { registerDecodeCommand } from './commands/decode.js';
 import { registerFtpCommands } from './commands/ftp.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError();
   registerFtpCommands(program);
+  registerDecodeCommand(program);
   return program;
 }
 
