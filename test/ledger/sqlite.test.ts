@@ -1,0 +1,147 @@
+/**
+ * The SQLite store: the shared contract on a temp file, then what only SQLite has (one file,
+ * WAL, `user_version` migrations, folders created on open, `openLedger` routing).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { LedgerError } from '../../src/errors.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { openLedger } from '../../src/ledger/open.js';
+import { SQLITE_SCHEMA_VERSION, SqliteLedger } from '../../src/ledger/sqlite.js';
+import { ledgerContract } from './contract.js';
+
+const root = mkdtempSync(join(tmpdir(), 'radarlib-ledger-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+
+let n = 0;
+const paths = new WeakMap<Ledger, string>();
+
+ledgerContract(
+  'sqlite',
+  async () => {
+    n += 1;
+    const path = join(root, `contract-${n}`, 'ledger.db');
+    const ledger = SqliteLedger.open(path);
+    paths.set(ledger, path);
+    return ledger;
+  },
+  async (ledger) => {
+    const path = paths.get(ledger);
+    if (path !== undefined) rmSync(join(path, '..'), { recursive: true, force: true });
+  },
+  {
+    reopen: async (closed) => {
+      const path = paths.get(closed) as string;
+      const ledger = SqliteLedger.open(path);
+      paths.set(ledger, path);
+      return ledger;
+    },
+  },
+);
+
+test('sqlite: open creates missing folders, one WAL file, schema at the current version', async () => {
+  const path = join(root, 'deep', 'er', 'ledger.db');
+  const ledger = SqliteLedger.open(path);
+  assert.equal(ledger.backend, 'sqlite');
+  assert.equal(ledger.path, path);
+  await ledger.observe('s', [{ remotePath: '/a', size: 1, mtime: null }], { now: 1, minAgeMs: 0 });
+  await ledger.close();
+  assert.ok(existsSync(path));
+  const db = new Database(path, { readonly: true });
+  try {
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
+    const indexes = db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND sql IS NOT NULL",
+      )
+      .pluck()
+      .all();
+    assert.deepEqual([...indexes].sort(), ['files_identity', 'files_queue', 'files_recent']);
+  } finally {
+    db.close();
+  }
+  // Reopening an up-to-date file migrates nothing and keeps the rows.
+  const again = SqliteLedger.open(path);
+  assert.equal((await again.counts()).seen, 1);
+  await again.close();
+});
+
+test('sqlite: the hot queries read indexes, never the whole table', async () => {
+  const path = join(root, 'plan', 'ledger.db');
+  await SqliteLedger.open(path).close();
+  const db = new Database(path, { readonly: true });
+  try {
+    const plan = (sql: string): string =>
+      db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all()
+        .map((r) => (r as { detail: string }).detail)
+        .join(' | ');
+    const cases: [string, RegExp][] = [
+      ["SELECT id FROM files WHERE source = 's' AND remote_path = '/a'", /files_identity/],
+      [
+        "SELECT id FROM files WHERE source = 's' AND state = 'ready' AND coalesce(next_attempt_at, 0) <= 5 ORDER BY coalesce(next_attempt_at, 0), id LIMIT 5",
+        /files_queue/,
+      ],
+      [
+        "SELECT * FROM files WHERE state = 'processed' ORDER BY updated_at DESC, id DESC LIMIT 5",
+        /files_recent/,
+      ],
+      ["SELECT id FROM files WHERE state = 'downloading' AND lease_until <= 5", /files_recent/],
+    ];
+    for (const [sql, index] of cases) {
+      const p = plan(sql);
+      assert.match(p, index, sql);
+      assert.doesNotMatch(p, /^SCAN files$|TEMP B-TREE/, sql);
+    }
+  } finally {
+    db.close();
+  }
+});
+
+test('sqlite: a ledger from a newer radarlib is refused, not damaged', async () => {
+  const path = join(root, 'newer', 'ledger.db');
+  await SqliteLedger.open(path).close();
+  const db = new Database(path);
+  db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+  db.close();
+  assert.throws(
+    () => SqliteLedger.open(path),
+    (err: unknown) =>
+      err instanceof LedgerError && err.code === 'RADARLIB_LEDGER' && /newer/.test(err.message),
+  );
+});
+
+test('sqlite: a path that cannot be a database gives LedgerError naming it', () => {
+  const blocker = join(root, 'a-file');
+  writeFileSync(blocker, 'not a folder');
+  const path = join(blocker, 'ledger.db');
+  assert.throws(
+    () => SqliteLedger.open(path),
+    (err: unknown) => err instanceof LedgerError && err.message.includes(path),
+  );
+});
+
+test('openLedger: file paths and sqlite: URLs open SQLite; other schemes are refused', async () => {
+  for (const spec of [
+    join(root, 'o1', 'l.db'),
+    `sqlite://${join(root, 'o2', 'l.db')}`,
+    `sqlite:${join(root, 'o3', 'l.db')}`,
+  ]) {
+    const ledger = await openLedger(spec);
+    assert.equal(ledger.backend, 'sqlite', spec);
+    await ledger.close();
+  }
+  assert.ok(existsSync(join(root, 'o2', 'l.db')));
+  assert.ok(existsSync(join(root, 'o3', 'l.db')));
+  const mem = await openLedger('sqlite::memory:');
+  assert.equal((await mem.counts()).seen, 0);
+  await mem.close();
+  await assert.rejects(openLedger('mysql://h/db'), { code: 'RADARLIB_INVALID_ARGUMENT' });
+  await assert.rejects(openLedger(''), { code: 'RADARLIB_INVALID_ARGUMENT' });
+});
