@@ -8,9 +8,8 @@
  * continued with REST when it is shorter than the remote file and was written after the remote
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
-import { close, createWriteStream, fstat, fsync, open as openFd } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
@@ -30,13 +29,6 @@ export interface AtomicDownloadRequest {
 
 export const PART_SUFFIX = '.part';
 
-// Plain descriptors rather than FileHandle: a FileHandle's close() waits for the write stream
-// made from it, which a pipeline that ended never releases.
-const openFdAsync = promisify(openFd);
-const fstatAsync = promisify(fstat);
-const fsyncAsync = promisify(fsync);
-const closeAsync = promisify(close);
-
 /** How many bytes of a leftover `.part` may be kept (0: start over). */
 async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Promise<number> {
   if (!req.resume) return 0;
@@ -45,6 +37,16 @@ async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Pro
   if (part.size === 0 || part.size > req.size) return 0;
   if (req.modifiedAt !== null && part.mtimeMs < req.modifiedAt.getTime()) return 0;
   return part.size;
+}
+
+/** fsync flushes the file (the inode), whichever descriptor wrote it. */
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -65,33 +67,22 @@ export async function downloadAtomically(
   const finalPath = join(req.localDir, req.localName);
   const partPath = finalPath + PART_SUFFIX;
   const startAt = await resumableBytes(partPath, req);
-
-  let fd: number;
-  try {
-    fd = await openFdAsync(partPath, startAt > 0 ? 'r+' : 'w');
-  } catch (err) {
-    throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
-  }
   let received = startAt;
   try {
     // An empty file is still fetched: RETR is what tells us the server lets us read it.
-    if (startAt < req.size || req.size === 0) {
-      await transfer(client, fd, startAt, req, ctx, (bytes) => {
-        received = startAt + bytes;
-      });
-    }
-    const onDisk = (await fstatAsync(fd)).size;
-    received = onDisk;
-    if (onDisk !== req.size) throw new FtpSizeMismatchError(req.size, onDisk, ctx);
-    await fsyncAsync(fd);
+    await transfer(client, partPath, startAt, req, ctx, (bytes) => {
+      received = startAt + bytes;
+    });
+    received = (await stat(partPath)).size;
+    if (received !== req.size) throw new FtpSizeMismatchError(req.size, received, ctx);
+    await fsyncFile(partPath);
   } catch (err) {
-    await closeAsync(fd).catch(() => undefined);
-    // Keep a shorter .part for the next attempt's REST; a longer or mismatched one is garbage.
-    if (received > req.size || err instanceof FtpSizeMismatchError)
+    // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
+    if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
       await unlink(partPath).catch(() => undefined);
+    }
     throw wrapLocal(err, partPath);
   }
-  await closeAsync(fd);
   try {
     await rename(partPath, finalPath);
     await fsyncDir(req.localDir);
@@ -109,16 +100,30 @@ function wrapLocal(err: unknown, partPath: string): unknown {
   return err;
 }
 
-/** RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. */
+/**
+ * RETR (with REST when resuming) into `.part`, with a data-stall watchdog. The write stream owns
+ * its descriptor and is closed (flushed) before this returns, on success and on failure alike.
+ */
 async function transfer(
   client: Client,
-  fd: number,
+  partPath: string,
   startAt: number,
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
   onBytes: (bytes: number) => void,
 ): Promise<void> {
-  const stream = createWriteStream('', { fd, start: startAt, autoClose: false });
+  const stream = createWriteStream(partPath, { flags: startAt > 0 ? 'r+' : 'w', start: startAt });
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (err) {
+    await closed;
+    throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
+  }
   let lastProgressAt = Date.now();
   let stalled = false;
   client.trackProgress((info) => {
@@ -138,16 +143,12 @@ async function transfer(
     Math.min(1000, req.dataStallMs),
   );
   try {
+    // basic-ftp pipes the data socket into the stream and ends it when the transfer completes.
     await client.downloadTo(stream, req.remotePath, startAt);
-    await new Promise<void>((resolve, reject) => {
-      if (stream.writableFinished) resolve();
-      else {
-        stream.once('finish', resolve);
-        stream.once('error', reject);
-      }
-    });
+    await closed;
   } catch (err) {
     stream.destroy();
+    await closed;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
     throw err;
   } finally {
