@@ -1,0 +1,315 @@
+/**
+ * A synthetic radar network for the demo and the tests: a few radars, each publishing a volume
+ * (one BUFR file per field: DBZH, VRAD, ZDR by default) every `cadence` seconds into
+ * `<remoteRoot>/<RADAR>/YYYY/MM/DD/HH/MMSS/` under the folder an FTP server serves.
+ *
+ * The files are real radar BUFR written by the project's own encoder: the synthetic echo of
+ * `makeSyntheticVolume` (a ring of stratiform rain with texture) plus a few convective cells that
+ * circle the radar, so successive quick-looks visibly move. Files are uploaded the way real sites
+ * do it: the final name appears at once and grows in a few writes over `growMs` before it is
+ * complete, so the daemon's stability check has something to do.
+ */
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { encodeRadarVolume } from '../bufr/encoder.js';
+import { makeSyntheticVolume, radarVolumeFileName } from '../bufr/synthetic.js';
+import { InvalidArgumentError } from '../errors.js';
+import { silentLogger } from '../observe/log.js';
+import { FILL, NO_DATA, type RadarVolume } from '../radar/model.js';
+import { radarTreeFolder } from '../radar/tree.js';
+
+/** Real SiNaRaMe (Argentine network) sites, for plausible names and positions. */
+export const DEMO_SITES: readonly { radar: string; latitude: number; longitude: number; height: number }[] = [
+  { radar: 'RMA1', latitude: -31.4413, longitude: -64.1919, height: 476 },
+  { radar: 'RMA2', latitude: -34.8012, longitude: -58.5158, height: 21 },
+  { radar: 'RMA3', latitude: -24.7284, longitude: -60.5589, height: 138 },
+  { radar: 'RMA4', latitude: -27.4517, longitude: -59.0508, height: 66 },
+  { radar: 'RMA5', latitude: -26.2781, longitude: -53.6711, height: 840 },
+  { radar: 'RMA6', latitude: -38.0147, longitude: -57.5276, height: 44 },
+  { radar: 'RMA7', latitude: -38.8766, longitude: -68.1432, height: 282 },
+  { radar: 'RMA8', latitude: -29.2216, longitude: -58.0447, height: 120 },
+];
+
+export interface RadarNetworkOptions {
+  /** Local folder the FTP server serves as `/`. */
+  root: string;
+  /** Number of radars (named after real sites, RMA1...), or their names. @default 3 */
+  radars?: number | readonly string[];
+  /** Seconds between volumes of one radar (>= 1). @default 5 */
+  cadence?: number;
+  /** Fields written per volume. @default ['DBZH', 'VRAD', 'ZDR'] */
+  fields?: readonly string[];
+  /** Remote folder of the radar trees. @default '/L2' */
+  remoteRoot?: string;
+  /** How long a file grows before it is complete, ms. @default min(1500, cadence * 300) */
+  growMs?: number;
+  /** Rays, gates and elevations of each volume. @default 360, 480, [0.5, 1.3, 2.3] */
+  nrays?: number;
+  ngates?: number;
+  elevations?: readonly number[];
+  /** Add convective cells that circle the radar. @default true */
+  cells?: boolean;
+  /** Publish the first volumes at once (else after one cadence). @default true */
+  immediate?: boolean;
+  /** Called after each file is complete. */
+  onPublished?: (file: PublishedFile) => void;
+  /** @default silent */
+  logger?: Logger;
+  /** Clock (epoch ms). @default Date.now */
+  now?: () => number;
+}
+
+export interface PublishedFile {
+  radar: string;
+  field: string;
+  time: Date;
+  /** Path on the FTP server. */
+  remotePath: string;
+  /** Path under `root`. */
+  localPath: string;
+  size: number;
+}
+
+export interface RadarNetwork {
+  readonly radars: readonly string[];
+  readonly fields: readonly string[];
+  /** Files completed so far. */
+  readonly publishedCount: number;
+  /** Publishes one volume of every radar now (and waits until the files are complete). */
+  publishNow(): Promise<PublishedFile[]>;
+  /** Stops the timer and waits for files being written. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Value of a cell of relative strength `s` (0..1) for a field. */
+function cellValue(field: string, s: number, azimuthDeg: number): number {
+  switch (field) {
+    case 'VRAD':
+      // Air moving north-east across the cell: approaching on one side, receding on the other.
+      return 25 * Math.sin(((azimuthDeg - 45) * Math.PI) / 180) * (0.4 + 0.6 * s);
+    case 'ZDR':
+      return 0.5 + 4 * s;
+    case 'WRAD':
+      return 1 + 6 * s;
+    case 'KDP':
+      return 3.5 * s * s;
+    default:
+      return 15 + 45 * s;
+  }
+}
+
+/** Adds `count` convective cells circling the radar (about one turn per 20 minutes). */
+export function addMovingCells(volume: RadarVolume, t: number, seed: number, count = 3): void {
+  const cells = Array.from({ length: count }, (_, k) => {
+    const phase = (seed * 97 + k * 131) % 360;
+    return {
+      rangeKm: 45 + ((seed * 37 + k * 53) % 90),
+      azimuth: (((phase + (t / 1000) * 0.3 * (k % 2 === 0 ? 1 : -1)) % 360) + 360) % 360,
+      radiusKm: 8 + ((seed + k * 7) % 8),
+    };
+  });
+  for (const sweep of volume.sweeps) {
+    const { nrays, ngates, gateSize, firstGateOffset, firstAzimuth, values } = sweep;
+    for (const c of cells) {
+      const a = (c.azimuth * Math.PI) / 180;
+      const cx = c.rangeKm * Math.sin(a);
+      const cy = c.rangeKm * Math.cos(a);
+      // Only the rays and gates the cell can touch (its bounding wedge), not the whole sweep.
+      const g0 = Math.max(0, Math.floor(((c.rangeKm - c.radiusKm) * 1000 - firstGateOffset) / gateSize));
+      const g1 = Math.min(
+        ngates - 1,
+        Math.ceil(((c.rangeKm + c.radiusKm) * 1000 - firstGateOffset) / gateSize),
+      );
+      const halfWidthDeg = (Math.asin(Math.min(1, c.radiusKm / c.rangeKm)) * 180) / Math.PI + 1;
+      const raySpan = Math.ceil((halfWidthDeg * nrays) / 360);
+      const centreRay = Math.round(((((c.azimuth - firstAzimuth) % 360) + 360) % 360) * (nrays / 360));
+      for (let k = -raySpan; k <= raySpan; k++) {
+        const ray = (((centreRay + k) % nrays) + nrays) % nrays;
+        const azDeg = firstAzimuth + (ray * 360) / nrays;
+        const az = (azDeg * Math.PI) / 180;
+        const sin = Math.sin(az);
+        const cos = Math.cos(az);
+        for (let g = g0; g <= g1; g++) {
+          const rKm = (firstGateOffset + (g + 0.5) * gateSize) / 1000;
+          const d = Math.hypot(rKm * sin - cx, rKm * cos - cy) / c.radiusKm;
+          if (d >= 1) continue;
+          const s = 1 - d * d;
+          if (s <= 0.05) continue;
+          const i = ray * ngates + g;
+          const old = values[i] as number;
+          if (old === FILL) continue;
+          const v = Math.fround(cellValue(volume.field, s, azDeg));
+          if (old === NO_DATA || Number.isNaN(old) || volume.field === 'VRAD' || v > old) values[i] = v;
+        }
+      }
+    }
+  }
+}
+
+/** A copy of `base` at another time (sweep times shifted alike), with its own value arrays. */
+function stampVolume(base: RadarVolume, time: Date): RadarVolume {
+  const shift = time.getTime() - base.time.getTime();
+  return {
+    ...base,
+    time,
+    fileName: radarVolumeFileName({ ...base, time }),
+    sweeps: base.sweeps.map((s) => ({
+      ...s,
+      startTime: new Date(s.startTime.getTime() + shift),
+      endTime: new Date(s.endTime.getTime() + shift),
+      values: s.values.slice(),
+      additionalMoments: [],
+    })),
+  };
+}
+
+/** Starts publishing. The first volumes are written at once unless `immediate: false`. */
+export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
+  const cadence = options.cadence ?? 5;
+  if (!(cadence >= 1)) throw new InvalidArgumentError('cadence', `${cadence} s: must be at least 1 s`);
+  const radarsOpt = options.radars ?? 3;
+  const radars =
+    typeof radarsOpt === 'number'
+      ? Array.from({ length: radarsOpt }, (_, i) => DEMO_SITES[i]?.radar ?? `RMA${i + 1}`)
+      : [...radarsOpt];
+  if (radars.length < 1 || radars.length > 50) {
+    throw new InvalidArgumentError('radars', `${radars.length}: must be 1..50`);
+  }
+  for (const r of radars) {
+    if (!/^[A-Z]{2,}[0-9]+$/.test(r)) throw new InvalidArgumentError('radars', `${r}: use names like RMA1`);
+  }
+  const fields = [...(options.fields ?? ['DBZH', 'VRAD', 'ZDR'])];
+  const remoteRoot = options.remoteRoot ?? '/L2';
+  const growMs = options.growMs ?? Math.min(1500, cadence * 300);
+  const now = options.now ?? Date.now;
+  const log = (options.logger ?? silentLogger()).child({ module: 'demo-network' });
+  let published = 0;
+  let stopped = false;
+  const inFlight = new Set<Promise<unknown>>();
+  const lastTime = new Map<string, number>();
+  // The stratiform ring of each radar and field is made once; each volume copies it, stamps its
+  // time and adds the moving cells (making a volume from scratch costs ten times more).
+  const bases = new Map<string, RadarVolume>();
+
+  async function writeGrowing(localPath: string, bytes: Uint8Array): Promise<void> {
+    const handle = await open(localPath, 'w');
+    try {
+      const parts = 3;
+      const step = Math.ceil(bytes.length / parts);
+      for (let k = 0; k < parts; k++) {
+        await handle.write(bytes, k * step, Math.min(step, bytes.length - k * step), k * step);
+        if (k < parts - 1 && !stopped) await sleep(growMs / (parts - 1));
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function publishRadar(index: number): Promise<PublishedFile[]> {
+    const radar = radars[index] as string;
+    const site = DEMO_SITES.find((s) => s.radar === radar);
+    // Whole seconds, and never twice the same second for one radar (the name would repeat).
+    let t = Math.floor(now() / 1000) * 1000;
+    t = Math.max(t, (lastTime.get(radar) ?? -Infinity) + 1000);
+    lastTime.set(radar, t);
+    const time = new Date(t);
+    const folder = radarTreeFolder(remoteRoot, radar, time);
+    const localDir = join(options.root, ...folder.split('/').filter((s) => s !== ''));
+    await mkdir(localDir, { recursive: true });
+    return Promise.all(
+      fields.map(async (field, k) => {
+        const key = `${radar}/${field}`;
+        let base = bases.get(key);
+        if (base === undefined) {
+          base = makeSyntheticVolume({
+            radar,
+            field,
+            time,
+            nrays: options.nrays ?? 360,
+            ngates: options.ngates ?? 480,
+            elevations: options.elevations ?? [0.5, 1.3, 2.3],
+            seed: (index + 1) * 1000 + k,
+            ...(site === undefined
+              ? {}
+              : { latitude: site.latitude, longitude: site.longitude, height: site.height }),
+          });
+          bases.set(key, base);
+        }
+        const volume = stampVolume(base, time);
+        if (options.cells ?? true) addMovingCells(volume, t, index + 1);
+        // zlib level 1: five times faster than the RMA files' level 6, about 7 % larger.
+        const bytes = encodeRadarVolume(volume, { level: 1 });
+        const name = volume.fileName as string;
+        const localPath = join(localDir, name);
+        await writeGrowing(localPath, bytes);
+        const file: PublishedFile = {
+          radar,
+          field,
+          time,
+          remotePath: `${folder}/${name}`,
+          localPath,
+          size: bytes.length,
+        };
+        published++;
+        log.debug({ remotePath: file.remotePath, size: file.size }, 'volume published');
+        options.onPublished?.(file);
+        return file;
+      }),
+    );
+  }
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  const busy = new Set<number>();
+  function tick(index: number): void {
+    // A radar still writing its previous volume skips this slot instead of piling up.
+    if (stopped || busy.has(index)) return;
+    busy.add(index);
+    track(publishRadar(index))
+      .catch((err: unknown) => log.warn({ err, radar: radars[index] }, 'cannot publish a volume'))
+      .finally(() => busy.delete(index));
+  }
+
+  // Radars are staggered over the cadence, as real sites are not synchronised.
+  const timers: NodeJS.Timeout[] = [];
+  const starters: NodeJS.Timeout[] = radars.map((_, i) =>
+    setTimeout(
+      () => {
+        if (stopped) return;
+        if (options.immediate ?? true) tick(i);
+        timers.push(setInterval(() => tick(i), cadence * 1000));
+      },
+      Math.round((i * cadence * 1000) / radars.length),
+    ),
+  );
+
+  let stopping: Promise<void> | null = null;
+  return {
+    radars,
+    fields,
+    get publishedCount() {
+      return published;
+    },
+    async publishNow() {
+      const all = await Promise.all(radars.map((_, i) => track(publishRadar(i))));
+      return all.flat();
+    },
+    stop() {
+      stopping ??= (async () => {
+        stopped = true;
+        for (const t of starters) clearTimeout(t);
+        for (const t of timers) clearInterval(t);
+        await Promise.allSettled([...inFlight]);
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * Prometheus metrics of a running daemon (prom-client), fed by the daemon's typed events and,
+ * at scrape time, by the ledger. The names are a public interface: they are listed in
+ * docs/WEB.md and in `METRIC_NAMES`, and tests check that a scrape contains each of them.
+ *
+ * Counters start when the process starts (Prometheus handles resets); gauges that describe
+ * persistent state (`radarlib_ledger_files`) are read from the ledger on every scrape, so they
+ * are right after a restart too.
+ */
+import type { EventEmitter } from 'node:events';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type {
+  CycleEvent,
+  DaemonEvents,
+  DownloadedEvent,
+  FailedEvent,
+  ProcessedEvent,
+} from '../daemon/daemon.js';
+import { RadarlibError } from '../errors.js';
+import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
+import { parseRadarFileName } from '../radar/filename.js';
+import { DAEMON_EVENTS } from './events.js';
+
+/** Every metric radarlib exports (besides prom-client's default process/nodejs metrics). */
+export const METRIC_NAMES = {
+  filesDownloaded: 'radarlib_files_downloaded_total',
+  bytesDownloaded: 'radarlib_bytes_downloaded_total',
+  downloadFailures: 'radarlib_download_failures_total',
+  downloadDuration: 'radarlib_download_duration_seconds',
+  filesProcessed: 'radarlib_files_processed_total',
+  cycles: 'radarlib_cycles_total',
+  cycleDuration: 'radarlib_cycle_duration_seconds',
+  lastSuccessfulPoll: 'radarlib_last_successful_poll_timestamp_seconds',
+  lag: 'radarlib_lag_seconds',
+  ledgerFiles: 'radarlib_ledger_files',
+} as const;
+
+/** The newest data time of a file: the time in its radar file name, else its mtime. */
+export function fileDataTime(remotePath: string, mtime: number | null): number | null {
+  return parseRadarFileName(remotePath)?.time.getTime() ?? mtime;
+}
+
+/** The radar a file belongs to: from its radar file name, else the source name. */
+export function fileRadar(source: string, remotePath: string): string {
+  return parseRadarFileName(remotePath)?.radar ?? source;
+}
+
+/** The stable code of an error for a label: `RADARLIB_FTP_REPLY`, `ENOENT`, else its class name. */
+export function errorCode(err: Error): string {
+  if (err instanceof RadarlibError) return err.code;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : err.name;
+}
+
+/** What the metrics need from a daemon: its events, its sources and (once open) its ledger. */
+export interface MetricsDaemon extends EventEmitter<DaemonEvents> {
+  readonly config: { readonly sources: readonly { readonly name: string }[] };
+  readonly ledger: Ledger | null;
+}
+
+export interface DaemonMetricsOptions {
+  /** Registry to register into. @default a new one */
+  registry?: Registry;
+  /** Also export prom-client's default process and Node.js metrics. @default true */
+  defaultMetrics?: boolean;
+  /** Clock (epoch ms), for tests. @default Date.now */
+  now?: () => number;
+  /** Cycle duration buckets, seconds. */
+  cycleBuckets?: number[];
+}
+
+export class DaemonMetrics {
+  readonly registry: Registry;
+  readonly #now: () => number;
+  #sources: () => readonly string[] = () => [];
+  #ledger: () => Ledger | null = () => null;
+  /** Newest data time per source and radar. */
+  readonly #newest = new Map<string, Map<string, number>>();
+
+  readonly #downloaded: Counter<'source'>;
+  readonly #bytes: Counter<'source'>;
+  readonly #failures: Counter<'source' | 'code' | 'outcome'>;
+  readonly #downloadDuration: Histogram<'source'>;
+  readonly #processed: Counter<'source' | 'result'>;
+  readonly #cycles: Counter<'source' | 'result'>;
+  readonly #cycleDuration: Histogram<'source'>;
+  readonly #lastSuccess: Gauge<'source'>;
+
+  constructor(options: DaemonMetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    this.#now = options.now ?? Date.now;
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    this.#downloaded = new Counter({
+      name: METRIC_NAMES.filesDownloaded,
+      help: 'Files committed under their final name',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#bytes = new Counter({
+      name: METRIC_NAMES.bytesDownloaded,
+      help: 'Bytes of the files committed under their final name',
+      labelNames: ['source'],
+      registers,
+    });
+    this.#failures = new Counter({
+      name: METRIC_NAMES.downloadFailures,
+      help: 'Failed download attempts, by error code; outcome "retry" (will be retried) or "failed" (parked)',
+      labelNames: ['source', 'code', 'outcome'],
+      registers,
+    });
+    this.#downloadDuration = new Histogram({
+      name: METRIC_NAMES.downloadDuration,
+      help: 'Time to download and commit one file',
+      labelNames: ['source'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.#processed = new Counter({
+      name: METRIC_NAMES.filesProcessed,
+      help: 'Files handed to the callback / exec hook; result "ok" or "error"',
+      labelNames: ['source', 'result'],
+      registers,
+    });
+    this.#cycles = new Counter({
+      name: METRIC_NAMES.cycles,
+      help: 'Poll cycles; result "ok", "error" (listing failed) or "skipped" (another instance lists)',
+      labelNames: ['source', 'result'],
+      registers,
+    });
+    this.#cycleDuration = new Histogram({
+      name: METRIC_NAMES.cycleDuration,
+      help: 'Duration of one poll cycle (list, plan, download, dispatch)',
+      labelNames: ['source'],
+      buckets: options.cycleBuckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    });
+    this.#lastSuccess = new Gauge({
+      name: METRIC_NAMES.lastSuccessfulPoll,
+      help: 'Unix time of the end of the last poll cycle whose listing succeeded',
+      labelNames: ['source'],
+      registers,
+    });
+    // prom-client calls `collect` with the gauge as `this`; these arrows read this object's state.
+    const lagSamples = (): { source: string; radar: string; seconds: number }[] => {
+      const now = this.#now();
+      const out: { source: string; radar: string; seconds: number }[] = [];
+      for (const [source, radars] of this.#newest) {
+        for (const [radar, t] of radars) out.push({ source, radar, seconds: Math.max(0, (now - t) / 1000) });
+      }
+      return out;
+    };
+    const ledgerState = (): { ledger: Ledger | null; sources: readonly string[] } => ({
+      ledger: this.#ledger(),
+      sources: this.#sources(),
+    });
+    new Gauge({
+      name: METRIC_NAMES.lag,
+      help: 'Now minus the data time of the newest downloaded file, per radar (file-name time, else mtime)',
+      labelNames: ['source', 'radar'],
+      registers,
+      collect() {
+        this.reset();
+        for (const { source, radar, seconds } of lagSamples()) this.set({ source, radar }, seconds);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.ledgerFiles,
+      help: 'Ledger rows by state (seen, ready, downloading, downloaded, processed, failed), read at scrape time',
+      labelNames: ['source', 'state'],
+      registers,
+      async collect() {
+        const { ledger, sources } = ledgerState();
+        if (ledger === null) return;
+        this.reset();
+        for (const source of sources) {
+          try {
+            const counts = await ledger.counts(source);
+            for (const state of FILE_STATES) this.set({ source, state }, counts[state]);
+          } catch {
+            // A closed or unreachable ledger: leave the rows out rather than fail the scrape.
+          }
+        }
+      },
+    });
+  }
+
+  /** Subscribes to a daemon's events; returns a function that unsubscribes. */
+  attach(daemon: MetricsDaemon): () => void {
+    this.#sources = () => daemon.config.sources.map((s) => s.name);
+    this.#ledger = () => daemon.ledger;
+    const onDownloaded = (e: DownloadedEvent): void => this.onDownloaded(e);
+    const onRetry = (e: FailedEvent): void => this.onFailure(e, 'retry');
+    const onFailed = (e: FailedEvent): void => this.onFailure(e, 'failed');
+    const onProcessed = (e: ProcessedEvent): void => this.onProcessed(e);
+    const onCycle = (e: CycleEvent): void => this.onCycle(e);
+    daemon.on(DAEMON_EVENTS.downloaded, onDownloaded);
+    daemon.on(DAEMON_EVENTS.retry, onRetry);
+    daemon.on(DAEMON_EVENTS.failed, onFailed);
+    daemon.on(DAEMON_EVENTS.processed, onProcessed);
+    daemon.on(DAEMON_EVENTS.cycle, onCycle);
+    return () => {
+      daemon.off(DAEMON_EVENTS.downloaded, onDownloaded);
+      daemon.off(DAEMON_EVENTS.retry, onRetry);
+      daemon.off(DAEMON_EVENTS.failed, onFailed);
+      daemon.off(DAEMON_EVENTS.processed, onProcessed);
+      daemon.off(DAEMON_EVENTS.cycle, onCycle);
+    };
+  }
+
+  /** Use this ledger for `radarlib_ledger_files` (when not attached to a daemon). */
+  useLedger(ledger: () => Ledger | null, sources: () => readonly string[]): void {
+    this.#ledger = ledger;
+    this.#sources = sources;
+  }
+
+  onDownloaded(e: DownloadedEvent): void {
+    this.#downloaded.inc({ source: e.source });
+    this.#bytes.inc({ source: e.source }, e.record.size);
+    this.#downloadDuration.observe({ source: e.source }, e.durationMs / 1000);
+    this.noteFile(e.record);
+  }
+
+  onFailure(e: FailedEvent, outcome: 'retry' | 'failed'): void {
+    this.#failures.inc({ source: e.source, code: errorCode(e.error), outcome });
+  }
+
+  onProcessed(e: ProcessedEvent): void {
+    this.#processed.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
+  }
+
+  onCycle(e: CycleEvent): void {
+    const result = e.error !== null ? 'error' : e.skippedListing ? 'skipped' : 'ok';
+    this.#cycles.inc({ source: e.source, result });
+    this.#cycleDuration.observe({ source: e.source }, e.durationMs / 1000);
+    if (e.error === null) this.#lastSuccess.set({ source: e.source }, this.#now() / 1000);
+  }
+
+  /** Counts a downloaded file towards its radar's lag (also used to seed from the ledger). */
+  noteFile(record: Pick<FileRecord, 'source' | 'remotePath' | 'mtime'>): void {
+    const t = fileDataTime(record.remotePath, record.mtime);
+    if (t === null) return;
+    let radars = this.#newest.get(record.source);
+    if (radars === undefined) {
+      radars = new Map();
+      this.#newest.set(record.source, radars);
+    }
+    const radar = fileRadar(record.source, record.remotePath);
+    if (t > (radars.get(radar) ?? -Infinity)) radars.set(radar, t);
+  }
+
+  /** The Prometheus text exposition. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

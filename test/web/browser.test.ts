@@ -1,0 +1,145 @@
+/**
+ * The status page in a real browser (Debian's Chromium driven by playwright-core) while the demo
+ * pipeline runs in this process: embedded FTP server + synthetic network + FTPDaemon (SQLite) +
+ * status page. Sees files arrive, a refused file fail, Retry bring it back, and a quick-look that
+ * is a real picture. `RADARLIB_SCREENSHOT=docs/status-page.png` also saves a screenshot.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { readRadarVolume } from '../../src/bufr/index.js';
+import { startDemo, type DemoHandle } from '../../src/demo/run-demo.js';
+import { lowestSweep, ppiLayout, REFLECTIVITY_SCALE, sweepRangeKm } from '../../src/render/index.js';
+import { annulusDataFraction, decodePng, syntheticRingKm } from '../render/helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const WAIT = 20_000;
+/** Page-side expression (a string: this file is compiled without DOM types): quick-looks loaded. */
+const LOADED_IMAGES =
+  '[...document.querySelectorAll(\'img.quicklook[src*="field=DBZH"]\')].filter((i) => i.complete && i.naturalWidth > 0).length';
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined>, timeoutMs = WAIT): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
+    const v = await fn();
+    if (v !== null && v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+test(
+  'status page in Chromium: downloads appear, a refused file fails, Retry brings it back, quick-look is a picture',
+  { timeout: 90_000 },
+  async (t) => {
+    if (!existsSync(CHROMIUM)) {
+      t.skip(`${CHROMIUM} not installed: run .ci/install-browser.sh (apt-get install chromium)`);
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'radarlib-browser-'));
+    const open: { demo?: DemoHandle; browser?: Browser } = {};
+    t.after(async () => {
+      await open.browser?.close();
+      await open.demo?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    const demo = await startDemo({
+      radars: 2,
+      cadence: 2,
+      http: '127.0.0.1:0',
+      dir,
+      refreshMs: 300,
+      pollInterval: 0.5,
+      daemonConfig: {
+        maxAttempts: 2,
+        backoff: { initialDelay: 0.2, maxDelay: 0.5, multiplier: 2, jitter: 0 },
+      },
+      network: { growMs: 300 },
+    });
+    open.demo = demo;
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    open.browser = browser;
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    page.setDefaultTimeout(WAIT);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(demo.status.url);
+
+    // 1. Downloaded files appear, with size and throughput.
+    await page.waitForSelector('#downloads tbody tr');
+    const firstRow = await page.locator('#downloads tbody tr').first().innerText();
+    assert.match(firstRow, /RMA\d_0315_01_(DBZH|VRAD|ZDR)_\d{8}T\d{6}Z\.BUFR/);
+    assert.match(firstRow, /KiB\/s|MiB\/s/);
+    await page.waitForSelector('section.source .chip.done b');
+
+    // 2. The server refuses every ZDR file from now on: one of them ends up parked as failed.
+    demo.ftp.setRefuse((p) => p.includes('_ZDR_'));
+    const failedRow = page.locator('#failures tr[data-state="failed"][data-path*="_ZDR_"]').first();
+    await failedRow.waitFor();
+    const failedPath = (await failedRow.getAttribute('data-path')) as string;
+    assert.match(failedPath, /_ZDR_/);
+    assert.match(await failedRow.innerText(), /550|RADARLIB_FTP_REPLY/);
+    if (process.env['RADARLIB_SCREENSHOT'] !== undefined) {
+      await page.waitForFunction(`${LOADED_IMAGES} >= 2`);
+      await page.screenshot({ path: process.env['RADARLIB_SCREENSHOT'], fullPage: true });
+    }
+
+    // 3. The server accepts again; Retry re-queues the parked files and they are downloaded.
+    demo.ftp.setRefuse(undefined);
+    await failedRow.locator('button.retry').click();
+    await page.waitForFunction(
+      `/Re-queued [1-9]\\d* failed file/.test(document.querySelector('#message').textContent)`,
+    );
+    await page.locator(`#failures tr[data-path="${failedPath}"]`).waitFor({ state: 'detached' });
+    const ledger = demo.daemon.ledger;
+    assert.ok(ledger !== null);
+    await until(`${failedPath} downloaded after the retry`, async () => {
+      const rows = await ledger.recent({ states: ['downloaded', 'processed'], limit: 200 });
+      return rows.find((r) => r.remotePath === failedPath);
+    });
+
+    // 4. The quick-look is a real picture: the browser shows it, and its pixels show the echo ring.
+    await page.waitForFunction(`${LOADED_IMAGES} >= 1`);
+    const src = (await page
+      .locator('img.quicklook[src*="field=DBZH"]')
+      .first()
+      .getAttribute('src')) as string;
+    assert.match(src, /field=DBZH/);
+    const res = await fetch(new URL(src, demo.status.url));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/png');
+    const img = decodePng(Buffer.from(await res.arrayBuffer()));
+    const volumeName = res.headers.get('x-radarlib-volume') as string;
+    const decoded = demo.decoded.find((d) => basename(d.localPath) === volumeName);
+    assert.ok(decoded !== undefined, `${volumeName} was decoded by the demo`);
+    const sweep = lowestSweep(await readRadarVolume(decoded.localPath));
+    const layout = ppiLayout(480, sweepRangeKm(sweep));
+    assert.equal(img.width, layout.width);
+    const zones = syntheticRingKm(sweep);
+    const ring = annulusDataFraction(img, layout, REFLECTIVITY_SCALE, ...zones.ring);
+    const inner = annulusDataFraction(img, layout, REFLECTIVITY_SCALE, ...zones.inner);
+    assert.ok(ring.fraction > 0.4, `only ${(ring.fraction * 100).toFixed(1)} % of the echo ring is coloured`);
+    assert.ok(inner.fraction < ring.fraction / 4, `inner ${inner.fraction} vs ring ${ring.fraction}`);
+
+    // The page never shows the FTP password.
+    const html = await page.content();
+    assert.ok(!html.includes(demo.ftp.password));
+    assert.deepEqual(pageErrors, []);
+  },
+);
