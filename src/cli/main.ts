@@ -5,8 +5,12 @@
  */
 import { Command } from 'commander';
 import { RadarlibError } from '../errors.js';
+import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDecodeCommand } from './commands/decode.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerFtpCommands } from './commands/ftp.js';
+import { registerRetryFailedCommand } from './commands/retry-failed.js';
+import { registerStatusCommand } from './commands/status.js';
 
 export function buildProgram(): Command {
   const program = new Command('radarlib')
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
     )
     .version('0.1.0')
     .showHelpAfterError();
+  registerDemoCommand(program);
+  registerDaemonCommand(program);
+  registerStatusCommand(program);
+  registerRetryFailedCommand(program);
   registerFtpCommands(program);
   registerDecodeCommand(program);
   return program;

@@ -29,6 +29,9 @@ export interface AtomicDownloadRequest {
 
 export const PART_SUFFIX = '.part';
 
+/** Least progress per `dataStallMs` that counts as a live data connection. */
+const STALL_MIN_BYTES = 1024;
+
 /** How many bytes of a leftover `.part` may be kept (0: start over). */
 async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Promise<number> {
   if (!req.resume) return 0;
@@ -92,9 +95,12 @@ export async function downloadAtomically(
   return finalPath;
 }
 
+const LOCAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'EFBIG', 'EPERM']);
+
 function wrapLocal(err: unknown, partPath: string): unknown {
+  if (err instanceof LocalIoError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
+  if (code !== undefined && LOCAL_WRITE_CODES.has(code)) {
     return new LocalIoError(partPath, `write failed (${code})`, { cause: err });
   }
   return err;
@@ -124,24 +130,36 @@ async function transfer(
     await closed;
     throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
   }
-  let lastProgressAt = Date.now();
+  // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
+  // silent one and one trickling a byte now and then alike. basic-ftp reports progress every
+  // 500 ms whether bytes came or not, so only growth counts.
+  let markBytes = 0;
+  let markAt = Date.now();
   let stalled = false;
+  let writeError: Error | undefined;
   client.trackProgress((info) => {
-    lastProgressAt = Date.now();
     onBytes(info.bytes);
     req.onProgress?.(startAt + info.bytes);
+    if (info.bytes - markBytes >= STALL_MIN_BYTES) {
+      markBytes = info.bytes;
+      markAt = Date.now();
+    }
   });
-  // A data connection that delivers nothing for dataStallMs is abandoned. basic-ftp's socket
-  // timeout is tied to the command timeout; this keeps the two limits separate.
   const watchdog = setInterval(
     () => {
-      if (Date.now() - lastProgressAt > req.dataStallMs) {
+      if (Date.now() - markAt > req.dataStallMs) {
         stalled = true;
         client.close();
       }
     },
     Math.min(1000, req.dataStallMs),
   );
+  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes
+  // basic-ftp's pending task reject instead of waiting on a destination that will never drain.
+  stream.once('error', (err) => {
+    writeError = err;
+    client.close();
+  });
   try {
     // basic-ftp pipes the data socket into the stream and ends it when the transfer completes.
     await client.downloadTo(stream, req.remotePath, startAt);
@@ -150,6 +168,7 @@ async function transfer(
     stream.destroy();
     await closed;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
+    if (writeError !== undefined) throw wrapLocal(writeError, partPath);
     throw err;
   } finally {
     clearInterval(watchdog);

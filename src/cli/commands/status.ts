@@ -1,0 +1,127 @@
+/**
+ * `radarlib status`: the ledger summary — counts by state, the last files, and failures with
+ * their errors. Reads the ledger only (safe while the daemon runs). `--json` for scripts.
+ */
+import { Option, type Command } from 'commander';
+import { loadDaemonConfig } from '../../daemon/config.js';
+import { ConfigError } from '../../errors.js';
+import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
+import { openLedger } from '../../ledger/open.js';
+
+/** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
+export interface LedgerCliOptions {
+  config?: string;
+  ledger?: string;
+}
+
+export function addLedgerOptions(cmd: Command): Command {
+  return cmd
+    .addOption(
+      new Option('-c, --config <file>', "the daemon's YAML config (its ledger is used)").env(
+        'RADARLIB_CONFIG',
+      ),
+    )
+    .addOption(
+      new Option('--ledger <path|url>', 'ledger file or postgres:// URL (instead of --config)').env(
+        'RADARLIB_LEDGER',
+      ),
+    );
+}
+
+export async function openLedgerFrom(
+  opts: LedgerCliOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Ledger> {
+  if (opts.ledger !== undefined && opts.ledger !== '') return openLedger(opts.ledger);
+  if (opts.config === undefined) {
+    throw new ConfigError('command line', 'ledger', 'give --config FILE or --ledger PATH');
+  }
+  const { config } = await loadDaemonConfig({ file: opts.config, env });
+  return openLedger(config.ledger);
+}
+
+export interface StatusCliOptions extends LedgerCliOptions {
+  source?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+export interface StatusReport {
+  counts: StateCounts;
+  total: number;
+  recent: FileRecord[];
+  failed: FileRecord[];
+  callbackErrors: FileRecord[];
+}
+
+function when(ms: number | null): string {
+  return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+/** Builds the report (also used by tests and the status page). */
+export async function statusReport(opts: StatusCliOptions): Promise<StatusReport> {
+  const ledger = await openLedgerFrom(opts);
+  try {
+    const limit = opts.limit ?? 10;
+    const source = opts.source;
+    const scope = source === undefined ? {} : { source };
+    const counts = await ledger.counts(source);
+    const recent = await ledger.recent({ states: ['downloaded', 'processed'], limit, ...scope });
+    const failed = await ledger.recent({ states: ['failed'], limit, ...scope });
+    const processed = await ledger.recent({ states: ['processed'], limit: limit * 10, ...scope });
+    const callbackErrors = processed.filter((r) => r.callbackError !== null).slice(0, limit);
+    const total = FILE_STATES.reduce((n, s) => n + counts[s], 0);
+    return { counts, total, recent, failed, callbackErrors };
+  } finally {
+    await ledger.close();
+  }
+}
+
+export function formatStatus(report: StatusReport): string {
+  const lines: string[] = [];
+  lines.push(`files: ${report.total}`);
+  for (const s of FILE_STATES) lines.push(`  ${s.padEnd(12)} ${String(report.counts[s]).padStart(8)}`);
+  lines.push('', 'last files:');
+  if (report.recent.length === 0) lines.push('  (none)');
+  for (const r of report.recent) {
+    lines.push(
+      `  ${when(r.downloadedAt)}  ${r.source}  ${r.remotePath}  ${r.size} B  -> ${r.localPath ?? '-'}`,
+    );
+  }
+  lines.push('', `failures (retry with: radarlib retry-failed):`);
+  if (report.failed.length === 0) lines.push('  (none)');
+  for (const r of report.failed) {
+    lines.push(
+      `  ${when(r.updatedAt)}  ${r.source}  ${r.remotePath}  after ${r.attempts} attempts: ${r.lastError ?? '?'}`,
+    );
+  }
+  if (report.callbackErrors.length > 0) {
+    lines.push('', 'callback errors:');
+    for (const r of report.callbackErrors)
+      lines.push(`  ${when(r.processedAt)}  ${r.remotePath}: ${r.callbackError}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`expected an integer >= 1, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+export function registerStatusCommand(program: Command): void {
+  const cmd = program
+    .command('status')
+    .description("summary of the daemon's ledger: counts by state, last files, failures with errors");
+  addLedgerOptions(cmd)
+    .option('--source <name>', 'only this source')
+    .option('-n, --limit <n>', 'files to show per list', positiveInt, 10)
+    .option('--json', 'machine-readable output')
+    .action(async (opts: StatusCliOptions) => {
+      const report = await statusReport(opts);
+      process.stdout.write(
+        opts.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report),
+      );
+    });
+}

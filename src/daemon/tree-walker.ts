@@ -1,0 +1,196 @@
+/**
+ * Walks radar date trees (`<root>/<RADAR>/YYYY/MM/DD/HH/MMSS/`) level by level, listing only:
+ *  - branches inside the time window (lookback / start time);
+ *  - folders not listed since the last full rescan (the first walk covers the whole window);
+ *  - folders reaching the recent horizon (the N most recent minute folders and their parents).
+ * So the first cycle costs O(window) listings and an idle cycle O(N), whatever the history.
+ *
+ * The decisions are the pure functions of src/radar/tree.ts; this file adds the listing calls
+ * (injected, so it runs against any client) and bounded parallelism.
+ */
+import { FtpReplyError } from '../errors.js';
+import {
+  childNode,
+  createTreeMemory,
+  inWindow,
+  mustList,
+  pruneTreeMemory,
+  radarNode,
+  recentHorizon,
+  resetTreeMemory,
+  type TreeMemory,
+  type TreeNode,
+} from '../radar/tree.js';
+
+/** One listed entry (the shape of `AsyncFTPClient.listDir`). */
+export interface TreeDirEntry {
+  name: string;
+  path: string;
+  type: 'file' | 'dir';
+  size: number;
+  modifiedAt: Date | null;
+}
+
+export type ListDirFn = (path: string, options: { signal?: AbortSignal }) => Promise<TreeDirEntry[]>;
+
+export interface TreeWalkOptions {
+  /** Folder holding the radar folders (`/L2`), or one radar's folder (`/L2/RMA11`). */
+  root: string;
+  /** Radar folders to walk; null lists `root` for them. */
+  radars: readonly string[] | null;
+  /** Window start (epoch ms), from src/radar/tree.ts `windowStart`. */
+  windowStart: number;
+  /** Minute folders re-listed every cycle, per radar. */
+  recentFolders: number;
+  /** Walk the whole window again this cycle (catches late folders in old hours). */
+  fullRescan: boolean;
+  /** Listings at once. */
+  concurrency: number;
+  /** Which file names to keep (pattern, ignore, filters). */
+  acceptFile: (name: string) => boolean;
+  signal?: AbortSignal;
+}
+
+export interface TreeWalkResult {
+  files: TreeDirEntry[];
+  /** LIST commands sent this walk (the cost of the cycle). */
+  listings: number;
+  /** Minute folders listed this walk. */
+  minuteFoldersListed: number;
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time, keeping order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return results;
+}
+
+/** 550 on a folder that vanished (or a configured radar that has none yet) means "empty". */
+function isMissing(err: unknown): boolean {
+  return err instanceof FtpReplyError && err.replyCode === 550;
+}
+
+/** Keeps the per-radar memory between cycles; one walker per source. */
+export class RadarTreeWalker {
+  readonly #memory = new Map<string, TreeMemory>();
+  readonly #listDir: ListDirFn;
+  /** Set once `root` turned out to be one radar's folder (no need to list it twice a cycle). */
+  #singleRadar: { configured: string; root: string; radar: string } | null = null;
+
+  constructor(listDir: ListDirFn) {
+    this.#listDir = listDir;
+  }
+
+  /** Memory of one radar (for tests and the status page). */
+  memoryOf(radar: string): TreeMemory | undefined {
+    return this.#memory.get(radar);
+  }
+
+  async walk(options: TreeWalkOptions): Promise<TreeWalkResult> {
+    const signal = options.signal;
+    let listings = 0;
+    const list = async (path: string, allowMissing: boolean): Promise<TreeDirEntry[]> => {
+      listings++;
+      try {
+        return await this.#listDir(path, signal === undefined ? {} : { signal });
+      } catch (err) {
+        if (allowMissing && isMissing(err)) return [];
+        throw err;
+      }
+    };
+
+    let root = options.root;
+    let radars: readonly string[];
+    if (options.radars !== null) {
+      radars = options.radars;
+    } else if (this.#singleRadar !== null && this.#singleRadar.configured === options.root) {
+      root = this.#singleRadar.root;
+      radars = [this.#singleRadar.radar];
+    } else {
+      const entries = await list(root, false);
+      const dirs = entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name);
+      const trimmed = root.replace(/\/+$/, '');
+      const base = trimmed.slice(trimmed.lastIndexOf('/') + 1);
+      if (dirs.length > 0 && dirs.every((d) => /^\d{4}$/.test(d)) && base !== '') {
+        // `remotePath` is one radar's folder (`/L2/RMA11`): its children are years.
+        root = trimmed.slice(0, trimmed.lastIndexOf('/')) || '/';
+        radars = [base];
+        this.#singleRadar = { configured: options.root, root, radar: base };
+      } else {
+        radars = dirs;
+      }
+    }
+
+    const files: TreeDirEntry[] = [];
+    let minuteFoldersListed = 0;
+    for (const radar of radars) {
+      let memory = this.#memory.get(radar);
+      if (memory === undefined) {
+        memory = createTreeMemory();
+        this.#memory.set(radar, memory);
+      }
+      if (options.fullRescan) resetTreeMemory(memory);
+      pruneTreeMemory(memory, options.windowStart);
+      const result = await this.#walkRadar(radarNode(root, radar), memory, options, list);
+      files.push(...result.files);
+      minuteFoldersListed += result.minuteFoldersListed;
+    }
+    return { files, listings, minuteFoldersListed };
+  }
+
+  async #walkRadar(
+    root: TreeNode,
+    memory: TreeMemory,
+    options: TreeWalkOptions,
+    list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
+  ): Promise<{ files: TreeDirEntry[]; minuteFoldersListed: number }> {
+    const previousHorizon = memory.horizon;
+    // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
+    const listedNow: TreeNode[] = [];
+    const minuteCandidates: TreeNode[] = [];
+    let frontier: TreeNode[] = [root];
+    while (frontier.length > 0) {
+      const listingsOfLevel = await mapLimit(frontier, options.concurrency, (node) => list(node.path, true));
+      const next: TreeNode[] = [];
+      frontier.forEach((node, i) => {
+        listedNow.push(node);
+        for (const e of listingsOfLevel[i] ?? []) {
+          if (e.type !== 'dir') continue;
+          const child = childNode(node, e.name);
+          if (child === null || !inWindow(child, options.windowStart)) continue;
+          if (child.level === 'minute') {
+            memory.minuteFolders.set(child.path, child.start);
+            minuteCandidates.push(child);
+          } else if (mustList(child, memory, previousHorizon)) {
+            next.push(child);
+          }
+        }
+      });
+      frontier = next;
+    }
+
+    const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
+    const toList = minuteCandidates.filter((m) => mustList(m, memory, horizon));
+    const listed = await mapLimit(toList, options.concurrency, (node) => list(node.path, true));
+    const files: TreeDirEntry[] = [];
+    toList.forEach((node, i) => {
+      listedNow.push(node);
+      for (const e of listed[i] ?? []) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
+    });
+    for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
+    memory.horizon = horizon;
+    return { files, minuteFoldersListed: toList.length };
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Crash safety and graceful stop, with the daemon in a child process (`radarlib daemon`'s code
+ * path) and the FTP server in this one, so the server outlives the child.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { openLedger } from '../../src/ledger/open.js';
+import { listLocal, payload, rig, sha256, type Rig } from './helpers/setup.js';
+
+const CHILD = fileURLToPath(new URL('./fixtures/daemon-child.ts', import.meta.url));
+const FILES = 12;
+const SIZE = 3_000_000;
+
+interface Child {
+  proc: ChildProcess;
+  /** Resolves with the first stdout line starting with `prefix`. */
+  line(prefix: string): Promise<string>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stderr(): string;
+}
+
+function startChild(env: Record<string, string>): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (c: string) => {
+    err = (err + c).slice(-20_000);
+  });
+  const waiters: { prefix: string; resolve: (l: string) => void }[] = [];
+  const rl = createInterface({ input: proc.stdout! });
+  rl.on('line', (l) => {
+    for (const w of [...waiters]) {
+      if (l.startsWith(w.prefix)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(l);
+      }
+    }
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    proc,
+    line: (prefix) =>
+      Promise.race([
+        new Promise<string>((resolve) => waiters.push({ prefix, resolve })),
+        exit.then(({ code }) => {
+          throw new Error(`child exited (${code}) before printing ${prefix}: ${err.slice(-3000)}`);
+        }),
+      ]),
+    exit,
+    stderr: () => err,
+  };
+}
+
+function writeConfig(r: Rig, extra: Record<string, unknown> = {}): string {
+  const file = join(r.local, '..', 'radarlib.yaml');
+  writeFileSync(
+    file,
+    YAML.stringify({
+      host: r.server.host,
+      port: r.server.port,
+      username: r.server.user,
+      remotePath: '/data',
+      localDir: r.local,
+      minAge: 0,
+      pollInterval: 0.05,
+      maxConcurrentDownloads: 3,
+      backoff: { initialDelay: 0.01, maxDelay: 0.05 },
+      ...extra,
+    }),
+  );
+  return file;
+}
+
+function events(file: string): { dl: Map<string, number>; cb: Map<string, number> } {
+  const dl = new Map<string, number>();
+  const cb = new Map<string, number>();
+  if (!existsSync(file)) return { dl, cb };
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    const [kind, path] = l.split(' ');
+    if (path === undefined) continue;
+    const m = kind === 'DL' ? dl : cb;
+    m.set(path, (m.get(path) ?? 0) + 1);
+  }
+  return { dl, cb };
+}
+
+/** Every final (non-.part) local file is complete: same bytes as on the server. */
+function assertNoPartialFinalFile(r: Rig): void {
+  for (const f of listLocal(r.local)) {
+    if (f.endsWith('.part') || f === 'events.log') continue;
+    assert.equal(sha256(join(r.local, f)), sha256(join(r.root, 'data', f)), `${f} is complete`);
+  }
+}
+
+async function putFiles(r: Rig): Promise<void> {
+  for (let i = 0; i < FILES; i++) r.put(`/data/vol${String(i).padStart(2, '0')}.BUFR`, payload(i, SIZE));
+}
+
+test(
+  'SIGKILL mid-download, restart: every file complete, once, no partial final file',
+  { timeout: 120_000 },
+  async (t) => {
+    const r = await rig(t);
+    await putFiles(r);
+    const config = writeConfig(r);
+    const eventsFile = join(r.local, '..', 'events.log');
+    const env = { CHILD_CONFIG: config, CHILD_EVENTS: eventsFile, RADARLIB_PASSWORD: r.server.password };
+
+    const first = startChild({ ...env, CHILD_THROTTLE: '15' });
+    await first.line('MID ');
+    first.proc.kill('SIGKILL');
+    const died = await first.exit;
+    assert.equal(died.signal, 'SIGKILL');
+
+    // The crash left work in flight, and no final file is partial.
+    assertNoPartialFinalFile(r);
+    {
+      const ledger = await openLedger(join(r.local, '.radarlib', 'ledger.sqlite'));
+      const counts = await ledger.counts();
+      await ledger.close();
+      assert.ok(counts.downloading >= 1, `killed mid-download: ${JSON.stringify(counts)}`);
+      assert.ok(counts.processed + counts.downloaded < FILES, 'not everything was done before the kill');
+    }
+
+    const second = startChild({ ...env, CHILD_MAX_ITERATIONS: '3' });
+    const ended = await second.exit;
+    assert.equal(ended.code, 0, second.stderr().slice(-3000));
+
+    const local = listLocal(r.local);
+    assert.deepEqual(
+      local.filter((f) => f.endsWith('.part')),
+      [],
+      'no .part left',
+    );
+    assert.equal(local.length, FILES);
+    assertNoPartialFinalFile(r);
+
+    const ledger = await openLedger(join(r.local, '.radarlib', 'ledger.sqlite'));
+    t.after(() => ledger.close());
+    const rows = await ledger.recent({ limit: 1000 });
+    assert.equal(rows.length, FILES, 'one ledger row per file: none recorded twice');
+    for (const row of rows) {
+      assert.equal(row.state, 'processed', row.remotePath);
+      assert.equal(row.callbackError, null);
+      assert.ok(row.localPath !== null && existsSync(row.localPath));
+    }
+    const { dl, cb } = events(eventsFile);
+    for (const row of rows) {
+      assert.ok((dl.get(row.remotePath) ?? 0) <= 1, `${row.remotePath} committed at most once`);
+      assert.ok((cb.get(row.remotePath) ?? 0) >= 1, `${row.remotePath} handed to the callback`);
+    }
+  },
+);
+
+test(
+  'SIGTERM mid-download: exits 0 within the deadline, no partial final file',
+  { timeout: 120_000 },
+  async (t) => {
+    const r = await rig(t);
+    await putFiles(r);
+    const config = writeConfig(r, { stopTimeout: 1 });
+    const eventsFile = join(r.local, '..', 'events.log');
+    const env = { CHILD_CONFIG: config, CHILD_EVENTS: eventsFile, RADARLIB_PASSWORD: r.server.password };
+
+    const child = startChild({ ...env, CHILD_THROTTLE: '15' });
+    await child.line('MID ');
+    child.proc.kill('SIGTERM');
+    const ended = await child.exit;
+    assert.equal(ended.code, 0, child.stderr().slice(-3000));
+    assert.match(child.stderr(), /"msg":"daemon stopped"/);
+    assertNoPartialFinalFile(r);
+
+    const ledger = await openLedger(join(r.local, '.radarlib', 'ledger.sqlite'));
+    t.after(() => ledger.close());
+    for (const row of await ledger.recent({ states: ['downloaded', 'processed'], limit: 1000 })) {
+      assert.ok(
+        row.localPath !== null && existsSync(row.localPath),
+        `${row.remotePath} recorded and present`,
+      );
+    }
+    const counts = await ledger.counts();
+    assert.ok(counts.processed < FILES, 'stopped before the end');
+    assert.equal(counts.failed, 0, 'a stop is not a failure');
+  },
+);

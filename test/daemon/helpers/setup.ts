@@ -1,0 +1,107 @@
+/** A served folder, a local folder and an embedded FTP server, torn down with the test. */
+import { createHash } from 'node:crypto';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import type { TestContext } from 'node:test';
+import { startEmbeddedFtp, type EmbeddedFtpServer } from '../../helpers/embedded-ftp.js';
+import type { FTPDaemonConfig } from '../../../src/daemon/config.js';
+
+export interface Rig {
+  server: EmbeddedFtpServer;
+  /** Served folder (the server's `/`). */
+  root: string;
+  /** Where downloads go. */
+  local: string;
+  /** Base config for a source on this server. */
+  config(extra?: Partial<FTPDaemonConfig>): FTPDaemonConfig;
+  /** Writes a file under the served root (creating folders); optional mtime. */
+  put(remotePath: string, content: Buffer | string, mtime?: Date): void;
+}
+
+export async function rig(t: TestContext, options: { maxConnections?: number } = {}): Promise<Rig> {
+  const base = mkdtempSync(join(tmpdir(), 'radarlib-daemon-'));
+  const root = join(base, 'srv');
+  const local = join(base, 'local');
+  mkdirSync(root);
+  mkdirSync(local);
+  const server = await startEmbeddedFtp({
+    root,
+    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+  });
+  t.after(async () => {
+    await server.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const put = (remotePath: string, content: Buffer | string, mtime?: Date): void => {
+    const file = join(root, remotePath);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, content);
+    if (mtime !== undefined) utimesSync(file, mtime, mtime);
+  };
+  return {
+    server,
+    root,
+    local,
+    put,
+    config: (extra = {}) => ({
+      host: server.host,
+      port: server.port,
+      username: server.user,
+      password: server.password,
+      remotePath: '/data',
+      localDir: local,
+      // Files written by the test are "old" at once unless a test wants stability checks.
+      minAge: 0,
+      pollInterval: 0.05,
+      backoff: { initialDelay: 0.01, maxDelay: 0.05, jitter: 0 },
+      timeouts: { connect: 5, command: 5, dataStall: 5 },
+      ...extra,
+    }),
+  };
+}
+
+export function sha256(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/** Deterministic bytes for file `i`. */
+export function payload(i: number, size: number): Buffer {
+  const b = Buffer.alloc(size);
+  let x = (i + 1) * 2654435761;
+  for (let k = 0; k < size; k++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[k] = x >>> 24;
+  }
+  return b;
+}
+
+/** Every file under `dir` (relative paths), skipping the ledger folder. */
+export function listLocal(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (e.name !== '.radarlib') walk(p);
+      } else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+export function size(file: string): number {
+  return statSync(file).size;
+}

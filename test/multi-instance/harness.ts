@@ -1,0 +1,344 @@
+/**
+ * What the multi-instance test and bench/multi-instance.ts share: an FTP server to mirror from,
+ * daemon instances as child processes (instance.ts) and a look into their PostgreSQL ledger.
+ *
+ * The server is a real Debian one when `.ci/install-ftp-servers.sh` installed it (vsftpd first,
+ * as most radar networks run it), else the embedded ftp-srv. MULTI_INSTANCE_FTP_SERVER=<kind>|embedded
+ * picks one. Every child is killed, at the latest, when this process exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { startEmbeddedFtpServer } from '../../src/demo/embedded-ftp-server.js';
+import {
+  DEBIAN_SERVER_KINDS,
+  debianServerAvailable,
+  startDebianServer,
+  type DebianServerKind,
+} from '../helpers/debian-servers.js';
+import type { FileState } from '../../src/ledger/ledger.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(HERE, '..', '..');
+export const INSTANCE_SCRIPT = join(HERE, 'instance.ts');
+
+// ---------------------------------------------------------------------------------------------
+// the FTP server
+
+export type ServerKind = DebianServerKind | 'embedded';
+
+export interface SourceServer {
+  kind: ServerKind;
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+export interface SourceServerOptions {
+  /** Folder served as `/`. */
+  root: string;
+  /**
+   * Bytes/s per data connection (Debian servers), so that transfers last long enough to be cut
+   * off by a SIGKILL and to overlap across instances, like downloads over a WAN link.
+   */
+  rateLimit?: number;
+  /** Embedded server only (it has no rate limit): delay before each file's data. */
+  readDelayMs?: number;
+  /** Passive ports of a Debian server (each transfer leaves one in TIME_WAIT for a minute). */
+  passivePorts?: number;
+}
+
+const PREFERRED: readonly DebianServerKind[] = ['vsftpd', 'proftpd', 'pureftpd', 'pyftpdlib'];
+
+/** The server kind to use here and, when it is not the preferred Debian one, why. */
+export function pickServerKind(env: NodeJS.ProcessEnv = process.env): { kind: ServerKind; note: string } {
+  const forced = env['MULTI_INSTANCE_FTP_SERVER'];
+  if (forced !== undefined && forced !== '') {
+    if (forced === 'embedded') return { kind: 'embedded', note: 'MULTI_INSTANCE_FTP_SERVER=embedded' };
+    if (!(DEBIAN_SERVER_KINDS as readonly string[]).includes(forced)) {
+      throw new Error(
+        `MULTI_INSTANCE_FTP_SERVER must be embedded or one of ${DEBIAN_SERVER_KINDS.join(', ')}`,
+      );
+    }
+    const kind = forced as DebianServerKind;
+    const reason = debianServerAvailable(kind);
+    if (reason !== null) throw new Error(`MULTI_INSTANCE_FTP_SERVER=${kind}: ${reason}`);
+    return { kind, note: `MULTI_INSTANCE_FTP_SERVER=${kind}` };
+  }
+  const reasons: string[] = [];
+  for (const kind of PREFERRED) {
+    const reason = debianServerAvailable(kind);
+    if (reason === null) return { kind, note: '' };
+    reasons.push(reason);
+  }
+  return { kind: 'embedded', note: `no Debian FTP server (${reasons[0] ?? '?'}); using the embedded one` };
+}
+
+export async function startSourceServer(kind: ServerKind, opts: SourceServerOptions): Promise<SourceServer> {
+  if (kind === 'embedded') {
+    const s = await startEmbeddedFtpServer({
+      root: opts.root,
+      ...(opts.readDelayMs === undefined ? {} : { readDelayMs: opts.readDelayMs }),
+    });
+    return { kind, host: s.host, port: s.port, user: s.user, password: s.password, stop: () => s.stop() };
+  }
+  const s = await startDebianServer(kind, {
+    root: opts.root,
+    passivePorts: opts.passivePorts ?? 800,
+    ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
+  });
+  return { kind, host: s.host, port: s.port, user: s.user, password: s.password, stop: () => s.stop() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// instance configs and processes
+
+export interface InstanceConfigOptions {
+  server: SourceServer;
+  /** Folder the source lists on the server. */
+  remotePath: string;
+  /** The shared download folder. */
+  localDir: string;
+  /** `postgres://...?schema=...` */
+  ledgerUrl: string;
+  leaseSeconds: number;
+  pollSeconds: number;
+  slots: number;
+  logLevel?: 'info' | 'warn' | 'debug';
+}
+
+/** A daemon config as an operator would write it (JSON is YAML). */
+export function instanceConfig(o: InstanceConfigOptions): Record<string, unknown> {
+  return {
+    ledger: o.ledgerUrl,
+    leaseDuration: o.leaseSeconds,
+    logLevel: o.logLevel ?? 'info',
+    stopTimeout: 10,
+    sources: [
+      {
+        name: 'radar-ftp',
+        host: o.server.host,
+        port: o.server.port,
+        username: o.server.user,
+        password: o.server.password,
+        remotePath: o.remotePath,
+        localDir: o.localDir,
+        filePattern: '*.BUFR',
+        // The data set is written before the run: every file is complete at once.
+        minAge: 0,
+        pollInterval: o.pollSeconds,
+        maxConcurrentDownloads: o.slots,
+        maxAttempts: 10,
+        backoff: { initialDelay: 0.2, maxDelay: 1, jitter: 0 },
+        timeouts: { connect: 10, command: 15, dataStall: 15 },
+      },
+    ],
+  };
+}
+
+export function writeConfig(path: string, config: Record<string, unknown>): void {
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+}
+
+export interface Instance {
+  name: string;
+  pid: number;
+  /** When it was spawned (epoch ms). */
+  startedAt: number;
+  /** Resolves when the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly running: boolean;
+  kill(signal: NodeJS.Signals): void;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
+  stop(graceMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The last lines of its log. */
+  logTail(lines?: number): string;
+}
+
+const live = new Set<ChildProcess>();
+let exitHook = false;
+
+function installExitHook(): void {
+  if (exitHook) return;
+  exitHook = true;
+  process.on('exit', () => {
+    for (const child of live) child.kill('SIGKILL');
+  });
+}
+
+/** This process's environment without RADARLIB_* (config overrides must come from the test only). */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RADARLIB_')));
+}
+
+/** Starts `instance.ts` as its own process; its log goes to `<outDir>/<name>.log`. */
+export function spawnInstance(opts: {
+  name: string;
+  configPath: string;
+  outDir: string;
+  env?: NodeJS.ProcessEnv;
+}): Instance {
+  installExitHook();
+  const logPath = join(opts.outDir, `${opts.name}.log`);
+  const fd = openSync(logPath, 'a');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', INSTANCE_SCRIPT, opts.configPath, opts.name, opts.outDir],
+    { cwd: REPO_ROOT, stdio: ['ignore', fd, fd], env: { ...inheritedEnv(), ...opts.env } },
+  );
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`cannot start instance ${opts.name}`);
+  live.add(child);
+  let running = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      live.delete(child);
+      res({ code, signal });
+    });
+  });
+  const instance: Instance = {
+    name: opts.name,
+    pid: child.pid,
+    startedAt: Date.now(),
+    exited,
+    get running() {
+      return running;
+    },
+    kill: (signal) => {
+      if (running) child.kill(signal);
+    },
+    stop: async (graceMs) => {
+      instance.kill('SIGTERM');
+      const timer = setTimeout(() => instance.kill('SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    logTail: (lines = 20) =>
+      existsSync(logPath) ? readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n') : '',
+  };
+  return instance;
+}
+
+/** The JSON lines of a file (missing file: none; a torn last line, as after SIGKILL: skipped). */
+export function readJsonLines<T>(file: string): T[] {
+  if (!existsSync(file)) return [];
+  const out: T[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as T);
+    } catch {
+      // the line a killed process was writing
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the ledger, read directly (what an operator would query)
+
+export interface LedgerRow {
+  id: number;
+  remotePath: string;
+  state: FileState;
+  localPath: string | null;
+  attempts: number;
+  lastError: string | null;
+  callbackError: string | null;
+  leaseOwner: string | null;
+  leaseUntil: number | null;
+  downloadedAt: number | null;
+  processedAt: number | null;
+}
+
+/** A connection to the test database with `schema` as the table prefix. */
+export class LedgerProbe {
+  readonly #client: pg.Client;
+  readonly #table: string;
+
+  private constructor(client: pg.Client, schema: string) {
+    this.#client = client;
+    this.#table = `"${schema}".radarlib_files`;
+  }
+
+  static async connect(url: string, schema: string): Promise<LedgerProbe> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    client.on('error', () => {});
+    await client.connect();
+    return new LedgerProbe(client, schema);
+  }
+
+  /** Every row, or [] while the first instance has not created the table yet. */
+  async rows(): Promise<LedgerRow[]> {
+    try {
+      const r = await this.#client.query<Record<string, unknown>>(
+        `SELECT id, remote_path, state, local_path, attempts, last_error, callback_error, lease_owner,
+                lease_until, downloaded_at, processed_at FROM ${this.#table} ORDER BY id`,
+      );
+      const num = (v: unknown): number | null => (v === null ? null : Number(v));
+      return r.rows.map((x) => ({
+        id: Number(x['id']),
+        remotePath: String(x['remote_path']),
+        state: x['state'] as FileState,
+        localPath: (x['local_path'] as string | null) ?? null,
+        attempts: Number(x['attempts']),
+        lastError: (x['last_error'] as string | null) ?? null,
+        callbackError: (x['callback_error'] as string | null) ?? null,
+        leaseOwner: (x['lease_owner'] as string | null) ?? null,
+        leaseUntil: num(x['lease_until']),
+        downloadedAt: num(x['downloaded_at']),
+        processedAt: num(x['processed_at']),
+      }));
+    } catch (err) {
+      if ((err as { code?: string }).code === '42P01') return []; // undefined_table
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#client.end().catch(() => {});
+  }
+}
+
+/** Rows by state. */
+export function countStates(rows: readonly LedgerRow[]): Record<FileState, number> {
+  const c: Record<FileState, number> = {
+    seen: 0,
+    ready: 0,
+    downloading: 0,
+    downloaded: 0,
+    processed: 0,
+    failed: 0,
+  };
+  for (const r of rows) c[r.state]++;
+  return c;
+}
+
+/**
+ * Polls `probe` every `intervalMs` until it returns a value (not undefined), or throws at
+ * `deadline` (epoch ms) with `what` and the last value seen.
+ */
+export async function waitUntil<T>(
+  what: string,
+  deadline: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 100,
+): Promise<T> {
+  for (let i = 0; i < 1_000_000; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() >= deadline) break;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,169 @@
+/**
+ * An instance that is not dead but *paused* longer than its lease (a frozen VM, a long GC, a
+ * network cut to the database) must not commit what another instance has taken over, nor fire
+ * its callback. A is SIGSTOPped mid-transfer, B reclaims A's rows and finishes them, then A
+ * is SIGCONTed and carries on. Issue 8: "a lost lease never commits or fires the callback".
+ *
+ * Skips, saying why, when PostgreSQL is unreachable.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeRadarDataset } from '../helpers/dataset.js';
+import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
+import {
+  LedgerProbe,
+  countStates,
+  instanceConfig,
+  pickServerKind,
+  readJsonLines,
+  spawnInstance,
+  startSourceServer,
+  waitUntil,
+  writeConfig,
+  type Instance,
+  type SourceServer,
+} from './harness.js';
+import type { CallbackRecord, InstanceEvent } from './instance.js';
+
+const FILES = 24;
+const LEASE_S = 2;
+
+test(
+  'an instance paused past its lease neither commits nor fires callbacks for rows taken over',
+  { timeout: 120_000 },
+  async (t) => {
+    const pgProbe = await postgresAvailable();
+    if (!pgProbe.ok) {
+      t.skip(
+        `PostgreSQL unreachable at ${redactPgUrl(pgProbe.url)} (${pgProbe.reason}): run .ci/start-postgres.sh or set RADARLIB_TEST_PG_URL`,
+      );
+      return;
+    }
+    const { kind, note } = pickServerKind();
+    if (note !== '') t.diagnostic(note);
+    const base = mkdtempSync(join(tmpdir(), 'radarlib-multi-pause-'));
+    const served = join(base, 'srv');
+    const shared = join(base, 'shared');
+    const out = join(base, 'out');
+    for (const d of [served, shared, out]) mkdirSync(d, { recursive: true });
+    const schema = freshSchemaName();
+    const url = new URL(pgProbe.url);
+    url.searchParams.set('schema', schema);
+    const instances: Instance[] = [];
+    const held: { server?: SourceServer; probe?: LedgerProbe } = {};
+    t.after(async () => {
+      for (const i of instances) i.kill('SIGCONT');
+      await Promise.all(instances.map((i) => i.stop(2000)));
+      await held.probe?.close();
+      await held.server?.stop();
+      await dropSchema(pgProbe.url, schema).catch(() => {});
+      rmSync(base, { recursive: true, force: true });
+    });
+
+    const dataset = await makeRadarDataset(join(served, 'radar'), {
+      volumes: FILES / 6,
+      layout: 'flat',
+      sizeMin: 300_000,
+      sizeMax: 400_000,
+    });
+    // ≈ 1.5 s per file: A is paused mid-transfer.
+    const server = await startSourceServer(kind, { root: served, rateLimit: 256 * 1024, readDelayMs: 1500 });
+    held.server = server;
+    const configPath = join(base, 'radarlib.json');
+    writeConfig(
+      configPath,
+      instanceConfig({
+        server,
+        remotePath: '/radar',
+        localDir: shared,
+        ledgerUrl: url.href,
+        leaseSeconds: LEASE_S,
+        pollSeconds: 0.3,
+        slots: 2,
+      }),
+    );
+    const p = await LedgerProbe.connect(pgProbe.url, schema);
+    held.probe = p;
+    const deadline = Date.now() + 90_000;
+
+    const a = spawnInstance({ name: 'A', configPath, outDir: out });
+    instances.push(a);
+    const mine = (pid: number) => (r: { leaseOwner: string | null; state: string }) =>
+      r.state === 'downloading' && r.leaseOwner?.split(':').at(-2) === String(pid);
+    // A alone until it is transferring, then frozen.
+    const frozen = await waitUntil('A to be mid-transfer', deadline, async () => {
+      const rows = (await p.rows()).filter(mine(a.pid));
+      const parts = readdirSync(shared).filter(
+        (f) => f.endsWith('.part') && statSync(join(shared, f)).size > 0,
+      );
+      return rows.length > 0 && parts.length > 0 ? rows : undefined;
+    });
+    a.kill('SIGSTOP');
+    t.diagnostic(`A paused holding ${frozen.length} claims`);
+    const b = spawnInstance({ name: 'B', configPath, outDir: out });
+    instances.push(b);
+
+    // B takes A's rows over once their lease ends, and finishes them.
+    const frozenIds = new Set(frozen.map((r) => r.id));
+    await waitUntil("B to finish A's rows", deadline, async () => {
+      const rows = await p.rows();
+      return rows.filter((r) => frozenIds.has(r.id) && r.state === 'processed').length === frozenIds.size
+        ? true
+        : undefined;
+    });
+    a.kill('SIGCONT');
+    // A wakes up with transfers of rows it no longer owns; give it a few lease periods.
+    await sleep(3 * LEASE_S * 1000);
+    await waitUntil(`all ${FILES} files processed`, deadline, async () => {
+      const rows = await p.rows();
+      return rows.length === FILES && countStates(rows).processed === FILES ? true : undefined;
+    });
+    const stopped = await Promise.all(instances.map((i) => i.stop(15_000)));
+    assert.deepEqual(stopped, [
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
+
+    const events = instances.flatMap((i) =>
+      readJsonLines<InstanceEvent>(join(out, `${i.name}.events.jsonl`)),
+    );
+    const callbacks = instances.flatMap((i) =>
+      readJsonLines<CallbackRecord>(join(out, `${i.name}.callbacks.jsonl`)),
+    );
+    for (const id of frozenIds) {
+      const commits = events.filter((e) => e.type === 'downloaded' && e.id === id);
+      assert.deepEqual(
+        commits.map((e) => e.instance),
+        ['B'],
+        `row ${id}: committed by B only`,
+      );
+      assert.deepEqual(
+        callbacks.filter((c) => c.id === id).map((c) => c.instance),
+        ['B'],
+        `row ${id}: callback by B only`,
+      );
+    }
+    const files = readdirSync(shared).sort();
+    assert.deepEqual(
+      files.filter((f) => f.endsWith('.part')),
+      [],
+      'no .part left behind by the paused instance',
+    );
+    assert.deepEqual(files, dataset.map((f) => f.relPath).sort());
+    for (const f of dataset) {
+      const sha = createHash('sha256')
+        .update(readFileSync(join(shared, f.relPath)))
+        .digest('hex');
+      assert.equal(sha, f.sha256, f.relPath);
+    }
+    const lost = readFileSync(join(out, 'A.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('lease lost')).length;
+    t.diagnostic(`A logged ${lost} lost lease(s) after it woke up`);
+  },
+);

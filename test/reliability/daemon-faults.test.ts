@@ -1,0 +1,263 @@
+/**
+ * FTPDaemon under injected faults: `runOnce` cycles through the fault proxy until every file is
+ * processed or parked. Every file must be downloaded and handed to the callback exactly once,
+ * identical to the source; permanently refused ones end `failed` with their error.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FTPDaemon } from '../../src/daemon/daemon.js';
+import type { FTPDaemonConfig } from '../../src/daemon/config.js';
+import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
+import { startDebianServer, type DebianServer, type DebianServerKind } from '../helpers/debian-servers.js';
+import { startFaultProxy, type FaultProxy, type FaultRules } from '../helpers/fault-proxy.js';
+import {
+  checkMirror,
+  count,
+  describeCounts,
+  memorySampler,
+  recordRow,
+  serverKinds,
+  sleep,
+} from './helpers.js';
+
+const { kinds, skipped } = serverKinds();
+const VOLUMES = count(10, 50); // × 6 fields
+const MAX_CYCLES = 80;
+
+interface Rig {
+  root: string;
+  local: string;
+  files: DatasetFile[];
+  server: DebianServer;
+  proxy: FaultProxy;
+  config: FTPDaemonConfig;
+}
+
+async function rig(t: TestContext, kind: DebianServerKind, rules: FaultRules, seed: number): Promise<Rig> {
+  const base = mkdtempSync(join(tmpdir(), 'radarlib-rel-daemon-'));
+  const root = join(base, 'srv');
+  const local = join(base, 'local');
+  mkdirSync(root);
+  const files = await makeRadarDataset(root, {
+    volumes: VOLUMES,
+    layout: 'flat',
+    sizeMin: 20_000,
+    sizeMax: 200_000,
+    seed,
+  });
+  const server = await startDebianServer(kind, { root, passivePorts: 300 });
+  const proxy = await startFaultProxy({
+    upstreamHost: server.host,
+    upstreamPort: server.port,
+    seed,
+    ...rules,
+  });
+  t.after(async () => {
+    await proxy.stop();
+    await server.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+  const config: FTPDaemonConfig = {
+    host: proxy.host,
+    port: proxy.port,
+    username: server.user,
+    password: server.password,
+    remotePath: '/',
+    localDir: local,
+    minAge: 0,
+    pollInterval: 0.05,
+    maxConcurrentDownloads: 4,
+    maxConnections: 4,
+    maxAttempts: 6,
+    backoff: { initialDelay: 0.05, maxDelay: 0.2, jitter: 0.2 },
+    timeouts: { connect: 3, command: 3, dataStall: 1 },
+    stopTimeout: 2,
+  };
+  return { root, local, files, server, proxy, config };
+}
+
+interface DaemonRun {
+  downloads: Map<string, number>;
+  callbacks: Map<string, number>;
+  cycles: number;
+  longestCycleMs: number;
+  retries: number;
+  failed: Map<string, string>;
+  processed: number;
+  maxRssMb: number;
+}
+
+/** runOnce until nothing is left to do (bounded), counting downloads and callbacks per file. */
+async function runUntilSettled(
+  d: FTPDaemon,
+  total: number,
+  between?: (cycle: number) => Promise<void>,
+): Promise<DaemonRun> {
+  const mem = memorySampler();
+  const run: DaemonRun = {
+    downloads: new Map(),
+    callbacks: new Map(),
+    cycles: 0,
+    longestCycleMs: 0,
+    retries: 0,
+    failed: new Map(),
+    processed: 0,
+    maxRssMb: 0,
+  };
+  d.on('downloaded', (e) =>
+    run.downloads.set(e.record.remotePath, (run.downloads.get(e.record.remotePath) ?? 0) + 1),
+  );
+  d.on('retry', () => run.retries++);
+  try {
+    for (let cycle = 0; cycle < MAX_CYCLES; cycle++) {
+      run.cycles++;
+      const started = Date.now();
+      await d.runOnce();
+      run.longestCycleMs = Math.max(run.longestCycleMs, Date.now() - started);
+      const c = await d.ledger!.counts();
+      if (c.processed + c.failed === total && c.seen + c.ready + c.downloading + c.downloaded === 0) break;
+      await between?.(cycle);
+      await sleep(60);
+    }
+    for (const row of await d.ledger!.recent({ states: ['failed'], limit: 10_000 }))
+      run.failed.set(row.remotePath, row.lastError ?? '');
+    run.processed = (await d.ledger!.counts()).processed;
+  } finally {
+    run.maxRssMb = mem.stop();
+    await d.stop();
+  }
+  return run;
+}
+
+function daemonFor(r: Rig, run: { callbacks: Map<string, number> }): FTPDaemon {
+  return new FTPDaemon(r.config, {
+    onFileDownloaded: (_local, info) => {
+      run.callbacks.set(info.remotePath, (run.callbacks.get(info.remotePath) ?? 0) + 1);
+    },
+  });
+}
+
+const dupes = (m: ReadonlyMap<string, number>): number => [...m.values()].filter((n) => n > 1).length;
+
+if (kinds.length === 0) {
+  test('daemon faults: real FTP servers', (t) => t.skip(skipped.join('; ')));
+}
+
+for (const kind of kinds) {
+  test(
+    `daemon · ${kind}: resets, stalls, 421 at login, 450/451/550 replies`,
+    { timeout: 240_000 },
+    async (t) => {
+      const permanent = new Set<string>();
+      const once450 = new Set<string>();
+      const twice451 = new Set<string>();
+      const rules: FaultRules = {
+        resetRate: 0.1,
+        stallRate: 0.03,
+        controlStallRate: 0.005,
+        loginBusy: (n) => n === 3 || n % 7 === 0,
+        retrReply: (path, attempt) => {
+          if (permanent.has(path)) return 550;
+          if (once450.has(path) && attempt === 1) return 450;
+          if (twice451.has(path) && attempt <= 2) return 451;
+          return null;
+        },
+      };
+      const r = await rig(t, kind, rules, 21);
+      r.files.forEach((f, i) => {
+        if (i % 12 === 7) permanent.add(`/${f.relPath}`);
+        else if (i % 5 === 1) once450.add(`/${f.relPath}`);
+        else if (i % 5 === 2) twice451.add(`/${f.relPath}`);
+      });
+      const callbacks = new Map<string, number>();
+      const d = daemonFor(r, { callbacks });
+      const run = await runUntilSettled(d, r.files.length);
+      run.callbacks = callbacks;
+      const expected = new Map(
+        r.files.filter((f) => !permanent.has(`/${f.relPath}`)).map((f) => [f.relPath, f.sha256]),
+      );
+      const check = checkMirror(r.local, expected, { completions: run.downloads });
+      const parkedRight = [...run.failed].filter(
+        ([p, e]) => permanent.has(p) && e.includes('550') && e.includes(p),
+      );
+      const s = r.proxy.stats;
+      recordRow({
+        id: `daemon-${kind}-faults`,
+        scenario: `Daemon (${kind}): resets, stalls, 421, 450/451/550`,
+        injected: `RST 1 in 10 transfers (data or control), stall 3 in 100, reply stall 1 in 200 commands, 421 on some logins, 450/451 transient, 550 always on ${permanent.size} files`,
+        cases: r.files.length,
+        lost: check.lost.length,
+        duplicated: Math.max(check.duplicated.length, dupes(callbacks)),
+        corrupt: check.corrupt.length,
+        maxRssMb: run.maxRssMb,
+        longestHangMs: run.longestCycleMs,
+        observed: `injected: ${s.resetsData} data RST, ${s.resetsControl} control RST, ${s.stallsData} data stalls, ${s.stallsControl} reply stalls, ${s.busy421} × 421, replies ${describeCounts(s.injectedReplies)}; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked (${parkedRight.length} with their 550); callbacks ${[...callbacks.values()].reduce((a, b) => a + b, 0)}; stray files ${check.stray.length}`,
+      });
+      assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
+      assert.equal(run.processed, r.files.length - permanent.size);
+      assert.equal(parkedRight.length, permanent.size, [...run.failed].join('\n'));
+      assert.equal(run.failed.size, permanent.size);
+      assert.equal(callbacks.size, r.files.length - permanent.size);
+      assert.equal(dupes(callbacks), 0, 'each callback once');
+    },
+  );
+
+  test(
+    `daemon · ${kind}: the server is down at start and restarts twice mid-cycle`,
+    { timeout: 240_000 },
+    async (t) => {
+      if (kind !== 'vsftpd') return t.skip(`${kind}: the test helper gives it a new password per start`);
+      const r = await rig(t, kind, { delayMs: 2 }, 22);
+      let server = r.server;
+      t.after(() => server.stop());
+      let restarts = 0;
+      const restart = async (): Promise<void> => {
+        r.proxy.setRules({ refuse: true });
+        r.proxy.resetAll();
+        await server.stop();
+        await sleep(150);
+        server = await startDebianServer(kind, { root: r.root, passivePorts: 300 });
+        r.proxy.setUpstream(server.port);
+        r.proxy.setRules({ refuse: false });
+        restarts++;
+      };
+      const callbacks = new Map<string, number>();
+      const d = daemonFor(r, { callbacks });
+      // Down when the daemon starts (its first cycle cannot list), then killed and started again
+      // twice in the middle of downloads.
+      r.proxy.setRules({ refuse: true });
+      let downloads = 0;
+      let pendingRestart: Promise<void> = Promise.resolve();
+      const at = new Set([1, Math.floor(r.files.length / 2)]);
+      d.on('downloaded', () => {
+        if (at.has(++downloads)) pendingRestart = pendingRestart.then(restart);
+      });
+      const run = await runUntilSettled(d, r.files.length, async (cycle) => {
+        if (cycle === 0) r.proxy.setRules({ refuse: false });
+        await pendingRestart;
+      });
+      await pendingRestart;
+      const expected = new Map(r.files.map((f) => [f.relPath, f.sha256]));
+      const check = checkMirror(r.local, expected, { completions: run.downloads });
+      recordRow({
+        id: `daemon-${kind}-restart`,
+        scenario: `Daemon (${kind}): server down at start, restarts twice mid-cycle`,
+        injected: 'server down for the first cycle, then killed and started again twice mid-download',
+        cases: r.files.length,
+        lost: check.lost.length,
+        duplicated: Math.max(check.duplicated.length, dupes(callbacks)),
+        corrupt: check.corrupt.length,
+        maxRssMb: run.maxRssMb,
+        longestHangMs: run.longestCycleMs,
+        observed: `${restarts} restarts; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked; stray files ${check.stray.length}`,
+      });
+      assert.equal(restarts, 2);
+      assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
+      assert.equal(run.processed, r.files.length);
+      assert.equal(dupes(callbacks), 0);
+    },
+  );
+}
