@@ -13,6 +13,7 @@ import {
   type RadarSweep,
   type RadarVolume,
 } from '../radar/model.js';
+import { seededRandom as prng } from '../util/prng.js';
 
 export interface SyntheticVolumeOptions {
   /** Radar name; split into station id type (letters) and id (rest). @default 'RMA11' */
@@ -44,18 +45,6 @@ export interface SyntheticVolumeOptions {
   volumeNumber?: string | null;
   /** PRNG seed. @default 1 */
   seed?: number;
-}
-
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Value ranges per moment family, for plausible numbers. */

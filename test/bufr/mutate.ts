@@ -1,6 +1,7 @@
 /** Byte/bit mutation helpers shared by the error and fuzz tests. */
 
 import { decodeBufr } from '../../src/bufr/decoder.js';
+import { seededRandom } from '../../src/util/prng.js';
 
 /** Writes `value` into `width` bits at `bitOffset` (MSB first), in place. */
 export function patchBits(bytes: Uint8Array, bitOffset: number, width: number, value: number): void {
@@ -19,18 +20,6 @@ export function itemOffset(bytes: Uint8Array, descriptor: number, nth = 0): numb
   const found = items.filter((i) => i.descriptor === descriptor)[nth];
   if (found === undefined) throw new Error(`no item ${descriptor} #${nth}`);
   return found.bitOffset;
-}
-
-/** mulberry32, for deterministic fuzzing. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One random mutation: bit flips (mostly in the first `hot` bytes), byte writes, truncation, insertion, deletion. */
@@ -76,3 +65,6 @@ export function mutate(base: Uint8Array, rand: () => number, hot = 600): Uint8Ar
   }
   return b;
 }
+
+/** Deterministic PRNG (re-exported for the fuzz tests). */
+export const prng = seededRandom;

@@ -13,6 +13,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import { chmod, mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom as prng } from '../../src/util/prng.js';
 
 export interface RadarDatasetOptions {
   /** Volumes (scan times) per radar. */
@@ -48,18 +49,6 @@ export interface DatasetFile {
 const DEFAULT_FIELDS = ['DBZH', 'DBZV', 'ZDR', 'KDP', 'RHOHV', 'PHIDP'];
 /** Upper bound on files, so a typo cannot fill the disk. */
 const MAX_FILES = 20_000;
-
-/** mulberry32: a small, fast, seedable PRNG (sizes and jitter only; bytes come from AES-CTR). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic bytes: the AES-256-CTR keystream for a key derived from (seed, index). */
 function fileBytes(seed: number, index: number, size: number): Buffer {

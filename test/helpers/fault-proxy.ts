@@ -24,6 +24,7 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import { seededRandom as mulberry32 } from '../../src/util/prng.js';
 
 export interface FaultRules {
   /** Probability (0..1) that a transfer is cut with a TCP reset midway. @default 0 */
@@ -97,17 +98,6 @@ const HOST = '127.0.0.1';
 const MAX_LINE = 64 * 1024;
 /** A data listener nobody connects to is closed after this. */
 const DATA_LISTEN_MS = 30_000;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function reset(socket: net.Socket): void {
   if (socket.destroyed) return;
