@@ -11,7 +11,14 @@
  */
 import type { Client } from 'basic-ftp';
 import type { Logger } from 'pino';
-import { AbortedError, FtpClosedError, FtpReplyError, type FtpErrorContext } from '../errors.js';
+import {
+  AbortedError,
+  FtpClosedError,
+  FtpError,
+  FtpReplyError,
+  RadarlibError,
+  type FtpErrorContext,
+} from '../errors.js';
 import { onAbortDuring, sleep } from './abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
 
@@ -55,7 +62,14 @@ export class FtpConnectionPool {
   readonly #idle: PooledConnection[] = [];
   readonly #busy = new Set<PooledConnection>();
   readonly #waiters: Waiter[] = [];
+  /**
+   * Waiters served before #waiters: listings. A listing is short and tells what to transfer
+   * next; behind a queue of transfers on a slow link it would wait seconds per folder level.
+   */
+  readonly #priorityWaiters: Waiter[] = [];
   #opening = 0;
+  /** Idle connections taken out for a health check (still counted as open). */
+  #checking = 0;
   #limit: number;
   #maxLimit: number;
   #limitRestoreAt = 0;
@@ -78,7 +92,7 @@ export class FtpConnectionPool {
 
   get stats(): PoolStats {
     return {
-      open: this.#idle.length + this.#busy.size + this.#opening,
+      open: this.#idle.length + this.#busy.size + this.#opening + this.#checking,
       idle: this.#idle.length,
       busy: this.#busy.size,
       limit: this.#limit,
@@ -101,8 +115,13 @@ export class FtpConnectionPool {
    * Runs `fn` on a pooled connection. A reply error (4xx/5xx) returns the connection to the pool;
    * a socket error, timeout or abort destroys it (the next caller gets a fresh one).
    */
-  async use<T>(fn: (client: Client) => Promise<T>, ctx: FtpErrorContext, signal?: AbortSignal): Promise<T> {
-    const conn = await this.#acquire(ctx, signal);
+  async use<T>(
+    fn: (client: Client) => Promise<T>,
+    ctx: FtpErrorContext,
+    signal?: AbortSignal,
+    priority = false,
+  ): Promise<T> {
+    const conn = await this.#acquire(ctx, signal, priority);
     try {
       const result = await onAbortDuring(
         signal,
@@ -116,14 +135,21 @@ export class FtpConnectionPool {
         this.#discard(conn);
         throw new AbortedError(describe(ctx), { cause: signal.reason });
       }
-      const mapped = toFtpError(err, ctx);
-      if (keepsConnection(mapped) && !conn.client.closed) this.#release(conn);
+      // Our own non-FTP errors (a local write failing: LocalIoError) keep their class; the
+      // connection is kept when it survived them.
+      const local = err instanceof RadarlibError && !(err instanceof FtpError);
+      const mapped = local ? err : toFtpError(err, ctx);
+      if ((local || keepsConnection(mapped)) && !conn.client.closed) this.#release(conn);
       else this.#discard(conn);
       throw mapped;
     }
   }
 
-  async #acquire(ctx: FtpErrorContext, signal?: AbortSignal): Promise<PooledConnection> {
+  async #acquire(
+    ctx: FtpErrorContext,
+    signal: AbortSignal | undefined,
+    priority: boolean,
+  ): Promise<PooledConnection> {
     for (let busyAttempt = 0; ;) {
       if (this.#closing) throw new FtpClosedError(ctx);
       if (signal?.aborted === true) throw new AbortedError(describe(ctx), { cause: signal.reason });
@@ -132,7 +158,16 @@ export class FtpConnectionPool {
       const idle = this.#idle.pop();
       if (idle !== undefined) {
         clearTimeout(idle.idleTimer);
-        if (await this.#healthy(idle)) return this.#markBusy(idle);
+        // Counted while checked: others must not open a connection in its place meanwhile
+        // (that briefly exceeded the cap, which a strict server answers with 421).
+        this.#checking++;
+        let healthy: boolean;
+        try {
+          healthy = await this.#healthy(idle);
+        } finally {
+          this.#checking--;
+        }
+        if (healthy) return this.#markBusy(idle);
         this.#discard(idle);
         continue;
       }
@@ -158,24 +193,33 @@ export class FtpConnectionPool {
         }
       }
 
-      const handed = await this.#waitForRelease(ctx, signal);
+      const handed = await this.#waitForRelease(ctx, signal, priority);
       if (handed !== null) return this.#markBusy(handed);
     }
   }
 
-  #waitForRelease(ctx: FtpErrorContext, signal?: AbortSignal): Promise<PooledConnection | null> {
+  #nextWaiter(): Waiter | undefined {
+    return this.#priorityWaiters.shift() ?? this.#waiters.shift();
+  }
+
+  #waitForRelease(
+    ctx: FtpErrorContext,
+    signal: AbortSignal | undefined,
+    priority: boolean,
+  ): Promise<PooledConnection | null> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = (conn) => {
         signal?.removeEventListener('abort', onAbort);
         resolve(conn);
       };
       const onAbort = (): void => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
+        const queue = priority ? this.#priorityWaiters : this.#waiters;
+        const i = queue.indexOf(waiter);
+        if (i >= 0) queue.splice(i, 1);
         reject(new AbortedError(describe(ctx), { cause: signal?.reason }));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.push(waiter);
+      (priority ? this.#priorityWaiters : this.#waiters).push(waiter);
     });
   }
 
@@ -198,7 +242,7 @@ export class FtpConnectionPool {
 
   #release(conn: PooledConnection): void {
     this.#busy.delete(conn);
-    const waiter = this.#waiters.shift();
+    const waiter = this.#nextWaiter();
     if (waiter !== undefined && !this.#closing) {
       waiter(conn);
       return;
@@ -222,7 +266,7 @@ export class FtpConnectionPool {
     conn.client.close();
     this.#busy.delete(conn);
     // A slot is free: let one waiter try to open a replacement.
-    this.#waiters.shift()?.(null);
+    this.#nextWaiter()?.(null);
     this.#checkDrained();
   }
 
@@ -252,7 +296,7 @@ export class FtpConnectionPool {
   /** Refuses new work, waits for running work to finish, then closes every connection. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const waiter of this.#waiters.splice(0)) waiter(null);
+    for (const waiter of [...this.#priorityWaiters.splice(0), ...this.#waiters.splice(0)]) waiter(null);
     if (this.#busy.size > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
     this.#closeIdle();
   }
@@ -260,7 +304,7 @@ export class FtpConnectionPool {
   /** Aborts running work (its callers get errors) and closes every connection at once. */
   destroy(): void {
     this.#closing = true;
-    for (const waiter of this.#waiters.splice(0)) waiter(null);
+    for (const waiter of [...this.#priorityWaiters.splice(0), ...this.#waiters.splice(0)]) waiter(null);
     for (const conn of this.#busy) conn.client.close();
     this.#busy.clear();
     this.#closeIdle();

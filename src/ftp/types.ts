@@ -66,6 +66,11 @@ export interface SignalOption {
   signal?: AbortSignal;
 }
 
+export interface ConnectOptions extends SignalOption {
+  /** Connections to open and log in at once (within the per-server cap). @default 1 */
+  connections?: number;
+}
+
 export interface ListOptions extends SignalOption {
   /**
    * Glob matched against the path relative to the listed folder (`*.BUFR`, `RMA1*_DBZH_*`,
@@ -89,8 +94,15 @@ export interface DownloadOptions extends SignalOption {
 }
 
 export interface DownloadFilesOptions extends SignalOption {
-  /** Transfers running at once, each on its own logged-in connection. @default 5 */
-  maxConcurrent?: number;
+  /**
+   * Transfers running at once, each on its own logged-in connection. `'auto'` measures instead:
+   * it starts with 4 and grows while the batch's throughput still rises, up to `autoCap`, and
+   * holds at the server's limit when a login is refused with 421 (see adaptive.ts).
+   * @default 5
+   */
+  maxConcurrent?: number | 'auto';
+  /** Upper bound of `maxConcurrent: 'auto'` (and of an explicit `maxConnections`). @default 16 */
+  autoCap?: number;
   /** Called after each file, whether it succeeded or failed. */
   onFileDone?: (result: { remotePath: string; localPath?: string; error?: Error }) => void;
 }
@@ -100,5 +112,18 @@ export interface DownloadFailure {
   error: Error;
 }
 
-/** The local paths that succeeded (an array, as in the original) plus every failure. */
-export type DownloadBatch = string[] & { failures: DownloadFailure[] };
+/** One decision of `maxConcurrent: 'auto'`. */
+export interface ConcurrencyStep {
+  /** ms since the batch started. */
+  atMs: number;
+  concurrency: number;
+  /** Throughput of the window that led to the step (0 at the start). */
+  bytesPerSecond: number;
+  reason: 'start' | 'grow' | 'hold' | 'server-limit';
+}
+
+/**
+ * The local paths that succeeded (an array, as in the original) plus every failure, and with
+ * `maxConcurrent: 'auto'` the concurrency decisions it took.
+ */
+export type DownloadBatch = string[] & { failures: DownloadFailure[]; concurrency?: ConcurrencyStep[] };
