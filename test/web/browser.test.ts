@@ -75,7 +75,9 @@ test(
       ],
     });
     open.browser = browser;
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    // bypassCSP: the page's strict CSP (nonce-only scripts) also forbids the evaluated predicates
+    // the test itself injects; the page's own scripts run the same either way.
+    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 }, bypassCSP: true });
     page.setDefaultTimeout(WAIT);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
