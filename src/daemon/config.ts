@@ -66,7 +66,9 @@ const sourceShape = {
   ignore: z.array(z.string().min(1)).default(['.*', '*.part', '*.tmp', '*.filepart']),
   localLayout: z.string().default(''),
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
-  maxConcurrentDownloads: positiveInt.default(5),
+  /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
+  maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
+  autoConcurrencyCap: positiveInt.default(16),
   minAge: seconds.default(120),
   maxAttempts: positiveInt.default(5),
   backoff: z
@@ -158,7 +160,9 @@ export interface SourceConfig {
   /** Compiled template (always ends with `{name}`). */
   localLayout: string;
   pollInterval: number;
-  maxConcurrentDownloads: number;
+  /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
+  maxConcurrentDownloads: number | 'auto';
+  autoConcurrencyCap: number;
   minAge: number;
   maxAttempts: number;
   backoff: { initialDelay: number; maxDelay: number; multiplier: number; jitter: number };
@@ -296,7 +300,9 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       secure: s.secure,
       tls,
       epsv: s.epsv,
-      maxConnections: s.maxConnections ?? s.maxConcurrentDownloads,
+      maxConnections:
+        s.maxConnections ??
+        (s.maxConcurrentDownloads === 'auto' ? s.autoConcurrencyCap : s.maxConcurrentDownloads),
       timeouts: s.timeouts,
       remotePath: s.remotePath,
       localDir: s.localDir,
@@ -314,6 +320,7 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       localLayout,
       pollInterval: s.pollInterval,
       maxConcurrentDownloads: s.maxConcurrentDownloads,
+      autoConcurrencyCap: s.autoConcurrencyCap,
       minAge: s.minAge,
       maxAttempts: s.maxAttempts,
       backoff: s.backoff,
@@ -500,9 +507,11 @@ function parseEnvValue(name: string, raw: string, kind: ValueKind, key: string):
     case 'object':
       throw new ConfigError(origin, key, `is a group of keys; set its members (${name}__<KEY>) instead`);
     case 'scalar': {
+      // A union such as `secure` (false | 'explicit') or `maxConcurrentDownloads` (n | 'auto').
       const v = raw.trim();
       if (v === 'false') return false;
       if (v === 'true') return true;
+      if (/^\d+$/.test(v)) return Number(v);
       return raw;
     }
   }

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
+import { AdaptiveConcurrency } from '../ftp/adaptive.js';
 import {
   AbortedError,
   FtpError,
@@ -121,6 +122,8 @@ interface SourceRuntime {
   lister: SourceLister;
   queue: PQueue;
   log: Logger;
+  /** With `maxConcurrentDownloads: 'auto'`: measures throughput and sets the slots. */
+  adaptive: AdaptiveConcurrency | null;
   /** Tail of this source's cycle chain: cycles never overlap. */
   chain: Promise<unknown>;
   cycles: number;
@@ -358,7 +361,16 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
         config,
         client,
         lister: new SourceLister(config, client),
-        queue: new PQueue({ concurrency: config.maxConcurrentDownloads }),
+        queue: new PQueue({
+          concurrency:
+            config.maxConcurrentDownloads === 'auto'
+              ? config.autoConcurrencyCap
+              : config.maxConcurrentDownloads,
+        }),
+        adaptive:
+          config.maxConcurrentDownloads === 'auto'
+            ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap })
+            : null,
         log,
         chain: Promise.resolve(),
         cycles: 0,
@@ -519,12 +531,13 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     const ledger = this.#ledger as Ledger;
     const dispatcher = this.#dispatcher as Dispatcher;
     const queue = src.queue;
-    const slots = src.config.maxConcurrentDownloads;
+    const fixedSlots = src.config.maxConcurrentDownloads;
+    const slotsNow = (): number => (fixedSlots === 'auto' ? (src.adaptive?.concurrency ?? 1) : fixedSlots);
     const leaseMs = this.config.leaseDuration * 1000;
     // Downloads go no faster than the callbacks: a committed file waits for its callback at most
     // a few callback durations (on a shared ledger another instance takes over a callback only
     // after it has waited a lease), and unprocessed files pile up on the server, not on disk.
-    const backlog = Math.max(this.config.callbackConcurrency, slots);
+    const backlog = Math.max(this.config.callbackConcurrency, slotsNow());
     // Rows of a dead instance (lease ended) go back to `ready` and are claimed first; checked
     // during the cycle too, since a cycle with a long backlog lasts much longer than a lease.
     let lastReclaim = -Infinity;
@@ -544,6 +557,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
         continue;
       }
       const busy = queue.size + queue.pending;
+      const slots = slotsNow();
       if (busy >= slots) {
         await new Promise<void>((resolve) => queue.once('next', () => resolve()));
         continue;
@@ -563,6 +577,19 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       if (claims.length < slots - busy) break;
     }
     await queue.onIdle();
+  }
+
+  /** With 'auto': feeds each transfer's received bytes to the source's controller. */
+  #progressFeed(src: SourceRuntime): { onProgress?: (bytes: number) => void } {
+    const adaptive = src.adaptive;
+    if (adaptive === null) return {};
+    let seen = 0;
+    return {
+      onProgress: (bytes) => {
+        adaptive.addBytes(Math.max(0, bytes - seen));
+        seen = bytes;
+      },
+    };
   }
 
   /** Downloads one claimed row and records the outcome. Never throws. */
@@ -602,8 +629,9 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
           modifiedAt: rec.mtime === null ? null : new Date(rec.mtime),
         },
         localDir,
-        { localName: target.name, expectedSize: rec.size, signal },
+        { localName: target.name, expectedSize: rec.size, signal, ...this.#progressFeed(src) },
       );
+      src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
       const done = await ledger.complete(claim, localPath, { now: this.#now() });
       this.#processed.push(localPath);
       this.#downloadedTotal++;

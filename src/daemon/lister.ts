@@ -19,8 +19,15 @@ export interface DaemonFtpClient {
   downloadFile(
     remote: { path: string; name: string; size: number; modifiedAt: Date | null },
     localDir: string,
-    options: { localName?: string; expectedSize?: number; signal?: AbortSignal },
+    options: {
+      localName?: string;
+      expectedSize?: number;
+      signal?: AbortSignal;
+      onProgress?: (bytes: number) => void;
+    },
   ): Promise<string>;
+  /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
+  readonly poolStats?: { limit: number };
   disconnect(): Promise<void>;
   destroy(): void;
 }
