@@ -8,7 +8,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { Client } from 'basic-ftp';
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
-import { FtpReplyError, InvalidArgumentError, LocalIoError, type FtpErrorContext } from '../errors.js';
+import {
+  FtpReplyError,
+  InvalidArgumentError,
+  LocalIoError,
+  UnsafePathError,
+  type FtpErrorContext,
+} from '../errors.js';
 import { throwIfAborted } from './abort.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
@@ -264,6 +270,17 @@ export class AsyncFTPClient implements AsyncDisposable {
     options: DownloadOptions = {},
   ): Promise<string> {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
+    // A listed entry's own name must be safe too, and be the last part of its path: a hostile
+    // listing must not get `../x` written as `x` over a legitimate file.
+    if (typeof remote !== 'string') {
+      assertSafeLocalName(remote.name, remotePath);
+      if (remoteBaseName(remotePath) !== remote.name) {
+        throw new UnsafePathError(
+          remotePath,
+          `listed name ${JSON.stringify(remote.name)} is not the path's last part`,
+        );
+      }
+    }
     const localName = assertSafeLocalName(options.localName ?? remoteBaseName(remotePath), remotePath);
     throwIfAborted(options.signal, `downloading ${remotePath}`);
     try {

@@ -148,7 +148,8 @@ const TLS_CODES = new Set([
  * Maps anything thrown by basic-ftp or a socket to our error tiers: a reply error (the
  * connection stays usable) or a socket/timeout/TLS error (the connection must be replaced).
  */
-export function toFtpError(err: unknown, ctx: FtpErrorContext): FtpError {
+/** `idleTimeoutMs`: basic-ftp's socket timeout (our commandMs), named in timeout messages. */
+export function toFtpError(err: unknown, ctx: FtpErrorContext, idleTimeoutMs = 0): FtpError {
   if (err instanceof FtpError) return err;
   if (err instanceof FTPError) {
     const reply = err as unknown as { code: number; message: string };
@@ -162,7 +163,7 @@ export function toFtpError(err: unknown, ctx: FtpErrorContext): FtpError {
   }
   if (/^Timeout/i.test(e.message)) {
     const phase = /data socket|data connection/i.test(e.message) ? 'data' : 'command';
-    return new FtpTimeoutError(phase, 0, ctx, { cause: e });
+    return new FtpTimeoutError(phase, idleTimeoutMs, ctx, { cause: e });
   }
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') {
     return new FtpConnectError(`${code} ${e.message}`, ctx, { cause: e });

@@ -138,7 +138,7 @@ export class FtpConnectionPool {
       // Our own non-FTP errors (a local write failing: LocalIoError) keep their class; the
       // connection is kept when it survived them.
       const local = err instanceof RadarlibError && !(err instanceof FtpError);
-      const mapped = local ? err : toFtpError(err, ctx);
+      const mapped = local ? err : toFtpError(err, ctx, this.#server.timeouts.commandMs);
       if ((local || keepsConnection(mapped)) && !conn.client.closed) this.#release(conn);
       else this.#discard(conn);
       throw mapped;

@@ -152,9 +152,6 @@ const SLOW: SlowCase[] = [
     options: { replyByteMs: 600_000, slowReplyTo: ['EPSV', 'PASV'] },
     run: (c, signal) => c.listDir('/', { signal }),
     phase: 'command',
-    todo:
-      'bug in src/ftp/connection.ts toFtpError(): a basic-ftp "Timeout (control socket)" becomes ' +
-      'FtpTimeoutError with timeoutMs 0, so the message reads "timed out after 0 ms" (see docs/RELIABILITY.md)',
   },
   {
     id: 'silent-data',
