@@ -4,8 +4,6 @@
  * calls on one client run in parallel up to the server's connection cap.
  */
 import { mkdir } from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
-import type { Client } from 'basic-ftp';
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
 import {
@@ -35,10 +33,6 @@ import type {
 } from './types.js';
 
 const DEFAULT_PATTERN = '*.BUFR';
-/** Received bytes reach the file in blocks of about this size (see withBlockWrites). */
-const WRITE_BLOCK_BYTES = 512 * 1024;
-/** A chunk this large goes to the file as it is (a full socket read on a fast link). */
-const LARGE_CHUNK_BYTES = 64 * 1024;
 const DEFAULT_MAX_CONCURRENT = 5;
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
@@ -322,7 +316,7 @@ export class AsyncFTPClient implements AsyncDisposable {
       async (client) => {
         const size = knownSize ?? (await client.size(remotePath));
         return downloadAtomically(
-          withBlockWrites(client),
+          client,
           {
             remotePath,
             localDir,
@@ -431,68 +425,4 @@ export class AsyncFTPClient implements AsyncDisposable {
       cap: this.#explicitCap ? Math.min(cap, this.#server.maxConnections) : cap,
     });
   }
-}
-
-/**
- * Gathers the data socket's chunks into blocks before they reach the file stream.
- *
- * A data socket hands over whatever arrived since the last read: 64 KiB on loopback, but a few
- * KiB on a paced WAN link, and one file `write` per chunk was the largest CPU cost of a WAN
- * mirror (1.4 s of 3.4 s busy in the profile, docs/PERFORMANCE.md). Bytes gathered when a transfer
- * fails are dropped: the `.part` is then shorter and a resume starts that much earlier.
- */
-class BlockGatherer extends Transform {
-  #chunks: Buffer[] = [];
-  #gathered = 0;
-
-  constructor() {
-    super({ highWaterMark: WRITE_BLOCK_BYTES });
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.#gathered === 0 && chunk.length >= LARGE_CHUNK_BYTES) {
-      // loopback / LAN: the socket already hands over large chunks; no copy
-      this.push(chunk);
-      callback();
-      return;
-    }
-    this.#chunks.push(chunk);
-    this.#gathered += chunk.length;
-    if (this.#gathered >= WRITE_BLOCK_BYTES) this.#emit();
-    callback();
-  }
-
-  override _flush(callback: TransformCallback): void {
-    if (this.#gathered > 0) this.#emit();
-    callback();
-  }
-
-  #emit(): void {
-    this.push(this.#chunks.length === 1 ? this.#chunks[0] : Buffer.concat(this.#chunks, this.#gathered));
-    this.#chunks = [];
-    this.#gathered = 0;
-  }
-}
-
-/**
- * The same connection, whose `downloadTo(stream)` writes through a BlockGatherer. Everything else
- * is the connection itself (methods bound to it, so its own state stays in one place).
- */
-function withBlockWrites(client: Client): Client {
-  const downloadTo: Client['downloadTo'] = async (destination, fromRemotePath, startAt) => {
-    if (typeof destination === 'string') return client.downloadTo(destination, fromRemotePath, startAt);
-    const gatherer = new BlockGatherer();
-    gatherer.pipe(destination);
-    gatherer.once('error', () => destination.destroy());
-    // A failing file write (ENOSPC...) must fail the transfer as it did without the gatherer.
-    destination.once('error', (err) => gatherer.destroy(err));
-    return client.downloadTo(gatherer, fromRemotePath, startAt);
-  };
-  return new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'downloadTo') return downloadTo;
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
 }

@@ -12,6 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
+import { BlockGatherer } from './block-gatherer.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -160,11 +161,15 @@ async function transfer(
     writeError = err;
     client.close();
   });
+  const gatherer = new BlockGatherer();
+  gatherer.pipe(stream);
   try {
-    // basic-ftp pipes the data socket into the stream and ends it when the transfer completes.
-    await client.downloadTo(stream, req.remotePath, startAt);
+    // basic-ftp pipes the data socket into the gatherer and ends it when the transfer completes;
+    // the gatherer then ends the file stream.
+    await client.downloadTo(gatherer, req.remotePath, startAt);
     await closed;
   } catch (err) {
+    gatherer.destroy();
     stream.destroy();
     await closed;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
