@@ -72,6 +72,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
     ? [enterPassiveModeIPv6, enterPassiveToControlHost]
     : [enterPassiveToControlHost];
   client.prepareTransfer = firstWorking(strategies, client);
+  addReplyDeadline(client.ftp, server.timeouts.commandMs);
 
   let timedOut = false;
   const connectTimer = setTimeout(() => {
@@ -102,6 +103,30 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
     clearTimeout(connectTimer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * Every command must get its first reply line within `commandMs`.
+ *
+ * basic-ftp's timeout is a socket *idle* timeout: a server trickling a reply a byte at a time
+ * never trips it. This deadline runs from sending a command to its first reply (a 1xx counts:
+ * after `150` a transfer is watched by the data-stall watchdog instead). It closes the context
+ * with basic-ftp's own timeout error, so the pool sees an ordinary command timeout.
+ */
+function addReplyDeadline(ftp: FTPContext, commandMs: number): void {
+  if (commandMs <= 0) return;
+  const handle = ftp.handle.bind(ftp);
+  ftp.handle = (command, responseHandler) => {
+    if (command === undefined) return handle(command, responseHandler);
+    const timer = setTimeout(
+      () => ftp.closeWithError(new Error(`Timeout (control socket): no reply within ${commandMs} ms`)),
+      commandMs,
+    );
+    return handle(command, (res, task) => {
+      clearTimeout(timer);
+      responseHandler(res, task);
+    }).finally(() => clearTimeout(timer));
+  };
 }
 
 function isAborted(signal: AbortSignal | undefined): boolean {

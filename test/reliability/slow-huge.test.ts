@@ -124,7 +124,6 @@ interface SlowCase {
   timeouts?: FtpTimeouts;
   run: (client: AsyncFTPClient, signal: AbortSignal) => Promise<unknown>;
   phase: FtpTimeoutError['phase'];
-  todo?: string;
 }
 
 const FILE = Buffer.alloc(600, 7);
@@ -142,9 +141,6 @@ const SLOW: SlowCase[] = [
     options: { replyByteMs: 1000, slowReplyTo: ['EPSV', 'PASV', 'LIST'], list: () => [lsLine('a.BUFR', 1)] },
     run: (c, signal) => c.listDir('/', { signal }),
     phase: 'command',
-    todo:
-      "bug in src/ftp/connection.ts: commandMs is basic-ftp's socket idle timeout, which every byte resets, " +
-      'so a reply trickling at 1 byte/s never times out (see docs/RELIABILITY.md)',
   },
   {
     id: 'silent-reply',
@@ -186,7 +182,7 @@ function tmpLocal(): string {
 for (const c of SLOW) {
   test(
     `1 byte/s: ${c.what} → a ${c.phase} timeout that says so`,
-    { timeout: GIVE_UP_MS + 30_000, ...(c.todo === undefined ? {} : { todo: c.todo }) },
+    { timeout: GIVE_UP_MS + 30_000 },
     async (t) => {
       t.after(() => {
         for (const d of locals.splice(0)) rmSync(d, { recursive: true, force: true });
