@@ -23,3 +23,5 @@ export { parseRadarFileName, parseCompactUtc } from './radar/filename.js';
 export type { RadarFileName } from './radar/filename.js';
 export { createLogger } from './observe/log.js';
 export * from './errors.js';
+export { startStatusServer, DaemonMetrics, METRIC_NAMES } from './web/index.js';
+export type { StatusServer, StatusServerOptions } from './web/index.js';
