@@ -4,63 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { openLedger } from '../../src/ledger/open.js';
 import { listLocal, payload, rig, sha256, type Rig } from './helpers/setup.js';
+import { startTsxChild, type TsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/daemon-child.ts', import.meta.url));
 const FILES = 12;
 const SIZE = 3_000_000;
 
-interface Child {
-  proc: ChildProcess;
-  /** Resolves with the first stdout line starting with `prefix`. */
-  line(prefix: string): Promise<string>;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
-function startChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  proc.stderr?.setEncoding('utf8');
-  proc.stderr?.on('data', (c: string) => {
-    err = (err + c).slice(-20_000);
-  });
-  const waiters: { prefix: string; resolve: (l: string) => void }[] = [];
-  const rl = createInterface({ input: proc.stdout! });
-  rl.on('line', (l) => {
-    for (const w of [...waiters]) {
-      if (l.startsWith(w.prefix)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(l);
-      }
-    }
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return {
-    proc,
-    line: (prefix) =>
-      Promise.race([
-        new Promise<string>((resolve) => waiters.push({ prefix, resolve })),
-        exit.then(({ code }) => {
-          throw new Error(`child exited (${code}) before printing ${prefix}: ${err.slice(-3000)}`);
-        }),
-      ]),
-    exit,
-    stderr: () => err,
-  };
-}
+const startChild = (env: Record<string, string>): TsxChild => startTsxChild(CHILD, env);
 
 function writeConfig(r: Rig, extra: Record<string, unknown> = {}): string {
   const file = join(r.local, '..', 'radarlib.yaml');

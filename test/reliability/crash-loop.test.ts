@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import { makeRadarDataset } from '../helpers/dataset.js';
 import { startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { count, memorySampler, recordRow, serverKinds, sha256File, sleep, walkFiles } from './helpers.js';
+import { startTsxChild, type TsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('../daemon/fixtures/daemon-child.ts', import.meta.url));
 const KILLS = count(5, 20);
@@ -25,27 +25,7 @@ const VOLUMES = count(7, 34); // × 6 fields: 42 / 204 files
 /** A child that does not reach its kill point in this long is killed anyway. */
 const ROUND_LIMIT_MS = 30_000;
 
-interface Child {
-  proc: ChildProcess;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr(): string;
-}
-
-function startChild(env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let err = '';
-  proc.stderr?.setEncoding('utf8');
-  proc.stderr?.on('data', (c: string) => {
-    err = (err + c).slice(-50_000);
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  return { proc, exit, stderr: () => err };
-}
+const startChild = (env: Record<string, string>): TsxChild => startTsxChild(CHILD, env, 50_000);
 
 function eventCounts(file: string): { dl: Map<string, number>; cb: Map<string, number> } {
   const dl = new Map<string, number>();
