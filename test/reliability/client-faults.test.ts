@@ -5,15 +5,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FtpReplyError } from '../../src/errors.js';
 import type { RemoteEntry } from '../../src/ftp/types.js';
-import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
-import { startDebianServer, type DebianServer, type DebianServerKind } from '../helpers/debian-servers.js';
-import { startFaultProxy, type FaultProxy, type FaultRules } from '../helpers/fault-proxy.js';
+import { startDebianServer, type DebianServerKind } from '../helpers/debian-servers.js';
+import type { FaultRules } from '../helpers/fault-proxy.js';
+import type { DatasetFile } from '../helpers/dataset.js';
 import {
   checkMirror,
   count,
@@ -23,6 +20,8 @@ import {
   recordRow,
   serverKinds,
   sleep,
+  startFaultRig,
+  type FaultRig,
   type RetryOutcome,
 } from './helpers.js';
 
@@ -30,49 +29,26 @@ const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields = 60 / 300 files per scenario and server
 const TIMEOUTS = { connectMs: 3000, commandMs: 3000, dataStallMs: 1000 };
 
-interface Rig {
-  root: string;
-  local: string;
-  files: DatasetFile[];
-  server: DebianServer;
-  proxy: FaultProxy;
+interface Rig extends FaultRig {
   client: AsyncFTPClient;
 }
 
 async function rig(t: TestContext, kind: DebianServerKind, rules: FaultRules, seed: number): Promise<Rig> {
-  const base = mkdtempSync(join(tmpdir(), 'radarlib-rel-client-'));
-  const root = join(base, 'srv');
-  const local = join(base, 'local');
-  mkdirSync(root);
-  const files = await makeRadarDataset(root, {
+  const faulty = await startFaultRig(t, kind, rules, {
+    seed,
     volumes: VOLUMES,
-    layout: 'flat',
-    sizeMin: 20_000,
-    sizeMax: 200_000,
-    seed,
-  });
-  const server = await startDebianServer(kind, { root, passivePorts: 300 });
-  const proxy = await startFaultProxy({
-    upstreamHost: server.host,
-    upstreamPort: server.port,
-    seed,
-    ...rules,
+    prefix: 'radarlib-rel-client-',
   });
   const client = new AsyncFTPClient({
-    host: proxy.host,
-    port: proxy.port,
-    username: server.user,
-    password: server.password,
+    host: faulty.proxy.host,
+    port: faulty.proxy.port,
+    username: faulty.server.user,
+    password: faulty.server.password,
     maxConnections: 4,
     timeouts: TIMEOUTS,
   });
-  t.after(async () => {
-    client.destroy();
-    await proxy.stop();
-    await server.stop();
-    rmSync(base, { recursive: true, force: true });
-  });
-  return { root, local, files, server, proxy, client };
+  t.after(() => client.destroy());
+  return { ...faulty, client };
 }
 
 /** The listing, retried: listings go through the proxy too (busy greetings, stalled replies). */

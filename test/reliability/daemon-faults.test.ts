@@ -5,14 +5,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FTPDaemonConfig } from '../../src/daemon/config.js';
-import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
-import { startDebianServer, type DebianServer, type DebianServerKind } from '../helpers/debian-servers.js';
-import { startFaultProxy, type FaultProxy, type FaultRules } from '../helpers/fault-proxy.js';
+import { startDebianServer, type DebianServerKind } from '../helpers/debian-servers.js';
+import type { FaultRules } from '../helpers/fault-proxy.js';
 import {
   checkMirror,
   count,
@@ -21,52 +17,31 @@ import {
   recordRow,
   serverKinds,
   sleep,
+  startFaultRig,
+  type FaultRig,
 } from './helpers.js';
 
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields
 const MAX_CYCLES = 80;
 
-interface Rig {
-  root: string;
-  local: string;
-  files: DatasetFile[];
-  server: DebianServer;
-  proxy: FaultProxy;
+interface Rig extends FaultRig {
   config: FTPDaemonConfig;
 }
 
 async function rig(t: TestContext, kind: DebianServerKind, rules: FaultRules, seed: number): Promise<Rig> {
-  const base = mkdtempSync(join(tmpdir(), 'radarlib-rel-daemon-'));
-  const root = join(base, 'srv');
-  const local = join(base, 'local');
-  mkdirSync(root);
-  const files = await makeRadarDataset(root, {
+  const faulty = await startFaultRig(t, kind, rules, {
+    seed,
     volumes: VOLUMES,
-    layout: 'flat',
-    sizeMin: 20_000,
-    sizeMax: 200_000,
-    seed,
-  });
-  const server = await startDebianServer(kind, { root, passivePorts: 300 });
-  const proxy = await startFaultProxy({
-    upstreamHost: server.host,
-    upstreamPort: server.port,
-    seed,
-    ...rules,
-  });
-  t.after(async () => {
-    await proxy.stop();
-    await server.stop();
-    rmSync(base, { recursive: true, force: true });
+    prefix: 'radarlib-rel-daemon-',
   });
   const config: FTPDaemonConfig = {
-    host: proxy.host,
-    port: proxy.port,
-    username: server.user,
-    password: server.password,
+    host: faulty.proxy.host,
+    port: faulty.proxy.port,
+    username: faulty.server.user,
+    password: faulty.server.password,
     remotePath: '/',
-    localDir: local,
+    localDir: faulty.local,
     minAge: 0,
     pollInterval: 0.05,
     maxConcurrentDownloads: 4,
@@ -76,7 +51,7 @@ async function rig(t: TestContext, kind: DebianServerKind, rules: FaultRules, se
     timeouts: { connect: 3, command: 3, dataStall: 1 },
     stopTimeout: 2,
   };
-  return { root, local, files, server, proxy, config };
+  return { ...faulty, config };
 }
 
 interface DaemonRun {

@@ -1,19 +1,35 @@
 /**
  * Shared pieces of the reliability suite: fast/full counts, the result rows that
  * `npm run reliability` turns into docs/RELIABILITY.md, a memory sampler, a bounded retry loop
- * over `downloadFiles`, and the mirror check (lost / duplicated / corrupt / stray files).
+ * over `downloadFiles`, the mirror check (lost / duplicated / corrupt / stray files), and the
+ * dataset + server + fault proxy rig the fault scenarios share.
  */
-import { appendFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import type { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FtpReplyError, UnsafePathError } from '../../src/errors.js';
 import type { RemoteEntry } from '../../src/ftp/types.js';
+import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import {
   DEBIAN_SERVER_KINDS,
   debianServerAvailable,
+  startDebianServer,
+  type DebianServer,
   type DebianServerKind,
 } from '../helpers/debian-servers.js';
+import { startFaultProxy, type FaultProxy, type FaultRules } from '../helpers/fault-proxy.js';
 
 /** `RADARLIB_RELIABILITY=full` runs the heavy counts (npm run reliability). */
 export const FULL = process.env['RADARLIB_RELIABILITY'] === 'full';
@@ -214,4 +230,49 @@ export function fileSize(path: string): number {
 export function describeCounts(m: ReadonlyMap<string, number> | Record<string, number>): string {
   const entries = m instanceof Map ? [...m] : Object.entries(m);
   return entries.length === 0 ? 'none' : entries.map(([k, v]) => `${k} ×${v}`).join(', ');
+}
+
+/** A radar dataset served by a real server, reached through the fault proxy. */
+export interface FaultRig {
+  root: string;
+  local: string;
+  files: DatasetFile[];
+  server: DebianServer;
+  proxy: FaultProxy;
+}
+
+/**
+ * Builds a flat dataset of `volumes` × 6 fields, serves it with `kind` and puts the fault proxy
+ * in front; everything is stopped and removed when the test ends (after the test's own cleanups).
+ */
+export async function startFaultRig(
+  t: TestContext,
+  kind: DebianServerKind,
+  rules: FaultRules,
+  options: { seed: number; volumes: number; prefix: string },
+): Promise<FaultRig> {
+  const base = mkdtempSync(join(tmpdir(), options.prefix));
+  const root = join(base, 'srv');
+  const local = join(base, 'local');
+  mkdirSync(root);
+  const files = await makeRadarDataset(root, {
+    volumes: options.volumes,
+    layout: 'flat',
+    sizeMin: 20_000,
+    sizeMax: 200_000,
+    seed: options.seed,
+  });
+  const server = await startDebianServer(kind, { root, passivePorts: 300 });
+  const proxy = await startFaultProxy({
+    upstreamHost: server.host,
+    upstreamPort: server.port,
+    seed: options.seed,
+    ...rules,
+  });
+  t.after(async () => {
+    await proxy.stop();
+    await server.stop();
+    rmSync(base, { recursive: true, force: true });
+  });
+  return { root, local, files, server, proxy };
 }
