@@ -8,11 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeRadarDataset } from '../helpers/dataset.js';
-import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
 import {
   LedgerProbe,
   countStates,
@@ -21,39 +18,17 @@ import {
   spawnInstance,
   startSourceServer,
   waitUntil,
+  prepareRun,
   writeConfig,
-  type Instance,
-  type SourceServer,
 } from './harness.js';
 import type { CallbackRecord } from './instance.js';
 
 const FILES = 24;
 
 test('healthy instances never run the same callback twice', { timeout: 90_000 }, async (t) => {
-  const pgProbe = await postgresAvailable();
-  if (!pgProbe.ok) {
-    t.skip(
-      `PostgreSQL unreachable at ${redactPgUrl(pgProbe.url)} (${pgProbe.reason}): run .ci/start-postgres.sh or set RADARLIB_TEST_PG_URL`,
-    );
-    return;
-  }
-  const base = mkdtempSync(join(tmpdir(), 'radarlib-multi-cb-'));
-  const served = join(base, 'srv');
-  const shared = join(base, 'shared');
-  const out = join(base, 'out');
-  for (const d of [served, shared, out]) mkdirSync(d, { recursive: true });
-  const schema = freshSchemaName();
-  const url = new URL(pgProbe.url);
-  url.searchParams.set('schema', schema);
-  const instances: Instance[] = [];
-  const held: { server?: SourceServer; probe?: LedgerProbe } = {};
-  t.after(async () => {
-    await Promise.all(instances.map((i) => i.stop(2000)));
-    await held.probe?.close();
-    await held.server?.stop();
-    await dropSchema(pgProbe.url, schema).catch(() => {});
-    rmSync(base, { recursive: true, force: true });
-  });
+  const run = await prepareRun(t, 'radarlib-multi-cb-');
+  if (run === null) return;
+  const { base, served, shared, out, schema, instances, held } = run;
 
   await makeRadarDataset(join(served, 'radar'), {
     volumes: FILES / 6,
@@ -71,13 +46,13 @@ test('healthy instances never run the same callback twice', { timeout: 90_000 },
       server,
       remotePath: '/radar',
       localDir: shared,
-      ledgerUrl: url.href,
+      ledgerUrl: run.ledgerUrl,
       leaseSeconds: 10,
       pollSeconds: 0.2,
       slots: 2,
     }),
   );
-  const p = await LedgerProbe.connect(pgProbe.url, schema);
+  const p = await LedgerProbe.connect(run.pgUrl, schema);
   held.probe = p;
   for (const name of ['A', 'B']) {
     instances.push(

@@ -7,7 +7,18 @@
  * picks one. Every child is killed, at the latest, when this process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  existsSync,
+  writeFileSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { TestContext } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +31,7 @@ import {
   type DebianServerKind,
 } from '../helpers/debian-servers.js';
 import type { FileState } from '../../src/ledger/ledger.js';
+import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..');
@@ -341,4 +353,62 @@ export async function waitUntil<T>(
     await sleep(intervalMs);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** One multi-instance test's world: folders, a fresh ledger schema, and what its cleanup stops. */
+export interface MultiInstanceRun {
+  base: string;
+  /** Folder the FTP server serves. */
+  served: string;
+  /** The download folder every instance shares. */
+  shared: string;
+  /** Instance logs and callback records. */
+  out: string;
+  /** The PostgreSQL server's URL, and the same URL pointing at this run's schema. */
+  pgUrl: string;
+  schema: string;
+  ledgerUrl: string;
+  /** Spawned instances and the server/probe the test starts: all stopped by the cleanup. */
+  instances: Instance[];
+  held: { server?: SourceServer; probe?: LedgerProbe };
+}
+
+/**
+ * Skips the test, saying why, when PostgreSQL is unreachable (returns null). Otherwise makes the
+ * folders and a fresh schema and registers one cleanup: resume paused instances, stop them all,
+ * close the probe and the server, drop the schema, remove the folders.
+ */
+export async function prepareRun(t: TestContext, prefix: string): Promise<MultiInstanceRun | null> {
+  const pgProbe = await postgresAvailable();
+  if (!pgProbe.ok) {
+    t.skip(
+      `PostgreSQL unreachable at ${redactPgUrl(pgProbe.url)} (${pgProbe.reason}): run .ci/start-postgres.sh or set RADARLIB_TEST_PG_URL`,
+    );
+    return null;
+  }
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  const run: MultiInstanceRun = {
+    base,
+    served: join(base, 'srv'),
+    shared: join(base, 'shared'),
+    out: join(base, 'out'),
+    pgUrl: pgProbe.url,
+    schema: freshSchemaName(),
+    ledgerUrl: '',
+    instances: [],
+    held: {},
+  };
+  for (const d of [run.served, run.shared, run.out]) mkdirSync(d, { recursive: true });
+  const url = new URL(pgProbe.url);
+  url.searchParams.set('schema', run.schema);
+  run.ledgerUrl = url.href;
+  t.after(async () => {
+    for (const i of run.instances) i.kill('SIGCONT');
+    await Promise.all(run.instances.map((i) => i.stop(2000)));
+    await run.held.probe?.close();
+    await run.held.server?.stop();
+    await dropSchema(run.pgUrl, run.schema).catch(() => {});
+    rmSync(base, { recursive: true, force: true });
+  });
+  return run;
 }

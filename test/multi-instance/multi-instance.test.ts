@@ -15,11 +15,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { makeRadarDataset } from '../helpers/dataset.js';
-import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
 import {
   LedgerProbe,
   countStates,
@@ -29,10 +27,10 @@ import {
   spawnInstance,
   startSourceServer,
   waitUntil,
+  prepareRun,
   writeConfig,
   type Instance,
   type LedgerRow,
-  type SourceServer,
 } from './harness.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
 
@@ -66,12 +64,6 @@ function walk(dir: string): string[] {
   return out.sort();
 }
 
-function withSchema(url: string, schema: string): string {
-  const u = new URL(url);
-  u.searchParams.set('schema', schema);
-  return u.href;
-}
-
 function committed(rows: readonly LedgerRow[]): number {
   const c = countStates(rows);
   return c.downloaded + c.processed;
@@ -86,32 +78,11 @@ test(
   'three instances on one PostgreSQL ledger mirror 300 files exactly once through a SIGKILL and a late join',
   { timeout: OVERALL_MS },
   async (t) => {
-    const pgProbe = await postgresAvailable();
-    if (!pgProbe.ok) {
-      t.skip(
-        `PostgreSQL unreachable at ${redactPgUrl(pgProbe.url)} (${pgProbe.reason}): run .ci/start-postgres.sh or set RADARLIB_TEST_PG_URL`,
-      );
-      return;
-    }
+    const run = await prepareRun(t, 'radarlib-multi-');
+    if (run === null) return;
+    const { base, served, shared, out, schema, instances, held } = run;
     const { kind, note } = pickServerKind();
     if (note !== '') t.diagnostic(note);
-
-    const base = mkdtempSync(join(tmpdir(), 'radarlib-multi-'));
-    const served = join(base, 'srv');
-    const shared = join(base, 'shared');
-    const out = join(base, 'out');
-    for (const d of [served, shared, out]) mkdirSync(d, { recursive: true });
-    const schema = freshSchemaName();
-    const ledgerUrl = withSchema(pgProbe.url, schema);
-    const instances: Instance[] = [];
-    const held: { server?: SourceServer; probe?: LedgerProbe } = {};
-    t.after(async () => {
-      await Promise.all(instances.map((i) => i.stop(2000)));
-      await held.probe?.close();
-      await held.server?.stop();
-      await dropSchema(pgProbe.url, schema).catch(() => {});
-      rmSync(base, { recursive: true, force: true });
-    });
 
     // 50 volumes × 6 moments, flat in /radar (one LIST per cycle).
     const dataset = await makeRadarDataset(join(served, 'radar'), {
@@ -133,13 +104,13 @@ test(
         server,
         remotePath: '/radar',
         localDir: shared,
-        ledgerUrl,
+        ledgerUrl: run.ledgerUrl,
         leaseSeconds: LEASE_S,
         pollSeconds: POLL_S,
         slots: SLOTS,
       }),
     );
-    const p = await LedgerProbe.connect(pgProbe.url, schema);
+    const p = await LedgerProbe.connect(run.pgUrl, schema);
     held.probe = p;
     const deadline = Date.now() + RUN_MS;
     const start = (name: string): Instance => {

@@ -9,12 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeRadarDataset } from '../helpers/dataset.js';
-import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
 import {
   LedgerProbe,
   countStates,
@@ -24,9 +22,8 @@ import {
   spawnInstance,
   startSourceServer,
   waitUntil,
+  prepareRun,
   writeConfig,
-  type Instance,
-  type SourceServer,
 } from './harness.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
 
@@ -37,33 +34,11 @@ test(
   'an instance paused past its lease neither commits nor fires callbacks for rows taken over',
   { timeout: 120_000 },
   async (t) => {
-    const pgProbe = await postgresAvailable();
-    if (!pgProbe.ok) {
-      t.skip(
-        `PostgreSQL unreachable at ${redactPgUrl(pgProbe.url)} (${pgProbe.reason}): run .ci/start-postgres.sh or set RADARLIB_TEST_PG_URL`,
-      );
-      return;
-    }
+    const run = await prepareRun(t, 'radarlib-multi-pause-');
+    if (run === null) return;
+    const { base, served, shared, out, schema, instances, held } = run;
     const { kind, note } = pickServerKind();
     if (note !== '') t.diagnostic(note);
-    const base = mkdtempSync(join(tmpdir(), 'radarlib-multi-pause-'));
-    const served = join(base, 'srv');
-    const shared = join(base, 'shared');
-    const out = join(base, 'out');
-    for (const d of [served, shared, out]) mkdirSync(d, { recursive: true });
-    const schema = freshSchemaName();
-    const url = new URL(pgProbe.url);
-    url.searchParams.set('schema', schema);
-    const instances: Instance[] = [];
-    const held: { server?: SourceServer; probe?: LedgerProbe } = {};
-    t.after(async () => {
-      for (const i of instances) i.kill('SIGCONT');
-      await Promise.all(instances.map((i) => i.stop(2000)));
-      await held.probe?.close();
-      await held.server?.stop();
-      await dropSchema(pgProbe.url, schema).catch(() => {});
-      rmSync(base, { recursive: true, force: true });
-    });
 
     const dataset = await makeRadarDataset(join(served, 'radar'), {
       volumes: FILES / 6,
@@ -81,13 +56,13 @@ test(
         server,
         remotePath: '/radar',
         localDir: shared,
-        ledgerUrl: url.href,
+        ledgerUrl: run.ledgerUrl,
         leaseSeconds: LEASE_S,
         pollSeconds: 0.3,
         slots: 2,
       }),
     );
-    const p = await LedgerProbe.connect(pgProbe.url, schema);
+    const p = await LedgerProbe.connect(run.pgUrl, schema);
     held.probe = p;
     const deadline = Date.now() + 90_000;
 
