@@ -34,6 +34,7 @@ import {
 } from './common.js';
 import type { FileRow, VersionRow } from './common.js';
 import { FILE_STATES } from './ledger.js';
+import { LedgerProcessLock } from './process-lock.js';
 import type {
   Claim,
   FailOptions,
@@ -128,6 +129,8 @@ export class SqliteLedger implements Ledger {
   readonly path: string;
 
   readonly #db: Db;
+  /** Held by a daemon (`exclusive`), so that no second daemon works on the same file. */
+  readonly #lock: LedgerProcessLock | null;
   #closed = false;
   /** Sources being listed in this process (see withSourceLock). */
   readonly #listing = new Set<string>();
@@ -160,9 +163,10 @@ export class SqliteLedger implements Ledger {
   readonly #recentSource: Statement<[string, string, number], FileRow>;
   readonly #get: Statement<[number], FileRow>;
 
-  private constructor(db: Db, path: string) {
+  private constructor(db: Db, path: string, lock: LedgerProcessLock | null) {
     this.#db = db;
     this.path = path;
+    this.#lock = lock;
     this.#versions = db.prepare(`SELECT ${VERSION_COLUMNS} FROM files WHERE source = ? AND remote_path = ?`);
     // Reads the queue index: unfinished rows are few, whatever the ledger's history.
     this.#unfinished = db.prepare(
@@ -251,13 +255,26 @@ export class SqliteLedger implements Ledger {
    *
    * Rows left `downloading` by a process that died stay so until their lease ends; then
    * `reclaimExpired` returns them to `ready`. Nothing is lost across restarts.
+   *
+   * `exclusive` (what the daemon uses) also takes the ledger's process lock until `close()`: a
+   * second exclusive open, from this or any other process, throws `LedgerLockedError` naming
+   * the file and the holder's pid. Non-exclusive opens (`radarlib status`, `retry-failed`) work
+   * alongside.
    */
-  static open(path: string): SqliteLedger {
+  static open(path: string, options: { exclusive?: boolean } = {}): SqliteLedger {
     let db: Db;
+    let lock: LedgerProcessLock | null = null;
+    const onDisk = path !== ':memory:' && path !== '';
     try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+      if (onDisk) mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (onDisk && options.exclusive === true) lock = LedgerProcessLock.acquire(path);
+    try {
       db = new Database(path);
     } catch (err) {
+      lock?.release();
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
     }
     try {
@@ -272,9 +289,10 @@ export class SqliteLedger implements Ledger {
       // 8 MiB page cache: the recent part of the indexes stays hot; RSS stays flat with history.
       db.pragma('cache_size = -8192');
       migrate(db, path);
-      return new SqliteLedger(db, path);
+      return new SqliteLedger(db, path, lock);
     } catch (err) {
       db.close();
+      lock?.release();
       if (err instanceof RadarlibError) throw err;
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
     }
@@ -474,7 +492,7 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * SQLite serves one daemon process, so there is no other instance to exclude. The lock still
+   * SQLite serves one daemon process (see `exclusive`), so there is no other instance to exclude. The lock still
    * refuses a second concurrent lister of the same source *in this process* (null), so callers
    * see the same behaviour as with PostgreSQL.
    */
@@ -494,7 +512,11 @@ export class SqliteLedger implements Ledger {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    try {
+      this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   /** Runs a store operation, turning driver failures into LedgerError with the operation named. */
