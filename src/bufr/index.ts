@@ -14,7 +14,10 @@ export { descriptorKind, formatDescriptor, parseDescriptor } from './descriptors
 export type { DescriptorKind } from './descriptors.js';
 export {
   buildTables,
+  createTableProvider,
   defaultTableProvider,
+  eccodesLocalTables,
+  eccodesTablesSource,
   loadBufrTables,
   loadBufrTablesSync,
   masterTables,
@@ -22,15 +25,19 @@ export {
   parseTableBCsv,
   parseTableDCsv,
   TableParseError,
+  wmoTables,
+  wmoVersions,
 } from './tables/index.js';
 export type {
   BufrTableProvider,
   BufrTables,
   ElementDef,
+  LocalTablesEntry,
   TableBRow,
   TableDRow,
   TableFiles,
   TableKey,
+  TableProviderOptions,
 } from './tables/index.js';
 export { classifyValues, noDataToNaN, readRadarVolume, readRadarVolumeSync } from './radar-volume.js';
 export type { ReadRadarVolumeOptions } from './radar-volume.js';
