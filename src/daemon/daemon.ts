@@ -199,7 +199,8 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   }
 
   async #open(): Promise<void> {
-    const ledger = this.#options.ledger ?? (await openLedger(this.config.ledger));
+    // exclusive: one daemon per SQLite ledger (a second one fails here, naming the holder's pid).
+    const ledger = this.#options.ledger ?? (await openLedger(this.config.ledger, { exclusive: true }));
     this.#ledger = ledger;
     if (ledger.backend === 'sqlite' && this.#options.ledger === undefined) {
       // A SQLite ledger belongs to one process: rows left `downloading` are from a dead run of
