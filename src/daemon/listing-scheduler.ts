@@ -266,7 +266,12 @@ export class ListingScheduler {
       }
     }
     if (pass.length === 0) return { added: 0, becameReady: 0 };
-    const observed = await this.#ledger.observe(this.#src.config.name, pass, { now, minAgeMs });
+    // The ledger enforces the quiet period too (settleMs), whichever round lists the file next.
+    const observed = await this.#ledger.observe(this.#src.config.name, pass, {
+      now,
+      minAgeMs,
+      settleMs: quietMs,
+    });
     return { added: observed.added, becameReady: observed.becameReady };
   }
 }

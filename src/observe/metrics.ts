@@ -42,27 +42,26 @@ export const METRIC_NAMES = {
 
 /**
  * Stages of a file's way, each the time from the previous stage (`total`: server mtime ->
- * processed). Times come from the ledger row (`mtime`, `firstSeenAt`, `downloadedAt`) and the
- * moment the callback finished.
+ * processed). Times come from the ledger row (`mtime`, `firstSeenAt`, `readyAt`, `downloadedAt`)
+ * and the moment the callback finished.
  */
-export const LATENCY_STAGES = ['listed', 'downloaded', 'processed', 'total'] as const;
+export const LATENCY_STAGES = ['listed', 'ready', 'downloaded', 'processed', 'total'] as const;
 export type LatencyStage = (typeof LATENCY_STAGES)[number];
 
 /** Seconds each stage took for one processed file (stages without both times are left out). */
 export function stageLatencies(
-  record: Pick<FileRecord, 'mtime' | 'firstSeenAt' | 'downloadedAt'>,
+  record: Pick<FileRecord, 'mtime' | 'firstSeenAt' | 'readyAt' | 'downloadedAt'>,
   processedAt: number,
 ): Partial<Record<LatencyStage, number>> {
   const out: Partial<Record<LatencyStage, number>> = {};
-  const span = (from: number | null, to: number | null): number | undefined =>
-    from === null || to === null ? undefined : Math.max(0, (to - from) / 1000);
-  const put = (stage: LatencyStage, v: number | undefined): void => {
-    if (v !== undefined) out[stage] = v;
+  const put = (stage: LatencyStage, from: number | null, to: number | null): void => {
+    if (from !== null && to !== null) out[stage] = Math.max(0, (to - from) / 1000);
   };
-  put('listed', span(record.mtime, record.firstSeenAt));
-  put('downloaded', span(record.firstSeenAt, record.downloadedAt));
-  put('processed', span(record.downloadedAt, processedAt));
-  put('total', span(record.mtime, processedAt));
+  put('listed', record.mtime, record.firstSeenAt);
+  put('ready', record.firstSeenAt, record.readyAt);
+  put('downloaded', record.readyAt ?? record.firstSeenAt, record.downloadedAt);
+  put('processed', record.downloadedAt, processedAt);
+  put('total', record.mtime, processedAt);
   return out;
 }
 
@@ -79,8 +78,11 @@ export interface PipelineStatsSource {
   pipelineStats(): { sources: readonly PipelineSourceStats[]; callbackBacklog: number };
 }
 
-function hasPipelineStats(daemon: object): daemon is PipelineStatsSource {
-  return typeof (daemon as Partial<PipelineStatsSource>).pipelineStats === 'function';
+/** The daemon's pipeline stats, when it reports them (an `FTPDaemon` does). */
+export function pipelineStatsOf(daemon: object): PipelineStatsSource | null {
+  return typeof (daemon as Partial<PipelineStatsSource>).pipelineStats === 'function'
+    ? (daemon as PipelineStatsSource)
+    : null;
 }
 
 /** The newest data time of a file: the time in its radar file name, else its mtime. */
@@ -194,7 +196,7 @@ export class DaemonMetrics {
     });
     this.#stageLatency = new Histogram({
       name: METRIC_NAMES.stageLatency,
-      help: 'Time each stage took per file: listed (server mtime -> first listed), downloaded (listed -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
+      help: 'Time each stage took per file: listed (server mtime -> first listed), ready (listed -> settled), downloaded (ready -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
       labelNames: ['source', 'stage'],
       buckets: [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 900, 3600],
       registers,
@@ -295,7 +297,7 @@ export class DaemonMetrics {
   attach(daemon: MetricsDaemon): () => void {
     this.#sources = () => daemon.config.sources.map((s) => s.name);
     this.#ledger = () => daemon.ledger;
-    this.#pipeline = hasPipelineStats(daemon) ? daemon : null;
+    this.#pipeline = pipelineStatsOf(daemon);
     const onDownloaded = (e: DownloadedEvent): void => this.onDownloaded(e);
     const onRetry = (e: FailedEvent): void => this.onFailure(e, 'retry');
     const onFailed = (e: FailedEvent): void => this.onFailure(e, 'failed');

@@ -21,7 +21,8 @@ import type { Logger } from 'pino';
 import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
-import { DaemonMetrics } from '../observe/metrics.js';
+import { DaemonMetrics, pipelineStatsOf, type PipelineSourceStats } from '../observe/metrics.js';
+import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
 import { silentLogger } from '../observe/log.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
 import { renderStatusPage } from './page.js';
@@ -172,6 +173,10 @@ export interface StatusSnapshot {
     state: 'failed' | 'retrying';
     retryAt: string | null;
   }[];
+  /** Per radar: p50/p95 seconds from landing on the server to callback done (recent files). */
+  latency: RadarLatency[];
+  /** Per source: listings and server commands per minute, callbacks the bottleneck or not. */
+  pipeline: PipelineSourceStats[];
 }
 
 /** Starts the status server and resolves once it listens. */
@@ -210,6 +215,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     const t = now();
     const counts = new Map<string, StatusSnapshot['sources'][number]['counts']>();
     let failedRows: Awaited<ReturnType<Ledger['recent']>> = [];
+    let latency: RadarLatency[] = [];
     if (ledger !== null) {
       try {
         if (!tracker.seeded) await tracker.seed(ledger);
@@ -218,6 +224,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
           counts.set(s.name, { ...c, done: c.downloaded + c.processed });
         }
         failedRows = await ledger.recent({ states: ['failed'], limit: 25 });
+        latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500 }));
       } catch (err) {
         ledgerError = err instanceof Error ? err.message : String(err);
       }
@@ -297,6 +304,8 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       ),
       defaultField,
       sources,
+      latency,
+      pipeline: [...(pipelineStatsOf(daemon)?.pipelineStats().sources ?? [])],
       recentDownloads: tracker.recentDownloads().map((d) => ({
         source: d.source,
         remotePath: d.remotePath,

@@ -13,6 +13,8 @@ import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { CycleEvent } from '../../src/daemon/events.js';
 import { LOG_MESSAGES } from '../../src/observe/events.js';
 import { openLedger } from '../../src/ledger/open.js';
+import { statusReport, formatStatus } from '../../src/cli/commands/status.js';
+import { DaemonMetrics, METRIC_NAMES } from '../../src/observe/metrics.js';
 import { radarTreeFolder } from '../../src/radar/tree.js';
 import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
 
@@ -35,6 +37,11 @@ function until(daemon: FTPDaemon, predicate: () => boolean, what: string, capMs 
     for (const e of ['processed', 'downloaded', 'cycle'] as const) daemon.on(e, check);
     check();
   });
+}
+
+/** A radar file name (`RMA1_0315_01_DBZH_20251020T152828Z.BUFR`) for a volume time. */
+function volumeName(t: number): string {
+  return `RMA1_0315_01_DBZH_${new Date(t).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z.BUFR`;
 }
 
 function captureLogs(): { logger: pino.Logger; lines: { msg: string; [k: string]: unknown }[] } {
@@ -129,7 +136,7 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
   const r = await rig(t);
   const now = Date.now();
   const first = radarTreeFolder('/L2', 'RMA1', new Date(now - 120_000));
-  r.put(`${first}/RMA1_0315_01_DBZH_a.BUFR`, payload(3, 900), new Date(now - 120_000));
+  r.put(`${first}/${volumeName(now - 120_000)}`, payload(3, 900), new Date(now - 120_000));
   const got: string[] = [];
   const cycles: CycleEvent[] = [];
   const d = new FTPDaemon(
@@ -144,18 +151,35 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
     { onFileDownloaded: (_p, info) => void got.push(info.remotePath) },
   );
   d.on('cycle', (e) => cycles.push(e));
+  const metrics = new DaemonMetrics({ defaultMetrics: false });
+  metrics.attach(d);
   const running = d.run();
   t.after(() => d.stop());
   await until(d, () => got.length === 1, 'the first volume');
   const next = radarTreeFolder('/L2', 'RMA1', new Date(now - 60_000));
-  r.put(`${next}/RMA1_0315_01_DBZH_b.BUFR`, payload(4, 3000));
+  r.put(`${next}/${volumeName(now - 60_000)}`, payload(4, 3000));
   await until(d, () => got.length === 2, 'the volume in the new minute folder');
   assert.equal(cycles.length, 1, 'found by a hot round');
+  const scrape = await metrics.metrics();
+  for (const stage of ['listed', 'ready', 'downloaded', 'processed', 'total'])
+    assert.match(
+      scrape,
+      new RegExp(`${METRIC_NAMES.stageLatency}_count\\{source="[^"]+",stage="${stage}"\\} 2\\b`),
+      `stage ${stage} observed for both files`,
+    );
+  assert.match(scrape, new RegExp(`${METRIC_NAMES.listingsPerMinute}\\{source="[^"]+"\\} [1-9]`));
   await d.stop();
   await running;
-  assert.deepEqual(got, [`${first}/RMA1_0315_01_DBZH_a.BUFR`, `${next}/RMA1_0315_01_DBZH_b.BUFR`]);
-  const rel = `${next.slice('/L2/'.length)}/RMA1_0315_01_DBZH_b.BUFR`;
-  assert.equal(sha256(join(r.local, rel)), sha256(join(r.root, next, 'RMA1_0315_01_DBZH_b.BUFR')));
+  // The latency per radar, as `radarlib status` prints it.
+  const report = await statusReport({ ledger: join(r.local, '.radarlib', 'ledger.sqlite') });
+  assert.deepEqual(
+    report.latency.map((l) => [l.radar, l.files]),
+    [['RMA1', 2]],
+  );
+  assert.match(formatStatus(report), /RMA1 {2}p50 [\d.]+ s {2}p95 [\d.]+ s/);
+  assert.deepEqual(got, [`${first}/${volumeName(now - 120_000)}`, `${next}/${volumeName(now - 60_000)}`]);
+  const rel = `${next.slice('/L2/'.length)}/${volumeName(now - 60_000)}`;
+  assert.equal(sha256(join(r.local, rel)), sha256(join(r.root, next, volumeName(now - 60_000))));
 });
 
 test('stopping mid-pipeline loses nothing: every file is handed over once across a restart', async (t) => {

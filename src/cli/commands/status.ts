@@ -7,6 +7,7 @@ import { loadDaemonConfig } from '../../daemon/config.js';
 import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
+import { latencyByRadar, type RadarLatency } from '../../observe/latency.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -52,6 +53,8 @@ export interface StatusReport {
   recent: FileRecord[];
   failed: FileRecord[];
   callbackErrors: FileRecord[];
+  /** p50/p95/max seconds from server mtime to callback done, per radar (last 500 processed). */
+  latency: RadarLatency[];
 }
 
 function when(ms: number | null): string {
@@ -71,7 +74,8 @@ export async function statusReport(opts: StatusCliOptions): Promise<StatusReport
     const processed = await ledger.recent({ states: ['processed'], limit: limit * 10, ...scope });
     const callbackErrors = processed.filter((r) => r.callbackError !== null).slice(0, limit);
     const total = FILE_STATES.reduce((n, s) => n + counts[s], 0);
-    return { counts, total, recent, failed, callbackErrors };
+    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500, ...scope }));
+    return { counts, total, recent, failed, callbackErrors, latency };
   } finally {
     await ledger.close();
   }
@@ -94,6 +98,13 @@ export function formatStatus(report: StatusReport): string {
     lines.push(
       `  ${when(r.updatedAt)}  ${r.source}  ${r.remotePath}  after ${r.attempts} attempts: ${r.lastError ?? '?'}`,
     );
+  }
+  if (report.latency.length > 0) {
+    lines.push('', 'server -> processed (last 500 files with second-precision server times):');
+    for (const l of report.latency)
+      lines.push(
+        `  ${l.source}  ${l.radar}  p50 ${l.p50Seconds} s  p95 ${l.p95Seconds} s  max ${l.maxSeconds} s  (${l.files} files)`,
+      );
   }
   if (report.callbackErrors.length > 0) {
     lines.push('', 'callback errors:');
