@@ -67,6 +67,8 @@ const sourceShape = {
   ignore: z.array(z.string().min(1)).default(['.*', '*.part', '*.tmp', '*.filepart']),
   localLayout: z.string().default(''),
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
+  /** Seconds between listings of the hot folders (newest ones; unsettled ones); 0 turns them off. */
+  hotInterval: seconds.default(2),
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
@@ -171,6 +173,11 @@ export interface SourceConfig {
   /** Compiled template (always ends with `{name}`). */
   localLayout: string;
   pollInterval: number;
+  /**
+   * Seconds between listings of the hot folders: the newest folders of each radar (the folder
+   * itself when flat) and folders holding files that are still changing. 0 = only `pollInterval`.
+   */
+  hotInterval: number;
   /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
@@ -363,6 +370,7 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       ignore: s.ignore,
       localLayout,
       pollInterval: s.pollInterval,
+      hotInterval: s.hotInterval,
       maxConcurrentDownloads: s.maxConcurrentDownloads,
       autoConcurrencyCap: s.autoConcurrencyCap,
       minAge: s.minAge,

@@ -24,7 +24,7 @@ import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { DaemonMetrics } from '../observe/metrics.js';
+import { DaemonMetrics, pipelineStatsOf } from '../observe/metrics.js';
 import { silentLogger } from '../observe/log.js';
 import { Gatekeeper } from './auth.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
@@ -157,6 +157,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     log,
     now,
     scrub: errorTextScrubber(daemon.config),
+    pipeline: () => pipelineStatsOf(daemon)?.pipelineStats().sources ?? [],
     defaultField: options.field ?? 'DBZH',
     quicklookSize: checkSize(options.quicklookSize ?? 480),
     refreshMs: options.refreshMs ?? 2000,
