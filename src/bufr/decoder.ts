@@ -297,8 +297,7 @@ class Walker {
       st.nextLocalWidth = 0;
       const def = this.tables.b.get(code);
       if (def === undefined || def.width !== width) {
-        // 2 06 YYY: a local element we do not know (or know with another width) is skipped.
-        this.skipUnknown(code, width);
+        this.readUnknownLocal(code, width);
         return;
       }
     }
@@ -392,16 +391,24 @@ class Walker {
     this.state.references.set(code, raw >= sign ? -(raw - sign) : raw);
   }
 
-  /** 2 06 YYY: skips a local element of `width` bits that the tables do not describe. */
-  private skipUnknown(code: number, width: number): void {
-    const d = formatDescriptor(code);
-    const bitOffset = this.r.pos;
-    this.r.skip(width, d);
-    if (this.compressed) {
-      const nbinc = this.r.readUint(6, d);
-      this.r.skip(nbinc * this.nsub, d);
+  /**
+   * 2 06 YYY with an element the tables lack (or describe with another width): its YYY bits are
+   * read as a raw unsigned integer (scale 0, reference 0), as ecCodes reports them, instead of
+   * being skipped unseen.
+   */
+  private readUnknownLocal(code: number, width: number): void {
+    if (width > MAX_NUMERIC_BITS) {
+      // Too wide to be a number: skip it (regulation: a receiver may skip the local descriptor).
+      const d = formatDescriptor(code);
+      const bitOffset = this.r.pos;
+      this.r.skip(width, d);
+      if (this.compressed) this.r.skip(this.r.readUint(6, d) * this.nsub, d);
+      this.push(code, null, bitOffset, null);
+      return;
     }
-    this.push(code, null, bitOffset, null);
+    const plan: ElementPlan = { width, scale: 0, reference: 0, text: false, missing: true };
+    if (this.compressed) this.readCompressed(plan, code);
+    else this.readOne(plan, code);
   }
 
   private text(s: string | null): string | null {
