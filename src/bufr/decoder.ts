@@ -138,7 +138,10 @@ export interface BufrMessage {
   dataBitsUsed: number;
   /** Section-4 data bits left after the last descriptor (padding). */
   dataBitsUnused: number;
-  /** One list of items per subset, in descriptor order. */
+  /**
+   * One list of items per subset, in descriptor order. Items are read-only: in compressed data
+   * an element with the same value in every subset is one item object shared by all subsets.
+   */
   subsets: DataItem[][];
 }
 
@@ -194,7 +197,10 @@ class Walker {
   private readonly maxValues: number;
   private readonly deferBytes: boolean;
   private readonly trim: boolean;
-  /** Byte runs are one item for many elements; off when bit-maps need every element counted. */
+  /**
+   * No 2 22-2 37 operator in the message: byte runs may be one item for many elements and no
+   * back-reference bookkeeping is needed. Off when bit-maps need every element counted.
+   */
   private bulk = true;
 
   constructor(r: BitReader, tables: BufrTables, o: WalkerOptions) {
@@ -344,12 +350,17 @@ class Walker {
     const x = descriptorX(code);
     const assocWidth = x === 31 ? 0 : associatedWidth(this.state);
     const associated = assocWidth > 0 ? this.readAssociated(assocWidth, code) : null;
-    const target = this.bitmapStep(code, () => this.bitmap.related(code));
+    const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
     const first = this.compressed ? this.readCompressed(p, code) : this.readOne(p, code);
     const out0 = this.outs[0] as DataItem[];
     const index = out0.length - 1;
     for (let s = 0; s < this.outs.length; s++) {
-      const item = (this.outs[s] as DataItem[])[index] as ValueItem;
+      const out = this.outs[s] as DataItem[];
+      let item = out[index] as ValueItem;
+      if (associated === null && target === null) continue;
+      // Copy first: compressed items may be shared between subsets.
+      item = { ...item };
+      out[index] = item;
       if (associated !== null) {
         item.associated = { value: associated[s] as number, significance: this.significance[s] ?? null };
       }
@@ -361,7 +372,7 @@ class Walker {
         return typeof v === 'number' ? v : null;
       });
     }
-    this.bitmapStep(code, () => this.bitmap.element(index, code, p, first));
+    if (!this.bulk) this.bitmapStep(code, () => this.bitmap.element(index, code, p, first));
     return first;
   }
 
@@ -456,9 +467,11 @@ class Walker {
     const r0Missing = p.missing && p.width > 1 && r0 === allOnes(p.width);
     if (nbinc > MAX_NUMERIC_BITS) throw this.fail(`increment width ${nbinc} bits`, code);
     if (nbinc === 0) {
+      // The same value in every subset: one item shared by all of them (items are read-only),
+      // which keeps large compressed messages from allocating one object per subset.
       const value = r0Missing ? null : scaled(r0, p);
-      for (let s = 0; s < this.nsub; s++)
-        (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      const shared: ValueItem = { kind: 'value', descriptor: code, value, bitOffset };
+      for (let s = 0; s < this.nsub; s++) (outs[s] as DataItem[]).push(shared);
       return value;
     }
     const incMissing = allOnes(nbinc);
@@ -569,13 +582,13 @@ class Walker {
     }
     if (isBitmapDescriptor(code) && y === 255 && x !== 37) {
       // 2 23 255 / 2 24 255 / 2 25 255 / 2 32 255: a value of the element the bit-map points at.
-      const target = this.bitmapStep(code, () => this.bitmap.related(code));
+      const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
       if (target === null) throw this.fail('marker operator without a data present bit-map in force', code);
       const plan = x === 25 ? differencePlan(target.plan) : target.plan;
       const index = (this.outs[0] as DataItem[]).length;
       if (this.compressed) this.readCompressed(plan, code);
       else this.readOne(plan, code);
-      for (const out of this.outs) (out[index] as ValueItem).refersTo = target.item;
+      for (const out of this.outs) out[index] = { ...(out[index] as ValueItem), refersTo: target.item };
       return;
     }
     if ((x >= 22 && x <= 25) || x === 32 || (x >= 35 && x <= 37)) {
