@@ -12,6 +12,7 @@ import { BufrFormatError, BufrUnsupportedError } from '../errors.js';
 import { allOnes, BitReader, MAX_NUMERIC_BITS } from './bit-reader.js';
 import { descriptorF, descriptorX, descriptorY, formatDescriptor } from './descriptors.js';
 import { BitmapTracker, isBitmapDescriptor } from './bitmap.js';
+import { columnValue, materialize, type BufrColumn } from './columns.js';
 import {
   ASSOCIATED_FIELD_SIGNIFICANCE,
   applyOperator,
@@ -139,8 +140,14 @@ export interface BufrMessage {
   /** Section-4 data bits left after the last descriptor (padding). */
   dataBitsUnused: number;
   /**
+   * Compressed messages: one column per element with every subset's value (numbers in a
+   * Float64Array, NaN = missing), the way the data are stored; `null` for uncompressed data.
+   */
+  columns: readonly BufrColumn[] | null;
+  /**
    * One list of items per subset, in descriptor order. Items are read-only: in compressed data
-   * an element with the same value in every subset is one item object shared by all subsets.
+   * an element with the same value in every subset is one item object shared by all subsets, and
+   * the lists are built from `columns` when first read.
    */
   subsets: DataItem[][];
 }
@@ -186,7 +193,10 @@ class Walker {
   private readonly tables: BufrTables;
   private readonly compressed: boolean;
   private readonly nsub: number;
-  private readonly outs: DataItem[][];
+  /** Uncompressed: the current subset's items (outs[0]). */
+  private readonly outs: DataItem[][] = [[]];
+  /** Compressed: one column per element for all subsets (see columns.ts). */
+  readonly columns: BufrColumn[] = [];
   private state: DecodeState = newDecodeState();
   private bitmap = new BitmapTracker();
   /** Last 0 31 021 value (associated field significance), per subset when compressed. */
@@ -211,18 +221,18 @@ class Walker {
     this.maxValues = o.maxValues;
     this.deferBytes = o.deferBytes;
     this.trim = o.trim;
-    this.outs = Array.from({ length: o.compressed ? o.nsub : 1 }, () => []);
     // Every real step reads at least one bit; allow generous slack for operators and empty
     // replications, but bound pathological expansions (replicated operators, factor 0 loops).
     this.maxSteps = 8 * r.remaining + 100_000;
   }
 
+  /** Walks the data; uncompressed subsets are returned, compressed ones left in `columns`. */
   run(descriptors: readonly number[]): DataItem[][] {
     if (this.nsub === 0) return [];
     this.bulk = !usesBitmaps(descriptors, this.tables);
     if (this.compressed) {
       this.walk(descriptors, 0);
-      return this.outs;
+      return [];
     }
     const subsets: DataItem[][] = [];
     for (let s = 0; s < this.nsub; s++) {
@@ -312,31 +322,22 @@ class Walker {
       const x = descriptorX(code);
       if (!(x >= 1 && x <= 9) && x !== 31) {
         // 2 21 YYY: no data bits for this element; it is reported as missing.
-        this.push(code, null, this.r.pos, () => null);
+        this.pushMissing(code, this.r.pos);
         return;
       }
     }
     this.readElement(this.element(code), code);
   }
 
-  /** Appends a value item to every subset (compressed) or to the current one. */
-  private push(
-    code: number,
-    value: number | string | null,
-    bitOffset: number,
-    perSubset: ((s: number) => number | string | null) | null,
-    refersTo?: number,
-  ): void {
-    for (let s = 0; s < this.outs.length; s++) {
-      const item: ValueItem = {
-        kind: 'value',
-        descriptor: code,
-        value: perSubset === null ? value : perSubset(s),
-        bitOffset,
-      };
-      if (refersTo !== undefined) item.refersTo = refersTo;
-      (this.outs[s] as DataItem[]).push(item);
-    }
+  /** Appends a missing value for `code` (data not present, or skipped) to every subset. */
+  private pushMissing(code: number, bitOffset: number): void {
+    if (this.compressed) this.columns.push({ kind: 'value', descriptor: code, bitOffset, constant: null });
+    else (this.outs[0] as DataItem[]).push({ kind: 'value', descriptor: code, value: null, bitOffset });
+  }
+
+  /** Index of the last item (uncompressed) or column (compressed): the same as an item index. */
+  private lastIndex(): number {
+    return (this.compressed ? this.columns.length : (this.outs[0] as DataItem[]).length) - 1;
   }
 
   /** Reads one element; returns its value (subset 0's value when compressed). */
@@ -352,25 +353,29 @@ class Walker {
     const associated = assocWidth > 0 ? this.readAssociated(assocWidth, code) : null;
     const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
     const first = this.compressed ? this.readCompressed(p, code) : this.readOne(p, code);
-    const out0 = this.outs[0] as DataItem[];
-    const index = out0.length - 1;
-    for (let s = 0; s < this.outs.length; s++) {
-      const out = this.outs[s] as DataItem[];
-      let item = out[index] as ValueItem;
-      if (associated === null && target === null) continue;
-      // Copy first: compressed items may be shared between subsets.
-      item = { ...item };
-      out[index] = item;
+    const index = this.lastIndex();
+    if (this.compressed) {
+      const col = this.columns[index] as BufrColumn;
       if (associated !== null) {
-        item.associated = { value: associated[s] as number, significance: this.significance[s] ?? null };
+        col.associated = {
+          values: associated,
+          significance: associated.map((_, s) => this.significance[s] ?? null),
+        };
       }
+      if (target !== null) col.refersTo = target.item;
+      if (code === ASSOCIATED_FIELD_SIGNIFICANCE) {
+        this.significance = Array.from({ length: this.nsub }, (_, s) => {
+          const v = columnValue(col, s);
+          return typeof v === 'number' ? v : null;
+        });
+      }
+    } else {
+      const item = (this.outs[0] as DataItem[])[index] as ValueItem;
+      if (associated !== null)
+        item.associated = { value: associated[0] as number, significance: this.significance[0] ?? null };
       if (target !== null) item.refersTo = target.item;
-    }
-    if (code === ASSOCIATED_FIELD_SIGNIFICANCE) {
-      this.significance = this.outs.map((o) => {
-        const v = (o[index] as ValueItem).value;
-        return typeof v === 'number' ? v : null;
-      });
+      if (code === ASSOCIATED_FIELD_SIGNIFICANCE)
+        this.significance = [typeof first === 'number' ? first : null];
     }
     if (!this.bulk) this.bitmapStep(code, () => this.bitmap.element(index, code, p, first));
     return first;
@@ -414,7 +419,7 @@ class Walker {
       const bitOffset = this.r.pos;
       this.r.skip(width, d);
       if (this.compressed) this.r.skip(this.r.readUint(6, d) * this.nsub, d);
-      this.push(code, null, bitOffset, null);
+      this.pushMissing(code, bitOffset);
       return;
     }
     const plan: ElementPlan = { width, scale: 0, reference: 0, text: false, missing: true };
@@ -448,41 +453,43 @@ class Walker {
     const r = this.r;
     const d = formatDescriptor(code);
     const bitOffset = r.pos;
-    const outs = this.outs;
-    this.values += this.nsub;
+    const nsub = this.nsub;
+    this.values += nsub;
     if (this.values > this.maxValues) {
       throw this.fail(`compressed data expands to more than ${this.maxValues} values (maxValues)`, code);
     }
+    const col: BufrColumn = { kind: 'value', descriptor: code, bitOffset };
+    this.columns.push(col);
     if (p.text) {
       const r0 = this.text(r.readText(p.width / 8, d));
       const nbinc = r.readUint(6, d);
-      for (let s = 0; s < this.nsub; s++) {
-        const value = nbinc === 0 ? r0 : this.text(r.readText(nbinc, d));
-        (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      if (nbinc === 0) {
+        col.constant = r0;
+        return r0;
       }
-      return (outs[0]?.at(-1) as ValueItem).value;
+      const texts: (string | null)[] = [];
+      for (let s = 0; s < nsub; s++) texts.push(this.text(r.readText(nbinc, d)));
+      col.texts = texts;
+      return texts[0] ?? null;
     }
     const r0 = r.readUint(p.width, d);
     const nbinc = r.readUint(6, d);
     const r0Missing = p.missing && p.width > 1 && r0 === allOnes(p.width);
     if (nbinc > MAX_NUMERIC_BITS) throw this.fail(`increment width ${nbinc} bits`, code);
     if (nbinc === 0) {
-      // The same value in every subset: one item shared by all of them (items are read-only),
-      // which keeps large compressed messages from allocating one object per subset.
-      const value = r0Missing ? null : scaled(r0, p);
-      const shared: ValueItem = { kind: 'value', descriptor: code, value, bitOffset };
-      for (let s = 0; s < this.nsub; s++) (outs[s] as DataItem[]).push(shared);
-      return value;
+      // The same value in every subset: stored once (and one shared item per subset).
+      col.constant = r0Missing ? null : scaled(r0, p);
+      return col.constant;
     }
     const incMissing = allOnes(nbinc);
-    let first: number | null = null;
-    for (let s = 0; s < this.nsub; s++) {
+    const numbers = new Float64Array(nsub);
+    for (let s = 0; s < nsub; s++) {
       const inc = r.readUint(nbinc, d);
-      const value = p.missing && inc === incMissing ? null : scaled(r0 + inc, p);
-      if (s === 0) first = value;
-      (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      numbers[s] = p.missing && inc === incMissing ? Number.NaN : scaled(r0 + inc, p);
     }
-    return first;
+    col.numbers = numbers;
+    const first = numbers[0] as number;
+    return first !== first ? null : first;
   }
 
   /** Handles the replication at descs[i]; returns the index of its last body descriptor. */
@@ -510,9 +517,9 @@ class Walker {
       const factor = this.readElement(this.element(factorCode), factorCode);
       if (this.compressed) {
         // Every subset must replicate the same number of times (regulation 94.6.3 note 2).
-        for (const out of this.outs) {
-          const item = out.at(-1) as ValueItem;
-          if (item.value !== factor)
+        const col = this.columns.at(-1) as BufrColumn;
+        for (let s = 0; s < this.nsub; s++) {
+          if (columnValue(col, s) !== factor)
             throw this.r.error(
               'delayed replication factors differ between subsets',
               formatDescriptor(factorCode),
@@ -585,10 +592,13 @@ class Walker {
       const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
       if (target === null) throw this.fail('marker operator without a data present bit-map in force', code);
       const plan = x === 25 ? differencePlan(target.plan) : target.plan;
-      const index = (this.outs[0] as DataItem[]).length;
-      if (this.compressed) this.readCompressed(plan, code);
-      else this.readOne(plan, code);
-      for (const out of this.outs) out[index] = { ...(out[index] as ValueItem), refersTo: target.item };
+      if (this.compressed) {
+        this.readCompressed(plan, code);
+        (this.columns.at(-1) as BufrColumn).refersTo = target.item;
+      } else {
+        this.readOne(plan, code);
+        ((this.outs[0] as DataItem[]).at(-1) as ValueItem).refersTo = target.item;
+      }
       return;
     }
     if ((x >= 22 && x <= 25) || x === 32 || (x >= 35 && x <= 37)) {
@@ -596,7 +606,8 @@ class Walker {
         throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
       this.bitmapStep(code, () => this.bitmap.operator(code));
       const bitOffset = this.r.pos;
-      for (const out of this.outs) out.push({ kind: 'operator', descriptor: code, bitOffset });
+      if (this.compressed) this.columns.push({ kind: 'operator', descriptor: code, bitOffset });
+      else (this.outs[0] as DataItem[]).push({ kind: 'operator', descriptor: code, bitOffset });
       return;
     }
     throw this.unsupported(code, `operator 2 ${String(x).padStart(2, '0')} is not supported`);
@@ -645,7 +656,10 @@ export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): 
     deferBytes: options.deferByteRuns === true,
     trim: options.strings === 'trim',
   });
-  const subsets = walker.run(layout.section3.descriptors);
+  const uncompressed = walker.run(layout.section3.descriptors);
+  const compressed = layout.section3.compressed && layout.section3.numberOfSubsets > 0;
+  let subsets: DataItem[][] | undefined = compressed ? undefined : uncompressed;
+  const nsub = layout.section3.numberOfSubsets;
   return {
     file,
     edition: layout.edition,
@@ -656,6 +670,11 @@ export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): 
     sectionLengths: layout.lengths,
     dataBitsUsed: r.pos - dataStart,
     dataBitsUnused: dataEnd - r.pos,
-    subsets,
+    columns: compressed ? walker.columns : null,
+    // Compressed data: the per-subset items are built from the columns on first use.
+    get subsets(): DataItem[][] {
+      subsets ??= materialize(walker.columns, nsub);
+      return subsets;
+    },
   };
 }
