@@ -41,6 +41,7 @@ import {
   type SourceConfig,
 } from './config.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
+import { createSftpSourceClient } from './sftp-source.js';
 import { SourceLister, type DaemonFtpClient } from './lister.js';
 
 export interface DownloadedEvent {
@@ -700,6 +701,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
 }
 
 function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
+  if (source.protocol === 'sftp') return createSftpSourceClient(source, logger);
   return new AsyncFTPClient({
     host: source.host,
     port: source.port,
