@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { resolveDaemonConfig } from '../../src/daemon/config.js';
 import { assertSafeExecCommand, runExecHook, type ExecHookFile } from '../../src/daemon/exec-hook.js';
 import { ConfigError, InvalidArgumentError } from '../../src/errors.js';
+import { recordSecurityRow } from '../helpers/security-row.js';
 
 function scratch(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'radarlib-exec-'));
@@ -108,6 +109,15 @@ test('hostile remote names stay data: a shell script reads "$RADAR_FILE", argv g
   );
   const { argv } = JSON.parse(readFileSync(out, 'utf8')) as { argv: string[] };
   assert.deepEqual(argv, ['--', '-rf x.BUFR', dashed.localPath]);
+  recordSecurityRow({
+    id: 'exec-names',
+    scenario: 'hostile remote names reaching the exec hook',
+    injected: 'names $(cd;touch marker).BUFR (shell form) and -rf x.BUFR (argv form)',
+    cases: 2,
+    longestHangMs: 0,
+    observed:
+      'no command ran; each name arrived as one argument / one variable; sh -c with placeholders refused at config',
+  });
 });
 
 test('a placeholder inside a shell script is refused when the config is read', () => {

@@ -20,6 +20,7 @@ import { loadDaemonConfig, redactUrl } from '../../src/daemon/config.js';
 import { ConfigError } from '../../src/errors.js';
 import type { FileRecord } from '../../src/ledger/ledger.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
+import { recordSecurityRow } from '../helpers/security-row.js';
 
 function scratch(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'radarlib-redact-'));
@@ -81,6 +82,14 @@ test('--print-config hides ledger URL secrets, the FTP password and the status t
     assert.match(printed.ledger, /\[redacted\]/);
     assert.equal(printed.http.token, '[redacted]');
   }
+  recordSecurityRow({
+    id: 'redact-print-config',
+    scenario: '--print-config with secrets in the ledger URL and a token file',
+    injected: 'postgres://radar:p@ss-W0rd-Tail@db…, ?password=…, FTP password, http.tokenFile',
+    cases: 2,
+    longestHangMs: 0,
+    observed: '0 of 4 secrets (nor the tail after an @) printed; URL parts redacted whole',
+  });
 });
 
 test('a YAML syntax error names the line, never quotes it (the password line included)', async (t) => {
@@ -103,6 +112,14 @@ test('a YAML syntax error names the line, never quotes it (the password line inc
   );
   assert.match(logs.text(), /not valid YAML/);
   assert.ok(!logs.text().includes('Yaml-Secr3t'), logs.text());
+  recordSecurityRow({
+    id: 'redact-yaml',
+    scenario: 'YAML syntax error on the password line',
+    injected: 'an unterminated quoted password',
+    cases: 1,
+    longestHangMs: 0,
+    observed: 'error and fatal log give line and column only; the password is in neither',
+  });
 });
 
 const HOSTILE = [
@@ -167,4 +184,12 @@ test('radarlib ls prints hostile names from a real FTP server escaped', async (t
     assert.equal(run.stdout.trim().split('\n').length, HOSTILE.length, run.stdout);
     assert.match(run.stdout, /x\\x1b\[31mred\\x1b\[0m\.BUFR/);
   }
+  recordSecurityRow({
+    id: 'cli-escapes',
+    scenario: 'terminal escape sequences in remote names (radarlib status, radarlib ls)',
+    injected: 'names with ESC ]0;… BEL, ESC [31m, U+202E, a literal \\x1b',
+    cases: HOSTILE.length * 3,
+    longestHangMs: 0,
+    observed: 'no control or bidi character printed; shown as \\xNN / \\uNNNN escapes',
+  });
 });
