@@ -18,7 +18,7 @@ import { runDaemonCommand } from '../../src/cli/commands/daemon.js';
 import { formatStatus, type StatusReport } from '../../src/cli/commands/status.js';
 import { loadDaemonConfig, redactUrl } from '../../src/daemon/config.js';
 import { ConfigError } from '../../src/errors.js';
-import type { FileRecord } from '../../src/ledger/ledger.js';
+import { FILE_STATES, type FileRecord, type StateCounts } from '../../src/ledger/ledger.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { recordSecurityRow } from '../helpers/security-row.js';
 
@@ -153,7 +153,10 @@ test('radarlib status prints remote names and errors with control characters esc
       updatedAt: 0,
     }) as unknown as FileRecord;
   const report: StatusReport = {
-    counts: { seen: 0, ready: 0, downloading: 0, downloaded: 0, processed: 0, failed: HOSTILE.length },
+    counts: {
+      ...(Object.fromEntries(FILE_STATES.map((st) => [st, 0])) as StateCounts),
+      failed: HOSTILE.length,
+    },
     total: HOSTILE.length,
     recent: HOSTILE.map((n) => row(`/L2/${n}`, null)),
     failed: HOSTILE.map((n) => row(`/L2/${n}`, `550 ${n}: no`)),
