@@ -129,7 +129,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   if (!isLoopback(bind.host) && token === null && options.insecure !== true) {
     throw new InvalidArgumentError(
       'http',
-      `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, http.tokenFile) ` +
+      `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, --http-token or http.tokenFile) ` +
         'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
     );
   }

@@ -294,7 +294,7 @@ test('sockets are capped per client and in total when accepted, and header-only 
       maxConnectionsPerClient: 4,
       headersTimeoutMs: 1000,
       requestTimeoutMs: 2000,
-      idleTimeoutMs: 2000,
+      keepAliveTimeoutMs: 1000,
     },
   });
   t.after(() => status.close());
