@@ -328,7 +328,7 @@ test('sockets are capped per client and in total when accepted, and header-only 
   assert.equal(ok.status, 200, 'still serving');
   recordSecurityRow({
     id: 'web-socket-caps',
-    scenario: 'header-only sockets from 3 clients (caps 4 per client, 10 in all, headers 1 s)',
+    scenario: 'silent and header-only sockets from 4 clients (caps 4 per client, 10 in all, headers 1 s)',
     injected: '18 sockets sending an unfinished request head, 2 sending nothing',
     cases: 20,
     longestHangMs: closedAfter,
