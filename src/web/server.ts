@@ -116,6 +116,26 @@ function shownUrl(address: AddressInfo): string {
   return `http://${host}:${address.port}/`;
 }
 
+function listen(server: Server, bind: BindAddress): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(bind.port, bind.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Refuses a bind beyond loopback without a token unless `insecure`. @throws InvalidArgumentError */
+function assertBindAllowed(bind: BindAddress, token: string | null, insecure: boolean): void {
+  if (isLoopback(bind.host) || token !== null || insecure) return;
+  throw new InvalidArgumentError(
+    'http',
+    `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, --http-token or http.tokenFile) ` +
+      'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
+  );
+}
+
 /**
  * Starts the status server and resolves once it listens.
  * @throws InvalidArgumentError when asked to bind beyond loopback without a token or `insecure`.
@@ -126,13 +146,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const bind = typeof options.bind === 'string' ? parseBind(options.bind) : (options.bind ?? DEFAULT_BIND);
   const now = options.now ?? Date.now;
   const token = options.token === undefined || options.token === '' ? null : options.token;
-  if (!isLoopback(bind.host) && token === null && options.insecure !== true) {
-    throw new InvalidArgumentError(
-      'http',
-      `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, http.tokenFile) ` +
-        'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
-    );
-  }
+  assertBindAllowed(bind, token, options.insecure === true);
   const gate = new Gatekeeper({
     token,
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
@@ -193,14 +207,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   server.on('clientError', (_err, socket) => socket.destroy());
   const connections = limitConnections(server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(bind.port, bind.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, bind);
   const url = shownUrl(address);
   if (!isLoopback(bind.host) && token === null) {
     log.warn(
