@@ -161,6 +161,14 @@ test('radarlib status prints remote names and errors with control characters esc
     recent: HOSTILE.map((n) => row(`/L2/${n}`, null)),
     failed: HOSTILE.map((n) => row(`/L2/${n}`, `550 ${n}: no`)),
     callbackErrors: [],
+    latency: HOSTILE.map((radar) => ({
+      source: 's',
+      radar,
+      files: 1,
+      p50Seconds: 1,
+      p95Seconds: 1,
+      maxSeconds: 1,
+    })),
   };
   const text = formatStatus(report);
   assert.ok(!hasControl(text), JSON.stringify(text));
