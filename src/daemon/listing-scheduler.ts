@@ -23,7 +23,7 @@ import type { SourceRuntime } from './source.js';
 import { mapLimit, type TreeDirEntry } from './tree-walker.js';
 
 /** How long a newly found minute folder stays hot (a volume's files arrive within its minute). */
-export const HOT_FOLDER_MS = 2 * 60_000;
+export const HOT_FOLDER_MS = 60_000;
 
 /**
  * Server commands one listing costs: EPSV (or PASV) + LIST (or MLSD). The daemon counts the
@@ -73,9 +73,12 @@ function hourPath(radarFolder: string, t: number): string {
 
 const HOUR_MS = 3_600_000;
 
-/** 550 on a folder that vanished (or an hour folder not created yet) means "empty". */
+/**
+ * 550 (or 450, as some servers answer a LIST of a missing path) on a folder that vanished or an
+ * hour folder not created yet means "empty".
+ */
 function isMissing(err: unknown): boolean {
-  return err instanceof FtpReplyError && err.replyCode === 550;
+  return err instanceof FtpReplyError && (err.replyCode === 550 || err.replyCode === 450);
 }
 
 export class ListingScheduler {
