@@ -252,6 +252,7 @@ const sumVerbs = (c: Record<string, number>): number => Object.values(c).reduce(
 
 async function latencyRadarlib(t: Target, durationS: number, seed: number): Promise<LatencyRun> {
   const base = await mkdtemp(join(tmpdir(), 'radarlib-bench-latency-'));
+  chmodSync(base, 0o755); // proftpd's `nobody` must reach the served folder
   const srv = join(base, 'srv');
   mkdirOpen(srv);
   const volumes = prepareTree(srv, durationS, seed);
@@ -369,6 +370,7 @@ async function latencyPeer(
   seed: number,
 ): Promise<LatencyRun> {
   const base = await mkdtemp(join(tmpdir(), `radarlib-bench-latency-${tool}-`));
+  chmodSync(base, 0o755);
   const srv = join(base, 'srv');
   const dest = join(base, 'local');
   mkdirOpen(srv);
@@ -432,6 +434,7 @@ async function latencyPeer(
 
 async function slowCallbacks(t: Target, pollInterval: number): Promise<SlowRun> {
   const base = await mkdtemp(join(tmpdir(), 'radarlib-bench-slow-'));
+  chmodSync(base, 0o755);
   const srv = join(base, 'srv', 'data');
   mkdirOpen(srv);
   const n = 300;
