@@ -22,8 +22,12 @@ import { RateWindow } from './rate.js';
 import type { SourceRuntime } from './source.js';
 import { mapLimit, type TreeDirEntry } from './tree-walker.js';
 
-/** How long a newly found minute folder stays hot (a volume's files arrive within its minute). */
-export const HOT_FOLDER_MS = 60_000;
+/**
+ * How long a newly found minute folder stays hot after it was found (a volume's files arrive
+ * together); it stays hot longer while a file in it has not settled. Short, so the hot rounds
+ * stay about one listing per radar (its hour folder) between uploads.
+ */
+export const HOT_FOLDER_MS = 15_000;
 
 /**
  * Server commands one listing costs: EPSV (or PASV) + LIST (or MLSD). The daemon counts the
