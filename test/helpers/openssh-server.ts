@@ -9,13 +9,14 @@
  * guarded and killed as the FTP servers are (debian-servers.ts). `.ci/install-sshd.sh` installs
  * openssh-server; without it, or without root, `opensshAvailable()` says why and the tests skip.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import {
   installExitHook,
@@ -31,6 +32,8 @@ import {
 const SSHD = '/usr/sbin/sshd';
 const USER = 'radarlibsftp';
 const RUN_DIR = '/run/radarlib-sshd';
+/** For tools that read no input (run() writes stdin, which races with a quick exit: EPIPE). */
+const exec = promisify(execFile);
 const HINT = 'run .ci/install-sshd.sh (apt-get install openssh-server)';
 
 export interface OpenSshServer {
@@ -134,8 +137,10 @@ export async function startOpenSsh(opts: OpenSshOptions = {}): Promise<OpenSshSe
   const host = opts.listenHost ?? '127.0.0.1';
   const hostKey = join(stateDir, 'ssh_host_ed25519_key');
   const userKey = join(stateDir, 'id_ed25519');
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', userKey, '-C', 'radarlib-test']);
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { timeout: 30_000 });
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', userKey, '-C', 'radarlib-test'], {
+    timeout: 30_000,
+  });
   const authorizedKeys = join(stateDir, 'authorized_keys');
   await writeFile(authorizedKeys, await readFile(`${userKey}.pub`), { mode: 0o644 });
   await chmod(stateDir, 0o755);
@@ -191,7 +196,10 @@ export async function startOpenSsh(opts: OpenSshOptions = {}): Promise<OpenSshSe
   }
   // The client's view of the host key, as an operator would record it: hashed, [host]:port.
   const knownHosts = join(stateDir, 'known_hosts');
-  await writeFile(knownHosts, await run('ssh-keyscan', ['-H', '-t', 'ed25519', '-p', String(port), host]));
+  const scanned = await exec('ssh-keyscan', ['-H', '-t', 'ed25519', '-p', String(port), host], {
+    timeout: 30_000,
+  });
+  await writeFile(knownHosts, scanned.stdout);
   let stopped: Promise<void> | undefined;
   return {
     host,
