@@ -1,6 +1,11 @@
 /**
  * `radarlib`: the daemon, the ledger, the radar file-name conventions, and (re-exported) the FTP
- * client. The BUFR decoder is its own entry point, `radarlib/bufr`, so FTP users do not load it.
+ * client. The BUFR decoder is its own entry point, `radarlib/bufr`, so FTP users do not load it;
+ * the status page, `/metrics` and `/healthz` are `radarlib/web`, so daemon users who do not serve
+ * them do not load the HTTP and PNG stack. Native code (better-sqlite3, pg) loads only when a
+ * ledger is opened.
+ *
+ * @packageDocumentation
  */
 export * from './daemon/index.js';
 export { AsyncFTPClient } from './ftp/client.js';
@@ -23,5 +28,3 @@ export { parseRadarFileName, parseCompactUtc } from './radar/filename.js';
 export type { RadarFileName } from './radar/filename.js';
 export { createLogger } from './observe/log.js';
 export * from './errors.js';
-export { startStatusServer, DaemonMetrics, METRIC_NAMES } from './web/index.js';
-export type { StatusServer, StatusServerOptions } from './web/index.js';

@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { LeaseLostError, LedgerError, RadarlibError } from '../errors.js';
 import {
@@ -40,6 +41,11 @@ import type {
   ObserveResult,
   StateCounts,
 } from './ledger.js';
+
+// The native binding loads on the first open, not when radarlib is imported: FTP-only users
+// (and `radarlib --help`) never load it. `require` caches it after that.
+const loadBetterSqlite3 = (): typeof Database =>
+  createRequire(import.meta.url)('better-sqlite3') as typeof Database;
 
 /**
  * Schema migrations, in order; `user_version` is the number applied. Append only: a released
@@ -189,7 +195,7 @@ export class SqliteLedger implements Ledger {
     let db: Db;
     try {
       if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
+      db = new (loadBetterSqlite3())(path);
     } catch (err) {
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
     }

@@ -1,4 +1,10 @@
-/** The status page, JSON endpoints, `/metrics` and `/healthz` of a running daemon (see docs/WEB.md). */
+/**
+ * `radarlib/web`: the status page, JSON endpoints, `/metrics` and `/healthz` of a running daemon
+ * (see docs/WEB.md). Its own entry point so that daemon users who do not serve a page never load
+ * the HTTP server and the PNG quick-look renderer.
+ *
+ * @packageDocumentation
+ */
 export { ACTION_HEADER, startStatusServer } from './server.js';
 export type { StatusDaemon, StatusServer, StatusServerOptions, StatusSnapshot } from './server.js';
 export { DEFAULT_BIND, isLoopback, parseBind } from './bind.js';
@@ -12,4 +18,4 @@ export type {
   StatusTrackerOptions,
   VolumeRef,
 } from './tracker.js';
-export { DaemonMetrics, METRIC_NAMES } from '../observe/metrics.js';
+export { DaemonMetrics, METRIC_NAMES } from './metrics.js';

@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
-import { DaemonMetrics } from '../observe/metrics.js';
+import { DaemonMetrics } from './metrics.js';
 import { silentLogger } from '../observe/log.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
 import { renderStatusPage } from './page.js';

@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import { errorCode, fileDataTime, fileRadar } from '../observe/metrics.js';
+import { errorCode, fileDataTime, fileRadar } from './metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
 import { parseRadarFileName } from '../radar/filename.js';
 

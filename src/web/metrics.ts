@@ -19,7 +19,7 @@ import type {
 import { RadarlibError } from '../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
 import { parseRadarFileName } from '../radar/filename.js';
-import { DAEMON_EVENTS } from './events.js';
+import { DAEMON_EVENTS } from '../observe/events.js';
 
 /** Every metric radarlib exports (besides prom-client's default process/nodejs metrics). */
 export const METRIC_NAMES = {
