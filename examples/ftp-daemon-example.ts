@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeRadarVolume, makeSyntheticVolume, radarVolumeFileName } from 'radarlib/bufr';
 import { startEmbeddedFtpServer, type EmbeddedFtpServer } from 'radarlib/demo';
+import type { RunOptions } from 'radarlib';
 // #region readme
 import { FTPDaemon, type FTPDaemonConfig } from 'radarlib';
 import { readRadarVolume } from 'radarlib/bufr';
@@ -40,7 +41,7 @@ const password = env['RADARLIB_FTP_PASSWORD'] ?? server?.password ?? '';
 const remotePath = env['RADARLIB_FTP_PATH'] ?? '/radar/data';
 const localDir = env['RADARLIB_EXAMPLE_DIR'] ?? (await mkdtemp(join(tmpdir(), 'radarlib-example-incoming-')));
 // With the demo server: three polls a second apart, then stop. With a real one: until Ctrl-C.
-const maxIterations = server === undefined ? undefined : 3;
+const runOptions: RunOptions = server === undefined ? {} : { maxIterations: 3 };
 
 // #region readme
 
@@ -66,7 +67,7 @@ const daemon = new FTPDaemon(config, {
 });
 daemon.on('failed', (e) => console.error('gave up on', e.remotePath, e.error.message));
 process.once('SIGINT', () => void daemon.stop()); // graceful: lets transfers in flight finish
-await daemon.run({ maxIterations }); // maxIterations undefined: forever; daemon.runOnce(): one cycle
+await daemon.run(runOptions); // {}: until stop(); { maxIterations: n }: n cycles; runOnce(): one cycle
 console.log(`done: ${daemon.getProcessedFiles().length} files in ${localDir}`);
 // #endregion readme
 await server?.stop();

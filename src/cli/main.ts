@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 /**
  * `radarlib` command line: parses arguments and hands over to the library. No business logic
- * here; errors become one line naming what failed (with the stable code) and exit status 1.
+ * here; errors become one line naming what failed (with the stable code) and exit status 1
+ * (`--verbose` adds the stack and causes). Exit codes: docs/DAEMON.md#exit-codes.
+ *
+ * Commands load what they need when they run (the demo's FTP server, the status page, the
+ * ledger drivers), so `radarlib --help` and `radarlib ls` start fast and need none of it.
  */
 import { Command } from 'commander';
-import { RadarlibError } from '../errors.js';
+import { formatCliError, wantsVerbose } from './errors.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDecodeCommand } from './commands/decode.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -18,6 +22,7 @@ export function buildProgram(): Command {
       'Keeps weather-radar data flowing: FTP mirroring daemon, parallel FTP client, radar BUFR decoder',
     )
     .version('0.1.0')
+    .option('--verbose', 'on failure, print the whole error (stack, causes), not just one line')
     .showHelpAfterError();
   registerDemoCommand(program);
   registerDaemonCommand(program);
@@ -32,8 +37,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof RadarlibError) console.error(`radarlib: ${err.message} [${err.code}]`);
-    else console.error(`radarlib: ${err instanceof Error ? err.message : String(err)}`);
+    process.stderr.write(formatCliError(err, wantsVerbose(argv)));
     process.exitCode = 1;
   }
 }

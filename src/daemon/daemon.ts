@@ -96,6 +96,14 @@ export interface DaemonEvents {
   cycle: [CycleEvent];
 }
 
+/** What a stopping daemon still waits for: see `FTPDaemon.pendingWork`. */
+export interface PendingWork {
+  transfers: number;
+  callbacks: number;
+  /** When the stop deadline aborts the transfers (epoch ms); null before `stop()`. */
+  deadline: number | null;
+}
+
 export interface FTPDaemonOptions {
   /** Called for every committed file (sync or async); see `DownloadedFile`. */
   onFileDownloaded?: FileCallback;
@@ -228,6 +236,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   readonly #processed: string[] = [];
   #downloadedTotal = 0;
   #running = false;
+  #stopDeadline: number | null = null;
 
   /**
    * @param config the config as written (validated here; throws ConfigError naming the key), or
@@ -256,6 +265,18 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
 
   get stopping(): boolean {
     return this.#stopRequested.signal.aborted;
+  }
+
+  /**
+   * What a stop is waiting for (the CLI prints it until the daemon has stopped): transfers
+   * running or queued, callbacks running or waiting, and when the stop deadline aborts the
+   * transfers (epoch ms; null before `stop()`).
+   */
+  get pendingWork(): PendingWork {
+    let transfers = 0;
+    for (const s of this.#sources) transfers += s.queue.pending + s.queue.size;
+    const d = this.#dispatcher;
+    return { transfers, callbacks: d === null ? 0 : d.running + d.waiting, deadline: this.#stopDeadline };
   }
 
   /**
@@ -387,6 +408,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     if (this.#starting === null) return;
     await this.#starting.catch(() => undefined);
     this.#log.info({}, LOG_MESSAGES.stopping);
+    this.#stopDeadline = Date.now() + this.config.stopTimeout * 1000;
     const deadline = setTimeout(
       () => this.#abortTransfers.abort(new AbortedError('stop deadline reached')),
       this.config.stopTimeout * 1000,

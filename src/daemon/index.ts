@@ -8,6 +8,7 @@ export type {
   DownloadedEvent,
   FailedEvent,
   FTPDaemonOptions,
+  PendingWork,
   ProcessedEvent,
   RunOptions,
 } from './daemon.js';

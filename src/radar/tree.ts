@@ -161,17 +161,17 @@ export function parseRadarTreePath(path: string, root = ''): RadarTreePath | nul
 }
 
 /**
- * Start of the time window (epoch ms): the later of `now - lookbackMs` and `startTime`;
- * -Infinity when neither is set (walk everything).
+ * Start of the time window (epoch ms): `startTime` when set, even when it is older than
+ * `now - lookbackMs` (a start time is how an operator asks for a backfill); else
+ * `now - lookbackMs`; -Infinity when neither is set (walk everything).
  */
 export function windowStart(options: {
   now: number;
   lookbackMs?: number | null;
   startTime?: Date | null;
 }): number {
-  const a = options.lookbackMs == null ? -Infinity : options.now - options.lookbackMs;
-  const b = options.startTime == null ? -Infinity : options.startTime.getTime();
-  return Math.max(a, b);
+  if (options.startTime != null) return options.startTime.getTime();
+  return options.lookbackMs == null ? -Infinity : options.now - options.lookbackMs;
 }
 
 /** True when a folder's range reaches into the window. */
