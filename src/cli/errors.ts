@@ -6,9 +6,12 @@
 import { inspect } from 'node:util';
 import { ConfigError, RadarlibError } from '../errors.js';
 
+/** Exit status for a bad configuration (sysexits' EX_CONFIG; systemd units do not restart on it). */
+export const EXIT_CONFIG = 78;
+
 /** Config key paths as users write them: `sources.0.port` → `sources[0].port`. */
 export function readableKeyPath(text: string): string {
-  return text.replace(/\.(\d+)(?=[.:\s;]|$)/g, '[$1]');
+  return text.replace(/(?<=[A-Za-z_\]])\.(\d+)(?=[.:\s;]|$)/g, '[$1]');
 }
 
 /** The one-line description of an error (no `radarlib:` prefix, no newline). */

@@ -8,7 +8,8 @@
  * ledger drivers), so `radarlib --help` and `radarlib ls` start fast and need none of it.
  */
 import { Command } from 'commander';
-import { formatCliError, wantsVerbose } from './errors.js';
+import { ConfigError } from '../errors.js';
+import { EXIT_CONFIG, formatCliError, wantsVerbose } from './errors.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDecodeCommand } from './commands/decode.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -38,7 +39,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     process.stderr.write(formatCliError(err, wantsVerbose(argv)));
-    process.exitCode = 1;
+    process.exitCode = err instanceof ConfigError ? EXIT_CONFIG : 1;
   }
 }
 

@@ -10,10 +10,10 @@ import { loadDaemonConfig, redactConfig } from '../../daemon/config.js';
 import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
-import { formatCliError } from '../errors.js';
+import { EXIT_CONFIG, formatCliError } from '../errors.js';
 import { addHttpOptions, attachStatusServer, type HttpCliOptions } from './web-options.js';
 
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG };
 
 export interface DaemonCliOptions extends HttpCliOptions {
   config?: string;
