@@ -12,6 +12,7 @@ export { AsyncFTPClient } from './ftp/client.js';
 export type * from './ftp/types.js';
 export type {
   Claim,
+  FailOptions,
   FileRecord,
   FileState,
   Ledger,
@@ -24,7 +25,9 @@ export { FILE_STATES } from './ledger/ledger.js';
 export { openLedger } from './ledger/open.js';
 export { SqliteLedger } from './ledger/sqlite.js';
 export { PostgresLedger } from './ledger/postgres.js';
+export type { PostgresLedgerOptions } from './ledger/postgres.js';
 export { parseRadarFileName, parseCompactUtc } from './radar/filename.js';
 export type { RadarFileName } from './radar/filename.js';
 export { createLogger } from './observe/log.js';
+export type { CreateLoggerOptions } from './observe/log.js';
 export * from './errors.js';

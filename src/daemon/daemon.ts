@@ -43,6 +43,7 @@ import {
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
 import { SourceLister, type DaemonFtpClient } from './lister.js';
 
+/** The `downloaded` event: a file was committed under its final name and recorded. */
 export interface DownloadedEvent {
   source: string;
   record: FileRecord;
@@ -50,6 +51,7 @@ export interface DownloadedEvent {
   durationMs: number;
 }
 
+/** The `retry` and `failed` events: a download attempt failed (retried later, or parked). */
 export interface FailedEvent {
   source: string;
   remotePath: string;
@@ -60,6 +62,7 @@ export interface FailedEvent {
   retryAt: number | null;
 }
 
+/** The `processed` event: the callback (or exec hook) finished for one file. */
 export interface ProcessedEvent {
   source: string;
   record: FileRecord;
@@ -67,6 +70,7 @@ export interface ProcessedEvent {
   durationMs: number;
 }
 
+/** The `cycle` event: one poll cycle of one source finished. */
 export interface CycleEvent {
   source: string;
   /** 1-based cycle number of this source in this process. */
@@ -104,6 +108,7 @@ export interface PendingWork {
   deadline: number | null;
 }
 
+/** What runs with the daemon: the callback, the logger, and what tests and embedders may swap. */
 export interface FTPDaemonOptions {
   /** Called for every committed file (sync or async); see `DownloadedFile`. */
   onFileDownloaded?: FileCallback;
@@ -117,6 +122,7 @@ export interface FTPDaemonOptions {
   now?: () => number;
 }
 
+/** Options of {@link FTPDaemon.run}. */
 export interface RunOptions {
   /** Cycles per source before `run` returns (then the daemon is stopped). @default forever */
   maxIterations?: number;
@@ -214,6 +220,25 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The unattended download service: polls one or many FTP sources, takes every new file once
+ * (stable size, persistent ledger, atomic commit), hands it to your callback, retries failures
+ * with backoff, and survives restarts and crashes. Typed events: `downloaded`, `retry`, `failed`,
+ * `processed`, `cycle`. See docs/DAEMON.md.
+ *
+ * @example
+ * ```ts
+ * import { FTPDaemon } from 'radarlib';
+ *
+ * const daemon = new FTPDaemon(
+ *   { host: 'ftp.example.com', username: 'user', password: 'pass', remotePath: '/L2', localDir: './data' },
+ *   { onFileDownloaded: async (localPath, info) => console.log(info.remotePath, '->', localPath) },
+ * );
+ * daemon.on('failed', (e) => console.error(e.remotePath, e.error.message));
+ * process.once('SIGTERM', () => void daemon.stop());
+ * await daemon.run();
+ * ```
+ */
 export class FTPDaemon extends EventEmitter<DaemonEvents> {
   /** The validated configuration (passwords included: never log it; see `redactConfig`). */
   readonly config: DaemonConfig;
@@ -344,6 +369,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     return this.#stopping;
   }
 
+  /** `await using daemon = new FTPDaemon(...)` stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }

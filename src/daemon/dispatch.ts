@@ -33,6 +33,10 @@ export interface DownloadedFile {
 /** The user's processing: sync or async; a throw (or rejection) is recorded for that file. */
 export type FileCallback = (localPath: string, info: DownloadedFile) => void | Promise<void>;
 
+/**
+ * A program run for every committed file (like LDM's EXEC); a non-zero exit is recorded as
+ * that file's callback error.
+ */
 export interface ExecHook {
   /**
    * Argument vector (no shell): `{path}`, `{remotePath}`, `{source}`, `{name}` are replaced in

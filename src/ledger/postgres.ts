@@ -47,6 +47,7 @@ import type {
 // The driver loads on the first connect, not when radarlib is imported (most users run SQLite).
 const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
 
+/** Options of {@link PostgresLedger.connect}: pool sizes, lease and lock settings. */
 export interface PostgresLedgerOptions {
   /**
    * Schema holding radarlib's tables (created if missing). Also settable as `?schema=` in the URL.
@@ -122,6 +123,11 @@ function positiveInt(option: string, value: number | undefined, fallback: number
   return value;
 }
 
+/**
+ * The PostgreSQL ledger, for several daemon instances sharing one source: claims with
+ * `FOR UPDATE SKIP LOCKED`, leases checked at completion, one lister per source through an
+ * advisory lock. The driver (pg) loads on the first connect. See docs/MULTI-INSTANCE.md.
+ */
 export class PostgresLedger implements Ledger {
   readonly backend = 'postgres' as const;
   /** Where this ledger lives, without credentials (`host:port/db schema`), for logs. */

@@ -86,6 +86,10 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 const CLAIM_ORDER = 'coalesce(next_attempt_at, 0), id';
 
+/**
+ * The SQLite ledger (the default): one file, WAL, synchronous FULL; one process at a time. The
+ * native binding (better-sqlite3) loads on the first open.
+ */
 export class SqliteLedger implements Ledger {
   readonly backend = 'sqlite' as const;
   /** The database file (or `:memory:`). */

@@ -15,6 +15,7 @@
 
 /** Levels below a radar folder, outermost first. `minute` folders (MMSS) hold the files. */
 export const TREE_LEVELS = ['year', 'month', 'day', 'hour', 'minute'] as const;
+/** A level of a radar date tree below the radar folder. */
 export type TreeLevel = (typeof TREE_LEVELS)[number];
 
 /** One folder of a radar's date tree, with the time range it covers (epoch ms, UTC). */

@@ -13,9 +13,12 @@ export { StatusTracker } from './tracker.js';
 export type {
   PollInfo,
   RadarInfo,
+  RecentDownload,
+  RecentRetry,
   SourceHealth,
   SourceInfo,
   StatusTrackerOptions,
   VolumeRef,
 } from './tracker.js';
 export { DaemonMetrics, METRIC_NAMES } from './metrics.js';
+export type { DaemonMetricsOptions, MetricsDaemon } from './metrics.js';

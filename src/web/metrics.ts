@@ -58,6 +58,7 @@ export interface MetricsDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of the {@link DaemonMetrics} constructor. */
 export interface DaemonMetricsOptions {
   /** Registry to register into. @default a new one */
   registry?: Registry;
@@ -69,6 +70,11 @@ export interface DaemonMetricsOptions {
   cycleBuckets?: number[];
 }
 
+/**
+ * The daemon's Prometheus metrics (prom-client): counters fed by its events, gauges read from
+ * the ledger at scrape time. The status server serves them at `/metrics`; share the `registry`
+ * with your own exporters. Names: {@link METRIC_NAMES}.
+ */
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly #now: () => number;
@@ -215,6 +221,7 @@ export class DaemonMetrics {
     this.#sources = sources;
   }
 
+  /** Counts one committed file, its bytes and its download duration. */
   onDownloaded(e: DownloadedEvent): void {
     this.#downloaded.inc({ source: e.source });
     this.#bytes.inc({ source: e.source }, e.record.size);
@@ -222,14 +229,17 @@ export class DaemonMetrics {
     this.noteFile(e.record);
   }
 
+  /** Counts one failed download attempt by error code, retried or parked. */
   onFailure(e: FailedEvent, outcome: 'retry' | 'failed'): void {
     this.#failures.inc({ source: e.source, code: errorCode(e.error), outcome });
   }
 
+  /** Counts one callback outcome (`result` ok or error). */
   onProcessed(e: ProcessedEvent): void {
     this.#processed.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
   }
 
+  /** Counts one poll cycle (`result` ok, error or skipped) and its duration. */
   onCycle(e: CycleEvent): void {
     const result = e.error !== null ? 'error' : e.skippedListing ? 'skipped' : 'ok';
     this.#cycles.inc({ source: e.source, result });

@@ -35,6 +35,7 @@ export interface StatusDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of {@link startStatusServer}. */
 export interface StatusServerOptions {
   daemon: StatusDaemon;
   /** Ledger to read. @default the daemon's (once started) */
@@ -61,6 +62,7 @@ export interface StatusServerOptions {
   now?: () => number;
 }
 
+/** A running status server (see {@link startStatusServer}). */
 export interface StatusServer {
   /** Where to point a browser, e.g. `http://127.0.0.1:8080/`. */
   readonly url: string;
