@@ -23,6 +23,8 @@ export interface MirrorRequest {
   dest: string;
   concurrency: number | 'auto';
   autoCap?: number;
+  /** `walk`: walkEntries streamed into downloadFiles; `list`: listFiles first (the README's way). */
+  listing?: 'walk' | 'list';
 }
 
 export interface MirrorResult {
@@ -79,7 +81,12 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
       yield* walk;
       t1 = performance.now();
     }
-    const batchDone = client.downloadFiles(timed(), req.dest, {
+    const files =
+      req.listing === 'list'
+        ? await client.listFiles(req.remote, { recursive: true, pattern: '*.BUFR' })
+        : timed();
+    if (req.listing === 'list') t1 = performance.now();
+    const batchDone = client.downloadFiles(files, req.dest, {
       maxConcurrent: req.concurrency,
       ...(req.autoCap === undefined ? {} : { autoCap: req.autoCap }),
     });

@@ -21,6 +21,7 @@ export type RadarlibErrorCode =
   | 'RADARLIB_INVALID_ARGUMENT'
   | 'RADARLIB_CONFIG'
   | 'RADARLIB_LEDGER'
+  | 'RADARLIB_LEDGER_LOCKED'
   | 'RADARLIB_LEASE_LOST'
   | 'RADARLIB_BUFR_FORMAT'
   | 'RADARLIB_BUFR_UNSUPPORTED'
@@ -202,6 +203,33 @@ export class LedgerError extends RadarlibError {
   constructor(backend: 'sqlite' | 'postgres', detail: string, options?: ErrorOptions) {
     super('RADARLIB_LEDGER', `Ledger (${backend}): ${detail}`, options);
     this.backend = backend;
+  }
+}
+
+/**
+ * A second daemon tried to open a SQLite ledger that a running daemon holds. A SQLite ledger
+ * serves one daemon process (PostgreSQL is the store for several instances); read-only commands
+ * such as `radarlib status` and `retry-failed` do not take the lock and still work.
+ */
+export class LedgerLockedError extends RadarlibError {
+  /** The ledger file. */
+  readonly path: string;
+  /** Process id of the daemon holding it, when it could be read. */
+  readonly holderPid: number | null;
+  /** Host name the holder recorded. */
+  readonly holderHost: string | null;
+  constructor(path: string, holderPid: number | null, holderHost: string | null) {
+    const who =
+      holderPid === null
+        ? 'another process'
+        : `pid ${holderPid}${holderHost === null ? '' : ` on ${holderHost}`}`;
+    super(
+      'RADARLIB_LEDGER_LOCKED',
+      `Ledger ${path} is in use by ${who}: one daemon per SQLite ledger (stop it, or give this daemon its own ledger)`,
+    );
+    this.path = path;
+    this.holderPid = holderPid;
+    this.holderHost = holderHost;
   }
 }
 

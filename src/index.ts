@@ -23,6 +23,7 @@ export type {
 } from './ledger/ledger.js';
 export { FILE_STATES } from './ledger/ledger.js';
 export { openLedger } from './ledger/open.js';
+export type { OpenLedgerOptions } from './ledger/open.js';
 export { SqliteLedger } from './ledger/sqlite.js';
 export { PostgresLedger } from './ledger/postgres.js';
 export type { PostgresLedgerOptions } from './ledger/postgres.js';

@@ -147,6 +147,7 @@ class Walker {
   }
 
   run(descriptors: readonly number[]): DataItem[][] {
+    if (this.nsub === 0) return [];
     if (this.compressed) {
       this.walk(descriptors, 0);
       return this.outs;

@@ -10,95 +10,28 @@
  *   -> ledger.complete -> dispatch the callback (after the commit, own concurrency)
  * Cycles of one source never overlap; sources run side by side, each with its own pool.
  * Everything that must survive a restart is in the ledger.
+ *
+ * This file is the lifecycle (start, run, stop) and the cycle; the fetch of one claim is in
+ * `fetch.ts`, a source's runtime in `source.ts`, the callbacks in `dispatch.ts`, the events in
+ * `events.ts`.
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import PQueue from 'p-queue';
-import { AdaptiveConcurrency } from '../ftp/adaptive.js';
-import {
-  AbortedError,
-  FtpError,
-  InvalidArgumentError,
-  LeaseLostError,
-  RadarlibError,
-  UnsafePathError,
-} from '../errors.js';
-import { AsyncFTPClient } from '../ftp/client.js';
-import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
+import { AbortedError, FtpError, InvalidArgumentError } from '../errors.js';
+import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open.js';
 import { DAEMON_EVENTS, LOG_MESSAGES } from '../observe/events.js';
 import { silentLogger } from '../observe/log.js';
-import { renderTemplate } from '../radar/template.js';
-import { backoffDelayMs } from './backoff.js';
-import {
-  isResolvedConfig,
-  resolveDaemonConfig,
-  type DaemonConfig,
-  type FTPDaemonConfig,
-  type SourceConfig,
-} from './config.js';
+import { linkedController, sleep, toError, untilAborted } from './abort.js';
+import { isResolvedConfig, resolveDaemonConfig, type DaemonConfig, type FTPDaemonConfig } from './config.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
-import { SourceLister, type DaemonFtpClient } from './lister.js';
+import type { CycleEvent, DaemonEvents } from './events.js';
+import { fetchClaim, type FetchContext } from './fetch.js';
+import { createSourceRuntime, downloadSlots, type ClientFactory, type SourceRuntime } from './source.js';
 
-/** The `downloaded` event: a file was committed under its final name and recorded. */
-export interface DownloadedEvent {
-  source: string;
-  record: FileRecord;
-  localPath: string;
-  durationMs: number;
-}
-
-/** The `retry` and `failed` events: a download attempt failed (retried later, or parked). */
-export interface FailedEvent {
-  source: string;
-  remotePath: string;
-  /** Attempts made so far, this one included. */
-  attempts: number;
-  error: Error;
-  /** When the next attempt may start (`retry`), or null (`failed`: parked). */
-  retryAt: number | null;
-}
-
-/** The `processed` event: the callback (or exec hook) finished for one file. */
-export interface ProcessedEvent {
-  source: string;
-  record: FileRecord;
-  error: Error | null;
-  durationMs: number;
-}
-
-/** The `cycle` event: one poll cycle of one source finished. */
-export interface CycleEvent {
-  source: string;
-  /** 1-based cycle number of this source in this process. */
-  cycle: number;
-  durationMs: number;
-  /** Files the listing returned (after filters). */
-  listed: number;
-  /** LIST commands of a radar-tree walk (0 for flat/recursive). */
-  listings: number;
-  /** New rows (files or versions) and rows that became ready. */
-  added: number;
-  becameReady: number;
-  downloaded: number;
-  failed: number;
-  /** The listing was skipped: another instance holds this source's lock. */
-  skippedListing: boolean;
-  /** Set when listing failed (downloads of already-ready files still ran). */
-  error: Error | null;
-}
-
-/** Typed events: `daemon.on('downloaded', (e) => ...)`. */
-export interface DaemonEvents {
-  downloaded: [DownloadedEvent];
-  retry: [FailedEvent];
-  failed: [FailedEvent];
-  processed: [ProcessedEvent];
-  cycle: [CycleEvent];
-}
+export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 
 /** What a stopping daemon still waits for: see `FTPDaemon.pendingWork`. */
 export interface PendingWork {
@@ -117,7 +50,7 @@ export interface FTPDaemonOptions {
   /** Use this ledger instead of opening `config.ledger` (the daemon then does not close it). */
   ledger?: Ledger;
   /** Builds the FTP client of a source. @default an `AsyncFTPClient` from the source's settings */
-  clientFactory?: (source: SourceConfig, logger: Logger) => DaemonFtpClient;
+  clientFactory?: ClientFactory;
   /** Clock (epoch ms), for tests. @default Date.now */
   now?: () => number;
 }
@@ -130,115 +63,12 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-interface SourceRuntime {
-  config: SourceConfig;
-  client: DaemonFtpClient;
-  lister: SourceLister;
-  queue: PQueue;
-  log: Logger;
-  /** With `maxConcurrentDownloads: 'auto'`: measures throughput and sets the slots. */
-  adaptive: AdaptiveConcurrency | null;
-  /** Tail of this source's cycle chain: cycles never overlap. */
-  chain: Promise<unknown>;
-  cycles: number;
-}
-
 /** How often a running cycle returns expired claims (a dead instance's) to `ready`. */
 const RECLAIM_EVERY_MS = 1000;
 
 /** How many local paths `getProcessedFiles()` keeps. */
 const PROCESSED_KEPT = 10_000;
 
-function toError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
-}
-
-function errorText(err: Error): string {
-  return err instanceof RadarlibError ? `${err.code}: ${err.message}` : `${err.name}: ${err.message}`;
-}
-
-/** Errors no retry can fix. */
-function isPermanent(err: Error): boolean {
-  return err instanceof UnsafePathError || err instanceof InvalidArgumentError;
-}
-
-/**
- * A controller aborted when any parent aborts; `dispose()` unhooks it. (Not AbortSignal.any: its
- * followers live as long as the long-lived parent on Node 20, and the daemon runs for months.)
- */
-function linkedController(parents: readonly AbortSignal[]): {
-  signal: AbortSignal;
-  controller: AbortController;
-  dispose(): void;
-} {
-  const controller = new AbortController();
-  const hooks: [AbortSignal, () => void][] = [];
-  for (const parent of parents) {
-    if (parent.aborted) {
-      controller.abort(parent.reason);
-      break;
-    }
-    const onAbort = (): void => controller.abort(parent.reason);
-    parent.addEventListener('abort', onAbort, { once: true });
-    hooks.push([parent, onAbort]);
-  }
-  return {
-    signal: controller.signal,
-    controller,
-    dispose: () => {
-      for (const [parent, onAbort] of hooks) parent.removeEventListener('abort', onAbort);
-    },
-  };
-}
-
-/** Waits for `promise` (its rejection ignored) or for `signal` to abort, whichever is first. */
-async function untilAborted(promise: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return;
-  let onAbort = (): void => undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = () => resolve();
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([promise.catch(() => undefined), aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
-}
-
-/** Resolves after `ms`, or early when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/**
- * The unattended download service: polls one or many FTP sources, takes every new file once
- * (stable size, persistent ledger, atomic commit), hands it to your callback, retries failures
- * with backoff, and survives restarts and crashes. Typed events: `downloaded`, `retry`, `failed`,
- * `processed`, `cycle`. See docs/DAEMON.md.
- *
- * @example
- * ```ts
- * import { FTPDaemon } from 'radarlib';
- *
- * const daemon = new FTPDaemon(
- *   { host: 'ftp.example.com', username: 'user', password: 'pass', remotePath: '/L2', localDir: './data' },
- *   { onFileDownloaded: async (localPath, info) => console.log(info.remotePath, '->', localPath) },
- * );
- * daemon.on('failed', (e) => console.error(e.remotePath, e.error.message));
- * process.once('SIGTERM', () => void daemon.stop());
- * await daemon.run();
- * ```
- */
 export class FTPDaemon extends EventEmitter<DaemonEvents> {
   /** The validated configuration (passwords included: never log it; see `redactConfig`). */
   readonly config: DaemonConfig;
@@ -381,7 +211,8 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   }
 
   async #open(): Promise<void> {
-    const ledger = this.#options.ledger ?? (await openLedger(this.config.ledger));
+    // exclusive: one daemon per SQLite ledger (a second one fails here, naming the holder's pid).
+    const ledger = this.#options.ledger ?? (await openLedger(this.config.ledger, { exclusive: true }));
     this.#ledger = ledger;
     if (ledger.backend === 'sqlite' && this.#options.ledger === undefined) {
       // A SQLite ledger belongs to one process: rows left `downloading` are from a dead run of
@@ -401,28 +232,14 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       onProcessed: (info) => this.#onProcessed(info),
     });
     const root = this.#options.logger ?? silentLogger();
-    this.#sources = this.config.sources.map((config) => {
-      const log = this.#log.child({ source: config.name });
-      const client = this.#options.clientFactory?.(config, root) ?? createClient(config, root);
-      return {
+    this.#sources = this.config.sources.map((config) =>
+      createSourceRuntime(
         config,
-        client,
-        lister: new SourceLister(config, client),
-        queue: new PQueue({
-          concurrency:
-            config.maxConcurrentDownloads === 'auto'
-              ? config.autoConcurrencyCap
-              : config.maxConcurrentDownloads,
-        }),
-        adaptive:
-          config.maxConcurrentDownloads === 'auto'
-            ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap })
-            : null,
-        log,
-        chain: Promise.resolve(),
-        cycles: 0,
-      };
-    });
+        this.#log.child({ source: config.name }),
+        root,
+        this.#options.clientFactory,
+      ),
+    );
     this.#log.info(
       { sources: this.config.sources.map((s) => s.name), ledger: ledger.backend },
       LOG_MESSAGES.started,
@@ -579,8 +396,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     const ledger = this.#ledger as Ledger;
     const dispatcher = this.#dispatcher as Dispatcher;
     const queue = src.queue;
-    const fixedSlots = src.config.maxConcurrentDownloads;
-    const slotsNow = (): number => (fixedSlots === 'auto' ? (src.adaptive?.concurrency ?? 1) : fixedSlots);
+    const slotsNow = (): number => downloadSlots(src);
     const leaseMs = this.config.leaseDuration * 1000;
     // Downloads go no faster than the callbacks: a committed file waits for its callback at most
     // a few callback durations (on a shared ledger another instance takes over a callback only
@@ -617,7 +433,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       });
       for (const claim of claims) {
         void queue.add(async () => {
-          const outcome = await this.#fetch(src, claim);
+          const outcome = await fetchClaim(this.#fetchContext, src, claim);
           if (outcome === 'failed') event.failed++;
           else if (outcome !== null) onDone(outcome);
         });
@@ -627,114 +443,23 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     await queue.onIdle();
   }
 
-  /** With 'auto': feeds each transfer's received bytes to the source's controller. */
-  #progressFeed(src: SourceRuntime): { onProgress?: (bytes: number) => void } {
-    const adaptive = src.adaptive;
-    if (adaptive === null) return {};
-    let seen = 0;
+  /** What `fetchClaim` needs: the ledger, the lease, the stop deadline, and where events go. */
+  get #fetchContext(): FetchContext {
     return {
-      onProgress: (bytes) => {
-        adaptive.addBytes(Math.max(0, bytes - seen));
-        seen = bytes;
+      ledger: this.#ledger as Ledger,
+      leaseMs: this.config.leaseDuration * 1000,
+      now: this.#now,
+      abortTransfers: this.#abortTransfers.signal,
+      onDownloaded: (event) => {
+        this.#processed.push(event.localPath);
+        this.#downloadedTotal++;
+        if (this.#processed.length > PROCESSED_KEPT)
+          this.#processed.splice(0, this.#processed.length - PROCESSED_KEPT);
+        this.emit(DAEMON_EVENTS.downloaded, event);
       },
+      onRetry: (event) => this.emit(DAEMON_EVENTS.retry, event),
+      onFailed: (event) => this.emit(DAEMON_EVENTS.failed, event),
     };
-  }
-
-  /** Downloads one claimed row and records the outcome. Never throws. */
-  async #fetch(src: SourceRuntime, claim: Claim): Promise<FileRecord | 'failed' | null> {
-    const ledger = this.#ledger as Ledger;
-    const rec = claim.record;
-    const started = Date.now();
-    const leaseMs = this.config.leaseDuration * 1000;
-    const link = linkedController([this.#abortTransfers.signal]);
-    const lease = link.controller;
-    const signal = link.signal;
-    const renew = setInterval(
-      () => {
-        ledger.renewLease(claim, { now: this.#now(), leaseMs }).then(
-          (ok) => {
-            if (!ok) lease.abort(new LeaseLostError(rec.remotePath));
-          },
-          (err: unknown) => src.log.warn({ err, remotePath: rec.remotePath }, 'cannot renew lease'),
-        );
-      },
-      Math.max(1000, leaseMs / 3),
-    );
-    try {
-      const name = rec.remotePath.slice(rec.remotePath.lastIndexOf('/') + 1);
-      const target = renderTemplate(src.config.localLayout, {
-        source: src.config.name,
-        remotePath: rec.remotePath,
-        remoteRoot: src.config.remotePath,
-        fallbackTime: new Date(rec.mtime ?? this.#now()),
-      });
-      const localDir = join(src.config.localDir, target.dir);
-      const localPath = await src.client.downloadFile(
-        {
-          path: rec.remotePath,
-          name,
-          size: rec.size,
-          modifiedAt: rec.mtime === null ? null : new Date(rec.mtime),
-        },
-        localDir,
-        { localName: target.name, expectedSize: rec.size, signal, ...this.#progressFeed(src) },
-      );
-      src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
-      const done = await ledger.complete(claim, localPath, { now: this.#now() });
-      this.#processed.push(localPath);
-      this.#downloadedTotal++;
-      if (this.#processed.length > PROCESSED_KEPT)
-        this.#processed.splice(0, this.#processed.length - PROCESSED_KEPT);
-      const durationMs = Date.now() - started;
-      src.log.info(
-        { remotePath: rec.remotePath, localPath, size: rec.size, durationMs },
-        LOG_MESSAGES.downloaded,
-      );
-      this.emit(DAEMON_EVENTS.downloaded, { source: src.config.name, record: done, localPath, durationMs });
-      return done;
-    } catch (caught) {
-      const err = toError(caught);
-      if (this.#abortTransfers.signal.aborted) {
-        // Stopping: the row stays `downloading`; the next start resumes it (its .part is kept).
-        src.log.info({ remotePath: rec.remotePath }, 'download cancelled by stop');
-        return null;
-      }
-      if (err instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
-        src.log.warn({ remotePath: rec.remotePath }, LOG_MESSAGES.leaseLost);
-        return null;
-      }
-      const attempts = rec.attempts + 1;
-      const final = isPermanent(err) || attempts >= src.config.maxAttempts;
-      const retryAt = final ? null : this.#now() + backoffDelayMs(src.config.backoff, attempts);
-      try {
-        const kept = await ledger.fail(claim, errorText(err), { now: this.#now(), retryAt });
-        if (!kept) return null;
-      } catch (ledgerErr) {
-        src.log.error({ err: ledgerErr, remotePath: rec.remotePath }, 'cannot record the failure');
-        return null;
-      }
-      const info: FailedEvent = {
-        source: src.config.name,
-        remotePath: rec.remotePath,
-        attempts,
-        error: err,
-        retryAt,
-      };
-      if (final) {
-        src.log.error({ err, remotePath: rec.remotePath, attempts }, LOG_MESSAGES.failed);
-        this.emit(DAEMON_EVENTS.failed, info);
-      } else {
-        src.log.warn(
-          { err, remotePath: rec.remotePath, attempts, retryAt: new Date(retryAt ?? 0) },
-          LOG_MESSAGES.retry,
-        );
-        this.emit(DAEMON_EVENTS.retry, info);
-      }
-      return 'failed';
-    } finally {
-      clearInterval(renew);
-      link.dispose();
-    }
   }
 
   #onProcessed(info: ProcessedInfo): void {
@@ -745,23 +470,4 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       durationMs: info.durationMs,
     });
   }
-}
-
-function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
-  return new AsyncFTPClient({
-    host: source.host,
-    port: source.port,
-    username: source.username,
-    password: source.password,
-    secure: source.secure,
-    ...(source.tls === null ? {} : { tls: source.tls }),
-    epsv: source.epsv,
-    maxConnections: source.maxConnections,
-    timeouts: {
-      connectMs: source.timeouts.connect * 1000,
-      commandMs: source.timeouts.command * 1000,
-      dataStallMs: source.timeouts.dataStall * 1000,
-    },
-    logger,
-  });
 }

@@ -2,16 +2,9 @@
  * The download daemon: config, `FTPDaemon`, and the pure helpers it is built from.
  */
 export { FTPDaemon } from './daemon.js';
-export type {
-  CycleEvent,
-  DaemonEvents,
-  DownloadedEvent,
-  FailedEvent,
-  FTPDaemonOptions,
-  PendingWork,
-  ProcessedEvent,
-  RunOptions,
-} from './daemon.js';
+export type { FTPDaemonOptions, PendingWork, RunOptions } from './daemon.js';
+export type { ClientFactory } from './source.js';
+export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 export {
   applyEnvOverrides,
   envNameFor,

@@ -16,7 +16,7 @@ import {
 import { throwIfAborted } from './abort.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
-import { downloadAtomically } from './download.js';
+import { commitPart, receivePart, type ReceivedPart } from './download.js';
 import { makeMatcher, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
 import { assertSafeLocalName, joinRemote, remoteBaseName } from './safe-name.js';
@@ -281,6 +281,15 @@ export class AsyncFTPClient implements AsyncDisposable {
     localDir: string,
     options: DownloadOptions = {},
   ): Promise<string> {
+    return commitPart(await this.#receive(remote, localDir, options));
+  }
+
+  /** Everything of `downloadFile` that needs the server: the complete `.part`, not yet durable. */
+  async #receive(
+    remote: string | RemoteEntry,
+    localDir: string,
+    options: DownloadOptions,
+  ): Promise<ReceivedPart> {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
     // A listed entry's own name must be safe too, and be the last part of its path: a hostile
     // listing must not get `../x` written as `x` over a legitimate file.
@@ -329,11 +338,11 @@ export class AsyncFTPClient implements AsyncDisposable {
     modifiedAt: Date | null,
     options: DownloadOptions,
     ctx: FtpErrorContext,
-  ): Promise<string> {
+  ): Promise<ReceivedPart> {
     return this.#pool.use(
       async (client) => {
         const size = knownSize ?? (await client.size(remotePath));
-        return downloadAtomically(
+        return receivePart(
           client,
           {
             remotePath,
@@ -380,6 +389,13 @@ export class AsyncFTPClient implements AsyncDisposable {
     const results: (string | undefined)[] = [];
     const failures: DownloadFailure[] = [];
     const started: Promise<void>[] = [];
+    const commits = new Set<Promise<void>>();
+    const fail = (remotePath: string, err: unknown): void => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      failures.push({ remotePath, error });
+      this.#log?.warn({ remotePath, err: error }, 'download failed');
+      options.onFileDone?.({ remotePath, error });
+    };
     const enqueue = (file: string | RemoteEntry, i: number): void => {
       started.push(
         queue.add(async () => {
@@ -393,15 +409,14 @@ export class AsyncFTPClient implements AsyncDisposable {
               seen = bytes;
             };
           }
+          // A disk slower than the link must not let finished-but-not-durable files pile up.
+          while (commits.size >= queue.concurrency) await Promise.race(commits);
+          let part: ReceivedPart;
           try {
-            const localPath = await this.downloadFile(file, localDir, fileOptions);
-            results[i] = localPath;
-            options.onFileDone?.({ remotePath, localPath });
+            part = await this.#receive(file, localDir, fileOptions);
           } catch (err) {
-            const error = err instanceof Error ? err : new Error(String(err));
-            failures.push({ remotePath, error });
-            this.#log?.warn({ remotePath, err: error }, 'download failed');
-            options.onFileDone?.({ remotePath, error });
+            fail(remotePath, err);
+            return;
           } finally {
             if (adaptive !== undefined) {
               const next = adaptive.fileDone(this.#pool.stats.limit, Date.now(), queue.size > 0);
@@ -411,6 +426,21 @@ export class AsyncFTPClient implements AsyncDisposable {
               }
             }
           }
+          // The slot (and the connection) go to the next file while this one is made durable.
+          const commit = commitPart(part)
+            .then(
+              (localPath) => {
+                results[i] = localPath;
+                try {
+                  options.onFileDone?.({ remotePath, localPath });
+                } catch (err) {
+                  fail(remotePath, err);
+                }
+              },
+              (err: unknown) => fail(remotePath, err),
+            )
+            .finally(() => commits.delete(commit));
+          commits.add(commit);
         }),
       );
     };
@@ -421,11 +451,13 @@ export class AsyncFTPClient implements AsyncDisposable {
         for await (const file of files) enqueue(file, i++);
       } finally {
         await Promise.all(started);
+        await Promise.all([...commits]);
       }
     } else {
       files.forEach(enqueue);
     }
     await Promise.all(started);
+    await Promise.all([...commits]);
     const downloaded = results.filter((p): p is string => p !== undefined);
     return Object.assign(
       downloaded,

@@ -8,6 +8,7 @@
 export { ACTION_HEADER, startStatusServer } from './server.js';
 export type { StatusDaemon, StatusServer, StatusServerOptions, StatusSnapshot } from './server.js';
 export { DEFAULT_BIND, isLoopback, parseBind } from './bind.js';
+export type { ConnectionLimits, ConnectionStats } from './connections.js';
 export type { BindAddress } from './bind.js';
 export { StatusTracker } from './tracker.js';
 export type {

@@ -45,6 +45,25 @@ export function fileRadar(source: string, remotePath: string): string {
   return parseRadarFileName(remotePath)?.radar ?? source;
 }
 
+/**
+ * Radar names come from remote servers: a hostile or broken one could list thousands, and each
+ * would become a time series (and a row on the status page). Past this many per source, further
+ * names share the label `OTHER_RADARS`.
+ */
+export const MAX_RADARS_PER_SOURCE = 64;
+export const OTHER_RADARS = 'other';
+
+/** `radar` if it is already known or there is room for it among `known`, else `OTHER_RADARS`. */
+export function cappedRadar(
+  known: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  radar: string,
+  cap: number,
+): string {
+  if (known.has(radar)) return radar;
+  const named = known.size - (known.has(OTHER_RADARS) ? 1 : 0);
+  return named < cap ? radar : OTHER_RADARS;
+}
+
 /** The stable code of an error for a label: `RADARLIB_FTP_REPLY`, `ENOENT`, else its class name. */
 export function errorCode(err: Error): string {
   if (err instanceof RadarlibError) return err.code;
@@ -68,6 +87,8 @@ export interface DaemonMetricsOptions {
   now?: () => number;
   /** Cycle duration buckets, seconds. */
   cycleBuckets?: number[];
+  /** Distinct `radar` labels per source before the rest share "other". @default MAX_RADARS_PER_SOURCE */
+  maxRadarsPerSource?: number;
 }
 
 /**
@@ -78,6 +99,7 @@ export interface DaemonMetricsOptions {
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly #now: () => number;
+  readonly #maxRadars: number;
   #sources: () => readonly string[] = () => [];
   #ledger: () => Ledger | null = () => null;
   /** Newest data time per source and radar. */
@@ -95,6 +117,7 @@ export class DaemonMetrics {
   constructor(options: DaemonMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     this.#now = options.now ?? Date.now;
+    this.#maxRadars = options.maxRadarsPerSource ?? MAX_RADARS_PER_SOURCE;
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
@@ -256,7 +279,7 @@ export class DaemonMetrics {
       radars = new Map();
       this.#newest.set(record.source, radars);
     }
-    const radar = fileRadar(record.source, record.remotePath);
+    const radar = cappedRadar(radars, fileRadar(record.source, record.remotePath), this.#maxRadars);
     if (t > (radars.get(radar) ?? -Infinity)) radars.set(radar, t);
   }
 

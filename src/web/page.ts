@@ -43,6 +43,7 @@ td.err { color:var(--bad); max-width:520px; overflow-wrap:anywhere; }
 figure { margin:0; } figure img { display:block; width:min(572px, 90vw); height:auto; border-radius:6px;
   border:1px solid var(--line); background:#0c111c; }
 figcaption { color:var(--dim); margin-top:4px; }
+td, dd, figcaption, .chip { unicode-bidi:isolate; }
 button { background:var(--accent); color:#06101f; border:0; border-radius:6px; padding:4px 10px; font-weight:600;
   cursor:pointer; } button:disabled { opacity:.5; cursor:default; }
 select { background:var(--panel); color:var(--text); border:1px solid var(--line); border-radius:6px; padding:2px 6px; }
@@ -58,12 +59,21 @@ let field = null;
 let chosen = false; // the user picked a field: keep it while it exists
 let last = null;
 
+// Bidi controls (U+202A-E, U+2066-9, U+200E/F, U+061C) and other control characters in a remote
+// name could make it read as another name: they are shown as visible escapes.
+const INVISIBLE = /[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g;
+function visible(v) {
+  return typeof v === 'string'
+    ? v.replace(INVISIBLE, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : v;
+}
 function h(tag, props, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {
     if (v === null || v === undefined) continue;
     if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
+    else if (k === 'text') el.textContent = visible(v);
+    else if (k === 'title') el.title = visible(v);
     else if (k.startsWith('data-')) el.setAttribute(k, v);
     else el[k] = v;
   }

@@ -11,7 +11,12 @@ import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
 import { EXIT_CONFIG, formatCliError } from '../errors.js';
-import { addHttpOptions, attachStatusServer, type HttpCliOptions } from './web-options.js';
+import {
+  addHttpOptions,
+  addHttpSecurityOptions,
+  attachStatusServer,
+  type HttpCliOptions,
+} from './web-options.js';
 
 export { EXIT_CONFIG };
 
@@ -189,7 +194,7 @@ export function registerDaemonCommand(program: Command): void {
       ]),
     )
     .option('--print-config', 'print the validated config (passwords redacted) and exit');
-  addHttpOptions(cmd);
+  addHttpSecurityOptions(addHttpOptions(cmd));
   cmd.action(async (opts: DaemonCliOptions, command: Command) => {
     const verbose = (command.optsWithGlobals() as { verbose?: boolean }).verbose === true;
     process.exitCode = await runDaemonCommand({ ...opts, verbose });

@@ -6,6 +6,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { AsyncFTPClient } from '../../ftp/client.js';
 import type { RemoteEntry } from '../../ftp/types.js';
 import { createLogger } from '../../observe/log.js';
+import { escapeControlChars as shown } from '../../util/terminal-text.js';
 import { parseServerArg, type ServerArgOptions } from '../server-arg.js';
 
 function addServerOptions(cmd: Command): Command {
@@ -53,9 +54,9 @@ export function registerFtpCommands(program: Command): void {
       for (const e of entries) {
         if (opts.long === true) {
           console.log(
-            `${String(e.size).padStart(12)}  ${e.modifiedAt?.toISOString() ?? '-'.padEnd(24)}  ${e.path}`,
+            `${String(e.size).padStart(12)}  ${e.modifiedAt?.toISOString() ?? '-'.padEnd(24)}  ${shown(e.path)}`,
           );
-        } else console.log(e.path);
+        } else console.log(shown(e.path)); // names come from the server: no escape sequence reaches the terminal
       }
     },
   );
@@ -112,15 +113,16 @@ export function registerFtpCommands(program: Command): void {
             if (size !== undefined && typeof size !== 'string') bytes += size.size;
           }
           if (bar !== null) bar.increment({ bytes: human(bytes) });
-          else if (error !== undefined) console.log(`FAILED ${remotePath}: ${error.message}`);
-          else console.log(`ok ${remotePath} -> ${localPath ?? ''}`);
+          else if (error !== undefined) console.log(`FAILED ${shown(remotePath)}: ${shown(error.message)}`);
+          else console.log(`ok ${shown(remotePath)} -> ${shown(localPath ?? '')}`);
         },
       });
       bar?.stop();
       const secs = (Date.now() - started) / 1000;
       console.log(`${result.length} downloaded, ${result.failures.length} failed in ${secs.toFixed(2)} s`);
       if (bar !== null)
-        for (const f of result.failures) console.log(`FAILED ${f.remotePath}: ${f.error.message}`);
+        for (const f of result.failures)
+          console.log(`FAILED ${shown(f.remotePath)}: ${shown(f.error.message)}`);
       if (result.failures.length > 0) process.exitCode = 1;
     },
   );

@@ -7,6 +7,7 @@ import { loadDaemonConfig } from '../../daemon/config.js';
 import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
+import { escapeControlChars as shown } from '../../util/terminal-text.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -77,6 +78,7 @@ export async function statusReport(opts: StatusCliOptions): Promise<StatusReport
   }
 }
 
+/** Text for a terminal: remote names and error replies come from servers and may hold escape sequences. */
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
   lines.push(`files: ${report.total}`);
@@ -85,20 +87,20 @@ export function formatStatus(report: StatusReport): string {
   if (report.recent.length === 0) lines.push('  (none)');
   for (const r of report.recent) {
     lines.push(
-      `  ${when(r.downloadedAt)}  ${r.source}  ${r.remotePath}  ${r.size} B  -> ${r.localPath ?? '-'}`,
+      `  ${when(r.downloadedAt)}  ${shown(r.source)}  ${shown(r.remotePath)}  ${r.size} B  -> ${shown(r.localPath ?? '-')}`,
     );
   }
   lines.push('', `failures (retry with: radarlib retry-failed):`);
   if (report.failed.length === 0) lines.push('  (none)');
   for (const r of report.failed) {
     lines.push(
-      `  ${when(r.updatedAt)}  ${r.source}  ${r.remotePath}  after ${r.attempts} attempts: ${r.lastError ?? '?'}`,
+      `  ${when(r.updatedAt)}  ${shown(r.source)}  ${shown(r.remotePath)}  after ${r.attempts} attempts: ${shown(r.lastError ?? '?')}`,
     );
   }
   if (report.callbackErrors.length > 0) {
     lines.push('', 'callback errors:');
     for (const r of report.callbackErrors)
-      lines.push(`  ${when(r.processedAt)}  ${r.remotePath}: ${r.callbackError}`);
+      lines.push(`  ${when(r.processedAt)}  ${shown(r.remotePath)}: ${shown(r.callbackError ?? '')}`);
   }
   return `${lines.join('\n')}\n`;
 }
