@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts [--skip-loopback] [--skip-wan] [--skip-idle] [--skip-ledger]
  *                                  [--skip-bufr] [--runs N] [--no-docs] [--smoke] [--report-only]
  *                                  [--tools lftp,rclone,'radarlib maxConcurrent=5'] [--volumes 8]
- *                                  [--listing walk|list] [--out DIR]
+ *                                  [--listing walk|list|daemon] [--out DIR]
  *
  * 1. Mirror: 240 radar-sized files (about 110 MB, radar date tree) on proftpd, (a) over loopback
  *    (test/helpers/debian-servers.ts) and (b) over an emulated WAN link, 50 ms RTT and 100 Mbit/s,
@@ -165,7 +165,7 @@ function runTimed(argv: string[], timeoutS: number, env?: NodeJS.ProcessEnv): Pr
 export async function compileChildren(): Promise<{ mirror: string; idle: string }> {
   const { default: ts } = await import('typescript');
   const out = join(REPO, 'node_modules', '.cache', 'radarlib-bench');
-  const sources: string[] = ['bench/mirror.ts', 'bench/idle-poll.ts'];
+  const sources: string[] = ['bench/mirror.ts', 'bench/idle-poll.ts', 'bench/lib/daemon.ts'];
   const walk = (dir: string): void => {
     for (const e of readdirSync(join(REPO, dir), { withFileTypes: true })) {
       const rel = `${dir}/${e.name}`;
@@ -295,7 +295,7 @@ async function runTool(
   t: Target,
   work: string,
   children: { mirror: string },
-  listing: 'walk' | 'list',
+  listing: 'walk' | 'list' | 'daemon',
   timeoutS: number,
   expect: { files: number; bytes: number },
 ): Promise<ToolRun> {
@@ -375,7 +375,7 @@ async function runTools(
   t: Target,
   work: string,
   children: { mirror: string },
-  listing: 'walk' | 'list',
+  listing: 'walk' | 'list' | 'daemon',
   runs: number,
   timeoutS: (tool: Tool) => number,
   expect: { files: number; bytes: number },
@@ -708,7 +708,7 @@ export interface SuiteOptions {
    * How radarlib gets its file list: `walk` streams `walkEntries` into `downloadFiles`; `list`
    * lists everything first (`listFiles`, the README's way), then downloads. @default 'walk'
    */
-  listing?: 'walk' | 'list';
+  listing?: 'walk' | 'list' | 'daemon';
 }
 
 function runSideBench(script: string, json: string, timeoutS: number, skipped: string[]): unknown {
@@ -1030,7 +1030,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       docs: !values['no-docs'] && !values.smoke,
       ...(values.tools === undefined ? {} : { tools: values.tools.split(',') }),
       ...(values.volumes === undefined ? {} : { volumes: Number(values.volumes) }),
-      listing: values.listing === 'list' ? 'list' : 'walk',
+      listing: values.listing === 'list' || values.listing === 'daemon' ? values.listing : 'walk',
       ...(values.out === undefined ? {} : { outDir: values.out }),
     });
 }

@@ -4,9 +4,18 @@
  */
 
 export { copyByteRun, decodeBufr } from './decoder.js';
-export type { BufrMessage, BytesItem, DataItem, DecodeBufrOptions, ValueItem } from './decoder.js';
+export type {
+  BufrMessage,
+  BytesItem,
+  DataItem,
+  DecodeBufrOptions,
+  OperatorItem,
+  ValueItem,
+} from './decoder.js';
 export type { Section1, Section3 } from './sections.js';
 export { decodeBufrFile, iterateBufrFile, splitBufrMessages } from './file.js';
+export { columnValue } from './columns.js';
+export type { BufrColumn } from './columns.js';
 export type { BufrFileEntry, BufrMessageSlice } from './file.js';
 export { BitReader } from './bit-reader.js';
 export { BitWriter } from './bit-writer.js';

@@ -26,7 +26,10 @@ const sourceShape = {
   /** Source name in the ledger, logs and status. Must stay stable across restarts. */
   name: z.string().min(1).optional(),
   host: z.string({ error: 'is required (the FTP server host name)' }).min(1, 'must not be empty'),
-  port: z.number().int().min(1).max(65535).default(21),
+  /** `sftp`: SSH File Transfer (src/sftp); `secure`, `tls` and `epsv` are then unused. */
+  protocol: z.enum(['ftp', 'sftp']).default('ftp'),
+  /** @default 21 for FTP/FTPS, 22 for SFTP */
+  port: z.number().int().min(1).max(65535).optional(),
   username: z.string().default('anonymous'),
   password: z.string().optional(),
   passwordFile: z.string().optional(),
@@ -43,6 +46,17 @@ const sourceShape = {
     })
     .optional(),
   epsv: z.boolean().default(true),
+  /** SFTP login and host key check (src/sftp/types.ts); the password comes from password/passwordFile. */
+  sftp: z
+    .strictObject({
+      privateKeyFile: z.string().min(1).optional(),
+      passphraseFile: z.string().min(1).optional(),
+      agent: z.union([z.boolean(), z.string().min(1)]).default(false),
+      knownHosts: z.string().min(1).optional(),
+      hostKeyFingerprint: z.string().min(1).optional(),
+      acceptAnyHostKey: z.boolean().default(false),
+    })
+    .prefault({}),
   maxConnections: positiveInt.optional(),
   timeouts: z
     .strictObject({
@@ -67,6 +81,8 @@ const sourceShape = {
   ignore: z.array(z.string().min(1)).default(['.*', '*.part', '*.tmp', '*.filepart']),
   localLayout: z.string().default(''),
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
+  /** Seconds between listings of the hot folders (newest ones; unsettled ones); 0 turns them off. */
+  hotInterval: seconds.default(2),
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
@@ -151,11 +167,21 @@ export type Layout = 'flat' | 'recursive' | 'radar-tree';
 /** One source after validation: every default applied, password resolved. */
 export interface SourceConfig {
   name: string;
+  protocol: 'ftp' | 'sftp';
   host: string;
   port: number;
   username: string;
   /** Never logged; `redactConfig` hides it. */
   password: string;
+  /** Paths and switches only: the passphrase stays in its file until the client connects. */
+  sftp: {
+    privateKeyFile?: string;
+    passphraseFile?: string;
+    agent: boolean | string;
+    knownHosts?: string;
+    hostKeyFingerprint?: string;
+    acceptAnyHostKey: boolean;
+  };
   secure: false | 'explicit' | 'implicit';
   tls: { rejectUnauthorized: boolean; ca?: string; servername?: string } | null;
   epsv: boolean;
@@ -177,6 +203,11 @@ export interface SourceConfig {
   /** Compiled template (always ends with `{name}`). */
   localLayout: string;
   pollInterval: number;
+  /**
+   * Seconds between listings of the hot folders: the newest folders of each radar (the folder
+   * itself when flat) and folders holding files that are still changing. 0 = only `pollInterval`.
+   */
+  hotInterval: number;
   /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
@@ -234,13 +265,16 @@ function readPasswordFile(origin: string, key: string, file: string): string {
 
 function sourceName(s: {
   name?: string | undefined;
+  protocol: 'ftp' | 'sftp';
   host: string;
   port: number;
   remotePath: string;
 }): string {
   if (s.name !== undefined) return s.name;
-  const port = s.port === 21 ? '' : `:${s.port}`;
-  return `${s.host}${port}${s.remotePath === '/' ? '' : s.remotePath.replace(/\/+$/, '')}`;
+  const sftp = s.protocol === 'sftp';
+  const port = s.port === (sftp ? 22 : 21) ? '' : `:${s.port}`;
+  const name = `${s.host}${port}${s.remotePath === '/' ? '' : s.remotePath.replace(/\/+$/, '')}`;
+  return sftp ? `sftp://${name}` : name;
 }
 
 function checkedExecHook<T extends { command: string | string[] }>(origin: string, exec: T): T {
@@ -342,12 +376,17 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
               : { ca: readPasswordFile(origin, key('tls.caFile'), s.tls.caFile) }),
             ...(s.tls.servername === undefined ? {} : { servername: s.tls.servername }),
           };
+    const port = s.port ?? (s.protocol === 'sftp' ? 22 : 21);
     const resolved: SourceConfig = {
-      name: sourceName(s),
+      name: sourceName({ ...s, port }),
+      protocol: s.protocol,
       host: s.host,
-      port: s.port,
+      port,
       username: s.username,
       password,
+      sftp: Object.fromEntries(
+        Object.entries(s.sftp).filter(([, v]) => v !== undefined),
+      ) as SourceConfig['sftp'],
       secure: s.secure,
       tls,
       epsv: s.epsv,
@@ -370,6 +409,7 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       ignore: s.ignore,
       localLayout,
       pollInterval: s.pollInterval,
+      hotInterval: s.hotInterval,
       maxConcurrentDownloads: s.maxConcurrentDownloads,
       autoConcurrencyCap: s.autoConcurrencyCap,
       minAge: s.minAge,

@@ -11,6 +11,7 @@ import { CallbackError } from '../errors.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { parseRadarFileName, type RadarFileName } from '../radar/filename.js';
 import { runExecHook, type ExecHook } from './exec-hook.js';
+import { RateWindow } from './rate.js';
 
 export type { ExecHook } from './exec-hook.js';
 
@@ -64,10 +65,23 @@ export class Dispatcher {
   readonly #queue: PQueue;
   /** Row ids queued or running, so a pending row is never dispatched twice at once. */
   readonly #inFlight = new Map<number, Promise<void>>();
+  /** Callbacks finished, for the callback rate. */
+  readonly #finished = new RateWindow();
+  readonly #since = Date.now();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#queue = new PQueue({ concurrency: options.concurrency });
+  }
+
+  /** Callbacks (and hooks) run at once at most. */
+  get concurrency(): number {
+    return this.#o.concurrency;
+  }
+
+  /** Callbacks finished per minute over the last minute. */
+  callbacksPerMinute(): number {
+    return this.#finished.perMinute(Date.now(), this.#since);
   }
 
   /** True when neither a callback nor a hook is configured: rows are marked processed at once. */
@@ -148,6 +162,7 @@ export class Dispatcher {
       // Stopped mid-callback: leave the row `downloaded` so the next start hands it over again.
       return;
     }
+    this.#finished.add(1, Date.now());
     await ledger.markProcessed(record.id, error === null ? null : error.message, { now: this.#o.now() });
     this.#o.onProcessed({ record, error, durationMs: Date.now() - started });
   }

@@ -4,6 +4,7 @@
 export { FTPDaemon } from './daemon.js';
 export type { FTPDaemonOptions, PendingWork, RunOptions } from './daemon.js';
 export type { ClientFactory } from './source.js';
+export type { PipelineStats } from './source-pipeline.js';
 export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 export {
   applyEnvOverrides,

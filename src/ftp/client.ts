@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import PQueue from 'p-queue';
 import {
   FtpReplyError,
+  FtpSizeMismatchError,
   InvalidArgumentError,
   LocalIoError,
   UnsafePathError,
@@ -36,6 +37,10 @@ const DEFAULT_PATTERN = '*.BUFR';
 const DEFAULT_MAX_CONCURRENT = 5;
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
+/** A listed size stands in for SIZE this long; older, the file may have changed meanwhile. */
+const LISTED_SIZE_TTL_MS = 10 * 60_000;
+/** Listed sizes kept at most (about 100 bytes each). */
+const LISTED_SIZES_MAX = 200_000;
 /** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
 const MAX_WALK_DEPTH = 32;
 
@@ -61,6 +66,8 @@ export class AsyncFTPClient implements AsyncDisposable {
   readonly #log: Logger | undefined;
   readonly #explicitCap: boolean;
   #pool: FtpConnectionPool;
+  /** Sizes from this client's recent listings, by remote path (see #receive). */
+  readonly #listedSizes = new Map<string, { size: number; at: number }>();
 
   /**
    * @example new AsyncFTPClient('ftp.example.com', 'user', 'pass')        // port 21
@@ -170,7 +177,20 @@ export class AsyncFTPClient implements AsyncDisposable {
       true, // ahead of queued transfers: see FtpConnectionPool #priorityWaiters
     );
     const base = path === '' ? '.' : path;
-    return infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
+    const entries = infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
+    this.#rememberSizes(entries, now.getTime());
+    return entries;
+  }
+
+  #rememberSizes(entries: readonly DirEntry[], at: number): void {
+    // bounded: a huge walk must not grow this for ever (the next lookups then send SIZE)
+    if (this.#listedSizes.size + entries.length > LISTED_SIZES_MAX) this.#listedSizes.clear();
+    for (const e of entries) if (e.type === 'file') this.#listedSizes.set(e.path, { size: e.size, at });
+  }
+
+  #listedSize(remotePath: string): number | undefined {
+    const seen = this.#listedSizes.get(remotePath);
+    return seen !== undefined && Date.now() - seen.at <= LISTED_SIZE_TTL_MS ? seen.size : undefined;
   }
 
   /**
@@ -310,7 +330,15 @@ export class AsyncFTPClient implements AsyncDisposable {
       throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
     }
     const ctx = this.#ctx('RETR', remotePath);
-    const knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
+    let knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
+    // A bare path this client listed a moment ago (listFiles, the README's way): the listing's
+    // size spares a SIZE round trip per file. If the file changed since, the byte count says so
+    // and the file is fetched once more with SIZE.
+    let fromListing = false;
+    if (knownSize === undefined) {
+      knownSize = this.#listedSize(remotePath);
+      fromListing = knownSize !== undefined;
+    }
     const modifiedAt = typeof remote === 'string' ? null : remote.modifiedAt;
     // A 4xx reply is transient by definition (RFC 959 4.2), e.g. `425 EPSV: Address already in
     // use` when the server's passive port is still in TIME_WAIT: try again, on the same
@@ -319,6 +347,11 @@ export class AsyncFTPClient implements AsyncDisposable {
       try {
         return await this.#downloadOnce(remotePath, localDir, localName, knownSize, modifiedAt, options, ctx);
       } catch (err) {
+        if (fromListing && err instanceof FtpSizeMismatchError) {
+          fromListing = false;
+          knownSize = undefined;
+          continue;
+        }
         const transient =
           err instanceof FtpReplyError &&
           err.replyCode >= 400 &&

@@ -2,7 +2,8 @@
  * Limits on what the HTTP side may hold, so it can never starve the daemon that shares its
  * process of file descriptors: a total connection cap, a per-client cap (counted when the socket
  * is accepted, before any byte of a request, let alone auth, is read), and short timeouts for
- * headers, whole requests and idle keep-alive sockets.
+ * headers (a silent socket counts as one waiting for its headers), whole requests and idle
+ * keep-alive sockets.
  *
  * A socket over a cap is destroyed at once: it costs one descriptor for microseconds.
  */
@@ -19,16 +20,24 @@ export interface ConnectionLimits {
   headersTimeoutMs: number;
   /** Time to receive a whole request (headers and body), ms. @default 10 000 */
   requestTimeoutMs: number;
-  /** A socket with no traffic (no request in progress, or a stalled one) is closed after this, ms. @default 10 000 */
+  /** A kept-alive socket between requests is closed after this, ms. @default 5000 */
+  keepAliveTimeoutMs: number;
+  /**
+   * Backstop: a socket with no traffic at all for this long is closed, whatever it waits for (a
+   * client that stopped reading its response). Longer than the longest legitimate wait (a
+   * quick-look behind a full render queue), ms. @default 60 000
+   */
   idleTimeoutMs: number;
 }
 
+/** The status server's default connection caps and timeouts. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 64,
   maxConnectionsPerClient: 32,
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
-  idleTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5000,
+  idleTimeoutMs: 60_000,
 };
 
 /** How often node:http checks the header and request deadlines (its default is 30 s). */
@@ -48,7 +57,7 @@ export function limitConnections(server: Server, limits: ConnectionLimits): () =
   let refused = 0;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
-  server.keepAliveTimeout = Math.min(5000, limits.idleTimeoutMs);
+  server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.setTimeout(limits.idleTimeoutMs, (socket: Socket) => socket.destroy());
   server.on('connection', (socket: Socket) => {
     const client = socket.remoteAddress ?? '?';

@@ -8,7 +8,9 @@
 export { ACTION_HEADER, startStatusServer } from './server.js';
 export type { StatusDaemon, StatusServer, StatusServerOptions, StatusSnapshot } from './server.js';
 export { DEFAULT_BIND, isLoopback, parseBind } from './bind.js';
+export { DEFAULT_CONNECTION_LIMITS } from './connections.js';
 export type { ConnectionLimits, ConnectionStats } from './connections.js';
+export { QUICKLOOK_SIZES } from './quicklook.js';
 export type { BindAddress } from './bind.js';
 export { StatusTracker } from './tracker.js';
 export type {
@@ -22,4 +24,6 @@ export type {
   VolumeRef,
 } from './tracker.js';
 export { DaemonMetrics, METRIC_NAMES } from './metrics.js';
+export type { PipelineSourceStats } from './metrics.js';
+export type { RadarLatency } from '../observe/latency.js';
 export type { DaemonMetricsOptions, MetricsDaemon } from './metrics.js';

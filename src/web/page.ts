@@ -136,9 +136,12 @@ function renderSources(s, now) {
     const chips = h('div', { class: 'chips' }, ...(c ? [['seen', c.seen], ['ready', c.ready],
       ['downloading', c.downloading], ['done', c.done], ['failed', c.failed]] : []).map(([k, v]) =>
       h('span', { class: 'chip ' + k, 'data-state': k }, k + ' ', h('b', { text: String(v) }))));
-    const radars = table([['Radar'], ['Newest file'], ['Lag', 'num']], src.radars.map((r) =>
+    const lat = (radar) => (s.latency || []).find((l) => l.source === src.name && l.radar === radar);
+    const load = (s.pipeline || []).find((x) => x.source === src.name);
+    const radars = table([['Radar'], ['Newest file'], ['Lag', 'num'], ['Server → processed p50 / p95', 'num']], src.radars.map((r) =>
       h('tr', { 'data-radar': r.radar }, h('td', { text: r.radar }), h('td', { text: r.newestFileTime.replace('T', ' ').slice(0, 19) + 'Z' }),
-        h('td', { class: 'num ' + (r.lagSeconds > 3 * src.pollInterval + 600 ? 'warn' : ''), text: dur(Math.round(r.lagSeconds)) }))),
+        h('td', { class: 'num ' + (r.lagSeconds > 3 * src.pollInterval + 600 ? 'warn' : ''), text: dur(Math.round(r.lagSeconds)) }),
+        h('td', { class: 'num latency', text: lat(r.radar) ? lat(r.radar).p50Seconds + ' s / ' + lat(r.radar).p95Seconds + ' s' : '-' }))),
       'no files downloaded yet');
     box.append(h('section', { class: 'source', 'data-source': src.name },
       h('h2', {}, src.name + ' ', h('span', { class: 'badge ' + (src.healthy ? 'ok' : 'bad'), text: src.healthy ? 'healthy' : 'unhealthy' })),
@@ -146,6 +149,8 @@ function renderSources(s, now) {
         h('dt', { text: 'Server' }), h('dd', { text: src.host + ':' + src.port + '  ' + src.remotePath + '  (' + src.layout + ')' }),
         h('dt', { text: 'Last poll' }), h('dd', {}, (p ? clock(p.at) + ' (' + ago(p.at, now) + ') · ' : ''), result),
         h('dt', { text: 'Next poll' }), h('dd', { text: next + ' · every ' + src.pollInterval + ' s' }),
+        ...(load ? [h('dt', { text: 'Server load' }), h('dd', { class: 'load' + (load.callbacksBottleneck ? ' warn' : ''), text: Math.round(load.commandsPerMinute) +
+          ' commands/min (' + Math.round(load.listingsPerMinute) + ' listings/min)' + (load.callbacksBottleneck ? ' · callbacks are the bottleneck' : '') })] : []),
         ...(src.healthReason ? [h('dt', { text: 'Health' }), h('dd', { class: 'bad', text: src.healthReason })] : [])),
       chips, radars));
   }

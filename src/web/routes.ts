@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
-import type { DaemonMetrics } from './metrics.js';
+import type { DaemonMetrics, PipelineSourceStats } from './metrics.js';
 import { HttpError, readBody, send, sendJson } from './http.js';
 import { renderStatusPage } from './page.js';
 import { QUICKLOOK_SIZES, type QuicklookCache } from './quicklook.js';
@@ -25,6 +25,8 @@ export interface RouteContext {
   log: Logger;
   now: () => number;
   scrub: (text: string) => string;
+  /** The daemon's pipeline figures per source, for the page. */
+  pipeline: () => readonly PipelineSourceStats[];
   defaultField: string;
   quicklookSize: number;
   refreshMs: number;
@@ -51,6 +53,7 @@ async function status(ctx: RouteContext, _req: IncomingMessage, res: ServerRespo
     defaultField: ctx.defaultField,
     now: ctx.now(),
     scrub: ctx.scrub,
+    pipeline: ctx.pipeline,
   });
   sendJson(res, 200, snapshot);
 }

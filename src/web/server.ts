@@ -24,7 +24,7 @@ import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { DaemonMetrics } from './metrics.js';
+import { DaemonMetrics, pipelineStatsOf } from './metrics.js';
 import { silentLogger } from '../observe/log.js';
 import { Gatekeeper } from './auth.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
@@ -118,6 +118,26 @@ function shownUrl(address: AddressInfo): string {
   return `http://${host}:${address.port}/`;
 }
 
+function listen(server: Server, bind: BindAddress): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(bind.port, bind.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+/** Refuses a bind beyond loopback without a token unless `insecure`. @throws InvalidArgumentError */
+function assertBindAllowed(bind: BindAddress, token: string | null, insecure: boolean): void {
+  if (isLoopback(bind.host) || token !== null || insecure) return;
+  throw new InvalidArgumentError(
+    'http',
+    `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, --http-token or http.tokenFile) ` +
+      'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
+  );
+}
+
 /**
  * Starts the status server and resolves once it listens.
  * @throws InvalidArgumentError when asked to bind beyond loopback without a token or `insecure`.
@@ -128,13 +148,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const bind = typeof options.bind === 'string' ? parseBind(options.bind) : (options.bind ?? DEFAULT_BIND);
   const now = options.now ?? Date.now;
   const token = options.token === undefined || options.token === '' ? null : options.token;
-  if (!isLoopback(bind.host) && token === null && options.insecure !== true) {
-    throw new InvalidArgumentError(
-      'http',
-      `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, http.tokenFile) ` +
-        'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
-    );
-  }
+  assertBindAllowed(bind, token, options.insecure === true);
   const gate = new Gatekeeper({
     token,
     ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
@@ -159,6 +173,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     log,
     now,
     scrub: errorTextScrubber(daemon.config),
+    pipeline: () => pipelineStatsOf(daemon)?.pipelineStats().sources ?? [],
     defaultField: options.field ?? 'DBZH',
     quicklookSize: checkSize(options.quicklookSize ?? 480),
     refreshMs: options.refreshMs ?? 2000,
@@ -194,14 +209,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   server.on('clientError', (_err, socket) => socket.destroy());
   const connections = limitConnections(server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(bind.port, bind.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, bind);
   const url = shownUrl(address);
   if (!isLoopback(bind.host) && token === null) {
     log.warn(

@@ -5,6 +5,8 @@
  * source are copied, and files are shown by base name, never by local path.
  */
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
+import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
+import type { PipelineSourceStats } from './metrics.js';
 import type { PollInfo, RecentDownload, SourceInfo, StatusTracker } from './tracker.js';
 
 /** Everything the status page shows, as `GET /api/status` returns it. */
@@ -44,6 +46,10 @@ export interface StatusSnapshot {
     state: 'failed' | 'retrying';
     retryAt: string | null;
   }[];
+  /** Per radar: p50/p95 seconds from landing on the server to callback done (recent files). */
+  latency: RadarLatency[];
+  /** Per source: listings and server commands per minute, callbacks the bottleneck or not. */
+  pipeline: PipelineSourceStats[];
 }
 
 export interface SnapshotInputs {
@@ -54,6 +60,8 @@ export interface SnapshotInputs {
   now: number;
   /** Cleans an error text that came from a server or a driver. */
   scrub: (text: string) => string;
+  /** The daemon's pipeline figures per source (none when it does not report them). */
+  pipeline: () => readonly PipelineSourceStats[];
 }
 
 export function iso(ms: number | null | undefined): string | null {
@@ -68,22 +76,26 @@ type Counts = StatusSnapshot['sources'][number]['counts'];
 type FailedRows = Awaited<ReturnType<Ledger['recent']>>;
 
 /** Counts per source and the parked rows, or the ledger's error (scrubbed). */
-async function readLedger({
-  tracker,
-  ledger,
-  scrub,
-}: SnapshotInputs): Promise<{ counts: Map<string, Counts>; failedRows: FailedRows; error: string | null }> {
+async function readLedger({ tracker, ledger, scrub }: SnapshotInputs): Promise<{
+  counts: Map<string, Counts>;
+  failedRows: FailedRows;
+  latency: RadarLatency[];
+  error: string | null;
+}> {
   const counts = new Map<string, Counts>();
-  if (ledger === null) return { counts, failedRows: [], error: null };
+  if (ledger === null) return { counts, failedRows: [], latency: [], error: null };
   try {
     if (!tracker.seeded) await tracker.seed(ledger);
     for (const s of tracker.sources) {
       const c = await ledger.counts(s.name);
       counts.set(s.name, { ...c, done: c.downloaded + c.processed });
     }
-    return { counts, failedRows: await ledger.recent({ states: ['failed'], limit: 25 }), error: null };
+    const failedRows = await ledger.recent({ states: ['failed'], limit: 25 });
+    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500 }));
+    return { counts, failedRows, latency, error: null };
   } catch (err) {
-    return { counts, failedRows: [], error: scrub(err instanceof Error ? err.message : String(err)) };
+    const error = scrub(err instanceof Error ? err.message : String(err));
+    return { counts, failedRows: [], latency: [], error };
   }
 }
 
@@ -170,7 +182,7 @@ function failuresOf(
 /** The page's JSON at `now`. Reads the ledger (counts, parked files); never throws for it. */
 export async function buildSnapshot(inputs: SnapshotInputs): Promise<StatusSnapshot> {
   const { tracker, ledger, defaultField, now } = inputs;
-  const { counts, failedRows, error } = await readLedger(inputs);
+  const { counts, failedRows, latency, error } = await readLedger(inputs);
   const fields = new Set<string>();
   const sources = sourcesOf(inputs, counts, fields);
   return {
@@ -193,5 +205,7 @@ export async function buildSnapshot(inputs: SnapshotInputs): Promise<StatusSnaps
       bytesPerSecond: d.bytesPerSecond,
     })),
     recentFailures: failuresOf(inputs, failedRows),
+    latency,
+    pipeline: [...inputs.pipeline()],
   };
 }

@@ -8,16 +8,9 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import {
-  cappedRadar,
-  errorCode,
-  fileDataTime,
-  fileRadar,
-  MAX_RADARS_PER_SOURCE,
-  OTHER_RADARS,
-} from './metrics.js';
+import { cappedRadar, errorCode, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
-import { parseRadarFileName } from '../radar/filename.js';
+import { fileDataTime, fileRadar, parseRadarFileName } from '../radar/filename.js';
 
 /** The public facts of a source (never its user name or password). */
 export interface SourceInfo {

@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import { decodeBufrFile, iterateBufrFile, type BufrFileEntry } from '../../src/bufr/file.js';
 import { decodeFiles, formatMessages, type MessagesSummary } from '../../src/cli/commands/decode.js';
 import { BufrFormatError } from '../../src/errors.js';
-import { buildMessage } from './helpers.js';
+import { buildMessage, sharedDir } from './helpers.js';
+import { existsSync } from 'node:fs';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -129,3 +130,43 @@ void test('radarlib decode summarizes a general BUFR file per message', async ()
   assert.match(table, /5 messages/);
   assert.match(table, /RADARLIB_BUFR_FORMAT/);
 });
+
+const corpus = path.join(sharedDir, 'fixtures', 'bufr-general', 'pybufrkit');
+const noCorpus = existsSync(corpus)
+  ? false
+  : `the general BUFR corpus is not at ${corpus} (../shared missing)`;
+
+void test(
+  'real bulletins: GTS headers (ISMD01 OKPR), padding between messages (prepbufr), invalid messages',
+  { skip: noCorpus },
+  async () => {
+    const ismd = await decodeBufrFile(path.join(corpus, 'ISMD01_OKPR.bufr'));
+    assert.deepEqual(
+      ismd.map((e) => [e.offset, e.ok]),
+      [
+        [31, true],
+        [758, true],
+        [1507, true],
+        [2242, true],
+      ],
+    );
+    const prep = await decodeBufrFile(path.join(corpus, 'prepbufr.bufr'));
+    assert.equal(prep.length, 13);
+    assert.equal(prep[1]?.offset, 4968, 'the 8 padding bytes after message 1 are skipped');
+    assert.ok(
+      prep[1]?.ok === true && prep[1].message.subsets.length === 0,
+      'a message with 0 subsets decodes',
+    );
+    const invalid = await decodeBufrFile(path.join(corpus, 'multi_invalid_messages.bufr'));
+    assert.deepEqual(
+      invalid.map((e) => e.ok),
+      [false, true, false],
+    );
+    const streamed: BufrFileEntry[] = [];
+    for await (const e of iterateBufrFile(path.join(corpus, 'prepbufr.bufr'))) streamed.push(e);
+    assert.deepEqual(
+      streamed.map((e) => [e.offset, e.ok]),
+      prep.map((e) => [e.offset, e.ok]),
+    );
+  },
+);

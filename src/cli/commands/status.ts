@@ -8,6 +8,7 @@ import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
 import { escapeControlChars as shown } from '../../util/terminal-text.js';
+import { latencyByRadar, type RadarLatency } from '../../observe/latency.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -53,6 +54,8 @@ export interface StatusReport {
   recent: FileRecord[];
   failed: FileRecord[];
   callbackErrors: FileRecord[];
+  /** p50/p95/max seconds from server mtime to callback done, per radar (last 500 processed). */
+  latency: RadarLatency[];
 }
 
 function when(ms: number | null): string {
@@ -72,7 +75,8 @@ export async function statusReport(opts: StatusCliOptions): Promise<StatusReport
     const processed = await ledger.recent({ states: ['processed'], limit: limit * 10, ...scope });
     const callbackErrors = processed.filter((r) => r.callbackError !== null).slice(0, limit);
     const total = FILE_STATES.reduce((n, s) => n + counts[s], 0);
-    return { counts, total, recent, failed, callbackErrors };
+    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500, ...scope }));
+    return { counts, total, recent, failed, callbackErrors, latency };
   } finally {
     await ledger.close();
   }
@@ -96,6 +100,13 @@ export function formatStatus(report: StatusReport): string {
     lines.push(
       `  ${when(r.updatedAt)}  ${shown(r.source)}  ${shown(r.remotePath)}  after ${r.attempts} attempts: ${shown(r.lastError ?? '?')}`,
     );
+  }
+  if (report.latency.length > 0) {
+    lines.push('', 'server -> processed (last 500 files with second-precision server times):');
+    for (const l of report.latency)
+      lines.push(
+        `  ${shown(l.source)}  ${shown(l.radar)}  p50 ${l.p50Seconds} s  p95 ${l.p95Seconds} s  max ${l.maxSeconds} s  (${l.files} files)`,
+      );
   }
   if (report.callbackErrors.length > 0) {
     lines.push('', 'callback errors:');

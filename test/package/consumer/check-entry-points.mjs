@@ -26,12 +26,14 @@ const bufr = await import('radarlib/bufr');
 report.afterFtpAndBufr = { heavy: heavyLoaded(), native: nativeLoaded.length };
 const radarlib = await import('radarlib');
 report.afterRoot = { heavy: heavyLoaded(), native: nativeLoaded.length };
+const sftp = await import('radarlib/sftp');
 const web = await import('radarlib/web');
 const demo = await import('radarlib/demo');
 report.exports = {
   radarlib: Object.keys(radarlib).length,
   ftp: Object.keys(ftp).length,
   bufr: Object.keys(bufr).length,
+  sftp: Object.keys(sftp).length,
   web: Object.keys(web).length,
   demo: Object.keys(demo).length,
 };
