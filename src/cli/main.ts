@@ -7,6 +7,7 @@
  * Commands load what they need when they run (the demo's FTP server, the status page, the
  * ledger drivers), so `radarlib --help` and `radarlib ls` start fast and need none of it.
  */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { ConfigError } from '../errors.js';
 import { EXIT_CONFIG, formatCliError, wantsVerbose } from './errors.js';
@@ -17,12 +18,17 @@ import { registerFtpCommands } from './commands/ftp.js';
 import { registerRetryFailedCommand } from './commands/retry-failed.js';
 import { registerStatusCommand } from './commands/status.js';
 
+/** The installed package's version (src/cli and dist/cli are both two levels below it). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('radarlib')
     .description(
       'Keeps weather-radar data flowing: FTP mirroring daemon, parallel FTP client, radar BUFR decoder',
     )
-    .version('0.1.0')
+    .version(packageVersion())
     .option('--verbose', 'on failure, print the whole error (stack, causes), not just one line')
     .showHelpAfterError();
   registerDemoCommand(program);

@@ -155,9 +155,11 @@ test('the tarball installs with --omit=dev: size, time and packages', (t) => {
     assert.ok(existsSync(join(pkg, link)), `README links ${link}, not in the package`);
 });
 
-test('radarlib --help and every subcommand --help run from the installed bin', (t) => {
+test('radarlib --version, --help and every subcommand --help run from the installed bin', (t) => {
   const it = ready(t);
   if (it === null) return;
+  const version = run(it.bin, ['--version'], it.project);
+  assert.equal(version.stdout.trim(), versionOf(join(it.project, 'node_modules/radarlib')));
   const help = run(it.bin, ['--help'], it.project);
   assert.equal(help.status, 0, help.stderr);
   for (const cmd of COMMANDS) {
