@@ -30,6 +30,20 @@ export type RadarlibErrorCode =
   | 'RADARLIB_BUFR_UNSUPPORTED'
   | 'RADARLIB_CALLBACK';
 
+/**
+ * The base of every error radarlib throws: a stable {@link RadarlibErrorCode} in `code` and a
+ * message naming the file, path or key and what was wrong (never a password). See docs/ERRORS.md.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.downloadFile('/L2/x.BUFR', './data');
+ * } catch (err) {
+ *   if (err instanceof RadarlibError && err.code === 'RADARLIB_FTP_TIMEOUT') retryLater();
+ *   else throw err;
+ * }
+ * ```
+ */
 export class RadarlibError extends Error {
   readonly code: RadarlibErrorCode;
   constructor(code: RadarlibErrorCode, message: string, options?: ErrorOptions) {
@@ -102,6 +116,7 @@ export class FtpConnectError extends FtpError {
   }
 }
 
+/** Which timeout fired: connecting (and logging in), waiting for a reply, or a stalled data transfer. */
 export type FtpTimeoutPhase = 'connect' | 'command' | 'data';
 
 /** A connect, command or data-stall timeout fired. The connection is destroyed and replaced. */
@@ -192,6 +207,7 @@ export class SftpAuthError extends FtpError {
   }
 }
 
+/** Why an SFTP server's host key was refused: not in known_hosts, different from it, or revoked. */
 export type HostKeyProblem = 'unknown' | 'mismatch' | 'revoked';
 
 /**

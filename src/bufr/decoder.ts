@@ -83,8 +83,10 @@ export interface BytesItem {
   bitOffset: number;
 }
 
+/** One item of a message's data section: a numeric value, the bytes of a compressed payload, or an operator's. */
 export type DataItem = ValueItem | BytesItem | OperatorItem;
 
+/** Options of {@link decodeBufr}. */
 export interface DecodeBufrOptions {
   /** File name or label used in error messages. @default '<bytes>' */
   file?: string;
@@ -125,6 +127,7 @@ export function copyByteRun(
   r.readBytesInto(dest, offset, item.length);
 }
 
+/** One decoded BUFR message: the sections' header facts and the data items in descriptor order. */
 export interface BufrMessage {
   file: string;
   edition: number;
@@ -634,6 +637,16 @@ function resolveTables(option: DecodeBufrOptions['tables'], s1: Section1): BufrT
  *
  * @throws BufrFormatError (file, section, bit offset, descriptor) for anything malformed.
  * @throws BufrUnsupportedError for a valid feature this decoder does not implement.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { decodeBufr } from 'radarlib/bufr';
+ *
+ * const file = 'RMA1_0315_01_DBZH_20251020T152828Z.BUFR';
+ * const message = decodeBufr(await readFile(file), { file });
+ * console.log(message.edition, message.section1.centre, message.subsets[0]?.length, 'items');
+ * ```
  */
 export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): BufrMessage {
   const file = options.file ?? '<bytes>';

@@ -17,6 +17,7 @@ export function descriptorX(code: number): number {
 export function descriptorY(code: number): number {
   return code % 1000;
 }
+/** The kind of a descriptor from its F part: element (0), replication (1), operator (2), sequence (3). */
 export function descriptorKind(code: number): DescriptorKind {
   return KINDS[descriptorF(code)] ?? 'element';
 }

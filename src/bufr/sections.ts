@@ -85,6 +85,7 @@ function readLayout(r: BitReader, layout: Layout): Record<string, number> {
   return out;
 }
 
+/** BUFR section 1 (identification): tables, originating centre, data category and the reference time. */
 export interface Section1 {
   length: number;
   masterTable: number;
@@ -110,6 +111,7 @@ export interface Section1 {
   local: Uint8Array;
 }
 
+/** BUFR section 3 (data description): subsets, the observed/compressed flags and the descriptors. */
 export interface Section3 {
   length: number;
   numberOfSubsets: number;

@@ -137,8 +137,10 @@ const FileSchema = z.strictObject({
   sources: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one source').optional(),
 });
 
-type SourceInput = z.input<typeof SourceSchema>;
-type GlobalInput = z.input<z.ZodObject<typeof globalShape>>;
+/** The keys of one source as written in a config (see docs/DAEMON.md#configuration). */
+export type SourceInput = z.input<typeof SourceSchema>;
+/** The process-wide keys of a config as written (ledger, http, log level, stop timeout...). */
+export type GlobalInput = z.input<z.ZodObject<typeof globalShape>>;
 
 /**
  * What a user writes (in code or YAML): the single-server keys at the top, or `sources: [...]`.
@@ -156,6 +158,10 @@ export type FTPDaemonConfig = GlobalInput &
     sources?: Partial<SourceInput>[];
   };
 
+/**
+ * How a source's remote folder is laid out: one `flat` folder, a `recursive` tree matched by
+ * glob, or a `radar-tree` (`/L2/<RADAR>/YYYY/MM/DD/HH/MMSS/`) walked inside the time window.
+ */
 export type Layout = 'flat' | 'recursive' | 'radar-tree';
 
 /** One source after validation: every default applied, password resolved. */
@@ -310,6 +316,7 @@ export function isResolvedConfig(value: unknown): value is DaemonConfig {
   return typeof value === 'object' && value !== null && RESOLVED.has(value);
 }
 
+/** Options of {@link resolveDaemonConfig}. */
 export interface ResolveOptions {
   /** Where the values came from, for messages (`/etc/radarlib.yaml`). @default 'in code' */
   origin?: string;
@@ -649,6 +656,7 @@ export function applyEnvOverrides(
   return { config, applied, warnings };
 }
 
+/** Options of {@link loadDaemonConfig}: the file and the environment to read. */
 export interface LoadConfigOptions {
   /** YAML or JSON file; omitted when the whole config comes from the environment. */
   file?: string;
@@ -656,6 +664,7 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What {@link loadDaemonConfig} returns: the validated config and what the environment changed. */
 export interface LoadedConfig {
   config: DaemonConfig;
   /** Environment variables that were applied, as `NAME -> key` (values never shown). */

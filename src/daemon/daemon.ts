@@ -34,6 +34,15 @@ import { SourcePipeline, type PipelineStats } from './source-pipeline.js';
 
 export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 
+/** What a stopping daemon still waits for: see `FTPDaemon.pendingWork`. */
+export interface PendingWork {
+  transfers: number;
+  callbacks: number;
+  /** When the stop deadline aborts the transfers (epoch ms); null before `stop()`. */
+  deadline: number | null;
+}
+
+/** What runs with the daemon: the callback, the logger, and what tests and embedders may swap. */
 export interface FTPDaemonOptions {
   /** Called for every committed file (sync or async); see `DownloadedFile`. */
   onFileDownloaded?: FileCallback;
@@ -47,6 +56,7 @@ export interface FTPDaemonOptions {
   now?: () => number;
 }
 
+/** Options of {@link FTPDaemon.run}. */
 export interface RunOptions {
   /**
    * Full listing rounds per source (`pollInterval` apart, with hot rounds between them) before
@@ -84,6 +94,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   readonly #processed: string[] = [];
   #downloadedTotal = 0;
   #running = false;
+  #stopDeadline: number | null = null;
 
   /**
    * @param config the config as written (validated here; throws ConfigError naming the key), or
@@ -112,6 +123,18 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
 
   get stopping(): boolean {
     return this.#stopRequested.signal.aborted;
+  }
+
+  /**
+   * What a stop is waiting for (the CLI prints it until the daemon has stopped): transfers
+   * running or queued, callbacks running or waiting, and when the stop deadline aborts the
+   * transfers (epoch ms; null before `stop()`).
+   */
+  get pendingWork(): PendingWork {
+    let transfers = 0;
+    for (const s of this.#sources) transfers += s.queue.pending + s.queue.size;
+    const d = this.#dispatcher;
+    return { transfers, callbacks: d === null ? 0 : d.running + d.waiting, deadline: this.#stopDeadline };
   }
 
   /**
@@ -188,6 +211,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     return this.#stopping;
   }
 
+  /** `await using daemon = new FTPDaemon(...)` stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -258,6 +282,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     if (this.#starting === null) return;
     await this.#starting.catch(() => undefined);
     this.#log.info({}, LOG_MESSAGES.stopping);
+    this.#stopDeadline = Date.now() + this.config.stopTimeout * 1000;
     const deadline = setTimeout(
       () => this.#abortTransfers.abort(new AbortedError('stop deadline reached')),
       this.config.stopTimeout * 1000,

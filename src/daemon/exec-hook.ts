@@ -17,6 +17,10 @@
 import { spawn } from 'node:child_process';
 import { InvalidArgumentError } from '../errors.js';
 
+/**
+ * A program run for every committed file (like LDM's EXEC); a non-zero exit is recorded as
+ * that file's callback error.
+ */
 export interface ExecHook {
   /** Argument vector, or a `/bin/sh -c` script that reads the `RADAR_*` variables. */
   command: string | string[];

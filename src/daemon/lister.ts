@@ -12,10 +12,12 @@ import { RadarTreeWalker, type ListDirFn, type TreeDirEntry } from './tree-walke
 /** The part of `AsyncFTPClient` the daemon uses (so tests and other clients can stand in). */
 export interface DaemonFtpClient {
   listDir: ListDirFn;
+  /** Files under `path` matching `pattern` (recursively when asked), with size and mtime. */
   listEntries(
     path: string,
     options: { pattern?: string | RegExp; recursive?: boolean; signal?: AbortSignal },
   ): Promise<{ path: string; name: string; size: number; modifiedAt: Date | null }[]>;
+  /** Downloads one file into `localDir` atomically; resolves with its local path. */
   downloadFile(
     remote: { path: string; name: string; size: number; modifiedAt: Date | null },
     localDir: string,
@@ -28,7 +30,9 @@ export interface DaemonFtpClient {
   ): Promise<string>;
   /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
   readonly poolStats?: { limit: number };
+  /** Closes every connection politely (QUIT). */
   disconnect(): Promise<void>;
+  /** Closes every connection at once (when QUIT would hang). */
   destroy(): void;
 }
 

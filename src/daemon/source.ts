@@ -23,6 +23,9 @@ export interface SourceRuntime {
   cycles: number;
 }
 
+/**
+ * Makes the FTP client of one source (tests and embedders pass their own; the default is `AsyncFTPClient`).
+ */
 export type ClientFactory = (source: SourceConfig, logger: Logger) => DaemonFtpClient;
 
 /**

@@ -31,8 +31,10 @@ export interface TreeDirEntry {
   modifiedAt: Date | null;
 }
 
+/** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
 export type ListDirFn = (path: string, options: { signal?: AbortSignal }) => Promise<TreeDirEntry[]>;
 
+/** Options of {@link RadarTreeWalker.walk}: the root, the radars, the window and the re-listing rules. */
 export interface TreeWalkOptions {
   /** Folder holding the radar folders (`/L2`), or one radar's folder (`/L2/RMA11`). */
   root: string;
@@ -51,6 +53,7 @@ export interface TreeWalkOptions {
   signal?: AbortSignal;
 }
 
+/** What one {@link RadarTreeWalker.walk} found, and what it cost in LIST commands. */
 export interface TreeWalkResult {
   files: TreeDirEntry[];
   /** LIST commands sent this walk (the cost of the cycle). */
@@ -103,6 +106,10 @@ export class RadarTreeWalker {
     return this.#memory.get(radar);
   }
 
+  /**
+   * Lists the radar trees under `options.root` inside the window: the files found, and how many
+   * LIST commands it took.
+   */
   async walk(options: TreeWalkOptions): Promise<TreeWalkResult> {
     const signal = options.signal;
     let listings = 0;

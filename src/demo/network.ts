@@ -31,6 +31,7 @@ export const DEMO_SITES: readonly { radar: string; latitude: number; longitude: 
   { radar: 'RMA8', latitude: -29.2216, longitude: -58.0447, height: 120 },
 ];
 
+/** Options of {@link startRadarNetwork}. */
 export interface RadarNetworkOptions {
   /** Local folder the FTP server serves as `/`. */
   root: string;
@@ -60,6 +61,7 @@ export interface RadarNetworkOptions {
   now?: () => number;
 }
 
+/** One file the synthetic network published: where, when, and its size. */
 export interface PublishedFile {
   radar: string;
   field: string;
@@ -71,6 +73,7 @@ export interface PublishedFile {
   size: number;
 }
 
+/** A running synthetic radar network (see {@link startRadarNetwork}). */
 export interface RadarNetwork {
   readonly radars: readonly string[];
   readonly fields: readonly string[];

@@ -26,6 +26,7 @@ import { startStatusServer, type StatusServer } from '../web/server.js';
 import { startEmbeddedFtpServer, type EmbeddedFtpServer } from './embedded-ftp-server.js';
 import { startRadarNetwork, type RadarNetwork, type RadarNetworkOptions } from './network.js';
 
+/** Options of {@link startDemo} and {@link runDemo}. */
 export interface DemoOptions {
   /** Radars in the synthetic network. @default 3 */
   radars?: number;
@@ -62,6 +63,7 @@ export interface DemoOptions {
   print?: (line: string) => void;
 }
 
+/** One volume the demo downloaded and decoded, as it prints it. */
 export interface DecodedVolume {
   radar: string;
   field: string;
@@ -72,6 +74,7 @@ export interface DecodedVolume {
   max: number | null;
 }
 
+/** A running demo (see {@link startDemo}): its parts, its URLs, and how to stop it. */
 export interface DemoHandle {
   readonly dir: string;
   /** Where downloads land. */

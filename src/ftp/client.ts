@@ -44,6 +44,23 @@ const LISTED_SIZES_MAX = 200_000;
 /** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
 const MAX_WALK_DEPTH = 32;
 
+/**
+ * An FTP/FTPS client with a pool of logged-in connections, so that `maxConcurrent` transfers
+ * really run in parallel; glob listings; atomic, resumable downloads; timeouts and `AbortSignal`
+ * on every call. Errors are typed ({@link RadarlibError} subclasses).
+ *
+ * @example
+ * ```ts
+ * import { AsyncFTPClient } from 'radarlib/ftp';
+ *
+ * const client = new AsyncFTPClient({ host: 'ftp.example.com', username: 'user', password: 'pass' });
+ * await client.connect();
+ * const files = await client.listFiles('/L2/RMA1', { pattern: '**\/*_DBZH_*.BUFR', recursive: true });
+ * const batch = await client.downloadFiles(files, './data', { maxConcurrent: 4 });
+ * for (const f of batch.failures) console.error(f.remotePath, f.error.message);
+ * await client.disconnect();
+ * ```
+ */
 export class AsyncFTPClient implements AsyncDisposable {
   readonly #server: ResolvedServer;
   readonly #log: Logger | undefined;
@@ -144,6 +161,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     this.#pool.destroy();
   }
 
+  /** `await using client = new AsyncFTPClient(...)` disconnects at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.disconnect();
   }

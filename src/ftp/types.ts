@@ -37,6 +37,7 @@ export interface FtpServerOptions {
   timeouts?: Partial<FtpTimeouts>;
 }
 
+/** The client's timeouts, milliseconds; each one that fires is an {@link FtpTimeoutError} naming it. */
 export interface FtpTimeouts {
   /** TCP connect + greeting + login. @default 15000 */
   connectMs: number;
@@ -62,15 +63,18 @@ export interface RemoteEntry {
   modifiedAt: Date | null;
 }
 
+/** An `AbortSignal`: aborting it cancels the call (and closes the connection it used). */
 export interface SignalOption {
   signal?: AbortSignal;
 }
 
+/** Options of {@link AsyncFTPClient.connect}. */
 export interface ConnectOptions extends SignalOption {
   /** Connections to open and log in at once (within the per-server cap). @default 1 */
   connections?: number;
 }
 
+/** Options of {@link AsyncFTPClient.listFiles} and {@link AsyncFTPClient.listEntries}. */
 export interface ListOptions extends SignalOption {
   /**
    * Glob matched against the path relative to the listed folder (`*.BUFR`, `RMA1*_DBZH_*`,
@@ -82,6 +86,7 @@ export interface ListOptions extends SignalOption {
   recursive?: boolean;
 }
 
+/** Options of {@link AsyncFTPClient.downloadFile}. */
 export interface DownloadOptions extends SignalOption {
   /** Final local file name. @default the remote base name (validated, never a path). */
   localName?: string;
@@ -93,6 +98,7 @@ export interface DownloadOptions extends SignalOption {
   onProgress?: (bytes: number) => void;
 }
 
+/** Options of {@link AsyncFTPClient.downloadFiles}. */
 export interface DownloadFilesOptions extends SignalOption {
   /**
    * Transfers running at once, each on its own logged-in connection. `'auto'` measures instead:
@@ -107,6 +113,7 @@ export interface DownloadFilesOptions extends SignalOption {
   onFileDone?: (result: { remotePath: string; localPath?: string; error?: Error }) => void;
 }
 
+/** A file of a `downloadFiles` batch that could not be downloaded, and why. */
 export interface DownloadFailure {
   remotePath: string;
   error: Error;

@@ -6,8 +6,9 @@
  */
 import type { FileRecord } from '../ledger/ledger.js';
 import { MTIME_PRECISION } from '../ledger/ledger.js';
-import { fileRadar } from './metrics.js';
+import { fileRadar } from '../radar/filename.js';
 
+/** "Server -> processed" latency of one radar: percentiles over its recent files. */
 export interface RadarLatency {
   source: string;
   radar: string;

@@ -106,6 +106,7 @@ export class AsyncSFTPClient implements AsyncDisposable {
     this.#pool.destroy();
   }
 
+  /** `await using client = new AsyncSFTPClient(...)` disconnects at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.disconnect();
   }

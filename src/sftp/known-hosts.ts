@@ -10,6 +10,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 
+/** One parsed line of an OpenSSH known_hosts file. */
 export interface KnownHostLine {
   marker: 'revoked' | 'cert-authority' | null;
   patterns: string;
@@ -18,6 +19,7 @@ export interface KnownHostLine {
   key: Buffer;
 }
 
+/** What {@link checkHostKey} decided about a server's key, and why. */
 export type HostKeyVerdict =
   | { kind: 'match' }
   | { kind: 'revoked' }

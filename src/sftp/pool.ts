@@ -25,6 +25,7 @@ export interface SftpChannel {
 
 type Waiter = (channel: SftpChannel | null) => void;
 
+/** The SSH session pool of one server right now: open, idle and busy sessions, and the cap. */
 export interface SftpPoolStats {
   /** SSH connections open. */
   connections: number;

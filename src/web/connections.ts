@@ -10,6 +10,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 
+/** Caps and timeouts of the status server's connections. */
 export interface ConnectionLimits {
   /** Open connections in total. @default 64 */
   maxConnections: number;
@@ -29,6 +30,7 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
 }
 
+/** The status server's default connection caps and timeouts. */
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   maxConnections: 64,
   maxConnectionsPerClient: 32,
@@ -41,6 +43,7 @@ export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
 /** How often node:http checks the header and request deadlines (its default is 30 s). */
 export const DEADLINE_CHECK_MS = 500;
 
+/** The status server's connections right now, and how many were refused or timed out. */
 export interface ConnectionStats {
   open: number;
   /** Sockets destroyed at accept time because a cap was reached (since start). */

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
-import type { DaemonMetrics, PipelineSourceStats } from '../observe/metrics.js';
+import type { DaemonMetrics, PipelineSourceStats } from './metrics.js';
 import { HttpError, readBody, send, sendJson } from './http.js';
 import { renderStatusPage } from './page.js';
 import { QUICKLOOK_SIZES, type QuicklookCache } from './quicklook.js';

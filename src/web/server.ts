@@ -24,7 +24,7 @@ import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { DaemonMetrics, pipelineStatsOf } from '../observe/metrics.js';
+import { DaemonMetrics, pipelineStatsOf } from './metrics.js';
 import { silentLogger } from '../observe/log.js';
 import { Gatekeeper } from './auth.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
@@ -51,6 +51,7 @@ export interface StatusDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of {@link startStatusServer}. */
 export interface StatusServerOptions {
   daemon: StatusDaemon;
   /** Ledger to read. @default the daemon's (once started) */
@@ -86,6 +87,7 @@ export interface StatusServerOptions {
   now?: () => number;
 }
 
+/** A running status server (see {@link startStatusServer}). */
 export interface StatusServer {
   /** Where to point a browser, e.g. `http://127.0.0.1:8080/`. */
   readonly url: string;

@@ -6,9 +6,10 @@
  */
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
 import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
-import type { PipelineSourceStats } from '../observe/metrics.js';
+import type { PipelineSourceStats } from './metrics.js';
 import type { PollInfo, RecentDownload, SourceInfo, StatusTracker } from './tracker.js';
 
+/** Everything the status page shows, as `GET /api/status` returns it. */
 export interface StatusSnapshot {
   generatedAt: string;
   startedAt: string;

@@ -8,16 +8,9 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import {
-  cappedRadar,
-  errorCode,
-  fileDataTime,
-  fileRadar,
-  MAX_RADARS_PER_SOURCE,
-  OTHER_RADARS,
-} from '../observe/metrics.js';
+import { cappedRadar, errorCode, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
-import { parseRadarFileName } from '../radar/filename.js';
+import { fileDataTime, fileRadar, parseRadarFileName } from '../radar/filename.js';
 
 /** The public facts of a source (never its user name or password). */
 export interface SourceInfo {
@@ -30,6 +23,7 @@ export interface SourceInfo {
   pollInterval: number;
 }
 
+/** The last poll cycle of one source, as the status page shows it. */
 export interface PollInfo {
   /** End of the cycle, epoch ms. */
   at: number;
@@ -43,6 +37,7 @@ export interface PollInfo {
   skippedListing: boolean;
 }
 
+/** One recent download as the status page lists it (with its throughput). */
 export interface RecentDownload {
   source: string;
   remotePath: string;
@@ -54,6 +49,7 @@ export interface RecentDownload {
   bytesPerSecond: number | null;
 }
 
+/** One recent failed attempt that will be retried, as the status page lists it. */
 export interface RecentRetry {
   source: string;
   remotePath: string;
@@ -64,6 +60,7 @@ export interface RecentRetry {
   retryAt: number | null;
 }
 
+/** A volume on disk the quick-look can render: its source, radar, field and local path. */
 export interface VolumeRef {
   source: string;
   radar: string;
@@ -75,6 +72,7 @@ export interface VolumeRef {
   time: number;
 }
 
+/** One radar's freshness: its newest volume and how far behind real time it is. */
 export interface RadarInfo {
   source: string;
   radar: string;
@@ -91,6 +89,7 @@ interface SourceState {
   cycles: number;
 }
 
+/** Whether a source is healthy (a successful poll within 3 poll intervals), and why not. */
 export interface SourceHealth {
   source: string;
   healthy: boolean;
@@ -101,6 +100,7 @@ export interface SourceHealth {
   reason: string | null;
 }
 
+/** Options of the {@link StatusTracker} constructor. */
 export interface StatusTrackerOptions {
   sources: readonly SourceInfo[];
   /** @default Date.now */
@@ -122,6 +122,10 @@ function errText(err: Error): string {
   return err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
 }
 
+/**
+ * What the status page shows that the ledger does not keep: the last polls, recent downloads
+ * and retries, per-radar freshness. Fed by the daemon's events; bounded in memory.
+ */
 export class StatusTracker {
   readonly startedAt: number;
   readonly #now: () => number;
@@ -177,6 +181,7 @@ export class StatusTracker {
     return [...this.#sources.values()].map((s) => s.info);
   }
 
+  /** Records a finished poll cycle. */
   onCycle(e: CycleEvent): void {
     const s = this.#sources.get(e.source);
     if (s === undefined) return;
@@ -196,6 +201,7 @@ export class StatusTracker {
     if (e.error === null) s.lastSuccessAt = at;
   }
 
+  /** Records a committed file (recent downloads, the radar's newest volume). */
   onDownloaded(e: DownloadedEvent): void {
     const r = e.record;
     const seconds = e.durationMs / 1000;
@@ -211,6 +217,7 @@ export class StatusTracker {
     this.noteVolume({ ...r, localPath: e.localPath });
   }
 
+  /** Records a failed attempt that will be retried. */
   onRetry(e: FailedEvent): void {
     const entry: RecentRetry = {
       source: e.source,
@@ -290,10 +297,12 @@ export class StatusTracker {
     return this.#seeded;
   }
 
+  /** The last poll cycle of a source, or null before its first. */
   lastPoll(source: string): PollInfo | null {
     return this.#sources.get(source)?.lastPoll ?? null;
   }
 
+  /** Poll cycles of a source since the process started. */
   cycles(source: string): number {
     return this.#sources.get(source)?.cycles ?? 0;
   }
@@ -305,6 +314,7 @@ export class StatusTracker {
     return s.lastPoll.at + s.info.pollInterval * 1000;
   }
 
+  /** Radars seen so far (of one source, or all), with their newest volume. */
   radars(source?: string): RadarInfo[] {
     return [...this.#radars.values()]
       .filter((r) => source === undefined || r.source === source)
@@ -316,10 +326,12 @@ export class StatusTracker {
     return this.#radars.get(`${source}\u0000${radar}`)?.latest.get(field) ?? null;
   }
 
+  /** The most recent downloads, newest last. */
   recentDownloads(): RecentDownload[] {
     return [...this.#downloads];
   }
 
+  /** The most recent retried failures, newest last. */
   recentRetries(): RecentRetry[] {
     return [...this.#retries];
   }

@@ -14,7 +14,7 @@ import type { CycleEvent } from '../../src/daemon/events.js';
 import { LOG_MESSAGES } from '../../src/observe/events.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { statusReport, formatStatus } from '../../src/cli/commands/status.js';
-import { DaemonMetrics, METRIC_NAMES } from '../../src/observe/metrics.js';
+import { DaemonMetrics, METRIC_NAMES } from '../../src/web/metrics.js';
 import { radarTreeFolder } from '../../src/radar/tree.js';
 import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { encodeRadarVolume, makeSyntheticVolume } from '../../src/bufr/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { METRIC_NAMES } from '../../src/observe/metrics.js';
+import { METRIC_NAMES } from '../../src/web/metrics.js';
 import { createLogger } from '../../src/observe/log.js';
 import {
   ACTION_HEADER,

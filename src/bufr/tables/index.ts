@@ -72,6 +72,7 @@ export interface LocalTablesEntry {
   tables: BufrTables;
 }
 
+/** Options of {@link createTableProvider}: where local tables come from. */
 export interface TableProviderOptions {
   /** Local tables to use before the built-in ones; the first entry that matches wins. */
   local?: readonly LocalTablesEntry[];

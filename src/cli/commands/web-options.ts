@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseBind, type BindAddress } from '../../web/bind.js';
-import { startStatusServer, type StatusDaemon, type StatusServer } from '../../web/server.js';
+import type { StatusDaemon, StatusServer } from '../../web/server.js';
 
 export interface HttpCliOptions {
   http?: BindAddress;
@@ -85,6 +85,8 @@ export async function attachStatusServer(
 ): Promise<StatusServer | null> {
   const bind = opts.http ?? daemon.config.http ?? null;
   if (bind === null) return null;
+  // Loaded only when a status page is asked for (it brings the HTTP server and PNG renderer).
+  const { startStatusServer } = await import('../../web/server.js');
   const token = httpTokenOf(opts, daemon.config.http?.token);
   return startStatusServer({
     daemon,

@@ -18,8 +18,8 @@ import type {
 } from '../daemon/daemon.js';
 import { RadarlibError } from '../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
-import { parseRadarFileName } from '../radar/filename.js';
-import { DAEMON_EVENTS } from './events.js';
+import { fileDataTime, fileRadar } from '../radar/filename.js';
+import { DAEMON_EVENTS } from '../observe/events.js';
 
 /** Every metric radarlib exports (besides prom-client's default process/nodejs metrics). */
 export const METRIC_NAMES = {
@@ -85,16 +85,6 @@ export function pipelineStatsOf(daemon: object): PipelineStatsSource | null {
     : null;
 }
 
-/** The newest data time of a file: the time in its radar file name, else its mtime. */
-export function fileDataTime(remotePath: string, mtime: number | null): number | null {
-  return parseRadarFileName(remotePath)?.time.getTime() ?? mtime;
-}
-
-/** The radar a file belongs to: from its radar file name, else the source name. */
-export function fileRadar(source: string, remotePath: string): string {
-  return parseRadarFileName(remotePath)?.radar ?? source;
-}
-
 /**
  * Radar names come from remote servers: a hostile or broken one could list thousands, and each
  * would become a time series (and a row on the status page). Past this many per source, further
@@ -127,6 +117,7 @@ export interface MetricsDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of the {@link DaemonMetrics} constructor. */
 export interface DaemonMetricsOptions {
   /** Registry to register into. @default a new one */
   registry?: Registry;
@@ -140,6 +131,11 @@ export interface DaemonMetricsOptions {
   maxRadarsPerSource?: number;
 }
 
+/**
+ * The daemon's Prometheus metrics (prom-client): counters fed by its events, gauges read from
+ * the ledger at scrape time. The status server serves them at `/metrics`; share the `registry`
+ * with your own exporters. Names: {@link METRIC_NAMES}.
+ */
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly #now: () => number;
@@ -346,6 +342,7 @@ export class DaemonMetrics {
     this.#sources = sources;
   }
 
+  /** Counts one committed file, its bytes and its download duration. */
   onDownloaded(e: DownloadedEvent): void {
     this.#downloaded.inc({ source: e.source });
     this.#bytes.inc({ source: e.source }, e.record.size);
@@ -353,10 +350,12 @@ export class DaemonMetrics {
     this.noteFile(e.record);
   }
 
+  /** Counts one failed download attempt by error code, retried or parked. */
   onFailure(e: FailedEvent, outcome: 'retry' | 'failed'): void {
     this.#failures.inc({ source: e.source, code: errorCode(e.error), outcome });
   }
 
+  /** Counts one callback outcome (`result` ok or error). */
   onProcessed(e: ProcessedEvent): void {
     this.#processed.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
     const latencies = stageLatencies(e.record, e.record.processedAt ?? this.#now());
@@ -366,6 +365,7 @@ export class DaemonMetrics {
     }
   }
 
+  /** Counts one poll cycle (`result` ok, error or skipped) and its duration. */
   onCycle(e: CycleEvent): void {
     const result = e.error !== null ? 'error' : e.skippedListing ? 'skipped' : 'ok';
     this.#cycles.inc({ source: e.source, result });
