@@ -2,15 +2,8 @@
  * The download daemon: config, `FTPDaemon`, and the pure helpers it is built from.
  */
 export { FTPDaemon } from './daemon.js';
-export type {
-  CycleEvent,
-  DaemonEvents,
-  DownloadedEvent,
-  FailedEvent,
-  FTPDaemonOptions,
-  ProcessedEvent,
-  RunOptions,
-} from './daemon.js';
+export type { FTPDaemonOptions, RunOptions } from './daemon.js';
+export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 export {
   applyEnvOverrides,
   envNameFor,

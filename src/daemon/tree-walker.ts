@@ -93,6 +93,11 @@ export class RadarTreeWalker {
     this.#listDir = listDir;
   }
 
+  /** Every radar's memory, by radar (the listing scheduler picks the hot folders from it). */
+  get memories(): ReadonlyMap<string, TreeMemory> {
+    return this.#memory;
+  }
+
   /** Memory of one radar (for tests and the status page). */
   memoryOf(radar: string): TreeMemory | undefined {
     return this.#memory.get(radar);
@@ -133,9 +138,8 @@ export class RadarTreeWalker {
       }
     }
 
-    const files: TreeDirEntry[] = [];
-    let minuteFoldersListed = 0;
-    for (const radar of radars) {
+    // Radars are independent: walked side by side (the pool bounds the listings at once).
+    const perRadar = await mapLimit(radars, options.concurrency, (radar) => {
       let memory = this.#memory.get(radar);
       if (memory === undefined) {
         memory = createTreeMemory();
@@ -143,10 +147,10 @@ export class RadarTreeWalker {
       }
       if (options.fullRescan) resetTreeMemory(memory);
       pruneTreeMemory(memory, options.windowStart);
-      const result = await this.#walkRadar(radarNode(root, radar), memory, options, list);
-      files.push(...result.files);
-      minuteFoldersListed += result.minuteFoldersListed;
-    }
+      return this.#walkRadar(radarNode(root, radar), memory, options, list);
+    });
+    const files = perRadar.flatMap((r) => r.files);
+    const minuteFoldersListed = perRadar.reduce((n, r) => n + r.minuteFoldersListed, 0);
     return { files, listings, minuteFoldersListed };
   }
 

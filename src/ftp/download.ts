@@ -1,18 +1,23 @@
 /**
  * Downloading one file so that no partial file ever carries the final name.
  *
- *   <dir>/<name>.part  --(all bytes, count checked against the remote size)-->  fsync
+ *   <dir>/<name>.part  --(all bytes, count checked against the remote size)-->  fdatasync
  *   --> rename to <dir>/<name>  --> fsync <dir>
+ *
+ * The first step needs the FTP connection (`receivePart`); the rest (`commitPart`) does not, so
+ * a batch hands the connection to the next transfer while the disk catches up, and renames that
+ * land in one folder at about the same time share one folder fsync (group commit, `DirSync`).
  *
  * A crash at any point leaves either no final file or a complete one. A leftover `.part` is
  * continued with REST when it is shorter than the remote file and was written after the remote
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
 import { createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { BlockGatherer } from './block-gatherer.js';
+import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -43,31 +48,22 @@ async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Pro
   return part.size;
 }
 
-/** fsync flushes the file (the inode), whichever descriptor wrote it. */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** A `.part` that holds every byte of the remote file, not yet durable and not yet renamed. */
+export interface ReceivedPart {
+  partPath: string;
+  finalPath: string;
+  localDir: string;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Downloads with `client` (already logged in) and returns the final local path. */
-export async function downloadAtomically(
+/**
+ * The network half: RETR into `<name>.part` with `client` (already logged in) and check the
+ * byte count. The connection is free again when this returns; `commitPart` does the rest.
+ */
+export async function receivePart(
   client: Client,
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
-): Promise<string> {
+): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
   const partPath = finalPath + PART_SUFFIX;
   const startAt = await resumableBytes(partPath, req);
@@ -79,7 +75,6 @@ export async function downloadAtomically(
     });
     received = (await stat(partPath)).size;
     if (received !== req.size) throw new FtpSizeMismatchError(req.size, received, ctx);
-    await fsyncFile(partPath);
   } catch (err) {
     // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
     if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
@@ -87,13 +82,36 @@ export async function downloadAtomically(
     }
     throw wrapLocal(err, partPath);
   }
+  return { partPath, finalPath, localDir: req.localDir };
+}
+
+/**
+ * The local half: fdatasync the `.part`, rename it to its final name, fsync the folder (shared
+ * with the other renames of the moment, see DirSync). Only then is the file durable under its
+ * final name; a crash before leaves the `.part` (resumed or discarded next time).
+ */
+export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
   try {
-    await rename(partPath, finalPath);
-    await fsyncDir(req.localDir);
+    await syncPath(part.partPath, 'data');
   } catch (err) {
-    throw new LocalIoError(finalPath, 'cannot move the complete .part into place', { cause: err });
+    throw wrapLocal(err, part.partPath);
   }
-  return finalPath;
+  try {
+    await rename(part.partPath, part.finalPath);
+    await dirSync.sync(part.localDir);
+  } catch (err) {
+    throw new LocalIoError(part.finalPath, 'cannot move the complete .part into place', { cause: err });
+  }
+  return part.finalPath;
+}
+
+/** Downloads with `client` (already logged in) and returns the final local path. */
+export async function downloadAtomically(
+  client: Client,
+  req: AtomicDownloadRequest,
+  ctx: FtpErrorContext,
+): Promise<string> {
+  return commitPart(await receivePart(client, req, ctx));
 }
 
 const LOCAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'EFBIG', 'EPERM']);

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { FileRecord, FileState, ListedFile, StateCounts } from './ledger.js';
-import { FILE_STATES } from './ledger.js';
+import { FILE_STATES, MTIME_PRECISION } from './ledger.js';
 
 /**
  * One row as a driver returns it. better-sqlite3 gives numbers; pg gives BIGINT columns as
@@ -23,7 +23,10 @@ export interface FileRow {
   next_attempt_at: number | string | null;
   local_path: string | null;
   callback_error: string | null;
+  mtime_precision_ms: number | string;
   first_seen_at: number | string;
+  stable_since: number | string | null;
+  ready_at: number | string | null;
   updated_at: number | string;
   downloaded_at: number | string | null;
   processed_at: number | string | null;
@@ -35,7 +38,22 @@ export interface VersionRow {
   remote_path: string;
   size: number | string;
   mtime: number | string | null;
+  mtime_precision_ms: number | string;
+  stable_since: number | string | null;
   state: string;
+}
+
+/** The columns `VersionRow` reads, for the stores' SELECTs. */
+export const VERSION_COLUMNS = 'id, remote_path, size, mtime, mtime_precision_ms, stable_since, state';
+
+/** States a newer version of the path supersedes: not yet downloaded. */
+export const SUPERSEDABLE_STATES: readonly FileState[] = ['seen', 'ready', 'downloading', 'failed'];
+/** States a file gone from its folder's listing leaves for `vanished` (not claimed, not done). */
+export const VANISHABLE_STATES: readonly FileState[] = ['seen', 'ready', 'failed'];
+
+/** SQL list of quoted states, for `state IN (...)` (the values are ours, never user input). */
+export function sqlStates(states: readonly FileState[]): string {
+  return states.map((s) => `'${s}'`).join(', ');
 }
 
 function num(v: number | string): number {
@@ -58,7 +76,10 @@ export function toRecord(row: FileRow): FileRecord {
     nextAttemptAt: numOrNull(row.next_attempt_at),
     localPath: row.local_path,
     callbackError: row.callback_error,
+    mtimePrecisionMs: num(row.mtime_precision_ms),
     firstSeenAt: num(row.first_seen_at),
+    stableSince: numOrNull(row.stable_since) ?? num(row.first_seen_at),
+    readyAt: numOrNull(row.ready_at),
     updatedAt: num(row.updated_at),
     downloadedAt: numOrNull(row.downloaded_at),
     processedAt: numOrNull(row.processed_at),
@@ -82,9 +103,29 @@ export function mtimeKey(mtime: number | null): number {
   return mtime ?? NO_MTIME;
 }
 
+/** A listed file after checks: its precision always set. */
+export type NormalizedFile = Required<ListedFile>;
+
+/**
+ * True when two readings of a time name the same instant as far as their precisions tell: equal
+ * at equal precision, else the finer one inside the coarser one's interval. (LIST's `Jun 04 21:19`
+ * and, six months later, `Jun 04  2026` are one time; so are MLSD's seconds and LIST's minute.)
+ */
+export function compatibleTimes(
+  a: number | null,
+  precisionA: number,
+  b: number | null,
+  precisionB: number,
+): boolean {
+  if (a === null || b === null) return a === b;
+  if (precisionA === precisionB) return a === b;
+  const [coarse, precision, fine] = precisionA > precisionB ? [a, precisionA, b] : [b, precisionB, a];
+  return fine >= coarse && fine < coarse + precision;
+}
+
 /** Checks a listing and keeps the last entry per path (a listing names each path once). */
-export function normalizeListing(files: readonly ListedFile[]): ListedFile[] {
-  const byPath = new Map<string, ListedFile>();
+export function normalizeListing(files: readonly ListedFile[]): NormalizedFile[] {
+  const byPath = new Map<string, NormalizedFile>();
   files.forEach((f, i) => {
     if (typeof f.remotePath !== 'string' || f.remotePath === '') {
       throw new InvalidArgumentError(`files[${i}].remotePath`, 'must be a non-empty string');
@@ -98,8 +139,20 @@ export function normalizeListing(files: readonly ListedFile[]): ListedFile[] {
         `must be epoch ms (integer ≥ 0) or null, got ${f.mtime}`,
       );
     }
+    const precision = f.mtimePrecisionMs ?? MTIME_PRECISION.second;
+    if (!Number.isSafeInteger(precision) || precision < 1) {
+      throw new InvalidArgumentError(
+        `files[${i}].mtimePrecisionMs`,
+        `must be a positive integer (ms), got ${precision}`,
+      );
+    }
     byPath.delete(f.remotePath); // keep insertion order of the last occurrence
-    byPath.set(f.remotePath, { remotePath: f.remotePath, size: f.size, mtime: f.mtime });
+    byPath.set(f.remotePath, {
+      remotePath: f.remotePath,
+      size: f.size,
+      mtime: f.mtime,
+      mtimePrecisionMs: precision,
+    });
   });
   return [...byPath.values()];
 }
@@ -118,7 +171,7 @@ export function checkLimit(limit: number, option = 'limit'): void {
 
 /** What one listing asks the store to write. Every write is conditional on what was read. */
 export interface ObservePlan {
-  /** `seen` rows listed again with the same size+mtime: -> ready. */
+  /** `seen` rows listed again unchanged after the settle period: -> ready (size+mtime as stored). */
   toReady: { id: number; size: number; mtime: number | null }[];
   /** `seen` rows whose size or mtime changed: updated in place (a growing upload). */
   toUpdate: {
@@ -127,41 +180,98 @@ export interface ObservePlan {
     oldMtime: number | null;
     size: number;
     mtime: number | null;
+    mtimePrecisionMs: number;
     state: 'seen' | 'ready';
   }[];
   /** New paths, and new versions of paths whose latest row has left `seen`. */
-  toInsert: { remotePath: string; size: number; mtime: number | null; state: 'seen' | 'ready' }[];
+  toInsert: {
+    remotePath: string;
+    size: number;
+    mtime: number | null;
+    mtimePrecisionMs: number;
+    state: 'seen' | 'ready';
+  }[];
+  /** Older versions of paths that get a new version, not yet downloaded: -> superseded. */
+  toSupersede: number[];
+  /** Rows of completely listed folders that the listing no longer shows: -> vanished. */
+  toVanish: number[];
+  /** `vanished` rows listed again (a listing that briefly missed them): -> seen, settling anew. */
+  toRevive: number[];
+  /** Earliest time a row left `seen` by this listing may have settled, or null. */
+  settleDueAt: number | null;
+}
+
+export interface PlanOptions {
+  now: number;
+  minAgeMs: number;
+  settleMs: number;
+}
+
+/** The folder part of a remote path (`/a/b/f` -> `/a/b`). */
+export function folderOf(remotePath: string): string {
+  const i = remotePath.lastIndexOf('/');
+  return i <= 0 ? (i === 0 ? '/' : '') : remotePath.slice(0, i);
 }
 
 /**
- * Decides what a listing changes, given every stored version of the listed paths.
+ * Decides what a listing changes, given every stored version of the listed paths and (for
+ * vanish detection) the unfinished rows of the source in the completely listed folders.
  *
- * - exact identity known: `seen` -> ready (stable across two listings); later states untouched;
+ * - a version with the same size and a compatible time is known: `seen` -> ready once it has
+ *   been unchanged for `settleMs`; `vanished` -> seen again (the listing that missed it was
+ *   wrong or the file came back); other states untouched;
  * - else latest version still `seen`: the upload is still growing, update that row in place;
- * - else (no row, or latest version past `seen`): insert a new row (a new file or new version).
- * A new or updated row is ready at once when its mtime is older than `minAgeMs`.
+ * - else (no row, or latest version past `seen`): insert a new row (a new file or new version),
+ *   and supersede older versions that were not downloaded yet.
+ * A new or updated row is ready at once when the end of its mtime interval is older than `minAgeMs`.
  */
 export function planObserve(
-  listed: readonly ListedFile[],
+  listed: readonly NormalizedFile[],
   versionsByPath: ReadonlyMap<string, readonly VersionRow[]>,
-  now: number,
-  minAgeMs: number,
+  options: PlanOptions,
+  unfinishedInCompleteFolders: readonly VersionRow[] = [],
 ): ObservePlan {
-  const plan: ObservePlan = { toReady: [], toUpdate: [], toInsert: [] };
-  const oldEnough = (mtime: number | null): boolean => mtime !== null && now - mtime > minAgeMs;
+  const { now, minAgeMs, settleMs } = options;
+  const plan: ObservePlan = {
+    toReady: [],
+    toUpdate: [],
+    toInsert: [],
+    toSupersede: [],
+    toVanish: [],
+    toRevive: [],
+    settleDueAt: null,
+  };
+  const waitUntil = (at: number): void => {
+    plan.settleDueAt = plan.settleDueAt === null ? at : Math.min(plan.settleDueAt, at);
+  };
+  // The last whole second the mtime's interval allows: a LIST minute may hide 59 more seconds.
+  const oldEnough = (mtime: number | null, precision: number): boolean =>
+    mtime !== null && now - (mtime + precision - Math.min(precision, MTIME_PRECISION.second)) > minAgeMs;
   for (const f of listed) {
     const versions = versionsByPath.get(f.remotePath) ?? [];
-    let exact: VersionRow | undefined;
+    let known: VersionRow | undefined;
     let latest: VersionRow | undefined;
     for (const v of versions) {
-      if (num(v.size) === f.size && numOrNull(v.mtime) === f.mtime) exact = v;
+      const sameVersion =
+        num(v.size) === f.size &&
+        compatibleTimes(numOrNull(v.mtime), num(v.mtime_precision_ms), f.mtime, f.mtimePrecisionMs);
+      if (sameVersion) known = v;
       if (latest === undefined || num(v.id) > num(latest.id)) latest = v;
     }
-    if (exact !== undefined) {
-      if (exact.state === 'seen') plan.toReady.push({ id: num(exact.id), size: f.size, mtime: f.mtime });
+    if (known !== undefined) {
+      if (known.state === 'seen') {
+        const since = numOrNull(known.stable_since) ?? now;
+        if (now - since >= settleMs) {
+          plan.toReady.push({ id: num(known.id), size: num(known.size), mtime: numOrNull(known.mtime) });
+        } else waitUntil(since + settleMs);
+      } else if (known.state === 'vanished') {
+        plan.toRevive.push(num(known.id));
+        waitUntil(now + settleMs);
+      }
       continue;
     }
-    const state = oldEnough(f.mtime) ? 'ready' : 'seen';
+    const state = oldEnough(f.mtime, f.mtimePrecisionMs) ? 'ready' : 'seen';
+    if (state === 'seen') waitUntil(now + settleMs);
     if (latest !== undefined && latest.state === 'seen') {
       plan.toUpdate.push({
         id: num(latest.id),
@@ -169,11 +279,26 @@ export function planObserve(
         oldMtime: numOrNull(latest.mtime),
         size: f.size,
         mtime: f.mtime,
+        mtimePrecisionMs: f.mtimePrecisionMs,
         state,
       });
     } else {
-      plan.toInsert.push({ remotePath: f.remotePath, size: f.size, mtime: f.mtime, state });
+      plan.toInsert.push({
+        remotePath: f.remotePath,
+        size: f.size,
+        mtime: f.mtime,
+        mtimePrecisionMs: f.mtimePrecisionMs,
+        state,
+      });
+      for (const v of versions) {
+        if ((SUPERSEDABLE_STATES as readonly string[]).includes(v.state)) plan.toSupersede.push(num(v.id));
+      }
     }
+  }
+  const listedPaths = new Set(listed.map((f) => f.remotePath));
+  for (const row of unfinishedInCompleteFolders) {
+    if (listedPaths.has(row.remote_path)) continue;
+    if ((VANISHABLE_STATES as readonly string[]).includes(row.state)) plan.toVanish.push(num(row.id));
   }
   return plan;
 }

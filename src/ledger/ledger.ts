@@ -5,24 +5,36 @@
  * replaced on the server by another size/mtime is a new version and is taken again. Never a
  * "newest timestamp seen" watermark, so a file that appears late in an old folder is still taken.
  *
+ * Times are compared at the precision the listing gave (`mtimePrecisionMs`): LIST shows minutes
+ * for recent files and only the day for files older than six months, MLSD shows seconds. Two
+ * readings of one path with the same size are the same version when the finer time falls inside
+ * the coarser one's interval, so a file crossing LIST's six-month mark is not taken again. What
+ * LIST cannot show, a same-size replacement within the same minute, stays invisible to it.
+ *
  * Life of a row:
  *
- *   seen ──(same size+mtime on the next listing, or older than minAge)──> ready
+ *   seen ──(unchanged size+mtime across listings `settleMs` apart, or older than minAge)──> ready
  *   ready ──claim──> downloading ──complete──> downloaded ──callback ok──> processed
  *                         │                                   └─callback threw──> processed (callbackError set)
  *                         └──fail──> ready (nextAttemptAt = backoff)  ...after maxAttempts──> failed
  *   failed ──retryFailed──> ready
+ *   seen/ready/downloading/failed ──a newer version of the path is listed──> superseded
+ *   seen/ready/failed ──gone from a complete listing of its folder──> vanished ──listed again──> seen
  *
  * While a row is `seen` its size/mtime may still change (the upload is growing): the row is
  * updated in place, it is not a new version. Once a row has left `seen`, a listing that shows the
- * same path with another size/mtime creates a new `seen` row (a new version).
+ * same path with another size/mtime creates a new `seen` row (a new version), and any older
+ * version not yet downloaded is `superseded` (a `downloading` one loses its claim, so its
+ * download can never be committed over the newer file). `superseded` is final; `vanished` too
+ * unless the same version shows up again (a listing that briefly missed it).
  *
  * Implementations: `SqliteLedger` (default, one file, WAL) and `PostgresLedger` (several daemon
  * instances share work through claims with leases). Both pass `test/ledger/contract.ts`.
  * All methods are async so both stores share one interface; times are epoch milliseconds.
  */
 
-export type FileState = 'seen' | 'ready' | 'downloading' | 'downloaded' | 'processed' | 'failed';
+export type FileState =
+  'seen' | 'ready' | 'downloading' | 'downloaded' | 'processed' | 'failed' | 'superseded' | 'vanished';
 
 export const FILE_STATES: readonly FileState[] = [
   'seen',
@@ -31,14 +43,31 @@ export const FILE_STATES: readonly FileState[] = [
   'downloaded',
   'processed',
   'failed',
+  'superseded',
+  'vanished',
 ];
+
+/** Precisions a listing gives its times in (ms). */
+export const MTIME_PRECISION = {
+  /** MLSD/MDTM (RFC 3659): seconds or finer. */
+  second: 1000,
+  /** LIST of a file younger than about six months: `Jun 04 21:19`. */
+  minute: 60_000,
+  /** LIST of an older file: `Jun 04  2026`. */
+  day: 86_400_000,
+} as const;
 
 /** One remote file as a listing reported it. */
 export interface ListedFile {
   remotePath: string;
   size: number;
-  /** Modification time in epoch ms, or null when the server gave none. */
+  /**
+   * Modification time in epoch ms, already corrected to UTC (see `serverTimeZone`), or null when
+   * the server gave none. It is the start of an interval of `mtimePrecisionMs`.
+   */
   mtime: number | null;
+  /** Precision of `mtime` in ms (see `MTIME_PRECISION`). @default 1000 */
+  mtimePrecisionMs?: number;
 }
 
 export interface FileRecord extends ListedFile {
@@ -55,9 +84,18 @@ export interface FileRecord extends ListedFile {
   localPath: string | null;
   /** Error of the user's callback, when it threw. */
   callbackError: string | null;
+  /** Precision of `mtime` in ms, as the listing that created the row gave it. */
+  mtimePrecisionMs: number;
+  /** When the row was first listed (stage timestamp). */
   firstSeenAt: number;
+  /** When the current size+mtime was first listed: the start of the settle period. */
+  stableSince: number;
+  /** When the row became ready (stage timestamp), or null before (or for rows older than v2). */
+  readyAt: number | null;
   updatedAt: number;
+  /** When the download was committed (stage timestamp). */
   downloadedAt: number | null;
+  /** When the callback finished (stage timestamp). */
   processedAt: number | null;
 }
 
@@ -65,10 +103,21 @@ export interface ObserveOptions {
   /** Current time (epoch ms). */
   now: number;
   /**
-   * A file whose mtime is older than this is ready at once, without a second listing. Files
-   * without mtime never are; `Infinity` always requires two equal listings.
+   * A file whose mtime (the end of its precision interval) is older than this is ready at once,
+   * without a second listing. Files without mtime never are; `Infinity` always requires the
+   * settle period.
    */
   minAgeMs: number;
+  /**
+   * Quiet period: a `seen` row becomes ready when a listing shows it unchanged at least this long
+   * after the listing that first showed its current size+mtime. @default 0 (any later listing)
+   */
+  settleMs?: number;
+  /**
+   * Folders this listing covered completely. A `seen`, `ready` or `failed` row of this source in
+   * one of them that the listing no longer shows is recorded `vanished`. @default none
+   */
+  completeFolders?: readonly string[];
 }
 
 export interface ObserveResult {
@@ -76,6 +125,15 @@ export interface ObserveResult {
   added: number;
   /** Rows that became `ready` during this call. */
   becameReady: number;
+  /** Older versions recorded `superseded` by a new version in this listing. */
+  superseded: number;
+  /** Rows recorded `vanished` (gone from a complete listing of their folder). */
+  vanished: number;
+  /**
+   * Earliest time a `seen` row of this listing may have settled (re-list then), or null when
+   * none is waiting.
+   */
+  settleDueAt: number | null;
 }
 
 /** A claim on a ready row: only the holder of `token` may complete or fail it. */

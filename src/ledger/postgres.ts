@@ -24,12 +24,17 @@ import {
   checkSource,
   emptyCounts,
   errorMessage,
+  folderOf,
   mtimeKey,
   normalizeListing,
   planObserve,
+  sqlStates,
+  SUPERSEDABLE_STATES,
   toRecord,
+  VANISHABLE_STATES,
+  VERSION_COLUMNS,
 } from './common.js';
-import type { FileRow, VersionRow } from './common.js';
+import type { FileRow, NormalizedFile, VersionRow } from './common.js';
 import { FILE_STATES } from './ledger.js';
 import type {
   Claim,
@@ -91,6 +96,17 @@ const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX radarlib_files_identity ON {s}.radarlib_files (source, remote_path, size, (coalesce(mtime, -1)));
    CREATE INDEX radarlib_files_queue ON {s}.radarlib_files (source, state, (coalesce(next_attempt_at, 0)), id);
    CREATE INDEX radarlib_files_recent ON {s}.radarlib_files (state, updated_at, id);`,
+  // 2: states superseded and vanished, the precision of mtime, the settle period's start and the
+  // ready stage timestamp (same as SQLite's migration 2).
+  `ALTER TABLE {s}.radarlib_files DROP CONSTRAINT radarlib_files_state_check;
+   ALTER TABLE {s}.radarlib_files ADD CONSTRAINT radarlib_files_state_check
+     CHECK (state IN ('seen','ready','downloading','downloaded','processed','failed','superseded','vanished'));
+   ALTER TABLE {s}.radarlib_files
+     ADD COLUMN mtime_precision_ms bigint NOT NULL DEFAULT 1000,
+     ADD COLUMN stable_since bigint,
+     ADD COLUMN ready_at bigint;
+   UPDATE {s}.radarlib_files
+      SET stable_since = updated_at, ready_at = CASE WHEN state = 'ready' THEN updated_at END;`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
@@ -234,7 +250,9 @@ export class PostgresLedger implements Ledger {
     checkSource(source);
     const listed = normalizeListing(files);
     return this.#wrap('observe', async () => {
-      if (listed.length === 0) return { added: 0, becameReady: 0 };
+      if (listed.length === 0 && (options.completeFolders ?? []).length === 0) {
+        return { added: 0, becameReady: 0, superseded: 0, vanished: 0, settleDueAt: null };
+      }
       // Two listers at once (no source lock, or a lock lost with its session) can collide on a
       // row or the identity index; the loser's transaction rolls back and simply runs again.
       for (let attempt = 1; ; attempt++) {
@@ -251,27 +269,41 @@ export class PostgresLedger implements Ledger {
   async #observeOnce(
     c: PoolClient,
     source: string,
-    listed: readonly ListedFile[],
+    listed: readonly NormalizedFile[],
     options: ObserveOptions,
   ): Promise<ObserveResult> {
     const { now, minAgeMs } = options;
+    const settleMs = options.settleMs ?? 0;
+    const folders = new Set(options.completeFolders ?? []);
     const found = await c.query<VersionRow>(
-      `SELECT id, remote_path, size, mtime, state FROM ${this.#t}
+      `SELECT ${VERSION_COLUMNS} FROM ${this.#t}
         WHERE source = $1 AND remote_path = ANY($2::text[])`,
       [source, listed.map((f) => f.remotePath)],
     );
+    const unfinished =
+      folders.size === 0
+        ? []
+        : (
+            await c.query<VersionRow>(
+              `SELECT ${VERSION_COLUMNS} FROM ${this.#t}
+                WHERE source = $1 AND state IN (${sqlStates(VANISHABLE_STATES)})`,
+              [source],
+            )
+          ).rows.filter((r) => folders.has(folderOf(r.remote_path)));
     const versions = new Map<string, VersionRow[]>();
     for (const row of found.rows) {
       const list = versions.get(row.remote_path);
       if (list === undefined) versions.set(row.remote_path, [row]);
       else list.push(row);
     }
-    const plan = planObserve(listed, versions, now, minAgeMs);
+    const plan = planObserve(listed, versions, { now, minAgeMs, settleMs }, unfinished);
     let added = 0;
     let becameReady = 0;
+    let superseded = 0;
+    let vanished = 0;
     if (plan.toReady.length > 0) {
       const r = await c.query(
-        `UPDATE ${this.#t} f SET state = 'ready', updated_at = $1
+        `UPDATE ${this.#t} f SET state = 'ready', ready_at = $1, updated_at = $1
            FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, size, mk)
           WHERE f.id = u.id AND f.state = 'seen' AND f.size = u.size AND coalesce(f.mtime, -1) = u.mk`,
         [
@@ -286,9 +318,12 @@ export class PostgresLedger implements Ledger {
     if (plan.toUpdate.length > 0) {
       const u = plan.toUpdate;
       const r = await c.query<{ state: string }>(
-        `UPDATE ${this.#t} f SET size = u.size, mtime = u.mtime, state = u.state, updated_at = $1
-           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-                AS u(id, osize, omk, size, mtime, state)
+        `UPDATE ${this.#t} f
+            SET size = u.size, mtime = u.mtime, mtime_precision_ms = u.precision, state = u.state,
+                stable_since = $1::bigint, ready_at = CASE WHEN u.state = 'ready' THEN $1::bigint END,
+                updated_at = $1::bigint
+           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+                AS u(id, osize, omk, size, mtime, precision, state)
           WHERE f.id = u.id AND f.state = 'seen' AND f.size = u.osize AND coalesce(f.mtime, -1) = u.omk
           RETURNING f.state`,
         [
@@ -298,17 +333,31 @@ export class PostgresLedger implements Ledger {
           u.map((x) => mtimeKey(x.oldMtime)),
           u.map((x) => x.size),
           u.map((x) => x.mtime),
+          u.map((x) => x.mtimePrecisionMs),
           u.map((x) => x.state),
         ],
       );
       becameReady += r.rows.filter((x) => x.state === 'ready').length;
     }
+    if (plan.toSupersede.length > 0) {
+      // Clearing the lease fences a running download of the old version: its complete() fails.
+      superseded = await this.#countOn(
+        c,
+        `UPDATE ${this.#t} SET state = 'superseded', updated_at = $1, next_attempt_at = NULL,
+                lease_token = NULL, lease_owner = NULL, lease_until = NULL
+          WHERE id = ANY($2::bigint[]) AND state IN (${sqlStates(SUPERSEDABLE_STATES)})`,
+        [now, plan.toSupersede],
+      );
+    }
     if (plan.toInsert.length > 0) {
       const n = plan.toInsert;
       const r = await c.query<{ state: string }>(
-        `INSERT INTO ${this.#t} (source, remote_path, size, mtime, state, first_seen_at, updated_at)
-         SELECT $1, u.p, u.size, u.mtime, u.state, $2, $2
-           FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS u(p, size, mtime, state)
+        `INSERT INTO ${this.#t} (source, remote_path, size, mtime, mtime_precision_ms, state, first_seen_at,
+                                 stable_since, ready_at, updated_at)
+         SELECT $1, u.p, u.size, u.mtime, u.precision, u.state, $2::bigint, $2::bigint,
+                CASE WHEN u.state = 'ready' THEN $2::bigint END, $2::bigint
+           FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
+                AS u(p, size, mtime, precision, state)
          ON CONFLICT DO NOTHING
          RETURNING state`,
         [
@@ -317,13 +366,33 @@ export class PostgresLedger implements Ledger {
           n.map((x) => x.remotePath),
           n.map((x) => x.size),
           n.map((x) => x.mtime),
+          n.map((x) => x.mtimePrecisionMs),
           n.map((x) => x.state),
         ],
       );
       added += r.rowCount ?? 0;
       becameReady += r.rows.filter((x) => x.state === 'ready').length;
     }
-    return { added, becameReady };
+    if (plan.toVanish.length > 0) {
+      vanished = await this.#countOn(
+        c,
+        `UPDATE ${this.#t} SET state = 'vanished', updated_at = $1, next_attempt_at = NULL
+          WHERE id = ANY($2::bigint[]) AND state IN (${sqlStates(VANISHABLE_STATES)})`,
+        [now, plan.toVanish],
+      );
+    }
+    if (plan.toRevive.length > 0) {
+      await c.query(
+        `UPDATE ${this.#t} SET state = 'seen', stable_since = $1, updated_at = $1
+          WHERE id = ANY($2::bigint[]) AND state = 'vanished'`,
+        [now, plan.toRevive],
+      );
+    }
+    return { added, becameReady, superseded, vanished, settleDueAt: plan.settleDueAt };
+  }
+
+  async #countOn(c: PoolClient, sql: string, params: unknown[]): Promise<number> {
+    return (await c.query(sql, params)).rowCount ?? 0;
   }
 
   async claimReady(

@@ -22,13 +22,19 @@ import {
   checkSource,
   emptyCounts,
   errorMessage,
+  folderOf,
   mtimeKey,
   normalizeListing,
   planObserve,
+  sqlStates,
+  SUPERSEDABLE_STATES,
   toRecord,
+  VANISHABLE_STATES,
+  VERSION_COLUMNS,
 } from './common.js';
 import type { FileRow, VersionRow } from './common.js';
 import { FILE_STATES } from './ledger.js';
+import { LedgerProcessLock } from './process-lock.js';
 import type {
   Claim,
   FailOptions,
@@ -74,6 +80,43 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX files_queue ON files (source, state, coalesce(next_attempt_at, 0), id);
    -- Status: recent(), counts(); and reclaimExpired(), which reads the few 'downloading' rows.
    CREATE INDEX files_recent ON files (state, updated_at, id);`,
+  // 2: states superseded and vanished (SQLite cannot alter a CHECK: the table is rebuilt), the
+  // precision of mtime, the settle period's start and the ready stage timestamp.
+  `CREATE TABLE files_v2 (
+     id                 INTEGER PRIMARY KEY,
+     source             TEXT    NOT NULL,
+     remote_path        TEXT    NOT NULL,
+     size               INTEGER NOT NULL,
+     mtime              INTEGER,
+     mtime_precision_ms INTEGER NOT NULL DEFAULT 1000,
+     state              TEXT    NOT NULL CHECK (state IN ('seen','ready','downloading','downloaded','processed','failed','superseded','vanished')),
+     attempts           INTEGER NOT NULL DEFAULT 0,
+     last_error         TEXT,
+     next_attempt_at    INTEGER,
+     local_path         TEXT,
+     callback_error     TEXT,
+     lease_token        TEXT,
+     lease_owner        TEXT,
+     lease_until        INTEGER,
+     first_seen_at      INTEGER NOT NULL,
+     stable_since       INTEGER,
+     ready_at           INTEGER,
+     updated_at         INTEGER NOT NULL,
+     downloaded_at      INTEGER,
+     processed_at       INTEGER
+   ) STRICT;
+   INSERT INTO files_v2 (id, source, remote_path, size, mtime, state, attempts, last_error, next_attempt_at,
+                         local_path, callback_error, lease_token, lease_owner, lease_until, first_seen_at,
+                         stable_since, ready_at, updated_at, downloaded_at, processed_at)
+   SELECT id, source, remote_path, size, mtime, state, attempts, last_error, next_attempt_at,
+          local_path, callback_error, lease_token, lease_owner, lease_until, first_seen_at,
+          updated_at, CASE WHEN state = 'ready' THEN updated_at END, updated_at, downloaded_at, processed_at
+     FROM files;
+   DROP TABLE files;
+   ALTER TABLE files_v2 RENAME TO files;
+   CREATE UNIQUE INDEX files_identity ON files (source, remote_path, size, coalesce(mtime, -1));
+   CREATE INDEX files_queue ON files (source, state, coalesce(next_attempt_at, 0), id);
+   CREATE INDEX files_recent ON files (state, updated_at, id);`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -86,14 +129,24 @@ export class SqliteLedger implements Ledger {
   readonly path: string;
 
   readonly #db: Db;
+  /** Held by a daemon (`exclusive`), so that no second daemon works on the same file. */
+  readonly #lock: LedgerProcessLock | null;
   #closed = false;
   /** Sources being listed in this process (see withSourceLock). */
   readonly #listing = new Set<string>();
 
   readonly #versions: Statement<[string, string], VersionRow>;
-  readonly #setReady: Statement<[number, number, number, number]>;
-  readonly #updateSeen: Statement<[number, number | null, string, number, number, number, number]>;
-  readonly #insert: Statement<[string, string, number, number | null, string, number, number]>;
+  readonly #unfinished: Statement<[string], VersionRow>;
+  readonly #setReady: Statement<[number, number, number, number, number]>;
+  readonly #updateSeen: Statement<
+    [number, number | null, number, string, number, number | null, number, number, number, number]
+  >;
+  readonly #insert: Statement<
+    [string, string, number, number | null, number, string, number, number, number | null, number]
+  >;
+  readonly #supersede: Statement<[number, number]>;
+  readonly #vanish: Statement<[number, number]>;
+  readonly #revive: Statement<[number, number, number]>;
   readonly #pickReady: Statement<[string, number, number], { id: number }>;
   readonly #claimOne: Statement<[string, string, number, number, number], FileRow>;
   readonly #renew: Statement<[number, number, string]>;
@@ -110,23 +163,41 @@ export class SqliteLedger implements Ledger {
   readonly #recentSource: Statement<[string, string, number], FileRow>;
   readonly #get: Statement<[number], FileRow>;
 
-  private constructor(db: Db, path: string) {
+  private constructor(db: Db, path: string, lock: LedgerProcessLock | null) {
     this.#db = db;
     this.path = path;
-    this.#versions = db.prepare(
-      'SELECT id, remote_path, size, mtime, state FROM files WHERE source = ? AND remote_path = ?',
+    this.#lock = lock;
+    this.#versions = db.prepare(`SELECT ${VERSION_COLUMNS} FROM files WHERE source = ? AND remote_path = ?`);
+    // Reads the queue index: unfinished rows are few, whatever the ledger's history.
+    this.#unfinished = db.prepare(
+      `SELECT ${VERSION_COLUMNS} FROM files WHERE source = ? AND state IN (${sqlStates(VANISHABLE_STATES)})`,
     );
     this.#setReady = db.prepare(
-      `UPDATE files SET state = 'ready', updated_at = ?
+      `UPDATE files SET state = 'ready', ready_at = ?, updated_at = ?
         WHERE id = ? AND state = 'seen' AND size = ? AND coalesce(mtime, -1) = ?`,
     );
     this.#updateSeen = db.prepare(
-      `UPDATE files SET size = ?, mtime = ?, state = ?, updated_at = ?
+      `UPDATE files SET size = ?, mtime = ?, mtime_precision_ms = ?, state = ?, stable_since = ?, ready_at = ?,
+              updated_at = ?
         WHERE id = ? AND state = 'seen' AND size = ? AND coalesce(mtime, -1) = ?`,
     );
     this.#insert = db.prepare(
-      `INSERT INTO files (source, remote_path, size, mtime, state, first_seen_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO files (source, remote_path, size, mtime, mtime_precision_ms, state, first_seen_at,
+                          stable_since, ready_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+    );
+    // Clearing the lease fences a running download of the old version: its complete() fails.
+    this.#supersede = db.prepare(
+      `UPDATE files SET state = 'superseded', updated_at = ?, next_attempt_at = NULL,
+              lease_token = NULL, lease_owner = NULL, lease_until = NULL
+        WHERE id = ? AND state IN (${sqlStates(SUPERSEDABLE_STATES)})`,
+    );
+    this.#vanish = db.prepare(
+      `UPDATE files SET state = 'vanished', updated_at = ?, next_attempt_at = NULL
+        WHERE id = ? AND state IN (${sqlStates(VANISHABLE_STATES)})`,
+    );
+    this.#revive = db.prepare(
+      `UPDATE files SET state = 'seen', stable_since = ?, updated_at = ? WHERE id = ? AND state = 'vanished'`,
     );
     this.#pickReady = db.prepare(
       `SELECT id FROM files
@@ -184,13 +255,26 @@ export class SqliteLedger implements Ledger {
    *
    * Rows left `downloading` by a process that died stay so until their lease ends; then
    * `reclaimExpired` returns them to `ready`. Nothing is lost across restarts.
+   *
+   * `exclusive` (what the daemon uses) also takes the ledger's process lock until `close()`: a
+   * second exclusive open, from this or any other process, throws `LedgerLockedError` naming
+   * the file and the holder's pid. Non-exclusive opens (`radarlib status`, `retry-failed`) work
+   * alongside.
    */
-  static open(path: string): SqliteLedger {
+  static open(path: string, options: { exclusive?: boolean } = {}): SqliteLedger {
     let db: Db;
+    let lock: LedgerProcessLock | null = null;
+    const onDisk = path !== ':memory:' && path !== '';
     try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+      if (onDisk) mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (onDisk && options.exclusive === true) lock = LedgerProcessLock.acquire(path);
+    try {
       db = new Database(path);
     } catch (err) {
+      lock?.release();
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
     }
     try {
@@ -205,9 +289,10 @@ export class SqliteLedger implements Ledger {
       // 8 MiB page cache: the recent part of the indexes stays hot; RSS stays flat with history.
       db.pragma('cache_size = -8192');
       migrate(db, path);
-      return new SqliteLedger(db, path);
+      return new SqliteLedger(db, path, lock);
     } catch (err) {
       db.close();
+      lock?.release();
       if (err instanceof RadarlibError) throw err;
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });
     }
@@ -221,43 +306,65 @@ export class SqliteLedger implements Ledger {
     checkSource(source);
     const listed = normalizeListing(files);
     const { now, minAgeMs } = options;
+    const settleMs = options.settleMs ?? 0;
+    const folders = new Set(options.completeFolders ?? []);
     return this.#run('observe', () =>
       this.#db
         .transaction((): ObserveResult => {
           const versions = new Map<string, VersionRow[]>();
           for (const f of listed) versions.set(f.remotePath, this.#versions.all(source, f.remotePath));
-          const plan = planObserve(listed, versions, now, minAgeMs);
-          let added = 0;
-          let becameReady = 0;
+          const unfinished =
+            folders.size === 0
+              ? []
+              : this.#unfinished.all(source).filter((r) => folders.has(folderOf(r.remote_path)));
+          const plan = planObserve(listed, versions, { now, minAgeMs, settleMs }, unfinished);
+          const result: ObserveResult = {
+            added: 0,
+            becameReady: 0,
+            superseded: 0,
+            vanished: 0,
+            settleDueAt: plan.settleDueAt,
+          };
           for (const r of plan.toReady) {
-            becameReady += this.#setReady.run(now, r.id, r.size, mtimeKey(r.mtime)).changes;
+            result.becameReady += this.#setReady.run(now, now, r.id, r.size, mtimeKey(r.mtime)).changes;
           }
           for (const u of plan.toUpdate) {
+            const ready = u.state === 'ready';
             const changes = this.#updateSeen.run(
               u.size,
               u.mtime,
+              u.mtimePrecisionMs,
               u.state,
+              now,
+              ready ? now : null,
               now,
               u.id,
               u.oldSize,
               mtimeKey(u.oldMtime),
             ).changes;
-            if (u.state === 'ready') becameReady += changes;
+            if (ready) result.becameReady += changes;
           }
+          for (const id of plan.toSupersede) result.superseded += this.#supersede.run(now, id).changes;
           for (const n of plan.toInsert) {
+            const ready = n.state === 'ready';
             const changes = this.#insert.run(
               source,
               n.remotePath,
               n.size,
               n.mtime,
+              n.mtimePrecisionMs,
               n.state,
               now,
               now,
+              ready ? now : null,
+              now,
             ).changes;
-            added += changes;
-            if (n.state === 'ready') becameReady += changes;
+            result.added += changes;
+            if (ready) result.becameReady += changes;
           }
-          return { added, becameReady };
+          for (const id of plan.toVanish) result.vanished += this.#vanish.run(now, id).changes;
+          for (const id of plan.toRevive) this.#revive.run(now, now, id);
+          return result;
         })
         .immediate(),
     );
@@ -385,7 +492,7 @@ export class SqliteLedger implements Ledger {
   }
 
   /**
-   * SQLite serves one daemon process, so there is no other instance to exclude. The lock still
+   * SQLite serves one daemon process (see `exclusive`), so there is no other instance to exclude. The lock still
    * refuses a second concurrent lister of the same source *in this process* (null), so callers
    * see the same behaviour as with PostgreSQL.
    */
@@ -405,7 +512,11 @@ export class SqliteLedger implements Ledger {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#db.close();
+    try {
+      this.#db.close();
+    } finally {
+      this.#lock?.release();
+    }
   }
 
   /** Runs a store operation, turning driver failures into LedgerError with the operation named. */

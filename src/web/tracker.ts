@@ -8,7 +8,14 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import { errorCode, fileDataTime, fileRadar } from '../observe/metrics.js';
+import {
+  cappedRadar,
+  errorCode,
+  fileDataTime,
+  fileRadar,
+  MAX_RADARS_PER_SOURCE,
+  OTHER_RADARS,
+} from '../observe/metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
 import { parseRadarFileName } from '../radar/filename.js';
 
@@ -106,6 +113,8 @@ export interface StatusTrackerOptions {
    * intervals from flapping while a cycle downloads. @default 5000
    */
   minHealthWindowMs?: number;
+  /** Radars shown per source before the rest are grouped as "other". @default MAX_RADARS_PER_SOURCE */
+  maxRadarsPerSource?: number;
 }
 
 function errText(err: Error): string {
@@ -120,6 +129,9 @@ export class StatusTracker {
   readonly #minWindowMs: number;
   readonly #sources = new Map<string, SourceState>();
   readonly #radars = new Map<string, RadarInfo>();
+  /** Radar names per source, for the cap. */
+  readonly #radarNames = new Map<string, Set<string>>();
+  readonly #maxRadars: number;
   #downloads: RecentDownload[] = [];
   #retries: RecentRetry[] = [];
   #seeded = false;
@@ -128,6 +140,7 @@ export class StatusTracker {
     this.#now = options.now ?? Date.now;
     this.#limit = options.recentLimit ?? 25;
     this.#minWindowMs = options.minHealthWindowMs ?? 5000;
+    this.#maxRadars = options.maxRadarsPerSource ?? MAX_RADARS_PER_SOURCE;
     this.startedAt = this.#now();
     for (const s of options.sources) {
       const info: SourceInfo = {
@@ -222,7 +235,13 @@ export class StatusTracker {
   noteVolume(r: Pick<FileRecord, 'id' | 'source' | 'remotePath' | 'mtime' | 'localPath'>): void {
     const t = fileDataTime(r.remotePath, r.mtime);
     if (t === null) return;
-    const radar = fileRadar(r.source, r.remotePath);
+    let names = this.#radarNames.get(r.source);
+    if (names === undefined) {
+      names = new Set();
+      this.#radarNames.set(r.source, names);
+    }
+    const radar = cappedRadar(names, fileRadar(r.source, r.remotePath), this.#maxRadars);
+    names.add(radar);
     const key = `${r.source}\u0000${radar}`;
     let info = this.#radars.get(key);
     if (info === undefined) {
@@ -231,7 +250,8 @@ export class StatusTracker {
     }
     if (t > info.newest) info.newest = t;
     const parsed = parseRadarFileName(r.remotePath);
-    if (parsed !== null && r.localPath !== null) {
+    // "other" groups many radars: it has a lag, but no quick-look of its own.
+    if (parsed !== null && r.localPath !== null && radar !== OTHER_RADARS) {
       const prev = info.latest.get(parsed.field);
       if (prev === undefined || t >= prev.time) {
         info.latest.set(parsed.field, {

@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
-import YAML from 'yaml';
 import { EXIT_CONFIG, registerDaemonCommand, runDaemonCommand } from '../../src/cli/commands/daemon.js';
 import { registerRetryFailedCommand, retryFailed } from '../../src/cli/commands/retry-failed.js';
 import { formatStatus, registerStatusCommand, statusReport } from '../../src/cli/commands/status.js';
-import { rig, type Rig } from './helpers/setup.js';
+import { rig, writeYamlConfig, type Rig } from './helpers/setup.js';
 
 function sink(): { stream: Writable; text(): string } {
   let out = '';
@@ -24,22 +22,7 @@ function sink(): { stream: Writable; text(): string } {
 }
 
 function configFile(r: Rig, extra: Record<string, unknown> = {}): string {
-  const file = join(r.local, '..', 'radarlib.yaml');
-  writeFileSync(
-    file,
-    YAML.stringify({
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      remotePath: '/data',
-      localDir: r.local,
-      minAge: 0,
-      pollInterval: 0.05,
-      maxAttempts: 1,
-      ...extra,
-    }),
-  );
-  return file;
+  return writeYamlConfig(r, { maxAttempts: 1, ...extra });
 }
 
 test('daemon --once, status, retry-failed', async (t) => {

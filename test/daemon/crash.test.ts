@@ -4,12 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import YAML from 'yaml';
 import { openLedger } from '../../src/ledger/open.js';
-import { listLocal, payload, rig, sha256, type Rig } from './helpers/setup.js';
+import { listLocal, payload, rig, sha256, writeYamlConfig, type Rig } from './helpers/setup.js';
 import { startTsxChild, type TsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/daemon-child.ts', import.meta.url));
@@ -19,23 +18,11 @@ const SIZE = 3_000_000;
 const startChild = (env: Record<string, string>): TsxChild => startTsxChild(CHILD, env);
 
 function writeConfig(r: Rig, extra: Record<string, unknown> = {}): string {
-  const file = join(r.local, '..', 'radarlib.yaml');
-  writeFileSync(
-    file,
-    YAML.stringify({
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      remotePath: '/data',
-      localDir: r.local,
-      minAge: 0,
-      pollInterval: 0.05,
-      maxConcurrentDownloads: 3,
-      backoff: { initialDelay: 0.01, maxDelay: 0.05 },
-      ...extra,
-    }),
-  );
-  return file;
+  return writeYamlConfig(r, {
+    maxConcurrentDownloads: 3,
+    backoff: { initialDelay: 0.01, maxDelay: 0.05 },
+    ...extra,
+  });
 }
 
 function events(file: string): { dl: Map<string, number>; cb: Map<string, number> } {

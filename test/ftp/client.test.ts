@@ -10,6 +10,7 @@ import {
   mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -215,6 +216,26 @@ describe('AsyncFTPClient (embedded server)', () => {
       ['/radar/..', 'UnsafePathError'],
       ['/radar/missing.BUFR', 'FtpReplyError'],
     ]);
+  });
+
+  test('listFiles then downloadFiles by path: a file that changed since the listing still arrives whole', async () => {
+    // The listing's sizes stand in for SIZE; a file rewritten in between (other size) must be
+    // detected by the byte count and fetched again with its current size.
+    const grown = join(fx.root, 'radar', 'grows.BUFR');
+    writeFileSync(grown, content(20, 60_000));
+    try {
+      const paths = await client.listFiles('/radar', { pattern: 'grows.BUFR' });
+      assert.deepEqual(paths, ['/radar/grows.BUFR']);
+      const now = content(21, 95_000);
+      writeFileSync(grown, now);
+      const dir = outDir();
+      const batch = await client.downloadFiles(paths, dir);
+      assert.deepEqual(batch.failures, []);
+      assert.equal(sha256(readFileSync(join(dir, 'grows.BUFR'))), sha256(now));
+      assert.deepEqual(readdirSync(dir), ['grows.BUFR']);
+    } finally {
+      rmSync(grown, { force: true });
+    }
   });
 
   test('unsafe remote names never become local paths', async () => {

@@ -313,10 +313,11 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         }
         assert.equal(intervals, batch.length, 'every download went through <name>.part -> <name>');
         assert.ok(peak >= 2, `downloads overlapped (at most ${peak} in flight at once)`);
-        assert.ok(peak <= 5, `never more than maxConcurrent in flight (saw ${peak})`);
+        // (no upper bound on .part files: one lives on while it is made durable after its
+        // connection went to the next file; the transfers in flight are the connections in use)
         assert.ok(
-          client.poolStats.peakBusy >= 2,
-          `pool used parallel connections (${client.poolStats.peakBusy})`,
+          client.poolStats.peakBusy >= 2 && client.poolStats.peakBusy <= 5,
+          `pool used 2..5 parallel connections (${client.poolStats.peakBusy})`,
         );
       });
     });

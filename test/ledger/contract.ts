@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LeaseLostError, LedgerError, RadarlibError } from '../../src/errors.js';
 import { FILE_STATES } from '../../src/ledger/ledger.js';
-import type { Claim, FileRecord, Ledger, ListedFile } from '../../src/ledger/ledger.js';
+import type { Claim, FileRecord, Ledger, ListedFile, ObserveOptions } from '../../src/ledger/ledger.js';
 
 export interface LedgerContractOptions {
   /** Opens the same store again after `ledger.close()`; enables the persistence tests. */
@@ -32,6 +32,17 @@ function file(remotePath: string, size: number, mtime: number | null = T0): List
 async function makeReady(ledger: Ledger, source: string, files: ListedFile[], now = T0 + MIN): Promise<void> {
   await ledger.observe(source, files, { now, ...STABLE_ONLY });
   await ledger.observe(source, files, { now: now + 1000, ...STABLE_ONLY });
+}
+
+/** Observes and returns the counts the older tests assert (the newer fields have their own tests). */
+async function tally(
+  ledger: Ledger,
+  source: string,
+  files: ListedFile[],
+  options: ObserveOptions,
+): Promise<{ added: number; becameReady: number }> {
+  const { added, becameReady } = await ledger.observe(source, files, options);
+  return { added, becameReady };
 }
 
 async function only(ledger: Ledger, source: string, remotePath: string): Promise<FileRecord[]> {
@@ -66,7 +77,7 @@ export function ledgerContract(
     test('a new file is seen, then ready when a second listing shows it unchanged', () =>
       use(async (l) => {
         const f = file('/radar/RMA1_0315_01_DBZH_20251020T150000Z.BUFR', 1000);
-        assert.deepEqual(await l.observe('s1', [f], { now: T0 + MIN, ...STABLE_ONLY }), {
+        assert.deepEqual(await tally(l, 's1', [f], { now: T0 + MIN, ...STABLE_ONLY }), {
           added: 1,
           becameReady: 0,
         });
@@ -78,7 +89,7 @@ export function ledgerContract(
         assert.equal(row.mtime, T0);
         assert.equal(row.attempts, 0);
         assert.equal(row.firstSeenAt, T0 + MIN);
-        assert.deepEqual(await l.observe('s1', [f], { now: T0 + 2 * MIN, ...STABLE_ONLY }), {
+        assert.deepEqual(await tally(l, 's1', [f], { now: T0 + 2 * MIN, ...STABLE_ONLY }), {
           added: 0,
           becameReady: 1,
         });
@@ -87,7 +98,7 @@ export function ledgerContract(
         assert.equal(row?.updatedAt, T0 + 2 * MIN);
         assert.equal(row?.firstSeenAt, T0 + MIN);
         // A third listing changes nothing.
-        assert.deepEqual(await l.observe('s1', [f], { now: T0 + 3 * MIN, ...STABLE_ONLY }), {
+        assert.deepEqual(await tally(l, 's1', [f], { now: T0 + 3 * MIN, ...STABLE_ONLY }), {
           added: 0,
           becameReady: 0,
         });
@@ -97,17 +108,17 @@ export function ledgerContract(
     test('a file that grows between listings stays seen, updated in place, until it stops', () =>
       use(async (l) => {
         const p = '/radar/growing.BUFR';
-        await l.observe('s1', [file(p, 100, T0)], { now: T0 + 1000, ...STABLE_ONLY });
+        await tally(l, 's1', [file(p, 100, T0)], { now: T0 + 1000, ...STABLE_ONLY });
         const [first] = await only(l, 's1', p);
         assert.deepEqual(
-          await l.observe('s1', [file(p, 200, T0 + 1000)], { now: T0 + 2000, ...STABLE_ONLY }),
+          await tally(l, 's1', [file(p, 200, T0 + 1000)], { now: T0 + 2000, ...STABLE_ONLY }),
           {
             added: 0,
             becameReady: 0,
           },
         );
         // Size only (same mtime) is a change too.
-        await l.observe('s1', [file(p, 300, T0 + 1000)], { now: T0 + 3000, ...STABLE_ONLY });
+        await tally(l, 's1', [file(p, 300, T0 + 1000)], { now: T0 + 3000, ...STABLE_ONLY });
         let rows = await only(l, 's1', p);
         assert.equal(rows.length, 1, 'a growing upload is one row, not one per listing');
         assert.equal(rows[0]?.id, first?.id);
@@ -115,7 +126,7 @@ export function ledgerContract(
         assert.equal(rows[0]?.size, 300);
         assert.equal(rows[0]?.mtime, T0 + 1000);
         assert.deepEqual(
-          await l.observe('s1', [file(p, 300, T0 + 1000)], { now: T0 + 4000, ...STABLE_ONLY }),
+          await tally(l, 's1', [file(p, 300, T0 + 1000)], { now: T0 + 4000, ...STABLE_ONLY }),
           {
             added: 0,
             becameReady: 1,
@@ -129,11 +140,11 @@ export function ledgerContract(
     test('without mtime, size alone decides stability and minAge never applies', () =>
       use(async (l) => {
         const p = '/flat/no-mtime.BUFR';
-        await l.observe('s1', [file(p, 10, null)], { now: T0, minAgeMs: 0 });
+        await tally(l, 's1', [file(p, 10, null)], { now: T0, minAgeMs: 0 });
         assert.equal((await only(l, 's1', p))[0]?.state, 'seen');
-        await l.observe('s1', [file(p, 20, null)], { now: T0 + 1, minAgeMs: 0 });
+        await tally(l, 's1', [file(p, 20, null)], { now: T0 + 1, minAgeMs: 0 });
         assert.equal((await only(l, 's1', p))[0]?.state, 'seen');
-        const r = await l.observe('s1', [file(p, 20, null)], { now: T0 + 2, minAgeMs: 0 });
+        const r = await tally(l, 's1', [file(p, 20, null)], { now: T0 + 2, minAgeMs: 0 });
         assert.equal(r.becameReady, 1);
         const rows = await only(l, 's1', p);
         assert.equal(rows.length, 1);
@@ -145,14 +156,14 @@ export function ledgerContract(
       use(async (l) => {
         const old = file('/radar/old.BUFR', 10, T0);
         const young = file('/radar/young.BUFR', 10, T0 + 9 * MIN);
-        const r = await l.observe('s1', [old, young], { now: T0 + 10 * MIN, minAgeMs: 5 * MIN });
+        const r = await tally(l, 's1', [old, young], { now: T0 + 10 * MIN, minAgeMs: 5 * MIN });
         assert.deepEqual(r, { added: 2, becameReady: 1 });
         assert.equal((await only(l, 's1', old.remotePath))[0]?.state, 'ready');
         assert.equal((await only(l, 's1', young.remotePath))[0]?.state, 'seen');
         // A growing file whose new mtime is already old enough becomes ready as it is updated.
         const g = '/radar/grown.BUFR';
-        await l.observe('s1', [file(g, 1, T0 + 10 * MIN)], { now: T0 + 10 * MIN, minAgeMs: 5 * MIN });
-        const r2 = await l.observe('s1', [file(g, 2, T0 + 11 * MIN)], {
+        await tally(l, 's1', [file(g, 1, T0 + 10 * MIN)], { now: T0 + 10 * MIN, minAgeMs: 5 * MIN });
+        const r2 = await tally(l, 's1', [file(g, 2, T0 + 11 * MIN)], {
           now: T0 + 20 * MIN,
           minAgeMs: 5 * MIN,
         });
@@ -167,13 +178,13 @@ export function ledgerContract(
         const c = await claimOne(l, 's1', T0 + 2 * MIN);
         await l.complete(c, '/data/replaced.BUFR', { now: T0 + 3 * MIN });
         // Same identity again: known, left alone.
-        assert.deepEqual(await l.observe('s1', [file(p, 100, T0)], { now: T0 + 4 * MIN, ...STABLE_ONLY }), {
+        assert.deepEqual(await tally(l, 's1', [file(p, 100, T0)], { now: T0 + 4 * MIN, ...STABLE_ONLY }), {
           added: 0,
           becameReady: 0,
         });
         // Replaced on the server.
         assert.deepEqual(
-          await l.observe('s1', [file(p, 120, T0 + 4 * MIN)], { now: T0 + 5 * MIN, ...STABLE_ONLY }),
+          await tally(l, 's1', [file(p, 120, T0 + 4 * MIN)], { now: T0 + 5 * MIN, ...STABLE_ONLY }),
           { added: 1, becameReady: 0 },
         );
         let rows = await only(l, 's1', p);
@@ -183,25 +194,29 @@ export function ledgerContract(
         assert.equal(rows[1]?.state, 'seen');
         assert.equal(rows[1]?.size, 120);
         assert.ok((rows[1]?.id ?? 0) > (rows[0]?.id ?? 0));
-        await l.observe('s1', [file(p, 120, T0 + 4 * MIN)], { now: T0 + 6 * MIN, ...STABLE_ONLY });
+        await tally(l, 's1', [file(p, 120, T0 + 4 * MIN)], { now: T0 + 6 * MIN, ...STABLE_ONLY });
         rows = await only(l, 's1', p);
         assert.deepEqual(
           rows.map((r) => r.state),
           ['downloaded', 'ready'],
         );
-        // Replaced again while the second version is being downloaded: a third version.
+        // Replaced again while the second version is being downloaded: a third version, and the
+        // second is superseded: its claim is gone, so its download can never be committed.
         const c2 = await claimOne(l, 's1', T0 + 7 * MIN);
         assert.equal(c2.record.size, 120);
-        await l.observe('s1', [file(p, 130, T0 + 7 * MIN)], { now: T0 + 8 * MIN, ...STABLE_ONLY });
+        const r = await l.observe('s1', [file(p, 130, T0 + 7 * MIN)], { now: T0 + 8 * MIN, ...STABLE_ONLY });
+        assert.equal(r.superseded, 1);
         rows = await only(l, 's1', p);
         assert.deepEqual(
           rows.map((r) => [r.size, r.state]),
           [
             [100, 'downloaded'],
-            [120, 'downloading'],
+            [120, 'superseded'],
             [130, 'seen'],
           ],
         );
+        assert.equal(await l.renewLease(c2, { now: T0 + 8 * MIN, leaseMs: 30_000 }), false);
+        await assert.rejects(l.complete(c2, '/data/replaced.BUFR', { now: T0 + 9 * MIN }), LeaseLostError);
       }));
 
     test('a file that appears late in an old folder is still taken (identities, not watermarks)', () =>
@@ -222,7 +237,7 @@ export function ledgerContract(
           700,
           Date.UTC(2025, 9, 20, 15),
         );
-        const r = await l.observe('rma1', [...history, late], {
+        const r = await tally(l, 'rma1', [...history, late], {
           now: Date.UTC(2025, 9, 23, 3),
           minAgeMs: MIN,
         });
@@ -236,14 +251,14 @@ export function ledgerContract(
         const f = file('/a.BUFR', 1);
         await makeReady(l, 's1', [f]);
         const c = await claimOne(l, 's1', T0 + 5 * MIN);
-        await l.observe('s1', [f], { now: T0 + 6 * MIN, minAgeMs: 0 });
+        await tally(l, 's1', [f], { now: T0 + 6 * MIN, minAgeMs: 0 });
         assert.equal((await l.get(c.record.id))?.state, 'downloading');
         // The same path on another source is another file.
-        assert.equal((await l.observe('s2', [f], { now: T0 + 6 * MIN, ...STABLE_ONLY })).added, 1);
+        assert.equal((await tally(l, 's2', [f], { now: T0 + 6 * MIN, ...STABLE_ONLY })).added, 1);
         assert.equal((await l.counts('s2')).seen, 1);
         // Empty listing; the same path twice in one listing counts once (the last entry wins).
-        assert.deepEqual(await l.observe('s1', [], { now: T0, minAgeMs: 0 }), { added: 0, becameReady: 0 });
-        const r = await l.observe('s3', [file('/dup', 1), file('/dup', 2)], {
+        assert.deepEqual(await tally(l, 's1', [], { now: T0, minAgeMs: 0 }), { added: 0, becameReady: 0 });
+        const r = await tally(l, 's3', [file('/dup', 1), file('/dup', 2)], {
           now: T0 + MIN,
           ...STABLE_ONLY,
         });
@@ -290,7 +305,7 @@ export function ledgerContract(
         assert.equal((await l.counts('s1')).downloading, 6);
         assert.equal((await l.counts('s2')).ready, 1);
         // seen rows are never claimed
-        await l.observe('s3', [file('/just-seen', 1)], { now, ...STABLE_ONLY });
+        await tally(l, 's3', [file('/just-seen', 1)], { now, ...STABLE_ONLY });
         assert.deepEqual(await l.claimReady('s3', 10, { now, ...LEASE }), []);
       }));
 
@@ -429,7 +444,7 @@ export function ledgerContract(
       use(async (l) => {
         const zero = Object.fromEntries(FILE_STATES.map((s) => [s, 0]));
         assert.deepEqual(await l.counts(), zero);
-        await l.observe('s1', [file('/seen', 1)], { now: T0, ...STABLE_ONLY });
+        await tally(l, 's1', [file('/seen', 1)], { now: T0, ...STABLE_ONLY });
         await makeReady(l, 's1', [file('/a', 1), file('/b', 1), file('/c', 1)], T0 + MIN);
         await makeReady(l, 's2', [file('/x', 1)], T0 + MIN);
         const [ca, cb] = await l.claimReady('s1', 2, { now: T0 + 3 * MIN, ...LEASE });
@@ -506,7 +521,7 @@ export function ledgerContract(
       use(async (l) => {
         const f = file('/L2/RMA1/2025/10/20/15/0000/RMA1_0315_01_DBZH_20251020T150000Z.BUFR', 4096, T0);
         const listed = await l.withSourceLock('rma1', () =>
-          l.observe('rma1', [f], { now: T0 + 10, minAgeMs: MIN }),
+          tally(l, 'rma1', [f], { now: T0 + 10, minAgeMs: MIN }),
         );
         assert.deepEqual(listed, { added: 1, becameReady: 0 });
         await l.withSourceLock('rma1', () => l.observe('rma1', [f], { now: T0 + 20_000, minAgeMs: MIN }));
@@ -526,10 +541,158 @@ export function ledgerContract(
         assert.equal(end?.localPath, '/data/RMA1/x.BUFR');
         assert.equal(end?.attempts, 1);
         // Listed again forever after: nothing to do.
-        assert.deepEqual(await l.observe('rma1', [f], { now: T0 + 99 * MIN, minAgeMs: MIN }), {
+        assert.deepEqual(await tally(l, 'rma1', [f], { now: T0 + 99 * MIN, minAgeMs: MIN }), {
           added: 0,
           becameReady: 0,
         });
+      }));
+
+    test('identity survives LIST switching from hh:mm to the year, and MLSD seconds vs LIST minutes', () =>
+      use(async (l) => {
+        const p = '/L2/RMA1/2025/06/04/21/1900/RMA1_0315_01_DBZH_20250604T211900Z.BUFR';
+        // Listed at minute precision: 21:19 (already corrected to UTC), the real mtime 21:19:42.
+        const minute = Date.UTC(2025, 5, 4, 21, 19);
+        const recent: ListedFile = { remotePath: p, size: 500, mtime: minute, mtimePrecisionMs: 60_000 };
+        await makeReady(l, 's1', [recent]);
+        const c = await claimOne(l, 's1', T0);
+        await l.complete(c, '/data/x.BUFR', { now: T0 });
+        // Six months later LIST shows `Jun 04  2025`: the day's start, day precision. Same version.
+        const dayStart = Date.UTC(2025, 5, 4);
+        const old: ListedFile = { remotePath: p, size: 500, mtime: dayStart, mtimePrecisionMs: 86_400_000 };
+        let r = await l.observe('s1', [old], { now: T0 + MIN, minAgeMs: 0 });
+        assert.equal(r.added, 0, 'a date-only listing of the same file is not a new version');
+        // The server switched to MLSD: seconds inside that minute are the same version too.
+        const mlsd: ListedFile = { remotePath: p, size: 500, mtime: minute + 42_000, mtimePrecisionMs: 1000 };
+        r = await l.observe('s1', [mlsd], { now: T0 + 2 * MIN, minAgeMs: 0 });
+        assert.equal(r.added, 0, 'MLSD seconds inside the LIST minute are the same version');
+        // Another day, or another size, is another version.
+        const nextDay: ListedFile = { ...old, mtime: dayStart + 86_400_000 };
+        assert.equal((await l.observe('s1', [nextDay], { now: T0 + 3 * MIN, minAgeMs: 0 })).added, 1);
+        const rows = await only(l, 's1', p);
+        assert.deepEqual(
+          rows.map((x) => [x.state, x.mtimePrecisionMs]),
+          [
+            ['downloaded', 60_000],
+            ['ready', 86_400_000],
+          ],
+        );
+      }));
+
+    test('settle: unchanged listings become ready only once the quiet period has passed', () =>
+      use(async (l) => {
+        const p = '/radar/pausing.BUFR';
+        const settleMs = 30_000;
+        const opts = (now: number) => ({ now, minAgeMs: Number.POSITIVE_INFINITY, settleMs });
+        let r = await l.observe('s1', [file(p, 100, T0)], opts(T0));
+        assert.equal(r.settleDueAt, T0 + settleMs);
+        // The upload pauses: two equal listings 10 s apart are not enough.
+        r = await l.observe('s1', [file(p, 100, T0)], opts(T0 + 10_000));
+        assert.equal(r.becameReady, 0);
+        assert.equal(r.settleDueAt, T0 + settleMs);
+        // It grows again: the quiet period starts over.
+        r = await l.observe('s1', [file(p, 200, T0 + 20_000)], opts(T0 + 25_000));
+        assert.equal(r.settleDueAt, T0 + 25_000 + settleMs);
+        r = await l.observe('s1', [file(p, 200, T0 + 20_000)], opts(T0 + 50_000));
+        assert.equal(r.becameReady, 0);
+        let [row] = await only(l, 's1', p);
+        assert.equal(row?.state, 'seen');
+        assert.equal(row?.stableSince, T0 + 25_000);
+        assert.equal(row?.readyAt, null);
+        r = await l.observe('s1', [file(p, 200, T0 + 20_000)], opts(T0 + 55_000));
+        assert.equal(r.becameReady, 1);
+        assert.equal(r.settleDueAt, null);
+        [row] = await only(l, 's1', p);
+        assert.equal(row?.state, 'ready');
+        assert.equal(row?.readyAt, T0 + 55_000);
+        assert.equal(row?.firstSeenAt, T0);
+        assert.equal(row?.size, 200);
+      }));
+
+    test('minAge counts from the end of the listed minute (LIST hides up to 59 s)', () =>
+      use(async (l) => {
+        const minute = T0;
+        const f: ListedFile = { remotePath: '/m.BUFR', size: 1, mtime: minute, mtimePrecisionMs: 60_000 };
+        // 70 s after the minute's start the file may be only 11 s old: not older than minAge 30 s.
+        let r = await l.observe('s1', [f], { now: minute + 70_000, minAgeMs: 30_000, settleMs: 60_000 });
+        assert.equal(r.becameReady, 0);
+        const g: ListedFile = { ...f, remotePath: '/n.BUFR' };
+        r = await l.observe('s1', [g], { now: minute + 90_000, minAgeMs: 30_000, settleMs: 60_000 });
+        assert.equal(r.becameReady, 1);
+        assert.equal((await only(l, 's1', '/n.BUFR'))[0]?.readyAt, minute + 90_000);
+      }));
+
+    test('superseded: a new version retires older ones not yet downloaded; downloaded ones stay', () =>
+      use(async (l) => {
+        const p = '/radar/rewritten.BUFR';
+        await makeReady(l, 's1', [file(p, 100, T0)]);
+        // v1 waits in the queue (ready); v2 appears.
+        let r = await l.observe('s1', [file(p, 110, T0 + MIN)], { now: T0 + 3 * MIN, ...STABLE_ONLY });
+        assert.deepEqual([r.added, r.superseded], [1, 1]);
+        assert.deepEqual(
+          (await only(l, 's1', p)).map((x) => x.state),
+          ['superseded', 'seen'],
+        );
+        assert.deepEqual(await l.claimReady('s1', 10, { now: T0 + 4 * MIN, ...LEASE }), []);
+        // v2 fails for good, then v3 appears: the failed v2 is superseded too.
+        await l.observe('s1', [file(p, 110, T0 + MIN)], { now: T0 + 5 * MIN, ...STABLE_ONLY });
+        const c = await claimOne(l, 's1', T0 + 6 * MIN);
+        await l.fail(c, 'boom', { now: T0 + 6 * MIN, retryAt: null });
+        r = await l.observe('s1', [file(p, 120, T0 + 7 * MIN)], { now: T0 + 8 * MIN, ...STABLE_ONLY });
+        assert.equal(r.superseded, 1);
+        // v3 downloaded, then v4: v3 stays downloaded.
+        await l.observe('s1', [file(p, 120, T0 + 7 * MIN)], { now: T0 + 9 * MIN, ...STABLE_ONLY });
+        const c3 = await claimOne(l, 's1', T0 + 10 * MIN);
+        await l.complete(c3, '/data/rewritten.BUFR', { now: T0 + 10 * MIN });
+        r = await l.observe('s1', [file(p, 130, T0 + 11 * MIN)], { now: T0 + 12 * MIN, ...STABLE_ONLY });
+        assert.deepEqual([r.added, r.superseded], [1, 0]);
+        assert.deepEqual(
+          (await only(l, 's1', p)).map((x) => x.state),
+          ['superseded', 'superseded', 'downloaded', 'seen'],
+        );
+        assert.equal((await l.counts('s1')).superseded, 2);
+      }));
+
+    test('vanished: gone from a complete listing of its folder; other folders and done rows untouched', () =>
+      use(async (l) => {
+        const a = file('/d1/a.BUFR', 1);
+        const b = file('/d1/b.BUFR', 2);
+        const done = file('/d1/done.BUFR', 3);
+        const elsewhere = file('/d2/c.BUFR', 4);
+        const failing = file('/d1/failing.BUFR', 5);
+        await makeReady(l, 's1', [done, failing]);
+        const claims = await l.claimReady('s1', 2, { now: T0 + 2 * MIN, ...LEASE });
+        const byPath = new Map(claims.map((c) => [c.record.remotePath, c]));
+        await l.complete(byPath.get(done.remotePath) as Claim, '/data/done', { now: T0 + 2 * MIN });
+        // RETR said 550: retried later (the next listing decides).
+        await l.fail(byPath.get(failing.remotePath) as Claim, 'RADARLIB_FTP: 550', {
+          now: T0 + 2 * MIN,
+          retryAt: T0 + 10 * MIN,
+        });
+        await l.observe('s1', [a, b, elsewhere], { now: T0 + 3 * MIN, ...STABLE_ONLY });
+        // Only /d1 was listed (completely): b and the failing file are gone, c was not looked at.
+        const r = await l.observe('s1', [a], {
+          now: T0 + 4 * MIN,
+          ...STABLE_ONLY,
+          completeFolders: ['/d1'],
+        });
+        assert.equal(r.vanished, 2);
+        const state = async (f: ListedFile) => (await only(l, 's1', f.remotePath))[0]?.state;
+        assert.equal(await state(a), 'ready');
+        assert.equal(await state(b), 'vanished');
+        assert.equal(await state(failing), 'vanished');
+        assert.equal(await state(done), 'downloaded');
+        assert.equal(await state(elsewhere), 'seen');
+        assert.equal((await l.counts('s1')).vanished, 2);
+        assert.deepEqual(
+          (await l.claimReady('s1', 10, { now: T0 + 20 * MIN, ...LEASE })).map((c) => c.record.remotePath),
+          [a.remotePath],
+        );
+        // An empty folder listing vanishes the rest, and b coming back makes it seen again.
+        await l.observe('s1', [], { now: T0 + 5 * MIN, ...STABLE_ONLY, completeFolders: ['/d2'] });
+        assert.equal(await state(elsewhere), 'vanished');
+        await l.observe('s1', [b], { now: T0 + 6 * MIN, ...STABLE_ONLY, completeFolders: ['/d1'] });
+        assert.equal(await state(b), 'seen');
+        assert.equal((await only(l, 's1', b.remotePath)).length, 1);
       }));
 
     test('after close, calls fail with LedgerError', () =>
@@ -566,6 +729,8 @@ export function ledgerContract(
             downloaded: 1,
             processed: 1,
             failed: 0,
+            superseded: 0,
+            vanished: 0,
           });
           assert.deepEqual(
             (await second.pendingCallbacks('s1', 10)).map((r) => r.remotePath),
@@ -573,7 +738,7 @@ export function ledgerContract(
           );
           // Completed files are never offered again.
           assert.deepEqual(
-            await second.observe('s1', [file('/done', 1), file('/pending-cb', 2)], {
+            await tally(second, 's1', [file('/done', 1), file('/pending-cb', 2)], {
               now: T0 + 5 * MIN,
               minAgeMs: 0,
             }),

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -144,4 +144,47 @@ test('openLedger: file paths and sqlite: URLs open SQLite; other schemes are ref
   await mem.close();
   await assert.rejects(openLedger('mysql://h/db'), { code: 'RADARLIB_INVALID_ARGUMENT' });
   await assert.rejects(openLedger(''), { code: 'RADARLIB_INVALID_ARGUMENT' });
+});
+
+test('sqlite: a version-1 ledger is migrated in place, rows and their history kept', async () => {
+  const path = join(root, 'v1', 'ledger.db');
+  mkdirSync(join(root, 'v1'));
+  // The schema radarlib 1 wrote (migration 1, verbatim columns), with one row per life stage.
+  const db = new Database(path);
+  db.exec(`CREATE TABLE files (
+     id INTEGER PRIMARY KEY, source TEXT NOT NULL, remote_path TEXT NOT NULL, size INTEGER NOT NULL,
+     mtime INTEGER,
+     state TEXT NOT NULL CHECK (state IN ('seen','ready','downloading','downloaded','processed','failed')),
+     attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, next_attempt_at INTEGER, local_path TEXT,
+     callback_error TEXT, lease_token TEXT, lease_owner TEXT, lease_until INTEGER,
+     first_seen_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, downloaded_at INTEGER, processed_at INTEGER
+   ) STRICT;
+   CREATE UNIQUE INDEX files_identity ON files (source, remote_path, size, coalesce(mtime, -1));
+   INSERT INTO files (source, remote_path, size, mtime, state, first_seen_at, updated_at, downloaded_at, processed_at, local_path)
+   VALUES ('s', '/p.BUFR', 10, 1000, 'processed', 5, 9, 7, 9, '/data/p.BUFR'),
+          ('s', '/r.BUFR', 20, 2000, 'ready', 6, 8, NULL, NULL, NULL);
+   PRAGMA user_version = 1;`);
+  db.close();
+  const ledger = SqliteLedger.open(path);
+  try {
+    const rows = await ledger.recent({ source: 's', limit: 10 });
+    const byPath = new Map(rows.map((r) => [r.remotePath, r]));
+    assert.equal(byPath.get('/p.BUFR')?.state, 'processed');
+    assert.equal(byPath.get('/p.BUFR')?.processedAt, 9);
+    assert.equal(byPath.get('/p.BUFR')?.localPath, '/data/p.BUFR');
+    assert.equal(byPath.get('/p.BUFR')?.mtimePrecisionMs, 1000);
+    assert.equal(byPath.get('/r.BUFR')?.readyAt, 8);
+    assert.equal(byPath.get('/r.BUFR')?.stableSince, 8);
+    // The new states are accepted: a newer version supersedes the ready row.
+    const r = await ledger.observe('s', [{ remotePath: '/r.BUFR', size: 21, mtime: 3000 }], {
+      now: 100,
+      minAgeMs: Number.POSITIVE_INFINITY,
+    });
+    assert.equal(r.superseded, 1);
+  } finally {
+    await ledger.close();
+  }
+  const check = new Database(path, { readonly: true });
+  assert.equal(check.pragma('user_version', { simple: true }), SQLITE_SCHEMA_VERSION);
+  check.close();
 });

@@ -331,6 +331,8 @@ export function countStates(rows: readonly LedgerRow[]): Record<FileState, numbe
     downloaded: 0,
     processed: 0,
     failed: 0,
+    superseded: 0,
+    vanished: 0,
   };
   for (const r of rows) c[r.state]++;
   return c;

@@ -9,7 +9,12 @@ import { loadDaemonConfig, redactConfig } from '../../daemon/config.js';
 import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
-import { addHttpOptions, attachStatusServer, type HttpCliOptions } from './web-options.js';
+import {
+  addHttpOptions,
+  addHttpSecurityOptions,
+  attachStatusServer,
+  type HttpCliOptions,
+} from './web-options.js';
 
 export const EXIT_CONFIG = 78;
 
@@ -142,7 +147,7 @@ export function registerDaemonCommand(program: Command): void {
       ]),
     )
     .option('--print-config', 'print the validated config (passwords redacted) and exit');
-  addHttpOptions(cmd);
+  addHttpSecurityOptions(addHttpOptions(cmd));
   cmd.action(async (opts: DaemonCliOptions) => {
     process.exitCode = await runDaemonCommand(opts);
   });

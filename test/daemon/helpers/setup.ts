@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
+import YAML from 'yaml';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../../helpers/embedded-ftp.js';
 import type { FTPDaemonConfig } from '../../../src/daemon/config.js';
 
@@ -104,4 +105,26 @@ export function listLocal(dir: string): string[] {
 
 export function size(file: string): number {
   return statSync(file).size;
+}
+
+/**
+ * Writes `radarlib.yaml` beside the rig's local folder for a daemon child process (the password
+ * comes from RADARLIB_PASSWORD) and returns its path.
+ */
+export function writeYamlConfig(r: Rig, extra: Record<string, unknown> = {}): string {
+  const file = join(r.local, '..', 'radarlib.yaml');
+  writeFileSync(
+    file,
+    YAML.stringify({
+      host: r.server.host,
+      port: r.server.port,
+      username: r.server.user,
+      remotePath: '/data',
+      localDir: r.local,
+      minAge: 0,
+      pollInterval: 0.05,
+      ...extra,
+    }),
+  );
+  return file;
 }

@@ -1,0 +1,155 @@
+/**
+ * The fetch of one claim: download the claimed row (.part -> check -> rename, under a renewed
+ * lease) and record the outcome in the ledger (`complete`, or `fail` with a retry time or parked).
+ * Never throws: every outcome is a return value, an event and a log line.
+ */
+import { join } from 'node:path';
+import { InvalidArgumentError, LeaseLostError, RadarlibError, UnsafePathError } from '../errors.js';
+import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
+import { LOG_MESSAGES } from '../observe/events.js';
+import { renderTemplate } from '../radar/template.js';
+import { linkedController, toError } from './abort.js';
+import { backoffDelayMs } from './backoff.js';
+import type { DownloadedEvent, FailedEvent } from './events.js';
+import type { SourceRuntime } from './source.js';
+
+/** What a fetch needs from the daemon around it. */
+export interface FetchContext {
+  ledger: Ledger;
+  leaseMs: number;
+  /** Clock (epoch ms) for ledger times. */
+  now: () => number;
+  /** Aborted at the stop deadline: in-flight transfers end, their `.part` stays for a resume. */
+  abortTransfers: AbortSignal;
+  onDownloaded(event: DownloadedEvent): void;
+  onRetry(event: FailedEvent): void;
+  onFailed(event: FailedEvent): void;
+}
+
+/** `complete`d row, `'failed'` (recorded as retry or parked), or null (stopped / lease lost). */
+export type FetchOutcome = FileRecord | 'failed' | null;
+
+function errorText(err: Error): string {
+  return err instanceof RadarlibError ? `${err.code}: ${err.message}` : `${err.name}: ${err.message}`;
+}
+
+/** Errors no retry can fix. */
+function isPermanent(err: Error): boolean {
+  return err instanceof UnsafePathError || err instanceof InvalidArgumentError;
+}
+
+/** With 'auto': feeds each transfer's received bytes to the source's controller. */
+function progressFeed(src: SourceRuntime): { onProgress?: (bytes: number) => void } {
+  const adaptive = src.adaptive;
+  if (adaptive === null) return {};
+  let seen = 0;
+  return {
+    onProgress: (bytes) => {
+      adaptive.addBytes(Math.max(0, bytes - seen));
+      seen = bytes;
+    },
+  };
+}
+
+/** Downloads one claimed row and records the outcome. Never throws. */
+export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: Claim): Promise<FetchOutcome> {
+  const { ledger, leaseMs } = ctx;
+  const rec = claim.record;
+  const started = Date.now();
+  const link = linkedController([ctx.abortTransfers]);
+  const lease = link.controller;
+  const signal = link.signal;
+  const renew = setInterval(
+    () => {
+      ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
+        (ok) => {
+          if (!ok) lease.abort(new LeaseLostError(rec.remotePath));
+        },
+        (err: unknown) => src.log.warn({ err, remotePath: rec.remotePath }, 'cannot renew lease'),
+      );
+    },
+    Math.max(1000, leaseMs / 3),
+  );
+  try {
+    const name = rec.remotePath.slice(rec.remotePath.lastIndexOf('/') + 1);
+    const target = renderTemplate(src.config.localLayout, {
+      source: src.config.name,
+      remotePath: rec.remotePath,
+      remoteRoot: src.config.remotePath,
+      fallbackTime: new Date(rec.mtime ?? ctx.now()),
+    });
+    const localDir = join(src.config.localDir, target.dir);
+    const localPath = await src.client.downloadFile(
+      {
+        path: rec.remotePath,
+        name,
+        size: rec.size,
+        modifiedAt: rec.mtime === null ? null : new Date(rec.mtime),
+      },
+      localDir,
+      { localName: target.name, expectedSize: rec.size, signal, ...progressFeed(src) },
+    );
+    src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
+    const done = await ledger.complete(claim, localPath, { now: ctx.now() });
+    const durationMs = Date.now() - started;
+    src.log.info(
+      { remotePath: rec.remotePath, localPath, size: rec.size, durationMs },
+      LOG_MESSAGES.downloaded,
+    );
+    ctx.onDownloaded({ source: src.config.name, record: done, localPath, durationMs });
+    return done;
+  } catch (caught) {
+    return await recordFailure(ctx, src, claim, toError(caught), signal);
+  } finally {
+    clearInterval(renew);
+    link.dispose();
+  }
+}
+
+/** Records a failed fetch: stopped and lease-lost rows are left as they are; others retry or park. */
+async function recordFailure(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+  err: Error,
+  signal: AbortSignal,
+): Promise<FetchOutcome> {
+  const rec = claim.record;
+  if (ctx.abortTransfers.aborted) {
+    // Stopping: the row stays `downloading`; the next start resumes it (its .part is kept).
+    src.log.info({ remotePath: rec.remotePath }, 'download cancelled by stop');
+    return null;
+  }
+  if (err instanceof LeaseLostError || signal.reason instanceof LeaseLostError) {
+    src.log.warn({ remotePath: rec.remotePath }, LOG_MESSAGES.leaseLost);
+    return null;
+  }
+  const attempts = rec.attempts + 1;
+  const final = isPermanent(err) || attempts >= src.config.maxAttempts;
+  const retryAt = final ? null : ctx.now() + backoffDelayMs(src.config.backoff, attempts);
+  try {
+    const kept = await ctx.ledger.fail(claim, errorText(err), { now: ctx.now(), retryAt });
+    if (!kept) return null;
+  } catch (ledgerErr) {
+    src.log.error({ err: ledgerErr, remotePath: rec.remotePath }, 'cannot record the failure');
+    return null;
+  }
+  const info: FailedEvent = {
+    source: src.config.name,
+    remotePath: rec.remotePath,
+    attempts,
+    error: err,
+    retryAt,
+  };
+  if (final) {
+    src.log.error({ err, remotePath: rec.remotePath, attempts }, LOG_MESSAGES.failed);
+    ctx.onFailed(info);
+  } else {
+    src.log.warn(
+      { err, remotePath: rec.remotePath, attempts, retryAt: new Date(retryAt ?? 0) },
+      LOG_MESSAGES.retry,
+    );
+    ctx.onRetry(info);
+  }
+  return 'failed';
+}

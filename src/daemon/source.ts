@@ -1,0 +1,76 @@
+/**
+ * The runtime of one source: its FTP client (a pool of connections), lister, download queue and,
+ * with `maxConcurrentDownloads: 'auto'`, the controller that sets the download slots.
+ */
+import type { Logger } from 'pino';
+import PQueue from 'p-queue';
+import { AdaptiveConcurrency } from '../ftp/adaptive.js';
+import { AsyncFTPClient } from '../ftp/client.js';
+import type { SourceConfig } from './config.js';
+import { SourceLister, type DaemonFtpClient } from './lister.js';
+import { createSftpSourceClient } from './sftp-source.js';
+
+export interface SourceRuntime {
+  config: SourceConfig;
+  client: DaemonFtpClient;
+  lister: SourceLister;
+  queue: PQueue;
+  log: Logger;
+  /** With `maxConcurrentDownloads: 'auto'`: measures throughput and sets the slots. */
+  adaptive: AdaptiveConcurrency | null;
+  /** Tail of this source's cycle chain: cycles never overlap. */
+  chain: Promise<unknown>;
+  cycles: number;
+}
+
+export type ClientFactory = (source: SourceConfig, logger: Logger) => DaemonFtpClient;
+
+/**
+ * @param log the source's own logger (`{source}` bound)
+ * @param rootLogger what the client logs under
+ */
+export function createSourceRuntime(
+  config: SourceConfig,
+  log: Logger,
+  rootLogger: Logger,
+  clientFactory: ClientFactory | undefined,
+): SourceRuntime {
+  const client = clientFactory?.(config, rootLogger) ?? createClient(config, rootLogger);
+  const fixed = config.maxConcurrentDownloads;
+  return {
+    config,
+    client,
+    lister: new SourceLister(config, client),
+    queue: new PQueue({ concurrency: fixed === 'auto' ? config.autoConcurrencyCap : fixed }),
+    adaptive: fixed === 'auto' ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap }) : null,
+    log,
+    chain: Promise.resolve(),
+    cycles: 0,
+  };
+}
+
+/** Download slots now: the fixed setting, or what the 'auto' controller chose. */
+export function downloadSlots(src: SourceRuntime): number {
+  const fixed = src.config.maxConcurrentDownloads;
+  return fixed === 'auto' ? (src.adaptive?.concurrency ?? 1) : fixed;
+}
+
+function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
+  if (source.protocol === 'sftp') return createSftpSourceClient(source, logger);
+  return new AsyncFTPClient({
+    host: source.host,
+    port: source.port,
+    username: source.username,
+    password: source.password,
+    secure: source.secure,
+    ...(source.tls === null ? {} : { tls: source.tls }),
+    epsv: source.epsv,
+    maxConnections: source.maxConnections,
+    timeouts: {
+      connectMs: source.timeouts.connect * 1000,
+      commandMs: source.timeouts.command * 1000,
+      dataStallMs: source.timeouts.dataStall * 1000,
+    },
+    logger,
+  });
+}
