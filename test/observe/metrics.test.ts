@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FtpReplyError } from '../../src/errors.js';
 import { DaemonMetrics, errorCode, METRIC_NAMES } from '../../src/observe/metrics.js';
-import { addRow, webRig } from './helpers.js';
+import { addRow, webRig } from '../web/helpers.js';
 
 interface Sample {
   name: string;
