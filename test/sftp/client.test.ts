@@ -158,7 +158,9 @@ describe('AsyncSFTPClient: downloads', () => {
     const dir = freshDir();
     const before = server.connections();
     await using client = new AsyncSFTPClient(options({ channelsPerConnection: 4, maxConnections: 1 }));
-    const result = await client.downloadFiles(await client.listEntries('/many'), dir, { maxConcurrent: 4 });
+    // Cold start: four borrowers at once must share the one connection being opened.
+    const files = (await Promise.all([0, 1, 2, 3].map(() => client.listEntries('/many'))))[0] ?? [];
+    const result = await client.downloadFiles(files, dir, { maxConcurrent: 4 });
     assert.equal(result.length, 40);
     assert.equal(server.connections() - before, 1);
     assert.equal(client.poolStats.peakBusy, 4);
