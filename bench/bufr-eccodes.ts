@@ -3,7 +3,8 @@
  * the largest messages of the pybufrkit corpus that both decode, each decoded N times by
  * `decodeBufr` here and by `codes_new_from_message` + `unpack` + reading `numericValues` there
  * (the call that makes ecCodes decode every value), in the same run. Medians; ratio = ecCodes /
- * radarlib (> 1 means radarlib is faster).
+ * radarlib (> 1 means radarlib is faster). For compressed messages `decodeBufr` leaves the values
+ * in columns (like ecCodes' numericValues); "with items" also builds the per-subset item lists.
  *
  *   node --import tsx bench/bufr-eccodes.ts [iterations=30] [messages=6]
  *
@@ -12,10 +13,11 @@
  * `flock /tmp/radarlib-bench.lock node --import tsx bench/bufr-eccodes.ts`.
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeBufr } from '../src/bufr/decoder.js';
 import { splitBufrMessages } from '../src/bufr/file.js';
@@ -24,24 +26,37 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 const corpusDir = path.resolve(repoRoot, '..', 'shared', 'fixtures', 'bufr-general', 'pybufrkit');
 
-const PY = `
+/** Probe: can ecCodes decode this message at all (exit status 0)? */
+const PROBE = `
+import sys, json, eccodes as ec
+spec = json.loads(sys.stdin.read())
+data = open(spec['file'], 'rb').read()[spec['offset']:spec['offset'] + spec['length']]
+h = ec.codes_new_from_message(data)
+ec.codes_set(h, 'unpack', 1)
+ec.codes_get_array(h, 'numericValues')
+`;
+
+/**
+ * A persistent ecCodes timer: the messages come first (one JSON line), then one line per request
+ * "<message index> <n>"; it answers the median of n decodes in ms. Persistent, so the radarlib
+ * and ecCodes timings of each round are interleaved and share the machine's noise.
+ */
+const TIMER = `
 import sys, json, time, eccodes as ec
-n = int(sys.argv[1])
-out = []
-for spec in json.loads(sys.stdin.read()):
-    data = open(spec['file'], 'rb').read()[spec['offset']:spec['offset'] + spec['length']]
+specs = json.loads(sys.stdin.readline())
+datas = [open(s['file'], 'rb').read()[s['offset']:s['offset'] + s['length']] for s in specs]
+for line in sys.stdin:
+    i, n = (int(x) for x in line.split())
     times = []
-    for i in range(n + 3):
+    for _ in range(n):
         t = time.perf_counter()
-        h = ec.codes_new_from_message(data)
+        h = ec.codes_new_from_message(datas[i])
         ec.codes_set(h, 'unpack', 1)
         ec.codes_get_array(h, 'numericValues')
         ec.codes_release(h)
-        if i >= 3:
-            times.append(time.perf_counter() - t)
+        times.append(time.perf_counter() - t)
     times.sort()
-    out.append(times[len(times) // 2] * 1000)
-print(json.dumps(out))
+    print(times[len(times) // 2] * 1000, flush=True)
 `;
 
 interface Candidate {
@@ -84,7 +99,7 @@ function candidates(): Candidate[] {
   return out.sort((a, b) => b.length - a.length);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const iterations = Number(process.argv[2] ?? 30);
   const count = Number(process.argv[3] ?? 6);
   // The largest messages ecCodes also decodes (it lacks NCEP's prepbufr tables).
@@ -93,8 +108,8 @@ function main(): void {
   for (const c of all) {
     if (picked.length >= count) break;
     try {
-      execFileSync('/usr/bin/python3', ['-c', PY, '1'], {
-        input: JSON.stringify([{ file: c.file, offset: c.offset, length: c.length }]),
+      execFileSync('/usr/bin/python3', ['-c', PROBE], {
+        input: JSON.stringify({ file: c.file, offset: c.offset, length: c.length }),
         stdio: ['pipe', 'pipe', 'ignore'],
       });
       picked.push(c);
@@ -102,31 +117,59 @@ function main(): void {
       // ecCodes cannot decode it: skip.
     }
   }
+  const timer = spawn('/usr/bin/python3', ['-c', TIMER], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const replies = createInterface({ input: timer.stdout })[Symbol.asyncIterator]();
+  timer.stdin.write(
+    `${JSON.stringify(picked.map((c) => ({ file: c.file, offset: c.offset, length: c.length })))}\n`,
+  );
+  const eccodesMedian = async (i: number, n: number): Promise<number> => {
+    timer.stdin.write(`${i} ${n}\n`);
+    const r = await replies.next();
+    if (r.done === true) throw new Error('the ecCodes timer exited');
+    return Number(r.value);
+  };
+  const ROUNDS = 5;
+  const perRound = Math.max(3, Math.ceil(iterations / ROUNDS));
   const ours: number[] = [];
-  for (const c of picked) {
-    for (let w = 0; w < 3; w++) decodeBufr(c.bytes);
+  const oursItems: number[] = [];
+  const theirs: number[] = [];
+  for (const [i, c] of picked.entries()) {
+    for (let w = 0; w < 3; w++) void decodeBufr(c.bytes).subsets.length;
+    await eccodesMedian(i, 3);
     const t: number[] = [];
-    for (let i = 0; i < iterations; i++) {
-      const t0 = performance.now();
-      decodeBufr(c.bytes);
-      t.push(performance.now() - t0);
+    const ti: number[] = [];
+    const te: number[] = [];
+    // Rounds alternate radarlib and ecCodes on the same message; the result is the median round.
+    for (let round = 0; round < ROUNDS; round++) {
+      const rt: number[] = [];
+      const rti: number[] = [];
+      for (let k = 0; k < perRound; k++) {
+        const t0 = performance.now();
+        decodeBufr(c.bytes);
+        const t1 = performance.now();
+        void decodeBufr(c.bytes).subsets.length;
+        rti.push(performance.now() - t1);
+        rt.push(t1 - t0);
+      }
+      t.push(median(rt));
+      ti.push(median(rti));
+      te.push(await eccodesMedian(i, perRound));
     }
     ours.push(median(t));
+    oursItems.push(median(ti));
+    theirs.push(median(te));
   }
-  const theirs = JSON.parse(
-    execFileSync('/usr/bin/python3', ['-c', PY, String(iterations)], {
-      input: JSON.stringify(picked.map((c) => ({ file: c.file, offset: c.offset, length: c.length }))),
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'ignore'],
-    }),
-  ) as number[];
+  timer.stdin.end();
   const rows = picked.map((c, i) => ({
     message: c.name,
     bytes: c.length,
     values: c.values,
+    compressed: decodeBufr(c.bytes).columns !== null,
     radarlibMs: +(ours[i] as number).toFixed(3),
+    withItemsMs: +(oursItems[i] as number).toFixed(3),
     eccodesMs: +(theirs[i] as number).toFixed(3),
     ratio: +((theirs[i] as number) / (ours[i] as number)).toFixed(2),
+    ratioWithItems: +((theirs[i] as number) / (oursItems[i] as number)).toFixed(2),
   }));
   const totalOurs = ours.reduce((a, b) => a + b, 0);
   const totalTheirs = theirs.reduce((a, b) => a + b, 0);
@@ -156,4 +199,4 @@ function main(): void {
   );
 }
 
-main();
+await main();

@@ -23,6 +23,8 @@ export interface MirrorRequest {
   dest: string;
   concurrency: number | 'auto';
   autoCap?: number;
+  /** Explicit FTPS, trusting this self-signed certificate. */
+  tlsCa?: string;
   /**
    * `walk`: walkEntries streamed into downloadFiles; `list`: listFiles first (the README's way);
    * `daemon`: one `FTPDaemon.runOnce` with a fresh SQLite ledger (list, ledger, download, commit).
@@ -108,6 +110,7 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
     port: req.port,
     username: req.user,
     password: req.password,
+    ...(req.tlsCa === undefined ? {} : { secure: 'explicit' as const, tls: { ca: req.tlsCa } }),
     // listings share the pool with the transfers: give them the same width
     maxConnections: req.concurrency === 'auto' ? (req.autoCap ?? 16) : req.concurrency,
   });

@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts [--skip-loopback] [--skip-wan] [--skip-idle] [--skip-ledger]
  *                                  [--skip-bufr] [--runs N] [--no-docs] [--smoke] [--report-only]
  *                                  [--tools lftp,rclone,'radarlib maxConcurrent=5'] [--volumes 8]
- *                                  [--listing walk|list|daemon] [--out DIR]
+ *                                  [--listing walk|list|daemon] [--out DIR] [--tls]
  *
  * 1. Mirror: 240 radar-sized files (about 110 MB, radar date tree) on proftpd, (a) over loopback
  *    (test/helpers/debian-servers.ts) and (b) over an emulated WAN link, 50 ms RTT and 100 Mbit/s,
@@ -253,6 +253,8 @@ interface Target {
   remote: string;
   /** Present when the server counts commands. */
   counter?: BenchServer;
+  /** Explicit FTPS with this self-signed certificate (`--tls`). */
+  tlsCa?: string;
 }
 
 interface Tool {
@@ -262,8 +264,12 @@ interface Tool {
 }
 
 function lftpArgv(t: Target, parallel: number, dest: string): string[] {
+  const tls =
+    t.tlsCa === undefined
+      ? ['set ftp:ssl-allow no']
+      : ['set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no'];
   const script = [
-    'set ftp:ssl-allow no',
+    ...tls,
     'set net:max-retries 2',
     'set net:timeout 30',
     'set cmd:fail-exit yes',
@@ -287,6 +293,9 @@ function rcloneEnv(t: Target, work: string): NodeJS.ProcessEnv {
     RCLONE_CONFIG_BENCH_PORT: String(t.port),
     RCLONE_CONFIG_BENCH_USER: t.user,
     RCLONE_CONFIG_BENCH_PASS: obscured,
+    ...(t.tlsCa === undefined
+      ? {}
+      : { RCLONE_CONFIG_BENCH_EXPLICIT_TLS: 'true', RCLONE_CONFIG_BENCH_NO_CHECK_CERTIFICATE: 'true' }),
   };
 }
 
@@ -306,7 +315,14 @@ async function runTool(
   let timed: Timed;
   let detail: Partial<MirrorResult> | null = null;
   if (tool.family === 'radarlib') {
-    const req: MirrorRequest = { ...t, dest, concurrency: tool.parallel, listing };
+    const { tlsCa, ...plain } = t;
+    const req: MirrorRequest = {
+      ...plain,
+      dest,
+      concurrency: tool.parallel,
+      listing,
+      ...(tlsCa === undefined ? {} : { tlsCa }),
+    };
     timed = await runTimed([process.execPath, children.mirror, JSON.stringify(req)], timeoutS);
     const line = timed.stdout.trim().split('\n').pop() ?? '';
     try {
@@ -709,6 +725,8 @@ export interface SuiteOptions {
    * lists everything first (`listFiles`, the README's way), then downloads. @default 'walk'
    */
   listing?: 'walk' | 'list' | 'daemon';
+  /** Explicit FTPS on every server (radarlib trusts the certificate; lftp/rclone skip checks). */
+  tls?: boolean;
 }
 
 function runSideBench(script: string, json: string, timeoutS: number, skipped: string[]): unknown {
@@ -792,7 +810,11 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       let stop: () => Promise<void>;
       const why = smoke ? 'smoke' : debianServerAvailable('proftpd');
       if (why === null) {
-        const srv = await startDebianServer('proftpd', { root: data, passivePorts: 100 });
+        const srv = await startDebianServer('proftpd', {
+          root: data,
+          passivePorts: 100,
+          ...(opts.tls === true ? { tls: 'explicit' as const } : {}),
+        });
         target = {
           env: 'loopback',
           host: srv.host,
@@ -800,6 +822,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
           user: srv.user,
           password: srv.password,
           remote: '/L2',
+          ...(srv.tlsCertPem === undefined ? {} : { tlsCa: srv.tlsCertPem }),
         };
         stop = () => srv.stop();
       } else {
@@ -851,7 +874,13 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         if (!r.ok) console.error(`wan down: ${r.out}`);
       });
       if (!up.ok) throw new Error(`bench/wan/wan.sh up failed: ${up.out}`);
-      wanServer = await startProftpd({ root: data, host: WAN_HOST, port: WAN_PORT, netns: WAN_NS });
+      wanServer = await startProftpd({
+        root: data,
+        host: WAN_HOST,
+        port: WAN_PORT,
+        netns: WAN_NS,
+        ...(opts.tls === true ? { tls: true } : {}),
+      });
       const srv = wanServer;
       cleanups.push(() => srv.stop());
       const rttMs = await tcpRttMs(WAN_HOST, WAN_PORT);
@@ -865,6 +894,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         password: srv.password,
         remote: '/L2',
         counter: srv,
+        ...(srv.tlsCertPem === undefined ? {} : { tlsCa: srv.tlsCertPem }),
       };
       mirror.push(
         ...(await runTools(
@@ -1014,6 +1044,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       volumes: { type: 'string' },
       listing: { type: 'string', default: 'walk' },
       out: { type: 'string' },
+      tls: { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
     },
   });
@@ -1032,5 +1063,6 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       ...(values.volumes === undefined ? {} : { volumes: Number(values.volumes) }),
       listing: values.listing === 'list' || values.listing === 'daemon' ? values.listing : 'walk',
       ...(values.out === undefined ? {} : { outDir: values.out }),
+      tls: values.tls,
     });
 }

@@ -174,7 +174,7 @@ export async function* iterateBufrFile(
       buffer = joined;
     };
     const drop = (n: number): void => {
-      buffer = buffer.slice(n);
+      buffer = buffer.subarray(n); // no copy: the next read joins into a fresh buffer
       base += n;
     };
     for (;;) {

@@ -150,7 +150,10 @@ export class DownloadPool {
 
   /** Waits for a wake-up (a listing round ended), the reclaim tick, or the stop. */
   async #idle(): Promise<void> {
-    if (this.#woken) return;
+    if (this.#woken) {
+      this.#woken = false;
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     await untilAborted(
       new Promise<void>((resolve) => {

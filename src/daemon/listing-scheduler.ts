@@ -22,8 +22,12 @@ import { RateWindow } from './rate.js';
 import type { SourceRuntime } from './source.js';
 import { mapLimit, type TreeDirEntry } from './tree-walker.js';
 
-/** How long a newly found minute folder stays hot (a volume's files arrive within its minute). */
-export const HOT_FOLDER_MS = 2 * 60_000;
+/**
+ * How long a newly found minute folder stays hot after it was found (a volume's files arrive
+ * together); it stays hot longer while a file in it has not settled. Short, so the hot rounds
+ * stay about one listing per radar (its hour folder) between uploads.
+ */
+export const HOT_FOLDER_MS = 15_000;
 
 /**
  * Server commands one listing costs: EPSV (or PASV) + LIST (or MLSD). The daemon counts the
@@ -73,9 +77,12 @@ function hourPath(radarFolder: string, t: number): string {
 
 const HOUR_MS = 3_600_000;
 
-/** 550 on a folder that vanished (or an hour folder not created yet) means "empty". */
+/**
+ * 550 (or 450, as some servers answer a LIST of a missing path) on a folder that vanished or an
+ * hour folder not created yet means "empty".
+ */
 function isMissing(err: unknown): boolean {
-  return err instanceof FtpReplyError && err.replyCode === 550;
+  return err instanceof FtpReplyError && (err.replyCode === 550 || err.replyCode === 450);
 }
 
 export class ListingScheduler {

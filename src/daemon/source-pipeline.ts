@@ -171,11 +171,10 @@ export class SourcePipeline {
         warned = false;
       } catch (err) {
         if (!signal.aborted && !warned) {
-          // Once per failure streak: the full round logs each failure at warn level already.
-          this.#log.debug({ err, sinceMs: Date.now() - started }, 'hot listing failed');
+          // Once per failure streak (the next full round retries everything anyway).
+          this.#log.warn({ err, sinceMs: Date.now() - started }, 'hot listing failed');
           warned = true;
         }
-        if (err instanceof FtpError) this.#serverDown = true;
       } finally {
         listAbort.dispose();
       }

@@ -7,6 +7,7 @@ import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
 // our NAT-safe PASV strategy.
 import { connectForPassiveTransfer, parseEpsvResponse, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
 import { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import {
   AbortedError,
   FtpConnectError,
@@ -72,22 +73,35 @@ async function enterExtendedPassive(ftp: FTPContext, connectEarly: boolean): Pro
 
 /**
  * Opens the data connection to the control host. `connectEarly`: return at once, so that RETR
- * goes out while the TCP handshake runs (one round trip less per file; a server answers RETR
- * only once it accepted the data connection, so nothing is lost). basic-ftp's error handler on
- * the data socket closes the session if the connection fails, as it does mid-transfer. Only for
- * plain connections: a TLS data connection needs the TCP one before its handshake.
+ * goes out while the TCP (and TLS) handshakes run: one round trip less per file. A server answers
+ * RETR only once it accepted the data connection, so nothing is lost; basic-ftp's error handler
+ * on the data socket closes the session if the connection fails, as it does mid-transfer.
  */
 async function connectData(ftp: FTPContext, port: number, connectEarly: boolean): Promise<void> {
   const controlHost = ftp.socket.remoteAddress;
   if (controlHost === undefined) throw new Error('control socket is disconnected');
   const host = controlHost.replace(/^::ffff:/i, '');
-  if (!connectEarly || ftp.hasTLS) {
+  if (!connectEarly) {
     await connectForPassiveTransfer(host, port, ftp);
     return;
   }
-  const socket = new Socket();
-  ftp.dataSocket = socket;
-  socket.connect({ port, host, family: ftp.ipFamily });
+  const raw = new Socket();
+  raw.connect({ port, host, family: ftp.ipFamily });
+  if (!ftp.hasTLS) {
+    ftp.dataSocket = raw;
+    return;
+  }
+  // FTPS: the TLS handshake starts once TCP is up, resuming the control connection's session
+  // (servers such as vsftpd with require_ssl_reuse refuse data connections that do not).
+  const secure = tlsConnect({
+    ...ftp.tlsOptions,
+    socket: raw,
+    session: ftp.tlsSessionStore ?? (ftp.socket as TLSSocket).getSession(),
+  });
+  secure.on('session', (session: Buffer) => {
+    ftp.tlsSessionStore = session;
+  });
+  ftp.dataSocket = secure;
 }
 
 /** Opens and logs in one connection. Closes it on any failure, including `signal` firing. */

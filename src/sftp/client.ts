@@ -27,7 +27,7 @@ import type {
 } from '../ftp/types.js';
 import { listMatching, walkMatching } from '../ftp/walk.js';
 import { resolveSftpServer, sftpContext, type ResolvedSftpServer } from './connection.js';
-import { downloadOverSftp } from './download.js';
+import { commitPart, receiveOverSftp } from './download.js';
 import { SftpChannelPool, type SftpPoolStats } from './pool.js';
 import { SftpRequests } from './requests.js';
 import type { AsyncSFTPClientOptions } from './types.js';
@@ -192,15 +192,17 @@ export class AsyncSFTPClient implements AsyncDisposable {
     }
     const ctx = this.#ctx('READ', remotePath);
     const expectedSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
-    return this.#pool.use(
+    // The channel goes back to the pool before the fsyncs: the disk need not wait for the link.
+    const part = await this.#pool.use(
       (channel) =>
-        downloadOverSftp(
+        receiveOverSftp(
           new SftpRequests(channel, this.#server.timeouts.commandMs),
           {
             remotePath,
             localDir,
             localName,
             expectedSize,
+            modifiedAt: typeof remote === 'string' ? null : remote.modifiedAt,
             resume: options.resume ?? true,
             dataStallMs: this.#server.timeouts.dataStallMs,
             abortTransport: () => channel.connection.destroy(),
@@ -211,6 +213,7 @@ export class AsyncSFTPClient implements AsyncDisposable {
       ctx,
       options.signal,
     );
+    return commitPart(part);
   }
 
   /**

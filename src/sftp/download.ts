@@ -2,7 +2,7 @@
  * Downloading one file over SFTP so that no partial file ever carries the final name, as
  * src/ftp/download.ts does for FTP:
  *
- *   open + fstat remote  -->  <dir>/<name>.part (pipelined reads)  -->  fsync  -->  rename  -->  fsync <dir>
+ *   OPEN remote  -->  <dir>/<name>.part (pipelined reads)  -->  fsync  -->  rename  -->  fsync <dir>
  *
  * SFTP reads are requests at an offset, answered in turn; one at a time would cost a round trip
  * per 32 KiB (0.6 MB/s on a 50 ms link), so `READ_LANES` of them are kept in flight and each
@@ -30,11 +30,20 @@ export interface SftpDownloadRequest {
   localName: string;
   /** Size from the listing; the file must still have it. */
   expectedSize: number | undefined;
+  /** Modification time from the listing (with `expectedSize`, spares the FSTAT round trip). */
+  modifiedAt: Date | null;
   resume: boolean;
   dataStallMs: number;
   onProgress?: (bytes: number) => void;
   /** Ends the transport, making pending reads fail (the stall watchdog's lever). */
   abortTransport: () => void;
+}
+
+/** A complete `.part`, closed but not yet durable nor renamed (`commitPart` does that). */
+export interface ReceivedPart {
+  partPath: string;
+  finalPath: string;
+  localDir: string;
 }
 
 /** 32 KiB: every SFTP server answers reads of this size whole (OpenSSH allows 256 KiB). */
@@ -58,8 +67,8 @@ async function resumableBytes(
   return part.size;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+async function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(path, flags);
   try {
     await handle.sync();
   } finally {
@@ -67,49 +76,63 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Downloads with one borrowed channel and returns the final local path. */
-export async function downloadOverSftp(
+/**
+ * Reads the remote file into `<name>.part` with one borrowed channel. Round trips per file: OPEN,
+ * the reads, and FSTAT only when the listing did not give size and mtime; CLOSE is not waited for.
+ */
+export async function receiveOverSftp(
   requests: SftpRequests,
   req: SftpDownloadRequest,
   ctx: FtpErrorContext,
-): Promise<string> {
+): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
   const partPath = finalPath + PART_SUFFIX;
   const handle = await requests.open(req.remotePath, ctx);
   let local: FileHandle | undefined;
   try {
-    const remote = await requests.fstat(handle, ctx);
-    if (req.expectedSize !== undefined && remote.size !== req.expectedSize) {
-      // Changed since it was listed: the caller lists again rather than take a surprise.
-      await unlink(partPath).catch(() => undefined);
-      throw new FtpSizeMismatchError(req.expectedSize, remote.size, ctx);
+    let size: number;
+    let mtimeMs: number;
+    if (req.expectedSize !== undefined && req.modifiedAt !== null) {
+      size = req.expectedSize;
+      mtimeMs = req.modifiedAt.getTime();
+    } else {
+      const remote = await requests.fstat(handle, ctx);
+      if (req.expectedSize !== undefined && remote.size !== req.expectedSize) {
+        // Changed since it was listed: the caller lists again rather than take a surprise.
+        await unlink(partPath).catch(() => undefined);
+        throw new FtpSizeMismatchError(req.expectedSize, remote.size, ctx);
+      }
+      size = remote.size;
+      mtimeMs = remote.mtime * 1000;
     }
-    const size = remote.size;
-    const startAt = await resumableBytes(partPath, size, remote.mtime * 1000, req.resume);
+    const startAt = await resumableBytes(partPath, size, mtimeMs, req.resume);
     try {
       local = await open(partPath, startAt > 0 ? 'r+' : 'w');
     } catch (err) {
       throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
     }
     await readInto(requests, handle, local, startAt, size, req, ctx, partPath);
-    try {
-      await local.sync();
-    } catch (err) {
-      throw new LocalIoError(partPath, 'fsync failed', { cause: err });
-    }
   } finally {
     await local?.close().catch(() => undefined);
-    // Closing the remote handle is housekeeping: a transport already gone must not mask the
-    // real outcome (all bytes are on disk, or the first error is being thrown).
-    if (requests.usable) await requests.close(handle, ctx).catch(() => undefined);
+    requests.closeLater(handle, ctx);
+  }
+  return { partPath, finalPath, localDir: req.localDir };
+}
+
+/** fsync the `.part`, rename it to its final name, fsync the folder; returns the final path. */
+export async function commitPart(part: ReceivedPart): Promise<string> {
+  try {
+    await fsyncPath(part.partPath, 'r+');
+  } catch (err) {
+    throw new LocalIoError(part.partPath, 'fsync failed', { cause: err });
   }
   try {
-    await rename(partPath, finalPath);
-    await fsyncDir(req.localDir);
+    await rename(part.partPath, part.finalPath);
+    await fsyncPath(part.localDir, 'r');
   } catch (err) {
-    throw new LocalIoError(finalPath, 'cannot move the complete .part into place', { cause: err });
+    throw new LocalIoError(part.finalPath, 'cannot move the complete .part into place', { cause: err });
   }
-  return finalPath;
+  return part.finalPath;
 }
 
 /** Pipelined reads of [startAt, size) into `local`; on failure leaves only a hole-free prefix. */
@@ -176,6 +199,12 @@ async function readInto(
       }
     }
   };
+  // A file that grew since it was listed must not be cut at the listed size: one read past the
+  // end, sent with the others (no extra round trip), must find nothing.
+  const probe: Promise<unknown> = requests.read(handle, size, 1).then(
+    (extra) => (extra.length > 0 ? new FtpSizeMismatchError(size, size + extra.length, ctx) : undefined),
+    (err: unknown) => err,
+  );
   const lanes = Array.from({ length: Math.min(READ_LANES, Math.ceil((size - startAt) / READ_CHUNK)) }, () =>
     lane().catch((err: unknown) => {
       failure ??= err;
@@ -183,10 +212,16 @@ async function readInto(
   );
   try {
     await Promise.all(lanes);
+    failure ??= await probe;
   } finally {
     clearInterval(watchdog);
   }
   if (failure === undefined) return;
+  if (failure instanceof FtpSizeMismatchError) {
+    // Another version than listed: none of these bytes are worth resuming.
+    await unlink(partPath).catch(() => undefined);
+    throw failure;
+  }
   // Keep the hole-free prefix for the next attempt; nothing at all is not worth a .part.
   await local.truncate(contiguous).catch(() => undefined);
   if (contiguous === 0) await unlink(partPath).catch(() => undefined);

@@ -219,3 +219,38 @@ void test('edition 2 (Manual on Codes 1988): section 1 has a 2-byte originating 
   assert.equal(m.section1.subCentre, 0);
   assert.deepEqual(values(m.subsets[0]), [87]);
 });
+
+void test('compressed data (regulation 94.6.3) as columns: one Float64Array per varying element, NaN = missing; items built on demand', () => {
+  const m = decodeBufr(
+    buildMessage({
+      subsets: 3,
+      compressed: true,
+      descriptors: [1001, T],
+      data: (w) => {
+        w.writeUint(7, 87); // 0 01 001 R0, NBINC 0: the same in all subsets
+        w.writeUint(6, 0);
+        w.writeUint(16, 27315); // 0 12 101 R0
+        w.writeUint(6, 12); // NBINC 12
+        w.writeUint(12, 0);
+        w.writeUint(12, 2000);
+        w.writeUint(12, 0xfff); // all ones: missing in subset 3
+      },
+    }),
+  );
+  const [block, temp] = m.columns ?? [];
+  assert.equal(block?.constant, 87);
+  assert.deepEqual([...(temp?.numbers ?? [])], [273.15, 293.15, Number.NaN]);
+  assert.deepEqual(
+    m.subsets.map((s) => values(s)),
+    [
+      [87, 273.15],
+      [87, 293.15],
+      [87, null],
+    ],
+  );
+  assert.equal(m.subsets[0]?.[0], m.subsets[2]?.[0], 'the shared value is one item');
+  assert.equal(
+    decodeBufr(buildMessage({ descriptors: [1001], data: (w) => w.writeUint(7, 1) })).columns,
+    null,
+  );
+});

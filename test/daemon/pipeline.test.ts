@@ -16,7 +16,8 @@ import { openLedger } from '../../src/ledger/open.js';
 import { statusReport, formatStatus } from '../../src/cli/commands/status.js';
 import { DaemonMetrics, METRIC_NAMES } from '../../src/web/metrics.js';
 import { radarTreeFolder } from '../../src/radar/tree.js';
-import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
+import { sha256File as sha256 } from '../helpers/hash.js';
+import { listLocal, payload, rig } from './helpers/setup.js';
 
 /** Resolves once `predicate` holds (checked on every event of `daemon`), or rejects after `capMs`. */
 function until(daemon: FTPDaemon, predicate: () => boolean, what: string, capMs = 60_000): Promise<void> {

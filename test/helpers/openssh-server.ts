@@ -9,11 +9,14 @@
  * guarded and killed as the FTP servers are (debian-servers.ts). `.ci/install-sshd.sh` installs
  * openssh-server; without it, or without root, `opensshAvailable()` says why and the tests skip.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import {
   installExitHook,
@@ -29,6 +32,8 @@ import {
 const SSHD = '/usr/sbin/sshd';
 const USER = 'radarlibsftp';
 const RUN_DIR = '/run/radarlib-sshd';
+/** For tools that read no input (run() writes stdin, which races with a quick exit: EPIPE). */
+const exec = promisify(execFile);
 const HINT = 'run .ci/install-sshd.sh (apt-get install openssh-server)';
 
 export interface OpenSshServer {
@@ -89,7 +94,36 @@ function sftpUser(): Promise<string> {
   return userPromise;
 }
 
-export async function startOpenSsh(): Promise<OpenSshServer> {
+export interface OpenSshOptions {
+  /** Run sshd inside this network namespace (the benchmark's emulated WAN). */
+  netns?: string;
+  /** Address to listen on. @default '127.0.0.1' */
+  listenHost?: string;
+  /** Port to listen on. @default a free loopback port */
+  port?: number;
+  /** Passphrase of the user's key; '' for none (lftp and rclone run unattended). @default random */
+  keyPassphrase?: string;
+}
+
+/** Inside a namespace /proc/net/tcp is not ours to read: poll with TCP connects instead. */
+async function connectable(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, host);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+export async function startOpenSsh(opts: OpenSshOptions = {}): Promise<OpenSshServer> {
   const reason = opensshAvailable();
   if (reason !== null) throw new Error(reason);
   installExitHook();
@@ -99,20 +133,23 @@ export async function startOpenSsh(): Promise<OpenSshServer> {
   const stateDir = await mkdtemp(join(tmpdir(), 'radarlib-sshd-'));
   const root = await mkdtemp(join(RUN_DIR, 'root-'));
   await chmod(root, 0o755);
-  const passphrase = randomBytes(9).toString('base64url');
+  const passphrase = opts.keyPassphrase ?? randomBytes(9).toString('base64url');
+  const host = opts.listenHost ?? '127.0.0.1';
   const hostKey = join(stateDir, 'ssh_host_ed25519_key');
   const userKey = join(stateDir, 'id_ed25519');
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', userKey, '-C', 'radarlib-test']);
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], { timeout: 30_000 });
+  await exec('ssh-keygen', ['-q', '-t', 'ed25519', '-N', passphrase, '-f', userKey, '-C', 'radarlib-test'], {
+    timeout: 30_000,
+  });
   const authorizedKeys = join(stateDir, 'authorized_keys');
   await writeFile(authorizedKeys, await readFile(`${userKey}.pub`), { mode: 0o644 });
   await chmod(stateDir, 0o755);
 
-  const { control: port } = await pickPorts(0);
+  const port = opts.port ?? (await pickPorts(0)).control;
   const logPath = join(stateDir, 'sshd.log');
   const config = [
     `Port ${port}`,
-    'ListenAddress 127.0.0.1',
+    `ListenAddress ${host}`,
     `HostKey ${hostKey}`,
     'PidFile none',
     'UsePAM no',
@@ -136,7 +173,11 @@ export async function startOpenSsh(): Promise<OpenSshServer> {
   ].join('\n');
   const configPath = join(stateDir, 'sshd_config');
   await writeFile(configPath, config);
-  const child = launch(SSHD, ['-D', '-e', '-f', configPath], logPath);
+  const argv = [SSHD, '-D', '-e', '-f', configPath];
+  const child =
+    opts.netns === undefined
+      ? launch(SSHD, argv.slice(1), logPath)
+      : launch('ip', ['netns', 'exec', opts.netns, ...argv], logPath);
   if (child.pid !== undefined) live.set(child.pid, { stateDir });
   const stopChild = async (): Promise<void> => {
     await killGroup(child);
@@ -144,21 +185,24 @@ export async function startOpenSsh(): Promise<OpenSshServer> {
     await rm(stateDir, { recursive: true, force: true });
     await rm(root, { recursive: true, force: true });
   };
-  const up = await waitListening(child, port);
+  const up =
+    opts.netns === undefined
+      ? await waitListening(child, port)
+      : (await connectable(host, port, 15_000)) || 'within 15 s';
   if (up !== true) {
     const log = tail([logPath], 30);
     await stopChild();
-    throw new Error(`sshd did not listen on 127.0.0.1:${port} ${up}; log tail:\n${log}`);
+    throw new Error(`sshd did not listen on ${host}:${port} ${up}; log tail:\n${log}`);
   }
   // The client's view of the host key, as an operator would record it: hashed, [host]:port.
   const knownHosts = join(stateDir, 'known_hosts');
-  await writeFile(
-    knownHosts,
-    await run('ssh-keyscan', ['-H', '-t', 'ed25519', '-p', String(port), '127.0.0.1']),
-  );
+  const scanned = await exec('ssh-keyscan', ['-H', '-t', 'ed25519', '-p', String(port), host], {
+    timeout: 30_000,
+  });
+  await writeFile(knownHosts, scanned.stdout);
   let stopped: Promise<void> | undefined;
   return {
-    host: '127.0.0.1',
+    host,
     port,
     username: USER,
     password,

@@ -18,7 +18,9 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { openLedger } from '../../src/ledger/open.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
-import { count, memorySampler, recordRow, sha256File, sleep } from './helpers.js';
+import { sha256File } from '../helpers/hash.js';
+import { sleep } from '../helpers/wait.js';
+import { count, memorySampler, recordRow } from './helpers.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const FD_LIMIT = 256;

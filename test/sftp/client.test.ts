@@ -198,6 +198,27 @@ describe('AsyncSFTPClient: downloads', () => {
     assert.deepEqual(readdirSync(dir), []);
   });
 
+  test('a file that grew or shrank since it was listed is refused, never cut', async () => {
+    const dir = freshDir();
+    const file = join(tree.root, '/many/RMA1_007.BUFR');
+    const original = readFileSync(file);
+    await using client = new AsyncSFTPClient(options());
+    const [entry] = await client.listEntries('/many', { pattern: 'RMA1_007.BUFR' });
+    assert.ok(entry !== undefined);
+    try {
+      writeFileSync(file, Buffer.concat([original, Buffer.from('more')]));
+      utimesSync(file, MTIME, MTIME);
+      await assert.rejects(client.downloadFile(entry, dir), FtpSizeMismatchError);
+      writeFileSync(file, original.subarray(0, 100));
+      utimesSync(file, MTIME, MTIME);
+      await assert.rejects(client.downloadFile(entry, dir), FtpSizeMismatchError);
+      assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], []);
+    } finally {
+      writeFileSync(file, original);
+      utimesSync(file, MTIME, MTIME);
+    }
+  });
+
   test('hostile names from the server never leave the target folder', async () => {
     const hostile = await startEmbeddedSftp({
       root: tree.root,
