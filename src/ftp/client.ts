@@ -108,10 +108,12 @@ export class AsyncFTPClient implements AsyncDisposable {
     this.#pool = new FtpConnectionPool(this.#server, this.#log);
   }
 
+  /** The server host name or address. */
   get host(): string {
     return this.#server.host;
   }
 
+  /** The server port. */
   get port(): number {
     return this.#server.port;
   }
