@@ -10,12 +10,12 @@ import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import {
   cappedRadar,
-  errorCode,
   fileDataTime,
   fileRadar,
   MAX_RADARS_PER_SOURCE,
   OTHER_RADARS,
 } from '../observe/metrics.js';
+import { errorCode, errorText } from '../errors.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
 import { parseRadarFileName } from '../radar/filename.js';
 
@@ -117,11 +117,6 @@ export interface StatusTrackerOptions {
   maxRadarsPerSource?: number;
 }
 
-function errText(err: Error): string {
-  const code = errorCode(err);
-  return err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
-}
-
 export class StatusTracker {
   readonly startedAt: number;
   readonly #now: () => number;
@@ -185,7 +180,7 @@ export class StatusTracker {
     s.lastPoll = {
       at,
       ok: e.error === null,
-      error: e.error === null ? null : errText(e.error),
+      error: e.error === null ? null : errorText(e.error),
       durationMs: e.durationMs,
       listed: e.listed,
       added: e.added,
@@ -216,7 +211,7 @@ export class StatusTracker {
       source: e.source,
       remotePath: e.remotePath,
       attempts: e.attempts,
-      error: errText(e.error),
+      error: errorText(e.error),
       code: errorCode(e.error),
       at: this.#now(),
       retryAt: e.retryAt,
