@@ -14,10 +14,10 @@
  * callbacks (what `runOnce()` does for each source).
  */
 import type { Logger } from 'pino';
-import { FtpError } from '../errors.js';
+import { FtpError, toError } from '../errors.js';
 import type { FileRecord } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
-import { linkedController, sleep, toError, untilAborted } from './abort.js';
+import { linkedController, sleepUntilAborted, untilAborted } from '../util/abort.js';
 import { DownloadPool, type DownloadDeps } from './download-pool.js';
 import type { CycleEvent } from './events.js';
 import { ListingScheduler, type RoundResult } from './listing-scheduler.js';
@@ -100,7 +100,7 @@ export class SourcePipeline {
           // A ledger hiccup (busy database, lost PostgreSQL connection): log, wait, go on.
           this.#log.error({ err }, LOG_MESSAGES.cycleFailed);
         }
-        if (i + 1 < max) await sleep(src.config.pollInterval * 1000, stopRequested);
+        if (i + 1 < max) await sleepUntilAborted(src.config.pollInterval * 1000, stopRequested);
       }
     } finally {
       hotStop.controller.abort();
@@ -161,7 +161,7 @@ export class SourcePipeline {
     let warned = false;
     // Bounded by the stop: one round per interval.
     for (let started = Date.now(); !signal.aborted; started = Date.now()) {
-      await sleep(every, signal);
+      await sleepUntilAborted(every, signal);
       if (signal.aborted) break;
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
       try {
