@@ -7,7 +7,7 @@
  *       [--skip-peers] [--skip-slow] [--skip-latency] [--no-docs]
  *
  * 1. Latency: a 3-radar tree (`/L2/<RADAR>/YYYY/MM/DD/HH/MMSS/`) on proftpd; volumes (real BUFR
- *    from the encoder, about 0.5 MB) appear at random moments for `--duration` seconds, each
+ *    from the encoder, 645 KB) appear at random moments for `--duration` seconds, each
  *    uploaded as real uploads are: the file grows in 5 writes 0.2 s apart, then is complete. The
  *    daemon runs with default settings (pollInterval 60, hotInterval 2, minAge 120). Measured:
  *    upload completion -> callback start, per file (p50/p95/max); FTP commands per minute (the
@@ -493,7 +493,7 @@ async function slowCallbacks(t: Target, pollInterval: number): Promise<SlowRun> 
 function renderTables(latency: LatencyRun[], slow: SlowRun[], durationS: number): string {
   const f = (x: number | null): string => (x === null ? '–' : String(x));
   const lines = [
-    `Latency (bench/latency.ts): 3-radar tree on proftpd, ${latency[0]?.files ?? 0} volumes (real BUFR, about 0.5 MB) uploaded at random moments over ${durationS} s, each growing in 5 writes 0.2 s apart. Upload completion -> callback start (radarlib) or -> the complete file present locally (peers, checked every 100 ms).`,
+    `Latency (bench/latency.ts): 3-radar tree on proftpd, ${latency[0]?.files ?? 0} volumes (real BUFR, 645 KB) uploaded at random moments over ${durationS} s, each growing in 5 writes 0.2 s apart. Upload completion -> callback start (radarlib) or -> the complete file present locally (peers, checked every 100 ms).`,
     '',
     '| link | tool | files delivered | p50 s | p95 s | max s | FTP commands / min | partial files |',
     '|---|---|---|---|---|---|---|---|',
