@@ -591,8 +591,12 @@ async function main(): Promise<void> {
       latency: LatencyRun[];
       slow: SlowRun[];
     };
-    if (values['skip-latency']) latency.push(...previous.latency);
-    if (values['skip-slow']) slow.push(...previous.slow);
+    // Rows of the links not run now are kept too (a `--wan` run keeps the loopback rows).
+    const envs = new Set(targets.map((t) => t.env));
+    const keep = <T extends { env: string }>(rows: T[], skipped: boolean): T[] =>
+      rows.filter((r) => skipped || !envs.has(r.env as Target['env']));
+    latency.unshift(...keep(previous.latency, values['skip-latency']));
+    slow.unshift(...keep(previous.slow, values['skip-slow']));
   }
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(
