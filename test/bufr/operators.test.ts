@@ -386,6 +386,25 @@ void test('2 41 000 / 2 41 255 define event and 2 42 000 / 2 42 255 define condi
   assert.equal(item(s, 22).refersTo, 10, 'the 8th element is the temperature of the conditioning event');
   assert.equal(s?.[2]?.bitOffset, s?.[3]?.bitOffset, 'the marker reads no bits');
   crossCheck(t, m, bytes);
+
+  // Substituted values (2 23 255) are read as the elements the bit-map picks: the markers inside
+  // the bit-map's span are skipped, so the widths (7 bits for 0 01 001, 16 for 0 12 101) line up.
+  const substituted = eventMessage({
+    descriptors: [T, 1001, 241000, T, 241255, 223000, BIT, BIT, BIT, 223255, 223255],
+    data: (w) => {
+      w.writeUint(16, 29315);
+      w.writeUint(7, 87);
+      w.writeUint(16, 27315);
+      for (const b of [0, 1, 0]) w.writeUint(1, b);
+      w.writeUint(16, 29300);
+      w.writeUint(16, 27300);
+    },
+  });
+  const sm = decodeBufr(substituted);
+  const ss = sm.subsets[0];
+  assert.deepEqual(values(ss).slice(-2), [293, 273]);
+  assert.deepEqual([item(ss, 9).refersTo, item(ss, 10).refersTo], [0, 3]);
+  crossCheck(t, sm, substituted);
 });
 
 void test('2 43 000 / 2 43 255 categorical forecast values follow (table C 2 43 and notes), uncompressed and compressed (regulation 94.6.3)', (t) => {
