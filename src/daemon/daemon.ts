@@ -26,6 +26,7 @@ import { DAEMON_EVENTS, LOG_MESSAGES } from '../observe/events.js';
 import { silentLogger } from '../observe/log.js';
 import { linkedController, sleep, toError, untilAborted } from './abort.js';
 import { isResolvedConfig, resolveDaemonConfig, type DaemonConfig, type FTPDaemonConfig } from './config.js';
+import { listAndObserve } from './observe-listing.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
 import type { CycleEvent, DaemonEvents } from './events.js';
 import { fetchClaim, type FetchContext } from './fetch.js';
@@ -304,14 +305,9 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     const listAbort = linkedController([this.#stopRequested.signal, this.#abortTransfers.signal]);
     const signal = listAbort.signal;
     try {
-      const result = await ledger.withSourceLock(src.config.name, async () => {
-        const listing = await src.lister.list(this.#now(), signal);
-        const observed = await ledger.observe(src.config.name, listing.files, {
-          now: this.#now(),
-          minAgeMs: src.config.minAge * 1000,
-        });
-        return { listing, observed };
-      });
+      const result = await ledger.withSourceLock(src.config.name, () =>
+        listAndObserve(ledger, src, this.#now, signal),
+      );
       if (result === null) event.skippedListing = true;
       else {
         event.listed = result.listing.files.length;

@@ -4,7 +4,15 @@
  * Never throws: every outcome is a return value, an event and a log line.
  */
 import { join } from 'node:path';
-import { InvalidArgumentError, LeaseLostError, RadarlibError, UnsafePathError } from '../errors.js';
+import {
+  FtpSizeMismatchError,
+  IncompleteFileError,
+  InvalidArgumentError,
+  LeaseLostError,
+  LocalIoError,
+  RadarlibError,
+  UnsafePathError,
+} from '../errors.js';
 import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
 import { renderTemplate } from '../radar/template.js';
@@ -12,6 +20,7 @@ import { linkedController, toError } from './abort.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
+import { verifyDownload } from './verify.js';
 
 /** What a fetch needs from the daemon around it. */
 export interface FetchContext {
@@ -35,7 +44,43 @@ function errorText(err: Error): string {
 
 /** Errors no retry can fix. */
 function isPermanent(err: Error): boolean {
-  return err instanceof UnsafePathError || err instanceof InvalidArgumentError;
+  return (
+    err instanceof UnsafePathError ||
+    err instanceof InvalidArgumentError ||
+    (err instanceof LocalIoError && !err.transient)
+  );
+}
+
+/**
+ * The bytes are not the remote file's complete current version: it is still being uploaded
+ * (verify failed) or grew while we read it. Not a failure: the row waits for its next listing.
+ */
+function isStillGrowing(err: Error): boolean {
+  return (
+    err instanceof IncompleteFileError || (err instanceof FtpSizeMismatchError && err.received > err.expected)
+  );
+}
+
+/**
+ * Runs immediately before the `.part` takes its final name: the completeness check, then the
+ * lease (fencing): an instance that was paused past its lease learns it here and publishes
+ * nothing, since the row now belongs to another instance (or was superseded).
+ */
+function beforeCommitOf(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+): (partPath: string) => Promise<void> {
+  const rec = claim.record;
+  return async (partPath) => {
+    const reason = await verifyDownload(src.config.verify, partPath, {
+      remotePath: rec.remotePath,
+      size: rec.size,
+    });
+    if (reason !== null) throw new IncompleteFileError(rec.remotePath, reason);
+    const ours = await ctx.ledger.renewLease(claim, { now: ctx.now(), leaseMs: ctx.leaseMs });
+    if (!ours) throw new LeaseLostError(rec.remotePath);
+  };
 }
 
 /** With 'auto': feeds each transfer's received bytes to the source's controller. */
@@ -87,7 +132,16 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
         modifiedAt: rec.mtime === null ? null : new Date(rec.mtime),
       },
       localDir,
-      { localName: target.name, expectedSize: rec.size, signal, ...progressFeed(src) },
+      {
+        localName: target.name,
+        expectedSize: rec.size,
+        signal,
+        // One .part per row (a version), and per claim on a shared ledger: two writers of one
+        // target never share one; a SQLite ledger's single process resumes its own.
+        partKey: ledger.backend === 'sqlite' ? `r${rec.id}` : `r${rec.id}-${claim.token.slice(0, 8)}`,
+        beforeCommit: beforeCommitOf(ctx, src, claim),
+        ...progressFeed(src),
+      },
     );
     src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
     const done = await ledger.complete(claim, localPath, { now: ctx.now() });
@@ -124,8 +178,22 @@ async function recordFailure(
     src.log.warn({ remotePath: rec.remotePath }, LOG_MESSAGES.leaseLost);
     return null;
   }
+  if (isStillGrowing(err)) {
+    try {
+      await ctx.ledger.requeue(claim, errorText(err), { now: ctx.now() });
+    } catch (ledgerErr) {
+      src.log.error({ err: ledgerErr, remotePath: rec.remotePath }, 'cannot record the requeue');
+    }
+    src.log.info(
+      { remotePath: rec.remotePath, reason: err.message },
+      'download not complete: waiting for the upload',
+    );
+    return null;
+  }
   const attempts = rec.attempts + 1;
   const final = isPermanent(err) || attempts >= src.config.maxAttempts;
+  // A 550 (file gone?) retries after the backoff too: every cycle lists before it claims, so the
+  // next listing records a file that really vanished before any retry.
   const retryAt = final ? null : ctx.now() + backoffDelayMs(src.config.backoff, attempts);
   try {
     const kept = await ctx.ledger.fail(claim, errorText(err), { now: ctx.now(), retryAt });

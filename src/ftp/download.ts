@@ -1,13 +1,18 @@
 /**
  * Downloading one file so that no partial file ever carries the final name.
  *
- *   <dir>/<name>.part  --(all bytes, count checked against the remote size)-->  fsync
- *   --> rename to <dir>/<name>  --> fsync <dir>
+ *   <dir>/<part>  --(all bytes, count checked against the remote size)-->  fsync
+ *   --> beforeCommit (verify, lease fence)  --> rename to <dir>/<name>  --> fsync <dir>
+ *
+ * The `.part` is `<name>.part` for plain downloads, or, with a `partKey` (the daemon: one per
+ * ledger row and owner), `.<name, cut>.<hash>.part`: two writers of one target never share a
+ * `.part`, and any name up to the 255-byte limit still has a `.part` name that fits.
  *
  * A crash at any point leaves either no final file or a complete one. A leftover `.part` is
  * continued with REST when it is shorter than the remote file and was written after the remote
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,9 +31,45 @@ export interface AtomicDownloadRequest {
   resume: boolean;
   dataStallMs: number;
   onProgress?: (bytes: number) => void;
+  /** See `DownloadOptions.partKey`. */
+  partKey?: string;
+  /** See `DownloadOptions.beforeCommit`. */
+  beforeCommit?: (partPath: string) => Promise<void>;
 }
 
 export const PART_SUFFIX = '.part';
+
+/** Longest file name (bytes) of Linux file systems (ext4, xfs, btrfs) and of most others. */
+const NAME_MAX = 255;
+/** Bytes of the final name kept in a keyed `.part` name, for operators who look at the folder. */
+const PART_NAME_KEEP = 80;
+
+/** The longest prefix of `name` that fits in `maxBytes` of UTF-8 without cutting a character. */
+function utf8Prefix(name: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of name) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/**
+ * The `.part` name of `localName`: `<name>.part` when there is no key and it fits, else a hidden,
+ * short, unique one (`.<name cut to 80 bytes>.<16 hex of sha256(name, key)>.part`, ≤ 104 bytes).
+ */
+export function partNameFor(localName: string, partKey?: string): string {
+  const plain = localName + PART_SUFFIX;
+  if (partKey === undefined && Buffer.byteLength(plain) <= NAME_MAX) return plain;
+  const hash = createHash('sha256')
+    .update(`${localName}\0${partKey ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+  return `.${utf8Prefix(localName, PART_NAME_KEEP)}.${hash}${PART_SUFFIX}`;
+}
 
 /** Least progress per `dataStallMs` that counts as a live data connection. */
 const STALL_MIN_BYTES = 1024;
@@ -69,7 +110,7 @@ export async function downloadAtomically(
   ctx: FtpErrorContext,
 ): Promise<string> {
   const finalPath = join(req.localDir, req.localName);
-  const partPath = finalPath + PART_SUFFIX;
+  const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const startAt = await resumableBytes(partPath, req);
   let received = startAt;
   try {
@@ -85,24 +126,47 @@ export async function downloadAtomically(
     if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
       await unlink(partPath).catch(() => undefined);
     }
-    throw wrapLocal(err, partPath);
+    throw wrapLocal(err, partPath, 'write failed');
+  }
+  if (req.beforeCommit !== undefined) {
+    try {
+      await req.beforeCommit(partPath);
+    } catch (err) {
+      // Incomplete, stale, or no longer ours: these bytes never take the final name.
+      await unlink(partPath).catch(() => undefined);
+      throw err;
+    }
   }
   try {
     await rename(partPath, finalPath);
     await fsyncDir(req.localDir);
   } catch (err) {
-    throw new LocalIoError(finalPath, 'cannot move the complete .part into place', { cause: err });
+    throw wrapLocal(err, finalPath, 'cannot move the complete .part into place');
   }
   return finalPath;
 }
 
-const LOCAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'EFBIG', 'EPERM']);
+/** Local failures, named in the message with their code (see `LocalIoError.transient`). */
+const LOCAL_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EROFS',
+  'EIO',
+  'EFBIG',
+  'EPERM',
+  'ENAMETOOLONG',
+  'ENOTDIR',
+  'EISDIR',
+  'EMFILE',
+  'ENFILE',
+]);
 
-function wrapLocal(err: unknown, partPath: string): unknown {
+function wrapLocal(err: unknown, path: string, what: string): unknown {
   if (err instanceof LocalIoError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && LOCAL_WRITE_CODES.has(code)) {
-    return new LocalIoError(partPath, `write failed (${code})`, { cause: err });
+  if (code !== undefined && LOCAL_CODES.has(code)) {
+    return new LocalIoError(path, `${what} (${code})`, { cause: err });
   }
   return err;
 }
@@ -129,7 +193,10 @@ async function transfer(
     await opened;
   } catch (err) {
     await closed;
-    throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    throw new LocalIoError(partPath, `cannot open for writing${code === undefined ? '' : ` (${code})`}`, {
+      cause: err,
+    });
   }
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
   // silent one and one trickling a byte now and then alike. basic-ftp reports progress every
@@ -173,7 +240,7 @@ async function transfer(
     stream.destroy();
     await closed;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
-    if (writeError !== undefined) throw wrapLocal(writeError, partPath);
+    if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
     throw err;
   } finally {
     clearInterval(watchdog);
