@@ -3,6 +3,7 @@
  * lease) and record the outcome in the ledger (`complete`, or `fail` with a retry time or parked).
  * Never throws: every outcome is a return value, an event and a log line.
  */
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FtpSizeMismatchError,
@@ -21,6 +22,7 @@ import { backoffDelayMs } from './backoff.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
 import { verifyDownload } from './verify.js';
+import { partNameFor, removeStaleParts } from '../ftp/download.js';
 
 /** What a fetch needs from the daemon around it. */
 export interface FetchContext {
@@ -104,6 +106,7 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
   const link = linkedController([ctx.abortTransfers]);
   const lease = link.controller;
   const signal = link.signal;
+  let partPath: string | null = null;
   const renew = setInterval(
     () => {
       ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
@@ -124,6 +127,10 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
       fallbackTime: new Date(rec.mtime ?? ctx.now()),
     });
     const localDir = join(src.config.localDir, target.dir);
+    // One .part per row (a version), and per claim on a shared ledger: two writers of one
+    // target never share one; a SQLite ledger's single process resumes its own.
+    const partKey = ledger.backend === 'sqlite' ? `r${rec.id}` : `r${rec.id}-${claim.token.slice(0, 8)}`;
+    partPath = join(localDir, partNameFor(target.name, partKey));
     const localPath = await src.client.downloadFile(
       {
         path: rec.remotePath,
@@ -136,15 +143,15 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
         localName: target.name,
         expectedSize: rec.size,
         signal,
-        // One .part per row (a version), and per claim on a shared ledger: two writers of one
-        // target never share one; a SQLite ledger's single process resumes its own.
-        partKey: ledger.backend === 'sqlite' ? `r${rec.id}` : `r${rec.id}-${claim.token.slice(0, 8)}`,
+        partKey,
         beforeCommit: beforeCommitOf(ctx, src, claim),
         ...progressFeed(src),
       },
     );
     src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
     const done = await ledger.complete(claim, localPath, { now: ctx.now() });
+    // An earlier attempt (another instance's, or one that lost its claim) may have left a .part.
+    if (rec.attempts > 0 || rec.lastError !== null) await removeStaleParts(localDir, target.name);
     const durationMs = Date.now() - started;
     src.log.info(
       { remotePath: rec.remotePath, localPath, size: rec.size, durationMs },
@@ -153,7 +160,13 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
     ctx.onDownloaded({ source: src.config.name, record: done, localPath, durationMs });
     return done;
   } catch (caught) {
-    return await recordFailure(ctx, src, claim, toError(caught), signal);
+    const err = toError(caught);
+    // A .part of a lost claim (taken over, or superseded by a newer version) can never be
+    // resumed by anyone: it goes now.
+    if ((err instanceof LeaseLostError || signal.reason instanceof LeaseLostError) && partPath !== null) {
+      await unlink(partPath).catch(() => undefined);
+    }
+    return await recordFailure(ctx, src, claim, err, signal);
   } finally {
     clearInterval(renew);
     link.dispose();

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { BlockGatherer } from './block-gatherer.js';
@@ -101,6 +101,25 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Removes keyed `.part` files of `localName` left by other writers (a killed instance, a claim
+ * that expired) once the file is committed: nobody can resume them. Reads the folder, so the
+ * daemon calls it only for files that had an earlier attempt.
+ */
+export async function removeStaleParts(localDir: string, localName: string): Promise<number> {
+  const prefix = `.${utf8Prefix(localName, PART_NAME_KEEP)}.`;
+  const keyed = new RegExp(`^[0-9a-f]{16}\\${PART_SUFFIX}$`);
+  let removed = 0;
+  for (const entry of await readdir(localDir).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix) || !keyed.test(entry.slice(prefix.length))) continue;
+    await unlink(join(localDir, entry)).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 /** Downloads with `client` (already logged in) and returns the final local path. */

@@ -1,8 +1,8 @@
 /**
  * The readiness model against real servers (issue 11's table): a LIST-only pyftpdlib listing in
  * its local time west (UTC-3) and east (UTC+3) of UTC, a BUFR file uploaded in three pieces with
- * pauses longer than `settle`, a configured radar folder that does not exist, a file deleted
- * after it was listed. Run them all with `node scripts/run-tests.mjs readiness`.
+ * pauses longer than `settle`. With test/readiness/*, test/daemon/one-process.test.ts and the
+ * ledger contract, run them all with `node scripts/run-tests.mjs readiness one-process ledger`.
  *
  * Asserted is what users rely on: callbacks per file, the bytes each callback saw, the final
  * files, the ledger's record, and the offset the daemon learned.
@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
+import { memorySampler, recordRow } from './helpers.js';
 import { debianServerAvailable, startDebianServer, type DebianServer } from '../helpers/debian-servers.js';
 
 const skip = debianServerAvailable('pyftpdlib');
@@ -57,6 +58,8 @@ for (const [zone, offsetMinutes] of [
     { skip: skip ?? false, timeout: 90_000 },
     async (t) => {
       const { server, root, local } = await serve(t, { listTimeZone: zone, listOnly: true });
+      const memory = memorySampler();
+      const started = Date.now();
       const full = bufrMessage(30_000, offsetMinutes);
       const remote = join(root, 'data', 'RMA1_0315_01_DBZH_20251020T150000Z.BUFR');
       mkdirSync(dirname(remote), { recursive: true });
@@ -115,6 +118,18 @@ for (const [zone, offsetMinutes] of [
       assert.ok(Math.abs(row.mtime - Date.now()) < 5 * 60_000, `mtime ${new Date(row.mtime).toISOString()}`);
       assert.equal(row.mtimePrecisionMs, 60_000);
       assert.ok(row.readyAt !== null && row.downloadedAt !== null && row.processedAt !== null);
+      recordRow({
+        id: `readiness-${zone}`,
+        scenario: `Readiness (pyftpdlib, LIST-only, local time ${zone}): BUFR uploaded in 3 pieces`,
+        injected: `LIST times in UTC${offsetMinutes > 0 ? '+' : ''}${offsetMinutes / 60} (MDTM local too), minAge 120 s, settle 1 s, pauses 2.5 s between pieces`,
+        cases: 1,
+        lost: 1 - Math.min(1, seen.length),
+        duplicated: Math.max(0, seen.length - 1),
+        corrupt: seen.filter((c) => !c.bytes.equals(full)).length,
+        maxRssMb: memory.stop(),
+        longestHangMs: Date.now() - started,
+        observed: `callbacks ${seen.length} (complete); ledger versions ${rows.length}; corrected mtime within ${Math.round(Math.abs(row.mtime - Date.now()) / 1000)} s of now (read as UTC it was ${-offsetMinutes / 60} h off)`,
+      });
     },
   );
 }
