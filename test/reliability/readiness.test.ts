@@ -2,7 +2,8 @@
  * The readiness model against real servers (issue 11's table): a LIST-only pyftpdlib listing in
  * its local time west (UTC-3) and east (UTC+3) of UTC, a BUFR file uploaded in three pieces with
  * pauses longer than `settle`. With test/readiness/*, test/daemon/one-process.test.ts and the
- * ledger contract, run them all with `node scripts/run-tests.mjs readiness one-process ledger`.
+ * ledger contract, run them all with
+ * `node scripts/run-tests.mjs readiness one-process ledger tree-walker test/daemon/servers`.
  *
  * Asserted is what users rely on: callbacks per file, the bytes each callback saw, the final
  * files, the ledger's record, and the offset the daemon learned.
