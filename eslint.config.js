@@ -4,7 +4,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bench/results/', 'coverage/', 'src/bufr/tables/generated.ts'] },
+  {
+    ignores: [
+      'dist/',
+      'docs/api/',
+      'node_modules/',
+      'bench/results/',
+      'coverage/',
+      'src/bufr/tables/generated.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,7 +16,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { FTPDaemon, type CycleEvent } from '../src/daemon/index.js';
+import type { CycleEvent } from '../src/daemon/index.js';
+import { benchDaemon } from './lib/daemon.js';
 import type { ListedFile } from '../src/ledger/ledger.js';
 import { SqliteLedger } from '../src/ledger/sqlite.js';
 
@@ -50,18 +51,11 @@ async function seed(path: string, history: ListedFile[]): Promise<void> {
 export async function idlePoll(req: IdlePollRequest, between: () => Promise<void>): Promise<IdlePollResult> {
   const ledgerPath = join(req.dir, 'ledger.sqlite');
   await seed(ledgerPath, JSON.parse(readFileSync(req.historyFile, 'utf8')) as ListedFile[]);
-  const daemon = new FTPDaemon({
-    name: 'bench',
-    host: req.host,
-    port: req.port,
-    username: req.user,
-    password: req.password,
+  const daemon = benchDaemon({
+    ...req,
     remotePath: '/L2',
-    layout: 'radar-tree',
     localDir: join(req.dir, 'incoming'),
     ledger: ledgerPath,
-    minAge: 0,
-    logLevel: 'silent',
   });
   const cycles: CycleEvent[] = [];
   daemon.on('cycle', (e) => cycles.push(e));

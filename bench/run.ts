@@ -3,6 +3,8 @@
  *
  *   node --import tsx bench/run.ts [--skip-loopback] [--skip-wan] [--skip-idle] [--skip-ledger]
  *                                  [--skip-bufr] [--runs N] [--no-docs] [--smoke] [--report-only]
+ *                                  [--tools lftp,rclone,'radarlib maxConcurrent=5'] [--volumes 8]
+ *                                  [--listing walk|list|daemon] [--out DIR] [--tls]
  *
  * 1. Mirror: 240 radar-sized files (about 110 MB, radar date tree) on proftpd, (a) over loopback
  *    (test/helpers/debian-servers.ts) and (b) over an emulated WAN link, 50 ms RTT and 100 Mbit/s,
@@ -163,7 +165,7 @@ function runTimed(argv: string[], timeoutS: number, env?: NodeJS.ProcessEnv): Pr
 export async function compileChildren(): Promise<{ mirror: string; idle: string }> {
   const { default: ts } = await import('typescript');
   const out = join(REPO, 'node_modules', '.cache', 'radarlib-bench');
-  const sources: string[] = ['bench/mirror.ts', 'bench/idle-poll.ts'];
+  const sources: string[] = ['bench/mirror.ts', 'bench/idle-poll.ts', 'bench/lib/daemon.ts'];
   const walk = (dir: string): void => {
     for (const e of readdirSync(join(REPO, dir), { withFileTypes: true })) {
       const rel = `${dir}/${e.name}`;
@@ -251,6 +253,8 @@ interface Target {
   remote: string;
   /** Present when the server counts commands. */
   counter?: BenchServer;
+  /** Explicit FTPS with this self-signed certificate (`--tls`). */
+  tlsCa?: string;
 }
 
 interface Tool {
@@ -260,8 +264,12 @@ interface Tool {
 }
 
 function lftpArgv(t: Target, parallel: number, dest: string): string[] {
+  const tls =
+    t.tlsCa === undefined
+      ? ['set ftp:ssl-allow no']
+      : ['set ftp:ssl-force yes', 'set ftp:ssl-protect-data yes', 'set ssl:verify-certificate no'];
   const script = [
-    'set ftp:ssl-allow no',
+    ...tls,
     'set net:max-retries 2',
     'set net:timeout 30',
     'set cmd:fail-exit yes',
@@ -285,6 +293,9 @@ function rcloneEnv(t: Target, work: string): NodeJS.ProcessEnv {
     RCLONE_CONFIG_BENCH_PORT: String(t.port),
     RCLONE_CONFIG_BENCH_USER: t.user,
     RCLONE_CONFIG_BENCH_PASS: obscured,
+    ...(t.tlsCa === undefined
+      ? {}
+      : { RCLONE_CONFIG_BENCH_EXPLICIT_TLS: 'true', RCLONE_CONFIG_BENCH_NO_CHECK_CERTIFICATE: 'true' }),
   };
 }
 
@@ -293,6 +304,7 @@ async function runTool(
   t: Target,
   work: string,
   children: { mirror: string },
+  listing: 'walk' | 'list' | 'daemon',
   timeoutS: number,
   expect: { files: number; bytes: number },
 ): Promise<ToolRun> {
@@ -303,7 +315,14 @@ async function runTool(
   let timed: Timed;
   let detail: Partial<MirrorResult> | null = null;
   if (tool.family === 'radarlib') {
-    const req: MirrorRequest = { ...t, dest, concurrency: tool.parallel };
+    const { tlsCa, ...plain } = t;
+    const req: MirrorRequest = {
+      ...plain,
+      dest,
+      concurrency: tool.parallel,
+      listing,
+      ...(tlsCa === undefined ? {} : { tlsCa }),
+    };
     timed = await runTimed([process.execPath, children.mirror, JSON.stringify(req)], timeoutS);
     const line = timed.stdout.trim().split('\n').pop() ?? '';
     try {
@@ -372,6 +391,7 @@ async function runTools(
   t: Target,
   work: string,
   children: { mirror: string },
+  listing: 'walk' | 'list' | 'daemon',
   runs: number,
   timeoutS: (tool: Tool) => number,
   expect: { files: number; bytes: number },
@@ -379,7 +399,7 @@ async function runTools(
   const all = new Map<string, ToolRun[]>();
   for (let r = 0; r < runs; r++) {
     for (const tool of tools) {
-      const run = await runTool(tool, t, work, children, timeoutS(tool), expect);
+      const run = await runTool(tool, t, work, children, listing, timeoutS(tool), expect);
       all.set(tool.name, [...(all.get(tool.name) ?? []), run]);
     }
   }
@@ -392,7 +412,7 @@ async function runTools(
 
 function addRatios(runs: ToolRun[], linkLimitS: number | null): void {
   for (const r of runs) {
-    const p = r.parallel === 'auto' ? 5 : r.parallel;
+    const p = r.parallel === 'auto' || r.parallel > 5 ? 5 : r.parallel;
     const lftp = runs.find((x) => x.env === r.env && x.family === 'lftp' && x.parallel === p && x.ok);
     if (r.ok && lftp?.wallS != null && r.wallS != null) r.ratioToLftp = r.wallS / lftp.wallS;
     if (r.ok && linkLimitS !== null && r.env === 'wan' && r.wallS != null)
@@ -696,6 +716,17 @@ export interface SuiteOptions {
   outDir?: string;
   /** Rewrite docs/PERFORMANCE.md. @default true unless smoke */
   docs?: boolean;
+  /** Only the mirror tools whose name contains one of these (case-insensitive). @default all */
+  tools?: string[];
+  /** Radar volumes in the data set (6 files each): 40 = the 240-file set, 8 = a 48-file batch. */
+  volumes?: number;
+  /**
+   * How radarlib gets its file list: `walk` streams `walkEntries` into `downloadFiles`; `list`
+   * lists everything first (`listFiles`, the README's way), then downloads. @default 'walk'
+   */
+  listing?: 'walk' | 'list' | 'daemon';
+  /** Explicit FTPS on every server (radarlib trusts the certificate; lftp/rclone skip checks). */
+  tls?: boolean;
 }
 
 function runSideBench(script: string, json: string, timeoutS: number, skipped: string[]): unknown {
@@ -735,7 +766,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       data,
       smoke
         ? { volumes: 2, layout: 'tree', sizeMin: 20_000, sizeMax: 200_000 }
-        : { volumes: 40, layout: 'tree' },
+        : { volumes: opts.volumes ?? 40, layout: 'tree' },
     );
     const expect = { files: files.length, bytes: files.reduce((n, x) => n + x.size, 0) };
     console.error(`data set: ${expect.files} files, ${(expect.bytes / 1e6).toFixed(1)} MB in ${data}`);
@@ -749,6 +780,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       { name: 'radarlib maxConcurrent=1', family: 'radarlib', parallel: 1 },
       { name: 'radarlib maxConcurrent=5', family: 'radarlib', parallel: 5 },
       { name: "radarlib maxConcurrent='auto'", family: 'radarlib', parallel: 'auto' },
+      { name: 'radarlib maxConcurrent=16', family: 'radarlib', parallel: 16 },
     ];
     if (lftp)
       peers.push(
@@ -757,6 +789,18 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       );
     if (rclone) peers.push({ name: 'rclone --transfers 5', family: 'rclone', parallel: 5 });
     tools.push(...peers);
+    const wanted = opts.tools?.map((t) => t.toLowerCase());
+    if (wanted !== undefined) {
+      const kept = tools.filter((t) => wanted.some((w) => t.name.toLowerCase().includes(w)));
+      skipped.push(
+        `tools not in --tools: ${tools
+          .filter((t) => !kept.includes(t))
+          .map((t) => t.name)
+          .join(', ')}`,
+      );
+      tools.splice(0, tools.length, ...kept);
+    }
+    const listing = opts.listing ?? 'walk';
 
     // ---- (a) loopback
     const mirror: ToolRun[] = [];
@@ -766,7 +810,11 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       let stop: () => Promise<void>;
       const why = smoke ? 'smoke' : debianServerAvailable('proftpd');
       if (why === null) {
-        const srv = await startDebianServer('proftpd', { root: data, passivePorts: 100 });
+        const srv = await startDebianServer('proftpd', {
+          root: data,
+          passivePorts: 100,
+          ...(opts.tls === true ? { tls: 'explicit' as const } : {}),
+        });
         target = {
           env: 'loopback',
           host: srv.host,
@@ -774,6 +822,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
           user: srv.user,
           password: srv.password,
           remote: '/L2',
+          ...(srv.tlsCertPem === undefined ? {} : { tlsCa: srv.tlsCertPem }),
         };
         stop = () => srv.stop();
       } else {
@@ -798,6 +847,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
             target,
             work,
             children,
+            listing,
             smoke ? 1 : Math.max(runs, 3),
             () => (smoke ? 60 : 120),
             expect,
@@ -824,7 +874,13 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         if (!r.ok) console.error(`wan down: ${r.out}`);
       });
       if (!up.ok) throw new Error(`bench/wan/wan.sh up failed: ${up.out}`);
-      wanServer = await startProftpd({ root: data, host: WAN_HOST, port: WAN_PORT, netns: WAN_NS });
+      wanServer = await startProftpd({
+        root: data,
+        host: WAN_HOST,
+        port: WAN_PORT,
+        netns: WAN_NS,
+        ...(opts.tls === true ? { tls: true } : {}),
+      });
       const srv = wanServer;
       cleanups.push(() => srv.stop());
       const rttMs = await tcpRttMs(WAN_HOST, WAN_PORT);
@@ -838,6 +894,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         password: srv.password,
         remote: '/L2',
         counter: srv,
+        ...(srv.tlsCertPem === undefined ? {} : { tlsCa: srv.tlsCertPem }),
       };
       mirror.push(
         ...(await runTools(
@@ -845,6 +902,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
           target,
           work,
           children,
+          listing,
           runs,
           (tool) => (tool.parallel === 1 ? 300 : 150),
           expect,
@@ -982,6 +1040,11 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       'skip-bufr': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       runs: { type: 'string', default: '1' },
+      tools: { type: 'string' },
+      volumes: { type: 'string' },
+      listing: { type: 'string', default: 'walk' },
+      out: { type: 'string' },
+      tls: { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
     },
   });
@@ -996,5 +1059,10 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       skipBufr: values['skip-bufr'],
       runs: Number(values.runs),
       docs: !values['no-docs'] && !values.smoke,
+      ...(values.tools === undefined ? {} : { tools: values.tools.split(',') }),
+      ...(values.volumes === undefined ? {} : { volumes: Number(values.volumes) }),
+      listing: values.listing === 'list' || values.listing === 'daemon' ? values.listing : 'walk',
+      ...(values.out === undefined ? {} : { outDir: values.out }),
+      tls: values.tls,
     });
 }

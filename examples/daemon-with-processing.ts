@@ -10,16 +10,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  encodeRadarVolume,
-  makeSyntheticVolume,
-  radarVolumeFileName,
-  readRadarVolume,
-} from '../src/bufr/index.js';
-import { FTPDaemon } from '../src/daemon/index.js';
-import { createLogger } from '../src/observe/log.js';
-import { radarTreeFolder } from '../src/radar/tree.js';
-import { startEmbeddedFtpServer, type EmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
+import { encodeRadarVolume, makeSyntheticVolume, radarVolumeFileName, readRadarVolume } from 'radarlib/bufr';
+import { createLogger, FTPDaemon, radarTreeFolder } from 'radarlib';
+import { startEmbeddedFtpServer, type EmbeddedFtpServer } from 'radarlib/demo';
 
 /** A radar date tree with a few synthetic volumes (and one broken file) from the last hour. */
 async function embeddedDefault(): Promise<EmbeddedFtpServer> {

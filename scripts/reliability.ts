@@ -44,12 +44,22 @@ function parseTap(tap: string): TapResult[] {
   return out;
 }
 
+/** Security tests kept beside their modules that also write rows (test/helpers/security-row.ts). */
+const SECURITY_TESTS = [
+  'test/web/security.test.ts',
+  'test/daemon/exec-hook.test.ts',
+  'test/daemon/redaction.test.ts',
+];
+
 async function runSuite(reportFile: string): Promise<{ tap: string; code: number; ms: number }> {
   const dir = path.join(repo, 'test', 'reliability');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.test.ts'))
-    .sort()
-    .map((f) => path.join(dir, f));
+  const files = [
+    ...readdirSync(dir)
+      .filter((f) => f.endsWith('.test.ts'))
+      .sort()
+      .map((f) => path.join(dir, f)),
+    ...SECURITY_TESTS.map((f) => path.join(repo, f)),
+  ];
   const started = Date.now();
   const child = spawn(
     process.execPath,
@@ -241,6 +251,7 @@ async function main(): Promise<void> {
       'ftps',
       'cred',
       'bufr',
+      'security',
     ];
     const rank = (id: string): number => {
       const i = order.findIndex((p) => id.startsWith(p));

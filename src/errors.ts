@@ -15,6 +15,9 @@ export type RadarlibErrorCode =
   | 'RADARLIB_FTP_SIZE_MISMATCH'
   | 'RADARLIB_FTP_CLOSED'
   | 'RADARLIB_FTP_TLS'
+  | 'RADARLIB_SFTP_STATUS'
+  | 'RADARLIB_SFTP_AUTH'
+  | 'RADARLIB_SFTP_HOST_KEY'
   | 'RADARLIB_ABORTED'
   | 'RADARLIB_UNSAFE_PATH'
   | 'RADARLIB_LOCAL_IO'
@@ -28,6 +31,20 @@ export type RadarlibErrorCode =
   | 'RADARLIB_BUFR_UNSUPPORTED'
   | 'RADARLIB_CALLBACK';
 
+/**
+ * The base of every error radarlib throws: a stable {@link RadarlibErrorCode} in `code` and a
+ * message naming the file, path or key and what was wrong (never a password). See docs/ERRORS.md.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.downloadFile('/L2/x.BUFR', './data');
+ * } catch (err) {
+ *   if (err instanceof RadarlibError && err.code === 'RADARLIB_FTP_TIMEOUT') retryLater();
+ *   else throw err;
+ * }
+ * ```
+ */
 export class RadarlibError extends Error {
   readonly code: RadarlibErrorCode;
   constructor(code: RadarlibErrorCode, message: string, options?: ErrorOptions) {
@@ -44,12 +61,18 @@ export interface FtpErrorContext {
   /** The FTP command or high-level operation, e.g. `RETR`, `LIST`, `connect`. */
   command?: string;
   remotePath?: string;
+  /** SFTP sources reuse these classes (one set of concepts); their messages start `SFTP`. */
+  protocol?: 'ftp' | 'sftp';
 }
 
 function where(ctx: FtpErrorContext): string {
   const path = ctx.remotePath === undefined ? '' : ` ${ctx.remotePath}`;
   const cmd = ctx.command === undefined ? '' : `${ctx.command}`;
   return `${cmd}${path} on ${ctx.host}:${ctx.port}`.trim();
+}
+
+function protocolPrefix(ctx: FtpErrorContext): string {
+  return ctx.protocol === 'sftp' ? 'SFTP' : 'FTP';
 }
 
 /** Base of all FTP-side failures. `transient` tells the pool and retry logic what to do. */
@@ -59,7 +82,7 @@ export class FtpError extends RadarlibError {
   readonly command: string | undefined;
   readonly remotePath: string | undefined;
   constructor(code: RadarlibErrorCode, detail: string, ctx: FtpErrorContext, options?: ErrorOptions) {
-    super(code, `FTP ${where(ctx)}: ${detail}`, options);
+    super(code, `${protocolPrefix(ctx)} ${where(ctx)}: ${detail}`, options);
     this.host = ctx.host;
     this.port = ctx.port;
     this.command = ctx.command;
@@ -70,8 +93,15 @@ export class FtpError extends RadarlibError {
 /** The server answered with an error reply (4xx/5xx). The connection stays usable. */
 export class FtpReplyError extends FtpError {
   readonly replyCode: number;
-  constructor(replyCode: number, serverText: string, ctx: FtpErrorContext, options?: ErrorOptions) {
-    super('RADARLIB_FTP_REPLY', `server replied ${replyCode} ${serverText}`.trim(), ctx, options);
+  constructor(
+    replyCode: number,
+    serverText: string,
+    ctx: FtpErrorContext,
+    options?: ErrorOptions,
+    code: RadarlibErrorCode = 'RADARLIB_FTP_REPLY',
+    detail = `server replied ${replyCode} ${serverText}`.trim(),
+  ) {
+    super(code, detail, ctx, options);
     this.replyCode = replyCode;
   }
   /** 4xx replies are "try again later"; 5xx are permanent for this request. */
@@ -87,6 +117,7 @@ export class FtpConnectError extends FtpError {
   }
 }
 
+/** Which timeout fired: connecting (and logging in), waiting for a reply, or a stalled data transfer. */
 export type FtpTimeoutPhase = 'connect' | 'command' | 'data';
 
 /** A connect, command or data-stall timeout fired. The connection is destroyed and replaced. */
@@ -123,6 +154,76 @@ export class FtpSizeMismatchError extends FtpError {
     super('RADARLIB_FTP_SIZE_MISMATCH', `expected ${expected} bytes, received ${received}`, ctx);
     this.expected = expected;
     this.received = received;
+  }
+}
+
+/**
+ * An SFTP server refused one request with a status (RFC draft-ietf-secsh-filexfer-02 7): no
+ * such file, permission denied, failure. The connection stays usable. It is an `FtpReplyError`
+ * whose `replyCode` is what an FTP server answers in the same case (550 for a missing or
+ * unreadable file), so the daemon treats both protocols alike; `sftpStatus` is the SFTP code.
+ */
+export class SftpStatusError extends FtpReplyError {
+  readonly sftpStatus: number;
+  constructor(sftpStatus: number, serverText: string, ctx: FtpErrorContext, options?: ErrorOptions) {
+    const replyCode =
+      sftpStatus === SFTP_STATUS.NO_SUCH_FILE || sftpStatus === SFTP_STATUS.PERMISSION_DENIED ? 550 : 451;
+    const name = SFTP_STATUS_NAMES[sftpStatus] ?? `status ${sftpStatus}`;
+    const detail = `server refused: ${name}${serverText === '' ? '' : ` (${serverText})`}`;
+    super(replyCode, serverText, { ...ctx, protocol: 'sftp' }, options, 'RADARLIB_SFTP_STATUS', detail);
+    this.sftpStatus = sftpStatus;
+  }
+}
+
+/** SFTP status codes (SSH_FX_*) a client meets. */
+export const SFTP_STATUS = {
+  EOF: 1,
+  NO_SUCH_FILE: 2,
+  PERMISSION_DENIED: 3,
+  FAILURE: 4,
+  BAD_MESSAGE: 5,
+  NO_CONNECTION: 6,
+  CONNECTION_LOST: 7,
+  OP_UNSUPPORTED: 8,
+} as const;
+
+const SFTP_STATUS_NAMES: Record<number, string> = {
+  1: 'end of file',
+  2: 'no such file',
+  3: 'permission denied',
+  4: 'failure',
+  5: 'bad message',
+  6: 'no connection',
+  7: 'connection lost',
+  8: 'operation unsupported',
+};
+
+/** The SSH server refused every offered credential (password, key, agent). */
+export class SftpAuthError extends FtpError {
+  /** The methods that were tried, e.g. `['password']`. */
+  readonly methods: readonly string[];
+  constructor(detail: string, methods: readonly string[], ctx: FtpErrorContext, options?: ErrorOptions) {
+    super('RADARLIB_SFTP_AUTH', detail, { ...ctx, protocol: 'sftp' }, options);
+    this.methods = methods;
+  }
+}
+
+/** Why an SFTP server's host key was refused: not in known_hosts, different from it, or revoked. */
+export type HostKeyProblem = 'unknown' | 'mismatch' | 'revoked';
+
+/**
+ * The server's host key was not the expected one: not in known_hosts (`unknown`), a
+ * different key than known_hosts or the pinned fingerprint holds (`mismatch`, possibly an attack),
+ * or marked `@revoked`. Nothing was sent to that server (no password, no key signature).
+ */
+export class SftpHostKeyError extends FtpError {
+  readonly problem: HostKeyProblem;
+  /** `SHA256:…` of the key the server presented. */
+  readonly fingerprint: string;
+  constructor(problem: HostKeyProblem, fingerprint: string, detail: string, ctx: FtpErrorContext) {
+    super('RADARLIB_SFTP_HOST_KEY', `host key ${fingerprint}: ${detail}`, { ...ctx, protocol: 'sftp' });
+    this.problem = problem;
+    this.fingerprint = fingerprint;
   }
 }
 

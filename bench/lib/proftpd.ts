@@ -26,6 +26,8 @@ export interface BenchServer {
   port: number;
   user: string;
   password: string;
+  /** PEM of the self-signed certificate when `tls` was asked for (pass it as `ca`). */
+  tlsCertPem?: string;
   /** Commands the server received since the last `resetCommands()` (per verb). */
   commands(): Record<string, number>;
   resetCommands(): void;
@@ -39,6 +41,11 @@ export interface BenchServerOptions {
   port: number;
   /** Run inside this network namespace. */
   netns?: string;
+  /**
+   * Offer explicit FTPS (AUTH TLS, TLS 1.2/1.3) with a fresh self-signed certificate for `host`.
+   * Data connections may resume the control session (radarlib does) but need not (lftp, rclone).
+   */
+  tls?: boolean;
 }
 
 /** Why proftpd cannot run here, or null. */
@@ -126,6 +133,29 @@ export async function startProftpd(opts: BenchServerOptions): Promise<BenchServe
     'LogFormat verbs "%m"',
     `ExtendedLog ${cmdLog} ALL verbs`,
   ];
+  let tlsCertPem: string | undefined;
+  if (opts.tls === true) {
+    const keyPath = join(state, 'key.pem');
+    const certPath = join(state, 'cert.pem');
+    const made = spawnSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=radarlib-bench',
+       '-addext', `subjectAltName=IP:${opts.host}`, '-keyout', keyPath, '-out', certPath], // prettier-ignore
+      { stdio: 'ignore', timeout: 30_000 },
+    );
+    if (made.status !== 0) throw new Error('openssl could not make the bench certificate');
+    tlsCertPem = readFileSync(certPath, 'utf8');
+    conf.push(
+      'LoadModule mod_tls.c',
+      'TLSEngine on',
+      'TLSRequired off',
+      'TLSProtocol TLSv1.2 TLSv1.3',
+      `TLSRSACertificateFile ${certPath}`,
+      `TLSRSACertificateKeyFile ${keyPath}`,
+      'TLSOptions NoSessionReuseRequired',
+      'TLSVerifyClient off',
+    );
+  }
   const confPath = join(state, 'proftpd.conf');
   await writeFile(confPath, `${conf.join('\n')}\n`, { mode: 0o600 });
   const logFd = openSync(join(state, 'server.log'), 'a');
@@ -168,6 +198,7 @@ export async function startProftpd(opts: BenchServerOptions): Promise<BenchServe
     port: opts.port,
     user,
     password,
+    ...(tlsCertPem === undefined ? {} : { tlsCertPem }),
     commands() {
       const counts: Record<string, number> = {};
       for (const line of read().slice(offset).split('\n')) {

@@ -17,6 +17,16 @@ export function allOnes(nbits: number): number {
   return ALL_ONES[nbits] ?? Number.NaN;
 }
 
+/**
+ * Reads big-endian bit fields from a BUFR message, as BUFR packs them: MSB first, with the
+ * all-ones value meaning "missing" (`NaN`). Errors name the file, section and bit offset.
+ *
+ * @example
+ * ```ts
+ * const r = new BitReader(bytes, 'RMA1.BUFR');
+ * const edition = r.readUint(8);
+ * ```
+ */
 export class BitReader {
   readonly bytes: Uint8Array;
   readonly file: string;

@@ -2,16 +2,22 @@
  * The generic BUFR decoder: sections, then the descriptor walk over section 4.
  *
  * The walk expands sequences (F = 3) from table D, replicates (F = 1: fixed, delayed with
- * 0 31 001 / 0 31 002 / 0 31 000), applies the operators 2 01, 2 02, 2 07 and 2 08 (F = 2) and
- * reads elements (F = 0) from table B, for uncompressed and compressed subsets. Anything else is
- * a `BufrUnsupportedError` naming the descriptor, never a wrong value.
+ * 0 31 001 / 0 31 002 / 0 31 000), applies the operators (F = 2: 2 01-2 08 and 2 21-2 37, see
+ * operators.ts and bitmap.ts) and reads elements (F = 0) from table B, for uncompressed and
+ * compressed subsets. Anything else (2 41-2 43 events, delayed repetition) is a
+ * `BufrUnsupportedError` naming the descriptor, never a wrong value.
  */
 
 import { BufrFormatError, BufrUnsupportedError } from '../errors.js';
 import { allOnes, BitReader, MAX_NUMERIC_BITS } from './bit-reader.js';
 import { descriptorF, descriptorX, descriptorY, formatDescriptor } from './descriptors.js';
+import { BitmapTracker, isBitmapDescriptor } from './bitmap.js';
+import { columnValue, materialize, type BufrColumn } from './columns.js';
 import {
+  ASSOCIATED_FIELD_SIGNIFICANCE,
   applyOperator,
+  associatedWidth,
+  differencePlan,
   elementPlan,
   FACTOR_DESCRIPTORS,
   newDecodeState,
@@ -23,14 +29,42 @@ import { readSections, type Section1, type Section3 } from './sections.js';
 import { defaultTableProvider } from './tables/index.js';
 import type { BufrTableProvider, BufrTables, ElementDef } from './tables/types.js';
 
-/** One decoded element. */
+/** One decoded element (or a 2 05 YYY character insert, or a 2 xx 255 marker's value). */
 export interface ValueItem {
   kind: 'value';
-  /** FXXYYY, e.g. 2135 for `0 02 135`. */
+  /**
+   * FXXYYY, e.g. 2135 for `0 02 135`. Also 205YYY for inserted characters (2 05 YYY) and 223255 /
+   * 224255 / 225255 / 232255 for substituted, statistical and retained values (see `refersTo`).
+   */
   descriptor: number;
-  /** Number (scaled), string (CCITT IA5, as stored: trailing NULs/spaces kept), or `null` = missing. */
+  /**
+   * Number (scaled), string (CCITT IA5: trailing spaces/NULs kept unless `strings: 'trim'`), or
+   * `null` = missing. Replication factors and data-present bits (0 31 031) are never missing.
+   */
   value: number | string | null;
   /** Bit offset of the field from the start of the message. */
+  bitOffset: number;
+  /**
+   * 2 04 YYY: the associated field read before this element (a raw integer, never missing) and the
+   * 0 31 021 significance in force.
+   */
+  associated?: { value: number; significance: number | null };
+  /**
+   * For values related to earlier data through a data present bit-map (class 33 quality
+   * information after 2 22 000 and the 2 xx 255 markers): the index, in this subset's items, of
+   * the element the value belongs to.
+   */
+  refersTo?: number;
+}
+
+/**
+ * A data-description operator that marks where related data start or how a bit-map is used
+ * (2 22 000-2 37 255). It carries no value; it is there so that the items line up with the
+ * descriptors (and with ecCodes' listing).
+ */
+export interface OperatorItem {
+  kind: 'operator';
+  descriptor: number;
   bitOffset: number;
 }
 
@@ -49,8 +83,10 @@ export interface BytesItem {
   bitOffset: number;
 }
 
-export type DataItem = ValueItem | BytesItem;
+/** One item of a message's data section: a numeric value, the bytes of a compressed payload, or an operator's. */
+export type DataItem = ValueItem | BytesItem | OperatorItem;
 
+/** Options of {@link decodeBufr}. */
 export interface DecodeBufrOptions {
   /** File name or label used in error messages. @default '<bytes>' */
   file?: string;
@@ -71,6 +107,11 @@ export interface DecodeBufrOptions {
    * allocation and copy of the payload. @default false
    */
   deferByteRuns?: boolean;
+  /**
+   * CCITT IA5 strings as stored (`'keep'`, trailing spaces and NULs included, as ecCodes returns
+   * them) or with trailing spaces and NULs removed (`'trim'`). @default 'keep'
+   */
+  strings?: 'keep' | 'trim';
 }
 
 /** Copies a byte run (decoded with `deferByteRuns`) from the message bytes into `dest`. */
@@ -86,6 +127,7 @@ export function copyByteRun(
   r.readBytesInto(dest, offset, item.length);
 }
 
+/** One decoded BUFR message: the sections' header facts and the data items in descriptor order. */
 export interface BufrMessage {
   file: string;
   edition: number;
@@ -100,7 +142,16 @@ export interface BufrMessage {
   dataBitsUsed: number;
   /** Section-4 data bits left after the last descriptor (padding). */
   dataBitsUnused: number;
-  /** One list of items per subset, in descriptor order. */
+  /**
+   * Compressed messages: one column per element with every subset's value (numbers in a
+   * Float64Array, NaN = missing), the way the data are stored; `null` for uncompressed data.
+   */
+  columns: readonly BufrColumn[] | null;
+  /**
+   * One list of items per subset, in descriptor order. Items are read-only: in compressed data
+   * an element with the same value in every subset is one item object shared by all subsets, and
+   * the lists are built from `columns` when first read.
+   */
   subsets: DataItem[][];
 }
 
@@ -109,49 +160,89 @@ const MAX_DEPTH = 64;
 
 const DELAYED_REPETITION = new Set([31011, 31012]);
 
+/** 2 05 YYY character insert. */
+const CHARACTER_INSERT = 5;
+
+interface WalkerOptions {
+  compressed: boolean;
+  nsub: number;
+  maxValues: number;
+  deferBytes: boolean;
+  trim: boolean;
+}
+
+/** Removes trailing spaces and NULs. */
+function trimText(s: string): string {
+  let end = s.length;
+  while (end > 0 && (s.charCodeAt(end - 1) === 32 || s.charCodeAt(end - 1) === 0)) end--;
+  return s.slice(0, end);
+}
+
+/** True when any sequence reachable from `descs` uses a 2 22-2 37 operator. */
+function usesBitmaps(descs: readonly number[], tables: BufrTables, seen = new Set<number>()): boolean {
+  for (const code of descs) {
+    if (isBitmapDescriptor(code)) return true;
+    if (descriptorF(code) === 3 && !seen.has(code)) {
+      seen.add(code);
+      const members = tables.d.get(code);
+      if (members !== undefined && usesBitmaps(members, tables, seen)) return true;
+    }
+  }
+  return false;
+}
+
 class Walker {
   private readonly r: BitReader;
   private readonly tables: BufrTables;
   private readonly compressed: boolean;
   private readonly nsub: number;
-  private readonly outs: DataItem[][];
+  /** Uncompressed: the current subset's items (outs[0]). */
+  private readonly outs: DataItem[][] = [[]];
+  /** Compressed: one column per element for all subsets (see columns.ts). */
+  readonly columns: BufrColumn[] = [];
   private state: DecodeState = newDecodeState();
+  private bitmap = new BitmapTracker();
+  /** Last 0 31 021 value (associated field significance), per subset when compressed. */
+  private significance: (number | null)[] = [];
   private steps = 0;
   private readonly maxSteps: number;
   private values = 0;
   private readonly maxValues: number;
-
   private readonly deferBytes: boolean;
+  private readonly trim: boolean;
+  /**
+   * No 2 22-2 37 operator in the message: byte runs may be one item for many elements and no
+   * back-reference bookkeeping is needed. Off when bit-maps need every element counted.
+   */
+  private bulk = true;
 
-  constructor(
-    r: BitReader,
-    tables: BufrTables,
-    compressed: boolean,
-    nsub: number,
-    maxValues: number,
-    deferBytes: boolean,
-  ) {
+  constructor(r: BitReader, tables: BufrTables, o: WalkerOptions) {
     this.r = r;
-    this.deferBytes = deferBytes;
-    this.maxValues = maxValues;
     this.tables = tables;
-    this.compressed = compressed;
-    this.nsub = nsub;
-    this.outs = Array.from({ length: compressed ? nsub : 1 }, () => []);
+    this.compressed = o.compressed;
+    this.nsub = o.nsub;
+    this.maxValues = o.maxValues;
+    this.deferBytes = o.deferBytes;
+    this.trim = o.trim;
     // Every real step reads at least one bit; allow generous slack for operators and empty
     // replications, but bound pathological expansions (replicated operators, factor 0 loops).
     this.maxSteps = 8 * r.remaining + 100_000;
   }
 
+  /** Walks the data; uncompressed subsets are returned, compressed ones left in `columns`. */
   run(descriptors: readonly number[]): DataItem[][] {
+    if (this.nsub === 0) return [];
+    this.bulk = !usesBitmaps(descriptors, this.tables);
     if (this.compressed) {
       this.walk(descriptors, 0);
-      return this.outs;
+      return [];
     }
     const subsets: DataItem[][] = [];
     for (let s = 0; s < this.nsub; s++) {
       this.outs[0] = [];
       this.state = newDecodeState();
+      this.bitmap = new BitmapTracker();
+      this.significance = [];
       this.walk(descriptors, 0);
       subsets.push(this.outs[0]);
     }
@@ -172,13 +263,19 @@ class Walker {
     return def;
   }
 
-  private plan(def: ElementDef): ElementPlan {
-    return elementPlan(def, this.state);
-  }
-
   private tick(code: number): void {
     if (++this.steps > this.maxSteps) {
       throw this.fail(`descriptor expansion exceeds ${this.maxSteps} steps for the data present`, code);
+    }
+  }
+
+  /** Runs a bit-map step, turning its complaint into a format error at the current bit. */
+  private bitmapStep<T>(code: number, step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      if (e instanceof BufrFormatError) throw e;
+      throw this.fail((e as Error).message, code);
     }
   }
 
@@ -189,7 +286,7 @@ class Walker {
       this.tick(code);
       switch (descriptorF(code)) {
         case 0:
-          this.readElement(this.element(code), code);
+          this.elementDescriptor(code);
           break;
         case 1:
           i = this.replicate(descs, i, depth);
@@ -207,22 +304,141 @@ class Walker {
     }
   }
 
+  /** An element descriptor in the walk, under the operators in force. */
+  private elementDescriptor(code: number): void {
+    const st = this.state;
+    if (st.newReferenceBits > 0) {
+      this.newReference(code, st.newReferenceBits);
+      return;
+    }
+    if (st.nextLocalWidth > 0) {
+      const width = st.nextLocalWidth;
+      st.nextLocalWidth = 0;
+      const def = this.tables.b.get(code);
+      if (def === undefined || def.width !== width) {
+        this.readUnknownLocal(code, width);
+        return;
+      }
+    }
+    if (st.notPresent > 0) {
+      st.notPresent--;
+      const x = descriptorX(code);
+      if (!(x >= 1 && x <= 9) && x !== 31) {
+        // 2 21 YYY: no data bits for this element; it is reported as missing.
+        this.pushMissing(code, this.r.pos);
+        return;
+      }
+    }
+    this.readElement(this.element(code), code);
+  }
+
+  /** Appends a missing value for `code` (data not present, or skipped) to every subset. */
+  private pushMissing(code: number, bitOffset: number): void {
+    if (this.compressed) this.columns.push({ kind: 'value', descriptor: code, bitOffset, constant: null });
+    else (this.outs[0] as DataItem[]).push({ kind: 'value', descriptor: code, value: null, bitOffset });
+  }
+
+  /** Index of the last item (uncompressed) or column (compressed): the same as an item index. */
+  private lastIndex(): number {
+    return (this.compressed ? this.columns.length : (this.outs[0] as DataItem[]).length) - 1;
+  }
+
   /** Reads one element; returns its value (subset 0's value when compressed). */
-  private readElement(def: ElementDef, code: number): number | string | null {
-    const p = this.plan(def);
+  private readElement(def: ElementDef, code: number, planOverride?: ElementPlan): number | string | null {
+    const p = planOverride ?? elementPlan(def, this.state);
     if (p.width <= 0) throw this.fail(`width ${p.width} after operators`, code);
     if (!p.text && p.width > MAX_NUMERIC_BITS)
       throw this.unsupported(code, `numeric width ${p.width} bits > 53`);
     if (p.text && p.width % 8 !== 0)
       throw this.fail(`text width ${p.width} is not a whole number of bytes`, code);
-    return this.compressed ? this.readCompressed(p, code) : this.readOne(p, code);
+    const x = descriptorX(code);
+    const assocWidth = x === 31 ? 0 : associatedWidth(this.state);
+    const associated = assocWidth > 0 ? this.readAssociated(assocWidth, code) : null;
+    const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
+    const first = this.compressed ? this.readCompressed(p, code) : this.readOne(p, code);
+    const index = this.lastIndex();
+    if (this.compressed) {
+      const col = this.columns[index] as BufrColumn;
+      if (associated !== null) {
+        col.associated = {
+          values: associated,
+          significance: associated.map((_, s) => this.significance[s] ?? null),
+        };
+      }
+      if (target !== null) col.refersTo = target.item;
+      if (code === ASSOCIATED_FIELD_SIGNIFICANCE) {
+        this.significance = Array.from({ length: this.nsub }, (_, s) => {
+          const v = columnValue(col, s);
+          return typeof v === 'number' ? v : null;
+        });
+      }
+    } else {
+      const item = (this.outs[0] as DataItem[])[index] as ValueItem;
+      if (associated !== null)
+        item.associated = { value: associated[0] as number, significance: this.significance[0] ?? null };
+      if (target !== null) item.refersTo = target.item;
+      if (code === ASSOCIATED_FIELD_SIGNIFICANCE)
+        this.significance = [typeof first === 'number' ? first : null];
+    }
+    if (!this.bulk) this.bitmapStep(code, () => this.bitmap.element(index, code, p, first));
+    return first;
+  }
+
+  /** 2 04 YYY: the associated field before an element, one value per subset; never missing. */
+  private readAssociated(width: number, code: number): number[] {
+    const d = formatDescriptor(code);
+    if (width > MAX_NUMERIC_BITS) throw this.unsupported(code, `associated field of ${width} bits`);
+    if (!this.compressed) return [this.r.readUint(width, d)];
+    const r0 = this.r.readUint(width, d);
+    const nbinc = this.r.readUint(6, d);
+    if (nbinc > MAX_NUMERIC_BITS) throw this.fail(`increment width ${nbinc} bits`, code);
+    const out: number[] = [];
+    for (let s = 0; s < this.nsub; s++) out.push(nbinc === 0 ? r0 : r0 + this.r.readUint(nbinc, d));
+    return out;
+  }
+
+  /** 2 03 YYY: a new reference value for `code` (YYY bits, leftmost bit = sign). */
+  private newReference(code: number, bits: number): void {
+    const d = formatDescriptor(code);
+    const raw = this.r.readUint(bits, d);
+    if (this.compressed) {
+      // Compressed: the value is the reference field; every subset must agree (no increments).
+      const nbinc = this.r.readUint(6, d);
+      if (nbinc !== 0) throw this.fail('2 03 new reference values differ between subsets', code);
+    }
+    const sign = 2 ** (bits - 1);
+    this.state.references.set(code, raw >= sign ? -(raw - sign) : raw);
+  }
+
+  /**
+   * 2 06 YYY with an element the tables lack (or describe with another width): its YYY bits are
+   * read as a raw unsigned integer (scale 0, reference 0), as ecCodes reports them, instead of
+   * being skipped unseen.
+   */
+  private readUnknownLocal(code: number, width: number): void {
+    if (width > MAX_NUMERIC_BITS) {
+      // Too wide to be a number: skip it (regulation: a receiver may skip the local descriptor).
+      const d = formatDescriptor(code);
+      const bitOffset = this.r.pos;
+      this.r.skip(width, d);
+      if (this.compressed) this.r.skip(this.r.readUint(6, d) * this.nsub, d);
+      this.pushMissing(code, bitOffset);
+      return;
+    }
+    const plan: ElementPlan = { width, scale: 0, reference: 0, text: false, missing: true };
+    if (this.compressed) this.readCompressed(plan, code);
+    else this.readOne(plan, code);
+  }
+
+  private text(s: string | null): string | null {
+    return s !== null && this.trim ? trimText(s) : s;
   }
 
   private readOne(p: ElementPlan, code: number): number | string | null {
     const bitOffset = this.r.pos;
     let value: number | string | null;
     if (p.text) {
-      value = this.r.readText(p.width / 8, formatDescriptor(code));
+      value = this.text(this.r.readText(p.width / 8, formatDescriptor(code)));
     } else {
       const raw = this.r.readUint(p.width, formatDescriptor(code));
       value = p.missing && p.width > 1 && raw === allOnes(p.width) ? null : scaled(raw, p);
@@ -240,39 +456,43 @@ class Walker {
     const r = this.r;
     const d = formatDescriptor(code);
     const bitOffset = r.pos;
-    const outs = this.outs;
-    this.values += this.nsub;
+    const nsub = this.nsub;
+    this.values += nsub;
     if (this.values > this.maxValues) {
       throw this.fail(`compressed data expands to more than ${this.maxValues} values (maxValues)`, code);
     }
+    const col: BufrColumn = { kind: 'value', descriptor: code, bitOffset };
+    this.columns.push(col);
     if (p.text) {
-      const r0 = r.readText(p.width / 8, d);
+      const r0 = this.text(r.readText(p.width / 8, d));
       const nbinc = r.readUint(6, d);
-      for (let s = 0; s < this.nsub; s++) {
-        const value = nbinc === 0 ? r0 : r.readText(nbinc, d);
-        (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      if (nbinc === 0) {
+        col.constant = r0;
+        return r0;
       }
-      return (outs[0]?.at(-1) as ValueItem).value;
+      const texts: (string | null)[] = [];
+      for (let s = 0; s < nsub; s++) texts.push(this.text(r.readText(nbinc, d)));
+      col.texts = texts;
+      return texts[0] ?? null;
     }
     const r0 = r.readUint(p.width, d);
     const nbinc = r.readUint(6, d);
     const r0Missing = p.missing && p.width > 1 && r0 === allOnes(p.width);
     if (nbinc > MAX_NUMERIC_BITS) throw this.fail(`increment width ${nbinc} bits`, code);
     if (nbinc === 0) {
-      const value = r0Missing ? null : scaled(r0, p);
-      for (let s = 0; s < this.nsub; s++)
-        (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
-      return value;
+      // The same value in every subset: stored once (and one shared item per subset).
+      col.constant = r0Missing ? null : scaled(r0, p);
+      return col.constant;
     }
     const incMissing = allOnes(nbinc);
-    let first: number | null = null;
-    for (let s = 0; s < this.nsub; s++) {
+    const numbers = new Float64Array(nsub);
+    for (let s = 0; s < nsub; s++) {
       const inc = r.readUint(nbinc, d);
-      const value = p.missing && inc === incMissing ? null : scaled(r0 + inc, p);
-      if (s === 0) first = value;
-      (outs[s] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      numbers[s] = p.missing && inc === incMissing ? Number.NaN : scaled(r0 + inc, p);
     }
-    return first;
+    col.numbers = numbers;
+    const first = numbers[0] as number;
+    return first !== first ? null : first;
   }
 
   /** Handles the replication at descs[i]; returns the index of its last body descriptor. */
@@ -300,9 +520,9 @@ class Walker {
       const factor = this.readElement(this.element(factorCode), factorCode);
       if (this.compressed) {
         // Every subset must replicate the same number of times (regulation 94.6.3 note 2).
-        for (const out of this.outs) {
-          const item = out.at(-1) as ValueItem;
-          if (item.value !== factor)
+        const col = this.columns.at(-1) as BufrColumn;
+        for (let s = 0; s < this.nsub; s++) {
+          if (columnValue(col, s) !== factor)
             throw this.r.error(
               'delayed replication factors differ between subsets',
               formatDescriptor(factorCode),
@@ -328,12 +548,15 @@ class Walker {
    * force and uncompressed data is copied out as one byte run (one shift loop, no per-byte work).
    */
   private bulkBytes(body: readonly number[], count: number): boolean {
-    if (this.compressed || body.length !== 1) return false;
+    if (this.compressed || !this.bulk || body.length !== 1) return false;
     const code = body[0] as number;
     if (descriptorF(code) !== 0) return false;
     const def = this.tables.b.get(code);
     if (def === undefined || def.isText) return false;
-    const p = this.plan(def);
+    const st = this.state;
+    if (st.newReferenceBits > 0 || st.nextLocalWidth > 0 || st.notPresent > 0) return false;
+    if (associatedWidth(st) > 0 && descriptorX(code) !== 31) return false;
+    const p = elementPlan(def, st);
     if (p.width !== 8 || p.scale !== 0 || p.reference !== 0) return false;
     const bitOffset = this.r.pos;
     if (count * 8 > this.r.remaining) {
@@ -350,14 +573,47 @@ class Walker {
     return true;
   }
 
-  /** Data description operators (FM 94 BUFR table C), see operators.ts. */
+  /** Data description operators (FM 94 BUFR table C). */
   private operator(code: number): void {
-    if (!applyOperator(this.state, code)) {
-      throw this.unsupported(
-        code,
-        `operator 2 ${String(descriptorX(code)).padStart(2, '0')} is not supported`,
-      );
+    const x = descriptorX(code);
+    const y = descriptorY(code);
+    if (applyOperator(this.state, code)) return;
+    if (x === CHARACTER_INSERT) {
+      // 2 05 YYY: YYY characters (CCITT IA5) inserted in the data, reported under 205YYY.
+      if (y === 0) throw this.fail('2 05 000 inserts no characters', code);
+      const plan: ElementPlan = { width: 8 * y, scale: 0, reference: 0, text: true, missing: true };
+      const bitOffset = this.r.pos;
+      if (this.compressed) this.readCompressed(plan, code);
+      else {
+        const value = this.text(this.r.readText(y, formatDescriptor(code)));
+        (this.outs[0] as DataItem[]).push({ kind: 'value', descriptor: code, value, bitOffset });
+      }
+      return;
     }
+    if (isBitmapDescriptor(code) && y === 255 && x !== 37) {
+      // 2 23 255 / 2 24 255 / 2 25 255 / 2 32 255: a value of the element the bit-map points at.
+      const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
+      if (target === null) throw this.fail('marker operator without a data present bit-map in force', code);
+      const plan = x === 25 ? differencePlan(target.plan) : target.plan;
+      if (this.compressed) {
+        this.readCompressed(plan, code);
+        (this.columns.at(-1) as BufrColumn).refersTo = target.item;
+      } else {
+        this.readOne(plan, code);
+        ((this.outs[0] as DataItem[]).at(-1) as ValueItem).refersTo = target.item;
+      }
+      return;
+    }
+    if ((x >= 22 && x <= 25) || x === 32 || (x >= 35 && x <= 37)) {
+      if (!(y === 0 || (x === 37 && y === 255)))
+        throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
+      this.bitmapStep(code, () => this.bitmap.operator(code));
+      const bitOffset = this.r.pos;
+      if (this.compressed) this.columns.push({ kind: 'operator', descriptor: code, bitOffset });
+      else (this.outs[0] as DataItem[]).push({ kind: 'operator', descriptor: code, bitOffset });
+      return;
+    }
+    throw this.unsupported(code, `operator 2 ${String(x).padStart(2, '0')} is not supported`);
   }
 }
 
@@ -376,10 +632,21 @@ function resolveTables(option: DecodeBufrOptions['tables'], s1: Section1): BufrT
 }
 
 /**
- * Decodes one BUFR message (edition 3 or 4) that fills `bytes` exactly.
+ * Decodes one BUFR message (edition 2, 3 or 4) that fills `bytes` exactly. For files with
+ * several messages (GTS headers, padding) use `decodeBufrFile`.
  *
  * @throws BufrFormatError (file, section, bit offset, descriptor) for anything malformed.
  * @throws BufrUnsupportedError for a valid feature this decoder does not implement.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { decodeBufr } from 'radarlib/bufr';
+ *
+ * const file = 'RMA1_0315_01_DBZH_20251020T152828Z.BUFR';
+ * const message = decodeBufr(await readFile(file), { file });
+ * console.log(message.edition, message.section1.centre, message.subsets[0]?.length, 'items');
+ * ```
  */
 export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): BufrMessage {
   const file = options.file ?? '<bytes>';
@@ -395,15 +662,17 @@ export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): 
       { file, section: 1 },
     );
   }
-  const walker = new Walker(
-    r,
-    tables,
-    layout.section3.compressed,
-    layout.section3.numberOfSubsets,
-    options.maxValues ?? 50_000_000,
-    options.deferByteRuns === true,
-  );
-  const subsets = walker.run(layout.section3.descriptors);
+  const walker = new Walker(r, tables, {
+    compressed: layout.section3.compressed,
+    nsub: layout.section3.numberOfSubsets,
+    maxValues: options.maxValues ?? 50_000_000,
+    deferBytes: options.deferByteRuns === true,
+    trim: options.strings === 'trim',
+  });
+  const uncompressed = walker.run(layout.section3.descriptors);
+  const compressed = layout.section3.compressed && layout.section3.numberOfSubsets > 0;
+  let subsets: DataItem[][] | undefined = compressed ? undefined : uncompressed;
+  const nsub = layout.section3.numberOfSubsets;
   return {
     file,
     edition: layout.edition,
@@ -414,6 +683,11 @@ export function decodeBufr(bytes: Uint8Array, options: DecodeBufrOptions = {}): 
     sectionLengths: layout.lengths,
     dataBitsUsed: r.pos - dataStart,
     dataBitsUnused: dataEnd - r.pos,
-    subsets,
+    columns: compressed ? walker.columns : null,
+    // Compressed data: the per-subset items are built from the columns on first use.
+    get subsets(): DataItem[][] {
+      subsets ??= materialize(walker.columns, nsub);
+      return subsets;
+    },
   };
 }

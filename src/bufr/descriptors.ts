@@ -17,6 +17,7 @@ export function descriptorX(code: number): number {
 export function descriptorY(code: number): number {
   return code % 1000;
 }
+/** The kind of a descriptor from its F part: element (0), replication (1), operator (2), sequence (3). */
 export function descriptorKind(code: number): DescriptorKind {
   return KINDS[descriptorF(code)] ?? 'element';
 }
@@ -31,11 +32,18 @@ export function descriptorToWire(code: number): number {
   return (descriptorF(code) << 14) | (descriptorX(code) << 8) | descriptorY(code);
 }
 
-/** 321204 -> `3 21 204`, the way the WMO tables print descriptors. */
+const formatted = new Map<number, string>();
+
+/** 321204 -> `3 21 204`, the way the WMO tables print descriptors (memoized: used per value read). */
 export function formatDescriptor(code: number): string {
-  const x = String(descriptorX(code)).padStart(2, '0');
-  const y = String(descriptorY(code)).padStart(3, '0');
-  return `${descriptorF(code)} ${x} ${y}`;
+  let s = formatted.get(code);
+  if (s === undefined) {
+    const x = String(descriptorX(code)).padStart(2, '0');
+    const y = String(descriptorY(code)).padStart(3, '0');
+    s = `${descriptorF(code)} ${x} ${y}`;
+    if (formatted.size < 100_000) formatted.set(code, s);
+  }
+  return s;
 }
 
 /** `3 21 204`, `321204` or `3-21-204` -> 321204; `null` when it is not a descriptor. */

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { RadarVolume } from '../radar/model.js';
 import { readRadarVolume, readRadarVolumeSync, type ReadRadarVolumeOptions } from './radar-volume.js';
 
+/** Per-sweep metadata of a {@link BufrDict}, one array element per sweep (the original's keys). */
 export interface BufrDictSweeps {
   ano_sweep_ini: number[];
   mes_sweep_ini: number[];
@@ -36,6 +37,7 @@ export interface BufrDictSweeps {
   rayo_inicial: number[];
 }
 
+/** The volume metadata of a {@link BufrDict} (the original's keys: site, time, sweeps). */
 export interface BufrDictInfo {
   nombre_radar: string;
   estrategia: { nombre: string | null; volume_number: string | null };
@@ -54,6 +56,10 @@ export interface BufrDictInfo {
   metadata: Record<string, string | null>;
 }
 
+/**
+ * The shape of the Python original's `bufr_to_dict`: all sweeps stacked in one matrix, and the
+ * volume's metadata. See docs/BUFR.md for the differences.
+ */
 export interface BufrDict {
   /** Row-major `shape[0] x shape[1]` values: stacked sweeps, NaN padding on the right. */
   data: { values: Float64Array; shape: [rows: number, cols: number] };

@@ -17,6 +17,7 @@ import { D, RMA_DESCRIPTORS } from './radar-structure.js';
 import { defaultTableProvider } from './tables/index.js';
 import type { BufrTables } from './tables/types.js';
 
+/** Options of {@link encodeRadarVolume}. */
 export interface EncodeRadarVolumeOptions {
   /** Bytes per payload chunk (every chunk but the last is this long). @default 65534 */
   chunkSize?: number;

@@ -4,15 +4,29 @@
  */
 
 export { copyByteRun, decodeBufr } from './decoder.js';
-export type { BufrMessage, BytesItem, DataItem, DecodeBufrOptions, ValueItem } from './decoder.js';
+export type {
+  BufrMessage,
+  BytesItem,
+  DataItem,
+  DecodeBufrOptions,
+  OperatorItem,
+  ValueItem,
+} from './decoder.js';
 export type { Section1, Section3 } from './sections.js';
+export { decodeBufrFile, iterateBufrFile, splitBufrMessages } from './file.js';
+export { columnValue } from './columns.js';
+export type { BufrColumn } from './columns.js';
+export type { BufrFileEntry, BufrMessageSlice } from './file.js';
 export { BitReader } from './bit-reader.js';
 export { BitWriter } from './bit-writer.js';
 export { descriptorKind, formatDescriptor, parseDescriptor } from './descriptors.js';
 export type { DescriptorKind } from './descriptors.js';
 export {
   buildTables,
+  createTableProvider,
   defaultTableProvider,
+  eccodesLocalTables,
+  eccodesTablesSource,
   loadBufrTables,
   loadBufrTablesSync,
   masterTables,
@@ -20,15 +34,19 @@ export {
   parseTableBCsv,
   parseTableDCsv,
   TableParseError,
+  wmoTables,
+  wmoVersions,
 } from './tables/index.js';
 export type {
   BufrTableProvider,
   BufrTables,
   ElementDef,
+  LocalTablesEntry,
   TableBRow,
   TableDRow,
   TableFiles,
   TableKey,
+  TableProviderOptions,
 } from './tables/index.js';
 export { classifyValues, noDataToNaN, readRadarVolume, readRadarVolumeSync } from './radar-volume.js';
 export type { ReadRadarVolumeOptions } from './radar-volume.js';

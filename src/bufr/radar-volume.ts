@@ -29,6 +29,7 @@ import {
   type RawVolume,
 } from './radar-structure.js';
 
+/** Options of {@link readRadarVolume} and {@link readRadarVolumeSync}. */
 export interface ReadRadarVolumeOptions {
   /**
    * Name for error messages and the file-name metadata (strategy, volume number, field) when

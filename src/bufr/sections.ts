@@ -58,6 +58,12 @@ const SECTION1_ED3: Layout = [
   ['minute', 1],
 ];
 
+/**
+ * Section 1, edition 2 (Manual on Codes 1988): as edition 3 but the originating centre fills
+ * octets 5-6 and there is no sub-centre.
+ */
+const SECTION1_ED2: Layout = [['length', 3], ['masterTable', 1], ['centre', 2], ...SECTION1_ED3.slice(4)];
+
 /** Sections 2, 3 and 4 share their first 4 bytes: length and a reserved byte. */
 const SECTION_HEAD: Layout = [
   ['length', 3],
@@ -79,6 +85,7 @@ function readLayout(r: BitReader, layout: Layout): Record<string, number> {
   return out;
 }
 
+/** BUFR section 1 (identification): tables, originating centre, data category and the reference time. */
 export interface Section1 {
   length: number;
   masterTable: number;
@@ -104,6 +111,7 @@ export interface Section1 {
   local: Uint8Array;
 }
 
+/** BUFR section 3 (data description): subsets, the observed/compressed flags and the descriptors. */
 export interface Section3 {
   length: number;
   numberOfSubsets: number;
@@ -163,8 +171,8 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
   if (s0['start'] !== 0x42554652) throw r.error('does not start with "BUFR"', undefined, 0);
   const edition = s0['edition'] as number;
   const totalLength = s0['totalLength'] as number;
-  if (edition !== 3 && edition !== 4)
-    throw r.error(`edition ${edition} is not supported (3 or 4)`, undefined, 56);
+  if (edition < 2 || edition > 4)
+    throw r.error(`edition ${edition} is not supported (2, 3 or 4)`, undefined, 56);
   if (totalLength > bytes.length) {
     throw r.error(
       `total length ${totalLength} exceeds the ${bytes.length} bytes present (truncated?)`,
@@ -181,7 +189,7 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
   // Section 1
   let offset = 8;
   const len1 = sectionLength(r, 1, offset, totalLength);
-  const layout1 = edition === 4 ? SECTION1_ED4 : SECTION1_ED3;
+  const layout1 = edition === 4 ? SECTION1_ED4 : edition === 3 ? SECTION1_ED3 : SECTION1_ED2;
   const fixed1 = layoutBytes(layout1);
   if (len1 < fixed1) throw r.error(`declared length ${len1} is shorter than the ${fixed1} fixed bytes`);
   const f1 = readLayout(r, layout1);
@@ -189,7 +197,7 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
     length: len1,
     masterTable: f1['masterTable'] as number,
     centre: f1['centre'] as number,
-    subCentre: f1['subCentre'] as number,
+    subCentre: (f1['subCentre'] ?? 0) as number,
     updateSequence: f1['updateSequence'] as number,
     hasSection2: ((f1['flags'] as number) & 0x80) !== 0,
     dataCategory: f1['dataCategory'] as number,
@@ -233,7 +241,6 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
     compressed: (flags3 & 0x40) !== 0,
     descriptors,
   };
-  if (section3.numberOfSubsets === 0) throw r.error('number of subsets is 0', undefined, offset * 8 + 32);
   offset += len3;
 
   // Section 4
@@ -262,7 +269,7 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
   };
 }
 
-/** Edition 3 stores the year of the century (some producers write year - 1900, e.g. 125). */
+/** Editions 2 and 3 store the year of the century (some producers write year - 1900, e.g. 125). */
 function yearOfCentury(y: number): number {
   return y < 50 ? 2000 + y : 1900 + y;
 }

@@ -15,6 +15,7 @@ import {
 } from '../radar/model.js';
 import { seededRandom as prng } from '../util/prng.js';
 
+/** Options of {@link makeSyntheticVolume}: every property of the made-up volume, each with a default. */
 export interface SyntheticVolumeOptions {
   /** Radar name; split into station id type (letters) and id (rest). @default 'RMA11' */
   radar?: string;

@@ -1,10 +1,16 @@
 #!/usr/bin/env node
 /**
  * `radarlib` command line: parses arguments and hands over to the library. No business logic
- * here; errors become one line naming what failed (with the stable code) and exit status 1.
+ * here; errors become one line naming what failed (with the stable code) and exit status 1
+ * (`--verbose` adds the stack and causes). Exit codes: docs/DAEMON.md#exit-codes.
+ *
+ * Commands load what they need when they run (the demo's FTP server, the status page, the
+ * ledger drivers), so `radarlib --help` and `radarlib ls` start fast and need none of it.
  */
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
-import { RadarlibError } from '../errors.js';
+import { ConfigError } from '../errors.js';
+import { EXIT_CONFIG, formatCliError, wantsVerbose } from './errors.js';
 import { registerDaemonCommand } from './commands/daemon.js';
 import { registerDecodeCommand } from './commands/decode.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -12,12 +18,18 @@ import { registerFtpCommands } from './commands/ftp.js';
 import { registerRetryFailedCommand } from './commands/retry-failed.js';
 import { registerStatusCommand } from './commands/status.js';
 
+/** The installed package's version (src/cli and dist/cli are both two levels below it). */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('radarlib')
     .description(
       'Keeps weather-radar data flowing: FTP mirroring daemon, parallel FTP client, radar BUFR decoder',
     )
-    .version('0.1.0')
+    .version(packageVersion())
+    .option('--verbose', 'on failure, print the whole error (stack, causes), not just one line')
     .showHelpAfterError();
   registerDemoCommand(program);
   registerDaemonCommand(program);
@@ -32,9 +44,8 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    if (err instanceof RadarlibError) console.error(`radarlib: ${err.message} [${err.code}]`);
-    else console.error(`radarlib: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+    process.stderr.write(formatCliError(err, wantsVerbose(argv)));
+    process.exitCode = err instanceof ConfigError ? EXIT_CONFIG : 1;
   }
 }
 

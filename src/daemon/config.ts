@@ -17,6 +17,7 @@ import { ConfigError, InvalidArgumentError } from '../errors.js';
 import { compileTemplate } from '../radar/template.js';
 import { isValidServerTimeZone } from './server-clock.js';
 import type { VerifyFunction } from './verify.js';
+import { assertSafeExecCommand } from './exec-hook.js';
 
 const seconds = z.number({ error: 'must be a number of seconds' }).nonnegative('must be >= 0');
 const positiveInt = z.number().int('must be an integer').positive('must be > 0');
@@ -27,7 +28,10 @@ const sourceShape = {
   /** Source name in the ledger, logs and status. Must stay stable across restarts. */
   name: z.string().min(1).optional(),
   host: z.string({ error: 'is required (the FTP server host name)' }).min(1, 'must not be empty'),
-  port: z.number().int().min(1).max(65535).default(21),
+  /** `sftp`: SSH File Transfer (src/sftp); `secure`, `tls` and `epsv` are then unused. */
+  protocol: z.enum(['ftp', 'sftp']).default('ftp'),
+  /** @default 21 for FTP/FTPS, 22 for SFTP */
+  port: z.number().int().min(1).max(65535).optional(),
   username: z.string().default('anonymous'),
   password: z.string().optional(),
   passwordFile: z.string().optional(),
@@ -44,6 +48,17 @@ const sourceShape = {
     })
     .optional(),
   epsv: z.boolean().default(true),
+  /** SFTP login and host key check (src/sftp/types.ts); the password comes from password/passwordFile. */
+  sftp: z
+    .strictObject({
+      privateKeyFile: z.string().min(1).optional(),
+      passphraseFile: z.string().min(1).optional(),
+      agent: z.union([z.boolean(), z.string().min(1)]).default(false),
+      knownHosts: z.string().min(1).optional(),
+      hostKeyFingerprint: z.string().min(1).optional(),
+      acceptAnyHostKey: z.boolean().default(false),
+    })
+    .prefault({}),
   maxConnections: positiveInt.optional(),
   timeouts: z
     .strictObject({
@@ -68,6 +83,8 @@ const sourceShape = {
   ignore: z.array(z.string().min(1)).default(['.*', '*.part', '*.tmp', '*.filepart']),
   localLayout: z.string().default(''),
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
+  /** Seconds between listings of the hot folders (newest ones; unsettled ones); 0 turns them off. */
+  hotInterval: seconds.default(2),
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
@@ -108,10 +125,20 @@ const globalShape = {
     .strictObject({
       command: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
       timeout: seconds.default(300),
+      /** Variables passed on to the hook besides the minimal set (see exec-hook.ts). */
+      env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be variable names')).default([]),
     })
     .optional(),
   http: z
-    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) })
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535),
+      /** Basic-auth password of the status page (prefer `tokenFile`). */
+      token: z.string().min(1).optional(),
+      tokenFile: z.string().min(1).optional(),
+      /** Serve beyond loopback without a token (behind a proxy that authenticates). */
+      insecure: z.boolean().default(false),
+    })
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   stopTimeout: seconds.default(30),
@@ -127,8 +154,10 @@ const FileSchema = z.strictObject({
   sources: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one source').optional(),
 });
 
-type SourceInput = z.input<typeof SourceSchema>;
-type GlobalInput = z.input<z.ZodObject<typeof globalShape>>;
+/** The keys of one source as written in a config (see docs/DAEMON.md#configuration). */
+export type SourceInput = z.input<typeof SourceSchema>;
+/** The process-wide keys of a config as written (ledger, http, log level, stop timeout...). */
+export type GlobalInput = z.input<z.ZodObject<typeof globalShape>>;
 
 /**
  * What a user writes (in code or YAML): the single-server keys at the top, or `sources: [...]`.
@@ -146,16 +175,30 @@ export type FTPDaemonConfig = GlobalInput &
     sources?: Partial<SourceInput>[];
   };
 
+/**
+ * How a source's remote folder is laid out: one `flat` folder, a `recursive` tree matched by
+ * glob, or a `radar-tree` (`/L2/<RADAR>/YYYY/MM/DD/HH/MMSS/`) walked inside the time window.
+ */
 export type Layout = 'flat' | 'recursive' | 'radar-tree';
 
 /** One source after validation: every default applied, password resolved. */
 export interface SourceConfig {
   name: string;
+  protocol: 'ftp' | 'sftp';
   host: string;
   port: number;
   username: string;
   /** Never logged; `redactConfig` hides it. */
   password: string;
+  /** Paths and switches only: the passphrase stays in its file until the client connects. */
+  sftp: {
+    privateKeyFile?: string;
+    passphraseFile?: string;
+    agent: boolean | string;
+    knownHosts?: string;
+    hostKeyFingerprint?: string;
+    acceptAnyHostKey: boolean;
+  };
   secure: false | 'explicit' | 'implicit';
   tls: { rejectUnauthorized: boolean; ca?: string; servername?: string } | null;
   epsv: boolean;
@@ -177,6 +220,11 @@ export interface SourceConfig {
   /** Compiled template (always ends with `{name}`). */
   localLayout: string;
   pollInterval: number;
+  /**
+   * Seconds between listings of the hot folders: the newest folders of each radar (the folder
+   * itself when flat) and folders holding files that are still changing. 0 = only `pollInterval`.
+   */
+  hotInterval: number;
   /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
@@ -196,8 +244,9 @@ export interface DaemonConfig {
   sources: SourceConfig[];
   ledger: string;
   callbackConcurrency: number;
-  exec: { command: string | string[]; timeout: number } | null;
-  http: { host: string; port: number } | null;
+  exec: { command: string | string[]; timeout: number; env: string[] } | null;
+  /** `token` is already read from `tokenFile`. */
+  http: { host: string; port: number; token?: string; insecure: boolean } | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   stopTimeout: number;
   leaseDuration: number;
@@ -239,13 +288,48 @@ function readPasswordFile(origin: string, key: string, file: string): string {
 
 function sourceName(s: {
   name?: string | undefined;
+  protocol: 'ftp' | 'sftp';
   host: string;
   port: number;
   remotePath: string;
 }): string {
   if (s.name !== undefined) return s.name;
-  const port = s.port === 21 ? '' : `:${s.port}`;
-  return `${s.host}${port}${s.remotePath === '/' ? '' : s.remotePath.replace(/\/+$/, '')}`;
+  const sftp = s.protocol === 'sftp';
+  const port = s.port === (sftp ? 22 : 21) ? '' : `:${s.port}`;
+  const name = `${s.host}${port}${s.remotePath === '/' ? '' : s.remotePath.replace(/\/+$/, '')}`;
+  return sftp ? `sftp://${name}` : name;
+}
+
+function checkedExecHook<T extends { command: string | string[] }>(origin: string, exec: T): T {
+  try {
+    assertSafeExecCommand(exec.command);
+  } catch (err) {
+    throw new ConfigError(origin, 'exec.command', (err as Error).message, { cause: err });
+  }
+  return exec;
+}
+
+function resolveHttp(
+  origin: string,
+  http: {
+    host: string;
+    port: number;
+    token?: string | undefined;
+    tokenFile?: string | undefined;
+    insecure: boolean;
+  },
+): NonNullable<DaemonConfig['http']> {
+  if (http.token !== undefined && http.tokenFile !== undefined) {
+    throw new ConfigError(origin, 'http.token', 'set either token or tokenFile, not both');
+  }
+  const token =
+    http.tokenFile !== undefined ? readPasswordFile(origin, 'http.tokenFile', http.tokenFile) : http.token;
+  return {
+    host: http.host,
+    port: http.port,
+    insecure: http.insecure,
+    ...(token === undefined ? {} : { token }),
+  };
 }
 
 const RESOLVED = new WeakSet<object>();
@@ -255,6 +339,7 @@ export function isResolvedConfig(value: unknown): value is DaemonConfig {
   return typeof value === 'object' && value !== null && RESOLVED.has(value);
 }
 
+/** Options of {@link resolveDaemonConfig}. */
 export interface ResolveOptions {
   /** Where the values came from, for messages (`/etc/radarlib.yaml`). @default 'in code' */
   origin?: string;
@@ -314,12 +399,17 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
               : { ca: readPasswordFile(origin, key('tls.caFile'), s.tls.caFile) }),
             ...(s.tls.servername === undefined ? {} : { servername: s.tls.servername }),
           };
+    const port = s.port ?? (s.protocol === 'sftp' ? 22 : 21);
     const resolved: SourceConfig = {
-      name: sourceName(s),
+      name: sourceName({ ...s, port }),
+      protocol: s.protocol,
       host: s.host,
-      port: s.port,
+      port,
       username: s.username,
       password,
+      sftp: Object.fromEntries(
+        Object.entries(s.sftp).filter(([, v]) => v !== undefined),
+      ) as SourceConfig['sftp'],
       secure: s.secure,
       tls,
       epsv: s.epsv,
@@ -342,6 +432,7 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       ignore: s.ignore,
       localLayout,
       pollInterval: s.pollInterval,
+      hotInterval: s.hotInterval,
       maxConcurrentDownloads: s.maxConcurrentDownloads,
       autoConcurrencyCap: s.autoConcurrencyCap,
       minAge: s.minAge,
@@ -374,8 +465,8 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
     sources,
     ledger: g.ledger ?? join(first.localDir, '.radarlib', 'ledger.sqlite'),
     callbackConcurrency: g.callbackConcurrency,
-    exec: g.exec ?? null,
-    http: g.http ?? null,
+    exec: g.exec === undefined ? null : checkedExecHook(origin, g.exec),
+    http: g.http === undefined ? null : resolveHttp(origin, g.http),
     logLevel: g.logLevel,
     stopTimeout: g.stopTimeout,
     leaseDuration: g.leaseDuration,
@@ -591,6 +682,7 @@ export function applyEnvOverrides(
   return { config, applied, warnings };
 }
 
+/** Options of {@link loadDaemonConfig}: the file and the environment to read. */
 export interface LoadConfigOptions {
   /** YAML or JSON file; omitted when the whole config comes from the environment. */
   file?: string;
@@ -598,12 +690,21 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** What {@link loadDaemonConfig} returns: the validated config and what the environment changed. */
 export interface LoadedConfig {
   config: DaemonConfig;
   /** Environment variables that were applied, as `NAME -> key` (values never shown). */
   applied: string[];
   /** Variables that were ignored, and similar notes, for the log. */
   warnings: string[];
+}
+
+/** `at line 3, column 7 (BAD_INDENT)` from a YAML parse error, without the quoted source text. */
+function yamlErrorPlace(err: unknown): string {
+  const e = err as { linePos?: { line: number; col: number }[]; code?: unknown };
+  const pos = e.linePos?.[0];
+  const where = pos === undefined ? 'somewhere in the file' : `at line ${pos.line}, column ${pos.col}`;
+  return typeof e.code === 'string' ? `${where} (${e.code})` : where;
 }
 
 /** Reads the file, applies `RADARLIB_*` overrides, validates. @throws ConfigError */
@@ -621,7 +722,9 @@ export async function loadDaemonConfig(options: LoadConfigOptions = {}): Promise
     try {
       raw = YAML.parse(text) ?? {};
     } catch (err) {
-      throw new ConfigError(options.file, '', `not valid YAML: ${(err as Error).message}`, { cause: err });
+      // The parser's message quotes the offending line, which may be the password's: give only
+      // where it is, and keep the parser's error out of the cause chain (it is logged).
+      throw new ConfigError(options.file, '', `not valid YAML ${yamlErrorPlace(err)}`);
     }
   }
   if (!isRecord(raw)) throw new ConfigError(origin, '', 'must be a mapping of keys to values');
@@ -630,16 +733,46 @@ export async function loadDaemonConfig(options: LoadConfigOptions = {}): Promise
   return { config: resolveDaemonConfig(config, { origin: origins }), applied, warnings };
 }
 
-/** A copy safe to print or log: passwords replaced by `[redacted]`. */
+/** A copy safe to print or log: passwords, the status token and URL credentials replaced by `[redacted]`. */
 export function redactConfig(config: DaemonConfig): DaemonConfig {
   return {
     ...config,
     ledger: redactUrl(config.ledger),
     sources: config.sources.map((s) => ({ ...s, password: s.password === '' ? '' : '[redacted]' })),
+    http:
+      config.http === null || config.http.token === undefined
+        ? config.http
+        : { ...config.http, token: '[redacted]' },
   };
 }
 
-/** `postgres://user:secret@host/db` -> `postgres://user:[redacted]@host/db`. */
+/** Query parameters that carry credentials in connection URLs (`?password=`, `?sslpassword=`). */
+const SECRET_PARAM = /pass|secret|token|key/i;
+
+/**
+ * `postgres://user:secret@host/db?password=x` -> `postgres://user:[redacted]@host/db?password=[redacted]`.
+ * Parsed with `URL`, so a password holding `@`, `:` or `/` is cut whole; a value that is not a
+ * URL (a file path) is returned as is, and a URL too broken to parse loses all of its authority.
+ */
 export function redactUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*:)[^@]*@/i, '$1[redacted]@');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // Not a URL, or a malformed one: keep only the scheme when it has one.
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)\S*$/i, '$1[redacted]');
+  }
+  const marker = '__radarlib_redacted__';
+  let changed = false;
+  if (url.password !== '') {
+    url.password = marker;
+    changed = true;
+  }
+  for (const key of [...url.searchParams.keys()]) {
+    if (SECRET_PARAM.test(key)) {
+      url.searchParams.set(key, marker);
+      changed = true;
+    }
+  }
+  return changed ? url.toString().split(marker).join('[redacted]') : value;
 }

@@ -3,37 +3,46 @@
  * processing, and keeps its promises across crashes, restarts, flaky links and servers that are
  * still writing (see docs/DAEMON.md and ../shared/docs/design.md).
  *
- * One cycle of one source:
- *   dispatch rows left `downloaded` (callbacks owed from before)
- *   -> list (under ledger.withSourceLock) -> ledger.observe (new / changed / stable)
- *   -> claimReady -> download, `maxConcurrentDownloads` at a time (.part -> check -> rename)
- *   -> ledger.complete -> dispatch the callback (after the commit, own concurrency)
- * Cycles of one source never overlap; sources run side by side, each with its own pool.
+ * Each source is a pipeline of three stages running side by side (src/daemon/source-pipeline.ts):
+ *   listing  (listing-scheduler.ts: full round every pollInterval, hot folders every hotInterval)
+ *     -> ledger.observe (new / changed / settled -> ready)
+ *   download (download-pool.ts: claims ready rows as slots free; fetch.ts: .part -> check ->
+ *            rename -> ledger.complete)
+ *   callback (dispatch.ts: bounded backlog; back-pressure on the download pool)
+ * Sources run side by side, each with its own connection pool; callbacks are shared.
  * Everything that must survive a restart is in the ledger.
  *
- * This file is the lifecycle (start, run, stop) and the cycle; the fetch of one claim is in
- * `fetch.ts`, a source's runtime in `source.ts`, the callbacks in `dispatch.ts`, the events in
- * `events.ts`.
+ * This file is the lifecycle: open the ledger and the sources, run, stop (graceful, then at the
+ * deadline), and the events (events.ts).
  */
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { AbortedError, FtpError, InvalidArgumentError } from '../errors.js';
+import { AbortedError, InvalidArgumentError } from '../errors.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open.js';
 import { DAEMON_EVENTS, LOG_MESSAGES } from '../observe/events.js';
 import { silentLogger } from '../observe/log.js';
-import { linkedController, sleep, toError, untilAborted } from './abort.js';
+import { untilAborted } from './abort.js';
 import { isResolvedConfig, resolveDaemonConfig, type DaemonConfig, type FTPDaemonConfig } from './config.js';
-import { listAndObserve } from './observe-listing.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
-import type { CycleEvent, DaemonEvents } from './events.js';
-import { fetchClaim, type FetchContext } from './fetch.js';
-import { createSourceRuntime, downloadSlots, type ClientFactory, type SourceRuntime } from './source.js';
+import type { DaemonEvents } from './events.js';
+import type { FetchContext } from './fetch.js';
+import { createSourceRuntime, type ClientFactory, type SourceRuntime } from './source.js';
+import { SourcePipeline, type PipelineStats } from './source-pipeline.js';
 
 export type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent, ProcessedEvent } from './events.js';
 
+/** What a stopping daemon still waits for: see `FTPDaemon.pendingWork`. */
+export interface PendingWork {
+  transfers: number;
+  callbacks: number;
+  /** When the stop deadline aborts the transfers (epoch ms); null before `stop()`. */
+  deadline: number | null;
+}
+
+/** What runs with the daemon: the callback, the logger, and what tests and embedders may swap. */
 export interface FTPDaemonOptions {
   /** Called for every committed file (sync or async); see `DownloadedFile`. */
   onFileDownloaded?: FileCallback;
@@ -47,15 +56,17 @@ export interface FTPDaemonOptions {
   now?: () => number;
 }
 
+/** Options of {@link FTPDaemon.run}. */
 export interface RunOptions {
-  /** Cycles per source before `run` returns (then the daemon is stopped). @default forever */
+  /**
+   * Full listing rounds per source (`pollInterval` apart, with hot rounds between them) before
+   * `run` finishes: it then waits until what those rounds found ready is downloaded and handed to
+   * the callbacks, and stops the daemon. @default forever
+   */
   maxIterations?: number;
   /** Aborting it stops the daemon gracefully (like `stop()`). */
   signal?: AbortSignal;
 }
-
-/** How often a running cycle returns expired claims (a dead instance's) to `ready`. */
-const RECLAIM_EVERY_MS = 1000;
 
 /** How many local paths `getProcessedFiles()` keeps. */
 const PROCESSED_KEPT = 10_000;
@@ -70,6 +81,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
 
   #ledger: Ledger | null = null;
   #sources: SourceRuntime[] = [];
+  #pipelines: SourcePipeline[] = [];
   #dispatcher: Dispatcher | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -77,11 +89,12 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   readonly #stopRequested = new AbortController();
   /** Aborts in-flight transfers and listings (at the stop deadline). */
   readonly #abortTransfers = new AbortController();
-  readonly #activeCycles = new Set<Promise<unknown>>();
+  readonly #active = new Set<Promise<unknown>>();
   /** The most recent local paths (bounded: the daemon runs for months; the ledger has all). */
   readonly #processed: string[] = [];
   #downloadedTotal = 0;
   #running = false;
+  #stopDeadline: number | null = null;
 
   /**
    * @param config the config as written (validated here; throws ConfigError naming the key), or
@@ -113,8 +126,23 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   }
 
   /**
-   * Polls every source until `stop()` (or `maxIterations` cycles per source), then stops
-   * gracefully and resolves.
+   * What a stop is waiting for (the CLI prints it until the daemon has stopped): transfers
+   * running or queued, callbacks running or waiting, and when the stop deadline aborts the
+   * transfers (epoch ms; null before `stop()`).
+   */
+  get pendingWork(): PendingWork {
+    let transfers = 0;
+    for (const s of this.#sources) transfers += s.queue.pending + s.queue.size;
+    const d = this.#dispatcher;
+    return { transfers, callbacks: d === null ? 0 : d.running + d.waiting, deadline: this.#stopDeadline };
+  }
+
+  /**
+   * Runs the pipeline of every source until `stop()`: listing (a full round every
+   * `pollInterval`, hot folders every `hotInterval`), downloads as soon as files are ready, and
+   * callbacks, all at once. With `maxIterations: N`, each source does N full rounds, then `run`
+   * waits until what they found ready is downloaded and its callbacks have run (until
+   * `stopTimeout` for a callback still running), stops the daemon and resolves.
    */
   async run(options: RunOptions = {}): Promise<void> {
     const max = options.maxIterations ?? Infinity;
@@ -128,19 +156,11 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     try {
       if (options.signal?.aborted === true) return;
       await this.#start();
-      await Promise.all(
-        this.#sources.map(async (src) => {
-          for (let i = 0; i < max && !this.stopping; i++) {
-            try {
-              await this.#cycleOf(src, false);
-            } catch (err) {
-              // A ledger hiccup (busy database, lost PostgreSQL connection): log, wait, go on.
-              src.log.error({ err }, LOG_MESSAGES.cycleFailed);
-            }
-            if (i + 1 < max) await sleep(src.config.pollInterval * 1000, this.#stopRequested.signal);
-          }
-        }),
-      );
+      await Promise.all(this.#pipelines.map((p) => this.#track(p.run(max))));
+      // Every callback owed has started (a stop clears the ones still waiting); the stop below
+      // waits for the running ones until `stopTimeout`, so a hung callback cannot hang `run`.
+      const dispatcher = this.#dispatcher;
+      if (dispatcher !== null) await untilAborted(dispatcher.onWaitingBelow(1), this.#stopRequested.signal);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       await this.stop();
@@ -149,9 +169,10 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   }
 
   /**
-   * One cycle of every source; resolves with the rows downloaded in it, once their callbacks
-   * have run. The daemon stays started: call `stop()` when done. Aborting `signal` stops the
-   * daemon, as `stop()` does.
+   * One full listing round of every source (no hot rounds), the download of every file ready
+   * after it, and their callbacks; resolves with the rows downloaded, once their callbacks have
+   * run. The daemon stays started: call `stop()` when done. Aborting `signal` stops the daemon,
+   * as `stop()` does.
    */
   async runOnce(options: { signal?: AbortSignal } = {}): Promise<FileRecord[]> {
     options.signal?.throwIfAborted();
@@ -159,11 +180,24 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await this.#start();
-      const results = await Promise.all(this.#sources.map((src) => this.#cycleOf(src, true)));
+      const results = await Promise.all(this.#pipelines.map((p) => this.#track(p.once())));
       return results.flat();
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * The pipeline of each source now: listings and server commands per minute, unsettled folders,
+   * whether callbacks are the bottleneck; plus the callback backlog and rate (all sources share
+   * the callbacks). For the status page and /metrics.
+   */
+  pipelineStats(): { sources: PipelineStats[]; callbackBacklog: number; callbacksPerMinute: number } {
+    return {
+      sources: this.#pipelines.map((p) => p.stats()),
+      callbackBacklog: this.#dispatcher?.waiting ?? 0,
+      callbacksPerMinute: this.#dispatcher?.callbacksPerMinute() ?? 0,
+    };
   }
 
   /**
@@ -177,6 +211,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     return this.#stopping;
   }
 
+  /** `await using daemon = new FTPDaemon(...)` stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
@@ -197,7 +232,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       const n = await ledger.reclaimExpired({ now: Number.MAX_SAFE_INTEGER });
       if (n > 0) this.#log.info({ rows: n }, 'resuming downloads interrupted by the last stop');
     }
-    this.#dispatcher = new Dispatcher({
+    const dispatcher = new Dispatcher({
       ledger,
       callback: this.#options.onFileDownloaded,
       exec: this.config.exec,
@@ -208,6 +243,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
       now: this.#now,
       onProcessed: (info) => this.#onProcessed(info),
     });
+    this.#dispatcher = dispatcher;
     const root = this.#options.logger ?? silentLogger();
     this.#sources = this.config.sources.map((config) =>
       createSourceRuntime(
@@ -216,6 +252,24 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
         root,
         this.#options.clientFactory,
       ),
+    );
+    const fetchContext = this.#fetchContext(ledger);
+    const exclusiveLedger = ledger.backend === 'sqlite' && this.#options.ledger === undefined;
+    this.#pipelines = this.#sources.map(
+      (src) =>
+        new SourcePipeline({
+          src,
+          ledger,
+          dispatcher,
+          owner: this.#owner,
+          leaseMs: this.config.leaseDuration * 1000,
+          now: this.#now,
+          fetchContext,
+          stopRequested: this.#stopRequested.signal,
+          abortTransfers: this.#abortTransfers.signal,
+          exclusiveLedger,
+          onCycle: (event) => this.emit(DAEMON_EVENTS.cycle, event),
+        }),
     );
     this.#log.info(
       { sources: this.config.sources.map((s) => s.name), ledger: ledger.backend },
@@ -228,12 +282,13 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     if (this.#starting === null) return;
     await this.#starting.catch(() => undefined);
     this.#log.info({}, LOG_MESSAGES.stopping);
+    this.#stopDeadline = Date.now() + this.config.stopTimeout * 1000;
     const deadline = setTimeout(
       () => this.#abortTransfers.abort(new AbortedError('stop deadline reached')),
       this.config.stopTimeout * 1000,
     );
     try {
-      await Promise.allSettled([...this.#activeCycles]);
+      await Promise.allSettled([...this.#active]);
       this.#dispatcher?.clearWaiting();
       // Callbacks cannot be killed; wait for them until the deadline, then leave them be (their
       // rows stay `downloaded` and are handed over again on the next start).
@@ -256,168 +311,17 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     this.#log.info({ downloaded: this.#downloadedTotal }, LOG_MESSAGES.stopped);
   }
 
-  /** Queues a cycle behind the source's previous one. */
-  #cycleOf(src: SourceRuntime, awaitCallbacks: boolean): Promise<FileRecord[]> {
-    const run = src.chain.then(() => this.#cycle(src, awaitCallbacks));
-    src.chain = run.catch(() => undefined);
-    this.#activeCycles.add(run);
-    void run.finally(() => this.#activeCycles.delete(run)).catch(() => undefined);
-    return run;
-  }
-
-  /**
-   * One cycle. `awaitCallbacks` (runOnce) waits for this cycle's callbacks; `run` does not, so a
-   * slow or hung callback never delays polling (the dispatcher's backlog is bounded instead).
-   */
-  async #cycle(src: SourceRuntime, awaitCallbacks: boolean): Promise<FileRecord[]> {
-    const ledger = this.#ledger as Ledger;
-    const started = Date.now();
-    const cycle = ++src.cycles;
-    const callbacks: Promise<void>[] = [];
-    const event: CycleEvent = {
-      source: src.config.name,
-      cycle,
-      durationMs: 0,
-      listed: 0,
-      listings: 0,
-      added: 0,
-      becameReady: 0,
-      downloaded: 0,
-      failed: 0,
-      skippedListing: false,
-      error: null,
-    };
-    if (this.stopping) return [];
-
-    // Callbacks owed by a process that died before recording them. A SQLite ledger is ours
-    // alone: every such row not queued here is orphaned. A shared ledger's row may be another
-    // live instance's callback in progress: it counts as orphaned once it has waited a lease.
-    const dispatcher = this.#dispatcher as Dispatcher;
-    const exclusive = ledger.backend === 'sqlite' && this.#options.ledger === undefined;
-    const orphanedBefore = exclusive ? Infinity : this.#now() - this.config.leaseDuration * 1000;
-    for (const row of await ledger.pendingCallbacks(src.config.name, 1000)) {
-      if (dispatcher.isInFlight(row.id)) continue;
-      if ((row.downloadedAt ?? row.updatedAt) > orphanedBefore) continue;
-      callbacks.push(dispatcher.dispatch(row));
-    }
-
-    // Listing is cheap to redo: a stop request cancels it at once.
-    const listAbort = linkedController([this.#stopRequested.signal, this.#abortTransfers.signal]);
-    const signal = listAbort.signal;
-    try {
-      const result = await ledger.withSourceLock(src.config.name, () =>
-        listAndObserve(ledger, src, this.#now, signal),
-      );
-      if (result === null) event.skippedListing = true;
-      else {
-        event.listed = result.listing.files.length;
-        event.listings = result.listing.listings;
-        event.added = result.observed.added;
-        event.becameReady = result.observed.becameReady;
-      }
-    } catch (err) {
-      event.error = toError(err);
-      if (!this.stopping) src.log.warn({ err: event.error }, LOG_MESSAGES.cycleFailed);
-    } finally {
-      listAbort.dispose();
-    }
-
-    const downloaded: FileRecord[] = [];
-    // When the server could not be listed it is most likely unreachable: downloading now would
-    // only spend the ready files' attempts. They wait for the next cycle.
-    const serverDown = event.error instanceof FtpError;
-    if (!this.stopping && !serverDown) {
-      await this.#downloadReady(
-        src,
-        (record) => {
-          downloaded.push(record);
-          callbacks.push(dispatcher.dispatch(record));
-        },
-        event,
-        awaitCallbacks,
-      );
-    }
-    // runOnce: this cycle's callbacks, or the stop deadline (a hung callback must not hang a stop).
-    if (awaitCallbacks) await untilAborted(Promise.all(callbacks), this.#abortTransfers.signal);
-    event.downloaded = downloaded.length;
-    event.durationMs = Date.now() - started;
-    src.log.info(
-      {
-        cycle,
-        durationMs: event.durationMs,
-        listed: event.listed,
-        listings: event.listings,
-        added: event.added,
-        downloaded: event.downloaded,
-        failed: event.failed,
-      },
-      LOG_MESSAGES.cycle,
-    );
-    this.emit(DAEMON_EVENTS.cycle, event);
-    return downloaded;
-  }
-
-  /** Claims ready rows as download slots free up, until none is ready (or the daemon stops). */
-  async #downloadReady(
-    src: SourceRuntime,
-    onDone: (r: FileRecord) => void,
-    event: CycleEvent,
-    awaitCallbacks: boolean,
-  ): Promise<void> {
-    const ledger = this.#ledger as Ledger;
-    const dispatcher = this.#dispatcher as Dispatcher;
-    const queue = src.queue;
-    const slotsNow = (): number => downloadSlots(src);
-    const leaseMs = this.config.leaseDuration * 1000;
-    // Downloads go no faster than the callbacks: a committed file waits for its callback at most
-    // a few callback durations (on a shared ledger another instance takes over a callback only
-    // after it has waited a lease), and unprocessed files pile up on the server, not on disk.
-    const backlog = Math.max(this.config.callbackConcurrency, slotsNow());
-    // Rows of a dead instance (lease ended) go back to `ready` and are claimed first; checked
-    // during the cycle too, since a cycle with a long backlog lasts much longer than a lease.
-    let lastReclaim = -Infinity;
-    // Bounded: every pass either claims a row (finite), waits for a slot, or ends.
-    for (let pass = 0; pass < 1_000_000 && !this.stopping; pass++) {
-      if (Date.now() - lastReclaim >= RECLAIM_EVERY_MS) {
-        lastReclaim = Date.now();
-        await ledger.reclaimExpired({ now: this.#now() });
-      }
-      if (dispatcher.hasHandlers && dispatcher.waiting >= backlog) {
-        // run(): leave the rest to the next cycle (a hung callback must not stop the polling).
-        if (!awaitCallbacks) {
-          src.log.debug({ waiting: dispatcher.waiting }, 'callbacks are behind; more downloads next cycle');
-          break;
-        }
-        await untilAborted(dispatcher.onWaitingBelow(backlog), this.#stopRequested.signal);
-        continue;
-      }
-      const busy = queue.size + queue.pending;
-      const slots = slotsNow();
-      if (busy >= slots) {
-        await new Promise<void>((resolve) => queue.once('next', () => resolve()));
-        continue;
-      }
-      const claims = await ledger.claimReady(src.config.name, slots - busy, {
-        now: this.#now(),
-        leaseMs,
-        owner: this.#owner,
-      });
-      for (const claim of claims) {
-        void queue.add(async () => {
-          const outcome = await fetchClaim(this.#fetchContext, src, claim);
-          if (outcome === 'failed') event.failed++;
-          else if (outcome !== null) onDone(outcome);
-        });
-      }
-      if (claims.length < slots - busy) break;
-    }
-    await queue.onIdle();
+  /** Keeps `work` in the set a stop waits for. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#active.add(work);
+    void work.finally(() => this.#active.delete(work)).catch(() => undefined);
+    return work;
   }
 
   /** What `fetchClaim` needs: the ledger, the lease, the stop deadline, and where events go. */
-  get #fetchContext(): FetchContext {
+  #fetchContext(ledger: Ledger): FetchContext {
     return {
-      ledger: this.#ledger as Ledger,
+      ledger,
       leaseMs: this.config.leaseDuration * 1000,
       now: this.#now,
       abortTransfers: this.#abortTransfers.signal,

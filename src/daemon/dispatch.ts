@@ -5,12 +5,15 @@
  * thrown: the daemon goes on. Rows still `downloaded` after a crash are dispatched again on
  * restart, so every file is handed over at least once.
  */
-import { spawn } from 'node:child_process';
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
 import { CallbackError } from '../errors.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { parseRadarFileName, type RadarFileName } from '../radar/filename.js';
+import { runExecHook, type ExecHook } from './exec-hook.js';
+import { RateWindow } from './rate.js';
+
+export type { ExecHook } from './exec-hook.js';
 
 /** What the callback receives besides the local path. */
 export interface DownloadedFile {
@@ -33,18 +36,6 @@ export interface DownloadedFile {
 /** The user's processing: sync or async; a throw (or rejection) is recorded for that file. */
 export type FileCallback = (localPath: string, info: DownloadedFile) => void | Promise<void>;
 
-export interface ExecHook {
-  /**
-   * Argument vector (no shell): `{path}`, `{remotePath}`, `{source}`, `{name}` are replaced in
-   * each argument. A single string runs through `/bin/sh -c` with the values only in the
-   * environment (`RADAR_FILE`, `RADAR_REMOTE_PATH`, `RADAR_SOURCE`, `RADAR_SIZE`), never
-   * spliced into the command text.
-   */
-  command: string | string[];
-  /** Seconds before the command is killed. */
-  timeout: number;
-}
-
 export interface ProcessedInfo {
   record: FileRecord;
   /** The callback's (or hook's) error, or null. */
@@ -64,57 +55,6 @@ export interface DispatcherOptions {
   now: () => number;
 }
 
-const STDERR_TAIL = 2000;
-
-/** Runs the exec hook for one file; rejects with a message when it fails or times out. */
-export function runExecHook(hook: ExecHook, file: DownloadedFile, signal: AbortSignal): Promise<void> {
-  const name = file.remotePath.slice(file.remotePath.lastIndexOf('/') + 1);
-  const values: Record<string, string> = {
-    path: file.localPath,
-    remotePath: file.remotePath,
-    source: file.source,
-    name,
-  };
-  const env = {
-    ...process.env,
-    RADAR_FILE: file.localPath,
-    RADAR_REMOTE_PATH: file.remotePath,
-    RADAR_SOURCE: file.source,
-    RADAR_SIZE: String(file.size),
-  };
-  const [cmd, args, shell] =
-    typeof hook.command === 'string'
-      ? ['/bin/sh', ['-c', hook.command], true]
-      : [
-          hook.command[0] ?? '',
-          hook.command
-            .slice(1)
-            .map((a) => a.replace(/\{(path|remotePath|source|name)\}/g, (_m, k: string) => values[k] ?? '')),
-          false,
-        ];
-  return new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      signal,
-      timeout: hook.timeout * 1000,
-      killSignal: 'SIGTERM',
-    });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_TAIL);
-    });
-    child.on('error', (err) => reject(new Error(`exec hook ${shell ? 'shell ' : ''}${cmd}: ${err.message}`)));
-    child.on('close', (code, sig) => {
-      if (code === 0) return resolve();
-      const how = sig !== null ? `killed by ${sig}` : `exit code ${String(code)}`;
-      const tail = stderr.trim() === '' ? '' : `: ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
-      reject(new Error(`exec hook ${how}${tail}`));
-    });
-  });
-}
-
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
@@ -125,10 +65,23 @@ export class Dispatcher {
   readonly #queue: PQueue;
   /** Row ids queued or running, so a pending row is never dispatched twice at once. */
   readonly #inFlight = new Map<number, Promise<void>>();
+  /** Callbacks finished, for the callback rate. */
+  readonly #finished = new RateWindow();
+  readonly #since = Date.now();
 
   constructor(options: DispatcherOptions) {
     this.#o = options;
     this.#queue = new PQueue({ concurrency: options.concurrency });
+  }
+
+  /** Callbacks (and hooks) run at once at most. */
+  get concurrency(): number {
+    return this.#o.concurrency;
+  }
+
+  /** Callbacks finished per minute over the last minute. */
+  callbacksPerMinute(): number {
+    return this.#finished.perMinute(Date.now(), this.#since);
   }
 
   /** True when neither a callback nor a hook is configured: rows are marked processed at once. */
@@ -209,6 +162,7 @@ export class Dispatcher {
       // Stopped mid-callback: leave the row `downloaded` so the next start hands it over again.
       return;
     }
+    this.#finished.add(1, Date.now());
     await ledger.markProcessed(record.id, error === null ? null : error.message, { now: this.#o.now() });
     this.#o.onProcessed({ record, error, durationMs: Date.now() - started });
   }

@@ -3,6 +3,7 @@
  */
 import type { FileRecord } from '../ledger/ledger.js';
 
+/** The `downloaded` event: a file was committed under its final name and recorded. */
 export interface DownloadedEvent {
   source: string;
   record: FileRecord;
@@ -10,6 +11,7 @@ export interface DownloadedEvent {
   durationMs: number;
 }
 
+/** The `retry` and `failed` events: a download attempt failed (retried later, or parked). */
 export interface FailedEvent {
   source: string;
   remotePath: string;
@@ -20,6 +22,7 @@ export interface FailedEvent {
   retryAt: number | null;
 }
 
+/** The `processed` event: the callback (or exec hook) finished for one file. */
 export interface ProcessedEvent {
   source: string;
   record: FileRecord;
@@ -27,6 +30,7 @@ export interface ProcessedEvent {
   durationMs: number;
 }
 
+/** The `cycle` event: one poll cycle of one source finished. */
 export interface CycleEvent {
   source: string;
   /** 1-based cycle number of this source in this process. */

@@ -45,7 +45,7 @@ function errorText(err: Error): string {
 }
 
 /** Errors no retry can fix. */
-function isPermanent(err: Error): boolean {
+export function isPermanent(err: Error): boolean {
   return (
     err instanceof UnsafePathError ||
     err instanceof InvalidArgumentError ||

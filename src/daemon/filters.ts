@@ -5,6 +5,7 @@
 import picomatch from 'picomatch';
 import { parseRadarFileName } from '../radar/filename.js';
 
+/** What a source takes: radars, strategies, volumes, fields and name patterns. */
 export interface FileFilterOptions {
   /** Glob on the base name (`*.BUFR`); a pattern with `/` is matched on the relative path. */
   filePattern: string;
@@ -16,6 +17,7 @@ export interface FileFilterOptions {
   fields: readonly string[] | null;
 }
 
+/** A compiled file filter (see {@link makeFileFilter}). */
 export interface FileFilter {
   /** `relativePath` is the path below the listed folder (the base name for flat listings). */
   (name: string, relativePath?: string): boolean;

@@ -18,12 +18,14 @@ import { RadarTreeWalker, type FolderError, type ListDirFn } from './tree-walker
 /** The part of `AsyncFTPClient` the daemon uses (so tests and other clients can stand in). */
 export interface DaemonFtpClient {
   listDir: ListDirFn;
+  /** Files under `path` matching `pattern` (recursively when asked), with size and mtime. */
   listEntries(
     path: string,
     options: { pattern?: string | RegExp; recursive?: boolean; signal?: AbortSignal },
   ): Promise<ListedEntry[]>;
   /** MDTM (UTC), null without MDTM support; lets `serverTimeZone: 'auto'` learn LIST's zone. */
   lastModified?(path: string, options: { signal?: AbortSignal }): Promise<Date | null>;
+  /** Downloads one file into `localDir` atomically; resolves with its local path. */
   downloadFile(
     remote: { path: string; name: string; size: number; modifiedAt: Date | null },
     localDir: string,
@@ -39,7 +41,9 @@ export interface DaemonFtpClient {
   ): Promise<string>;
   /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
   readonly poolStats?: { limit: number };
+  /** Closes every connection politely (QUIT). */
   disconnect(): Promise<void>;
+  /** Closes every connection at once (when QUIT would hang). */
   destroy(): void;
 }
 
@@ -56,6 +60,13 @@ export interface ListingResult {
   folderErrors: FolderError[];
 }
 
+/** One path's last listing, for the server clock (a change between listings pins its offset). */
+interface Sighting {
+  size: number;
+  wall: number;
+  at: number;
+}
+
 export class SourceLister {
   readonly #source: SourceConfig;
   readonly #client: DaemonFtpClient;
@@ -63,9 +74,8 @@ export class SourceLister {
   readonly #walker: RadarTreeWalker;
   readonly clock: ServerClock;
   #cycles = 0;
-  /** The previous listing's sizes and LIST times (wall clock) per path, and when it was taken. */
-  #previousWall = new Map<string, { size: number; wall: number }>();
-  #previousAt = -Infinity;
+  /** The last listed size and LIST time (wall clock) per path, and when it was listed. */
+  #previousWall = new Map<string, Sighting>();
 
   constructor(source: SourceConfig, client: DaemonFtpClient, log: Logger = silentLogger()) {
     this.#source = source;
@@ -122,24 +132,39 @@ export class SourceLister {
       const root = s.remotePath.replace(/\/+$/, '') || '/';
       completeFolders = s.layout === 'flat' ? [root] : [];
     }
+    const files = await this.toListedFiles(entries, now, signal, true);
+    return { files, listings, completeFolders, folderErrors };
+  }
+
+  /**
+   * Entries as the ledger records them: one per path, LIST times corrected to UTC by the
+   * server clock (which learns from them), precision kept. `replace`: the entries are a whole
+   * listing round (the memory of earlier sightings is replaced); otherwise (a hot round's few
+   * folders) they are added to it.
+   */
+  async toListedFiles(
+    entries: readonly ListedEntry[],
+    now: number,
+    signal: AbortSignal | undefined,
+    replace: boolean,
+  ): Promise<ListedFile[]> {
     const map = new Map<string, ListedEntry>();
     for (const e of entries) map.set(e.path, e);
     const unique = [...map.values()];
     const inServerZone = (e: ListedEntry): boolean =>
       e.modifiedAtInServerZone === true && e.modifiedAt !== null;
     // A file that changed (size or time) since the previous listing was modified in between.
-    const wallNow = new Map<string, { size: number; wall: number }>();
+    const wallNow = replace ? new Map<string, Sighting>() : this.#previousWall;
     for (const e of unique) {
       if (!inServerZone(e) || e.modifiedAt === null) continue;
       const wall = e.modifiedAt.getTime();
-      wallNow.set(e.path, { size: e.size, wall });
       const before = this.#previousWall.get(e.path);
       if (before !== undefined && (before.wall !== wall || before.size !== e.size)) {
-        this.clock.observeChange(wall, e.modifiedAtPrecisionMs ?? 1000, this.#previousAt, now);
+        this.clock.observeChange(wall, e.modifiedAtPrecisionMs ?? 1000, before.at, now);
       }
+      wallNow.set(e.path, { size: e.size, wall, at: now });
     }
     this.#previousWall = wallNow;
-    this.#previousAt = now;
     await this.clock.prepare(
       unique.filter(inServerZone).map((e) => ({
         remotePath: e.path,
@@ -149,7 +174,7 @@ export class SourceLister {
       now,
       signal,
     );
-    const files = unique.map((e) => ({
+    return unique.map((e) => ({
       remotePath: e.path,
       size: e.size,
       mtime:
@@ -160,6 +185,5 @@ export class SourceLister {
             : e.modifiedAt.getTime(),
       mtimePrecisionMs: e.modifiedAtPrecisionMs ?? 1000,
     }));
-    return { files, listings, completeFolders, folderErrors };
   }
 }

@@ -1,38 +1,45 @@
 /**
- * One listing of a source, recorded in the ledger with the readiness model's settings: corrected
- * times (the lister's server clock), `minAge`, the `settle` quiet period, vanished files of the
- * folders listed completely, and one log line per folder that could not be listed.
+ * What the readiness model asks of every listing the daemon records (full and hot rounds alike):
+ * the `observe` options (`minAge`, the `settle` quiet period, vanished files of the folders listed
+ * completely) and one log line per folder that could not be listed, per vanished and superseded
+ * batch.
  */
-import type { Ledger, ObserveResult } from '../ledger/ledger.js';
-import type { ListingResult } from './lister.js';
+import type { ObserveOptions, ObserveResult } from '../ledger/ledger.js';
+import type { FolderError } from './tree-walker.js';
 import type { SourceRuntime } from './source.js';
 
-export interface ObservedListing {
-  listing: ListingResult;
-  observed: ObserveResult;
+/**
+ * `observe` options for one listing of `src`. `quietMs`: the pipeline's own quiet period (hot
+ * rounds); the longer of it and `settle` applies.
+ */
+export function observeOptions(
+  src: SourceRuntime,
+  now: number,
+  completeFolders: readonly string[],
+  quietMs = 0,
+): ObserveOptions {
+  return {
+    now,
+    minAgeMs: src.config.minAge * 1000,
+    settleMs: Math.max(src.config.settle * 1000, quietMs),
+    completeFolders,
+  };
 }
 
-export async function listAndObserve(
-  ledger: Ledger,
+/** Logs the folders that could not be listed, and what the ledger retired. */
+export function logListingOutcome(
   src: SourceRuntime,
-  now: () => number,
-  signal: AbortSignal,
-): Promise<ObservedListing> {
-  const listing = await src.lister.list(now(), signal);
-  for (const { path, error } of listing.folderErrors) {
+  folderErrors: readonly FolderError[],
+  observed: ObserveResult | null,
+): void {
+  for (const { path, error } of folderErrors) {
     src.log.warn({ err: error, folder: path }, 'cannot list this folder; the other folders go on');
   }
-  const observed = await ledger.observe(src.config.name, listing.files, {
-    now: now(),
-    minAgeMs: src.config.minAge * 1000,
-    settleMs: src.config.settle * 1000,
-    completeFolders: listing.completeFolders,
-  });
+  if (observed === null) return;
   if (observed.vanished > 0) {
     src.log.info({ files: observed.vanished }, 'files gone from the server before download (vanished)');
   }
   if (observed.superseded > 0) {
     src.log.info({ files: observed.superseded }, 'older versions replaced on the server (superseded)');
   }
-  return { listing, observed };
 }

@@ -8,6 +8,7 @@ import { AdaptiveConcurrency } from '../ftp/adaptive.js';
 import { AsyncFTPClient } from '../ftp/client.js';
 import type { SourceConfig } from './config.js';
 import { SourceLister, type DaemonFtpClient } from './lister.js';
+import { createSftpSourceClient } from './sftp-source.js';
 
 export interface SourceRuntime {
   config: SourceConfig;
@@ -22,6 +23,9 @@ export interface SourceRuntime {
   cycles: number;
 }
 
+/**
+ * Makes the FTP client of one source (tests and embedders pass their own; the default is `AsyncFTPClient`).
+ */
 export type ClientFactory = (source: SourceConfig, logger: Logger) => DaemonFtpClient;
 
 /**
@@ -55,6 +59,7 @@ export function downloadSlots(src: SourceRuntime): number {
 }
 
 function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
+  if (source.protocol === 'sftp') return createSftpSourceClient(source, logger);
   return new AsyncFTPClient({
     host: source.host,
     port: source.port,

@@ -31,8 +31,10 @@ export interface TreeDirEntry {
   modifiedAt: Date | null;
 }
 
+/** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
 export type ListDirFn = (path: string, options: { signal?: AbortSignal }) => Promise<TreeDirEntry[]>;
 
+/** Options of {@link RadarTreeWalker.walk}: the root, the radars, the window and the re-listing rules. */
 export interface TreeWalkOptions {
   /** Folder holding the radar folders (`/L2`), or one radar's folder (`/L2/RMA11`). */
   root: string;
@@ -51,6 +53,7 @@ export interface TreeWalkOptions {
   signal?: AbortSignal;
 }
 
+/** What one {@link RadarTreeWalker.walk} found, and what it cost in LIST commands. */
 export interface TreeWalkResult {
   files: TreeDirEntry[];
   /** LIST commands sent this walk (the cost of the cycle). */
@@ -110,11 +113,20 @@ export class RadarTreeWalker {
     this.#listDir = listDir;
   }
 
+  /** Every radar's memory, by radar (the listing scheduler picks the hot folders from it). */
+  get memories(): ReadonlyMap<string, TreeMemory> {
+    return this.#memory;
+  }
+
   /** Memory of one radar (for tests and the status page). */
   memoryOf(radar: string): TreeMemory | undefined {
     return this.#memory.get(radar);
   }
 
+  /**
+   * Lists the radar trees under `options.root` inside the window: the files found, and how many
+   * LIST commands it took.
+   */
   async walk(options: TreeWalkOptions): Promise<TreeWalkResult> {
     const signal = options.signal;
     let listings = 0;
@@ -150,12 +162,10 @@ export class RadarTreeWalker {
       }
     }
 
-    const files: TreeDirEntry[] = [];
-    const completeFolders: string[] = [];
     const folderErrors: FolderError[] = [];
     const radarFailures: Error[] = [];
-    let minuteFoldersListed = 0;
-    for (const radar of radars) {
+    // Radars are independent: walked side by side (the pool bounds the listings at once).
+    const perRadar = await mapLimit(radars, options.concurrency, async (radar) => {
       let memory = this.#memory.get(radar);
       if (memory === undefined) {
         memory = createTreeMemory();
@@ -165,20 +175,21 @@ export class RadarTreeWalker {
       pruneTreeMemory(memory, options.windowStart);
       const node = radarNode(root, radar);
       try {
-        const result = await this.#walkRadar(node, memory, options, list, folderErrors);
-        files.push(...result.files);
-        completeFolders.push(...result.completeFolders);
-        minuteFoldersListed += result.minuteFoldersListed;
+        return await this.#walkRadar(node, memory, options, list, folderErrors);
       } catch (err) {
         // One radar's trouble is that radar's: the others are still walked.
         if (signal?.aborted === true) throw err;
         const error = err instanceof Error ? err : new Error(String(err));
         radarFailures.push(error);
         folderErrors.push({ path: node.path, error });
+        return { files: [], minuteFoldersListed: 0, completeFolders: [] };
       }
-    }
+    });
     // No radar could be walked at all: the server is the problem, not a folder.
     if (radars.length > 0 && radarFailures.length === radars.length) throw radarFailures[0];
+    const files = perRadar.flatMap((r) => r.files);
+    const completeFolders = perRadar.flatMap((r) => r.completeFolders);
+    const minuteFoldersListed = perRadar.reduce((n, r) => n + r.minuteFoldersListed, 0);
     return { files, listings, minuteFoldersListed, completeFolders, folderErrors };
   }
 

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import { FileSystem, FtpSrv, type FtpConnection } from 'ftp-srv';
 
+/** Options of {@link startEmbeddedFtpServer}. */
 export interface EmbeddedFtpOptions {
   /** Folder served as `/`. */
   root: string;
@@ -32,6 +33,10 @@ export interface EmbeddedFtpOptions {
   stall?: (remotePath: string) => boolean;
 }
 
+/**
+ * A running embedded FTP server: where it listens, the login, and controls for tests (a
+ * connection cap, per-file refusals).
+ */
 export interface EmbeddedFtpServer {
   readonly host: string;
   readonly port: number;
@@ -46,6 +51,7 @@ export interface EmbeddedFtpServer {
   readonly bytesServed: ReadonlyMap<string, number>;
   /** Change the refusal rule while running. */
   setRefuse(refuse: ((remotePath: string) => boolean) | undefined): void;
+  /** Closes the server and every client connection. */
   stop(): Promise<void>;
 }
 

@@ -31,6 +31,7 @@ export const DEMO_SITES: readonly { radar: string; latitude: number; longitude: 
   { radar: 'RMA8', latitude: -29.2216, longitude: -58.0447, height: 120 },
 ];
 
+/** Options of {@link startRadarNetwork}. */
 export interface RadarNetworkOptions {
   /** Local folder the FTP server serves as `/`. */
   root: string;
@@ -60,6 +61,7 @@ export interface RadarNetworkOptions {
   now?: () => number;
 }
 
+/** One file the synthetic network published: where, when, and its size. */
 export interface PublishedFile {
   radar: string;
   field: string;
@@ -71,6 +73,7 @@ export interface PublishedFile {
   size: number;
 }
 
+/** A running synthetic radar network (see {@link startRadarNetwork}). */
 export interface RadarNetwork {
   readonly radars: readonly string[];
   readonly fields: readonly string[];
@@ -166,8 +169,17 @@ function stampVolume(base: RadarVolume, time: Date): RadarVolume {
   };
 }
 
-/** Starts publishing. The first volumes are written at once unless `immediate: false`. */
-export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
+/** The network's options with defaults applied and checked. */
+interface NetworkPlan {
+  cadence: number;
+  radars: string[];
+  fields: string[];
+  remoteRoot: string;
+  growMs: number;
+  now: () => number;
+}
+
+function planNetwork(options: RadarNetworkOptions): NetworkPlan {
   const cadence = options.cadence ?? 5;
   if (!(cadence >= 1)) throw new InvalidArgumentError('cadence', `${cadence} s: must be at least 1 s`);
   const radarsOpt = options.radars ?? 3;
@@ -181,71 +193,140 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
   for (const r of radars) {
     if (!/^[A-Z]{2,}[0-9]+$/.test(r)) throw new InvalidArgumentError('radars', `${r}: use names like RMA1`);
   }
-  const fields = [...(options.fields ?? ['DBZH', 'VRAD', 'ZDR'])];
-  const remoteRoot = options.remoteRoot ?? '/L2';
-  const growMs = options.growMs ?? Math.min(1500, cadence * 300);
-  const now = options.now ?? Date.now;
+  return {
+    cadence,
+    radars,
+    fields: [...(options.fields ?? ['DBZH', 'VRAD', 'ZDR'])],
+    remoteRoot: options.remoteRoot ?? '/L2',
+    growMs: options.growMs ?? Math.min(1500, cadence * 300),
+    now: options.now ?? Date.now,
+  };
+}
+
+/**
+ * Writes `bytes` the way real sites upload: the final name at once, growing in three writes over
+ * `growMs` (shortened once `isStopped()`), then synced.
+ */
+async function writeGrowing(
+  localPath: string,
+  bytes: Uint8Array,
+  growMs: number,
+  isStopped: () => boolean,
+): Promise<void> {
+  const handle = await open(localPath, 'w');
+  try {
+    const parts = 3;
+    const step = Math.ceil(bytes.length / parts);
+    for (let k = 0; k < parts; k++) {
+      await handle.write(bytes, k * step, Math.min(step, bytes.length - k * step), k * step);
+      if (k < parts - 1 && !isStopped()) await sleep(growMs / (parts - 1));
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Makes the volumes of the network. The stratiform ring of each radar and field is made once;
+ * each volume copies it, stamps its time and adds the moving cells (making a volume from scratch
+ * costs ten times more).
+ */
+class VolumeMaker {
+  readonly #bases = new Map<string, RadarVolume>();
+
+  constructor(private readonly options: RadarNetworkOptions) {}
+
+  make(radar: string, radarIndex: number, field: string, fieldIndex: number, time: Date): RadarVolume {
+    const volume = stampVolume(this.#base(radar, radarIndex, field, fieldIndex, time), time);
+    if (this.options.cells ?? true) addMovingCells(volume, time.getTime(), radarIndex + 1);
+    return volume;
+  }
+
+  #base(radar: string, radarIndex: number, field: string, fieldIndex: number, time: Date): RadarVolume {
+    const key = `${radar}/${field}`;
+    let base = this.#bases.get(key);
+    if (base === undefined) {
+      const site = DEMO_SITES.find((s) => s.radar === radar);
+      base = makeSyntheticVolume({
+        radar,
+        field,
+        time,
+        nrays: this.options.nrays ?? 360,
+        ngates: this.options.ngates ?? 480,
+        elevations: this.options.elevations ?? [0.5, 1.3, 2.3],
+        seed: (radarIndex + 1) * 1000 + fieldIndex,
+        ...(site === undefined
+          ? {}
+          : { latitude: site.latitude, longitude: site.longitude, height: site.height }),
+      });
+      this.#bases.set(key, base);
+    }
+    return base;
+  }
+}
+
+/**
+ * Calls `tick(i)` for each radar every `cadence` seconds, the radars staggered over the cadence as
+ * real sites are not synchronised; returns the function that clears every timer.
+ */
+function staggerTicks(
+  count: number,
+  cadence: number,
+  immediate: boolean,
+  tick: (index: number) => void,
+  isStopped: () => boolean,
+): () => void {
+  const timers: NodeJS.Timeout[] = [];
+  const starters = Array.from({ length: count }, (_, i) =>
+    setTimeout(
+      () => {
+        if (isStopped()) return;
+        if (immediate) tick(i);
+        timers.push(setInterval(() => tick(i), cadence * 1000));
+      },
+      Math.round((i * cadence * 1000) / count),
+    ),
+  );
+  return () => {
+    for (const t of starters) clearTimeout(t);
+    for (const t of timers) clearInterval(t);
+  };
+}
+
+/** Starts publishing. The first volumes are written at once unless `immediate: false`. */
+export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
+  const plan = planNetwork(options);
+  const { radars, fields } = plan;
   const log = (options.logger ?? silentLogger()).child({ module: 'demo-network' });
+  const volumes = new VolumeMaker(options);
   let published = 0;
   let stopped = false;
+  const isStopped = (): boolean => stopped;
   const inFlight = new Set<Promise<unknown>>();
   const lastTime = new Map<string, number>();
-  // The stratiform ring of each radar and field is made once; each volume copies it, stamps its
-  // time and adds the moving cells (making a volume from scratch costs ten times more).
-  const bases = new Map<string, RadarVolume>();
 
-  async function writeGrowing(localPath: string, bytes: Uint8Array): Promise<void> {
-    const handle = await open(localPath, 'w');
-    try {
-      const parts = 3;
-      const step = Math.ceil(bytes.length / parts);
-      for (let k = 0; k < parts; k++) {
-        await handle.write(bytes, k * step, Math.min(step, bytes.length - k * step), k * step);
-        if (k < parts - 1 && !stopped) await sleep(growMs / (parts - 1));
-      }
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+  /** Whole seconds, and never twice the same second for one radar (the name would repeat). */
+  function nextVolumeTime(radar: string): Date {
+    const t = Math.max(Math.floor(plan.now() / 1000) * 1000, (lastTime.get(radar) ?? -Infinity) + 1000);
+    lastTime.set(radar, t);
+    return new Date(t);
   }
 
   async function publishRadar(index: number): Promise<PublishedFile[]> {
     const radar = radars[index] as string;
-    const site = DEMO_SITES.find((s) => s.radar === radar);
-    // Whole seconds, and never twice the same second for one radar (the name would repeat).
-    let t = Math.floor(now() / 1000) * 1000;
-    t = Math.max(t, (lastTime.get(radar) ?? -Infinity) + 1000);
-    lastTime.set(radar, t);
-    const time = new Date(t);
-    const folder = radarTreeFolder(remoteRoot, radar, time);
+    const time = nextVolumeTime(radar);
+    const folder = radarTreeFolder(plan.remoteRoot, radar, time);
     const localDir = join(options.root, ...folder.split('/').filter((s) => s !== ''));
     await mkdir(localDir, { recursive: true });
     return Promise.all(
       fields.map(async (field, k) => {
-        const key = `${radar}/${field}`;
-        let base = bases.get(key);
-        if (base === undefined) {
-          base = makeSyntheticVolume({
-            radar,
-            field,
-            time,
-            nrays: options.nrays ?? 360,
-            ngates: options.ngates ?? 480,
-            elevations: options.elevations ?? [0.5, 1.3, 2.3],
-            seed: (index + 1) * 1000 + k,
-            ...(site === undefined
-              ? {}
-              : { latitude: site.latitude, longitude: site.longitude, height: site.height }),
-          });
-          bases.set(key, base);
-        }
-        const volume = stampVolume(base, time);
-        if (options.cells ?? true) addMovingCells(volume, t, index + 1);
+        const volume = volumes.make(radar, index, field, k, time);
         // zlib level 1: five times faster than the RMA files' level 6, about 7 % larger.
         const bytes = encodeRadarVolume(volume, { level: 1 });
         const name = volume.fileName as string;
         const localPath = join(localDir, name);
-        await writeGrowing(localPath, bytes);
+        await writeGrowing(localPath, bytes, plan.growMs, isStopped);
         const file: PublishedFile = {
           radar,
           field,
@@ -278,18 +359,7 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
       .finally(() => busy.delete(index));
   }
 
-  // Radars are staggered over the cadence, as real sites are not synchronised.
-  const timers: NodeJS.Timeout[] = [];
-  const starters: NodeJS.Timeout[] = radars.map((_, i) =>
-    setTimeout(
-      () => {
-        if (stopped) return;
-        if (options.immediate ?? true) tick(i);
-        timers.push(setInterval(() => tick(i), cadence * 1000));
-      },
-      Math.round((i * cadence * 1000) / radars.length),
-    ),
-  );
+  const clearTimers = staggerTicks(radars.length, plan.cadence, options.immediate ?? true, tick, isStopped);
 
   let stopping: Promise<void> | null = null;
   return {
@@ -305,8 +375,7 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
     stop() {
       stopping ??= (async () => {
         stopped = true;
-        for (const t of starters) clearTimeout(t);
-        for (const t of timers) clearInterval(t);
+        clearTimers();
         await Promise.allSettled([...inFlight]);
       })();
       return stopping;

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { readRadarVolume } from '../bufr/radar-volume.js';
 import type { FTPDaemonConfig } from '../daemon/config.js';
 import { FTPDaemon } from '../daemon/daemon.js';
+import type { FileCallback } from '../daemon/dispatch.js';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger } from '../observe/log.js';
 import { FILL, NO_DATA, type RadarVolume } from '../radar/model.js';
@@ -26,6 +27,7 @@ import { startStatusServer, type StatusServer } from '../web/server.js';
 import { startEmbeddedFtpServer, type EmbeddedFtpServer } from './embedded-ftp-server.js';
 import { startRadarNetwork, type RadarNetwork, type RadarNetworkOptions } from './network.js';
 
+/** Options of {@link startDemo} and {@link runDemo}. */
 export interface DemoOptions {
   /** Radars in the synthetic network. @default 3 */
   radars?: number;
@@ -62,6 +64,7 @@ export interface DemoOptions {
   print?: (line: string) => void;
 }
 
+/** One volume the demo downloaded and decoded, as it prints it. */
 export interface DecodedVolume {
   radar: string;
   field: string;
@@ -72,6 +75,7 @@ export interface DecodedVolume {
   max: number | null;
 }
 
+/** A running demo (see {@link startDemo}): its parts, its URLs, and how to stop it. */
 export interface DemoHandle {
   readonly dir: string;
   /** Where downloads land. */
@@ -102,10 +106,16 @@ function isAddrInUse(err: unknown): boolean {
   return (err as NodeJS.ErrnoException | null)?.code === 'EADDRINUSE';
 }
 
-/** Starts the whole demo and resolves once every part is up. */
-export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
-  const print = options.print ?? (() => undefined);
-  const logger = options.logger ?? silentLogger();
+/** The options that decide the demo's shape, checked before anything starts. */
+interface DemoShape {
+  radars: number;
+  cadence: number;
+  bind: BindAddress;
+  /** The address was given: a taken port is an error, not replaced by a free one. */
+  explicitHttp: boolean;
+}
+
+function checkDemoOptions(options: DemoOptions): DemoShape {
   const radars = options.radars ?? 3;
   const cadence = options.cadence ?? 5;
   if (!Number.isInteger(radars) || radars < 1 || radars > 8) {
@@ -115,107 +125,230 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
   if (options.duration !== undefined && !(options.duration > 0)) {
     throw new InvalidArgumentError('duration', `${options.duration}: must be > 0 seconds`);
   }
-  const explicitHttp = options.http !== undefined;
   const bind: BindAddress =
     typeof options.http === 'string'
       ? parseBind(options.http)
       : (options.http ?? { host: '127.0.0.1', port: 8080 });
+  return { radars, cadence, bind, explicitHttp: options.http !== undefined };
+}
 
-  const dir = resolve(options.dir ?? mkdtempSync(join(tmpdir(), 'radarlib-demo-')));
-  const served = join(dir, 'ftp-root');
-  const dataDir = join(dir, 'data');
-  const ledgerPath = join(dir, 'ledger.sqlite');
-  mkdirSync(served, { recursive: true });
-  mkdirSync(dataDir, { recursive: true });
-  const password = randomBytes(12).toString('base64url');
-  writeFileSync(join(dir, 'ftp-password'), `${password}\n`, { mode: 0o600 });
+/** The demo's working folder and the random FTP password written beside it. */
+interface DemoFolders {
+  dir: string;
+  /** Served by the FTP server as `/`. */
+  served: string;
+  dataDir: string;
+  ledgerPath: string;
+  passwordFile: string;
+  password: string;
+}
 
-  const cleanups: (() => Promise<void>)[] = [];
-  const undo = async (): Promise<void> => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+function prepareFolders(dirOption: string | undefined): DemoFolders {
+  const dir = resolve(dirOption ?? mkdtempSync(join(tmpdir(), 'radarlib-demo-')));
+  const folders = {
+    dir,
+    served: join(dir, 'ftp-root'),
+    dataDir: join(dir, 'data'),
+    ledgerPath: join(dir, 'ledger.sqlite'),
+    passwordFile: join(dir, 'ftp-password'),
+    password: randomBytes(12).toString('base64url'),
+  };
+  mkdirSync(folders.served, { recursive: true });
+  mkdirSync(folders.dataDir, { recursive: true });
+  writeFileSync(folders.passwordFile, `${folders.password}\n`, { mode: 0o600 });
+  return folders;
+}
+
+/** The user callback of the demo: decodes each downloaded volume and keeps the last 200. */
+class DecodeLog {
+  readonly recent: DecodedVolume[] = [];
+  count = 0;
+
+  constructor(private readonly print: (line: string) => void) {}
+
+  readonly onFileDownloaded: FileCallback = async (localPath, info) => {
+    const volume = await readRadarVolume(localPath, { signal: info.signal });
+    const entry: DecodedVolume = {
+      radar: volume.radar,
+      field: volume.field,
+      time: volume.time,
+      localPath,
+      sweeps: volume.sweeps.length,
+      max: maxOf(volume),
+    };
+    this.recent.push(entry);
+    if (this.recent.length > 200) this.recent.shift();
+    this.count++;
+    const first = volume.sweeps[0];
+    this.print(
+      `decoded ${volume.radar} ${volume.field.padEnd(4)} ${volume.time.toISOString().slice(11, 19)}Z` +
+        `  ${volume.sweeps.length} sweeps` +
+        (first === undefined ? '' : ` ${first.nrays}x${first.ngates}`) +
+        (entry.max === null ? '' : `  max ${entry.max.toFixed(1)}`) +
+        `  (${info.size} bytes)`,
+    );
+  };
+}
+
+/** The daemon settings of the demo; `options.daemonConfig` is merged over them. */
+function demoDaemonConfig(
+  ftp: EmbeddedFtpServer,
+  folders: DemoFolders,
+  options: DemoOptions,
+): FTPDaemonConfig {
+  return {
+    name: 'demo-network',
+    host: ftp.host,
+    port: ftp.port,
+    username: ftp.user,
+    password: folders.password,
+    remotePath: '/L2',
+    layout: 'radar-tree',
+    localDir: folders.dataDir,
+    localLayout: '{radar}/{yyyy}/{mm}/{dd}/{HH}/',
+    ledger: folders.ledgerPath,
+    pollInterval: options.pollInterval ?? 1,
+    // Fresh files are taken only once two listings agree on their size (they grow first).
+    minAge: 3600,
+    lookback: 6 * 3600,
+    maxConcurrentDownloads: 4,
+    maxAttempts: 3,
+    backoff: { initialDelay: 1, maxDelay: 5, multiplier: 2, jitter: 0.2 },
+    timeouts: { connect: 5, command: 10, dataStall: 10 },
+    stopTimeout: 5,
+    ...options.daemonConfig,
+  };
+}
+
+/** Starts the status page; a taken default port falls back to a free one (an explicit one does not). */
+async function startDemoStatusPage(
+  daemon: FTPDaemon,
+  logger: Logger,
+  shape: DemoShape,
+  options: DemoOptions,
+  print: (line: string) => void,
+): Promise<StatusServer> {
+  const statusOptions = {
+    daemon,
+    logger,
+    refreshMs: options.refreshMs ?? 1000,
+    ...(options.token === undefined ? {} : { token: options.token }),
   };
   try {
+    return await startStatusServer({ ...statusOptions, bind: shape.bind });
+  } catch (err) {
+    if (!isAddrInUse(err) || shape.explicitHttp) throw err;
+    const status = await startStatusServer({ ...statusOptions, bind: { host: shape.bind.host, port: 0 } });
+    print(`port ${shape.bind.port} is taken; the status page uses ${status.port} instead`);
+    return status;
+  }
+}
+
+function printBanner(
+  print: (line: string) => void,
+  parts: { ftp: EmbeddedFtpServer; status: StatusServer; network: RadarNetwork },
+  shape: DemoShape,
+  folders: DemoFolders,
+  duration: number | undefined,
+): void {
+  const { ftp, status, network } = parts;
+  print(
+    `radarlib demo: ${shape.radars} radar(s) (${network.radars.join(', ')}), one volume (${network.fields.join(', ')}) each every ${shape.cadence} s`,
+  );
+  print(`  status page  ${status.url}`);
+  print(`  metrics      ${status.url}metrics   health ${status.url}healthz`);
+  print(
+    `  FTP server   ftp://${ftp.user}@${ftp.host}:${ftp.port}/L2   (password in ${folders.passwordFile})`,
+  );
+  print(`  downloads    ${folders.dataDir}`);
+  print(`  ledger       ${folders.ledgerPath}`);
+  print(duration === undefined ? 'Press Ctrl-C to stop.' : `Stopping after ${duration} s.`);
+}
+
+/** The running parts, in start order; `stopDemo` stops them publisher first, FTP server last. */
+interface DemoParts {
+  ftp: EmbeddedFtpServer;
+  daemon: FTPDaemon;
+  running: Promise<void>;
+  status: StatusServer;
+  network: RadarNetwork;
+}
+
+/**
+ * Wires the three ways the demo ends (`stop()`, `duration`, the signal) and a daemon that dies on
+ * its own to one idempotent stop; returns it with the promise that resolves once all has stopped.
+ */
+function arrangeStop(
+  parts: DemoParts,
+  options: DemoOptions,
+  logger: Logger,
+  farewell: () => void,
+): { stop: () => Promise<void>; done: Promise<void> } {
+  let stopping: Promise<void> | null = null;
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = (): void => void stop();
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      await parts.network.stop();
+      await parts.daemon.stop();
+      await parts.running.catch((err: unknown) => logger.error({ err }, 'daemon failed'));
+      await parts.status.close();
+      await parts.ftp.stop();
+      farewell();
+      resolveDone();
+    })();
+    return stopping;
+  }
+  // A daemon that dies on its own (e.g. the ledger cannot be opened) ends the demo too.
+  void parts.running.then(
+    () => stop(),
+    (err: unknown) => {
+      logger.error({ err }, 'daemon failed');
+      void stop();
+    },
+  );
+  if (options.duration !== undefined) timer = setTimeout(() => void stop(), options.duration * 1000);
+  if (options.signal?.aborted === true) void stop();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  return { stop, done };
+}
+
+/** Starts the whole demo and resolves once every part is up. */
+export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> {
+  const print = options.print ?? (() => undefined);
+  const logger = options.logger ?? silentLogger();
+  const shape = checkDemoOptions(options);
+  const folders = prepareFolders(options.dir);
+
+  // Parts started so far, undone in reverse order when a later one fails to start.
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
     const ftp = await startEmbeddedFtpServer({
-      root: served,
+      root: folders.served,
       user: 'demo',
-      password,
+      password: folders.password,
       port: options.ftpPort ?? 0,
     });
     cleanups.push(() => ftp.stop());
 
-    const decoded: DecodedVolume[] = [];
-    let decodedCount = 0;
-    const daemon = new FTPDaemon(
-      {
-        name: 'demo-network',
-        host: ftp.host,
-        port: ftp.port,
-        username: ftp.user,
-        password,
-        remotePath: '/L2',
-        layout: 'radar-tree',
-        localDir: dataDir,
-        localLayout: '{radar}/{yyyy}/{mm}/{dd}/{HH}/',
-        ledger: ledgerPath,
-        pollInterval: options.pollInterval ?? 1,
-        // Fresh files are taken only once two listings agree on their size (they grow first).
-        minAge: 3600,
-        lookback: 6 * 3600,
-        maxConcurrentDownloads: 4,
-        maxAttempts: 3,
-        backoff: { initialDelay: 1, maxDelay: 5, multiplier: 2, jitter: 0.2 },
-        timeouts: { connect: 5, command: 10, dataStall: 10 },
-        stopTimeout: 5,
-        ...options.daemonConfig,
-      },
-      {
-        logger,
-        onFileDownloaded: async (localPath, info) => {
-          const volume = await readRadarVolume(localPath, { signal: info.signal });
-          const entry: DecodedVolume = {
-            radar: volume.radar,
-            field: volume.field,
-            time: volume.time,
-            localPath,
-            sweeps: volume.sweeps.length,
-            max: maxOf(volume),
-          };
-          decoded.push(entry);
-          if (decoded.length > 200) decoded.shift();
-          decodedCount++;
-          const first = volume.sweeps[0];
-          print(
-            `decoded ${volume.radar} ${volume.field.padEnd(4)} ${volume.time.toISOString().slice(11, 19)}Z` +
-              `  ${volume.sweeps.length} sweeps` +
-              (first === undefined ? '' : ` ${first.nrays}x${first.ngates}`) +
-              (entry.max === null ? '' : `  max ${entry.max.toFixed(1)}`) +
-              `  (${info.size} bytes)`,
-          );
-        },
-      },
-    );
-
-    let status: StatusServer;
-    const statusOptions = {
-      daemon,
+    const decodeLog = new DecodeLog(print);
+    const daemon = new FTPDaemon(demoDaemonConfig(ftp, folders, options), {
       logger,
-      refreshMs: options.refreshMs ?? 1000,
-      ...(options.token === undefined ? {} : { token: options.token }),
-    };
-    try {
-      status = await startStatusServer({ ...statusOptions, bind });
-    } catch (err) {
-      if (!isAddrInUse(err) || explicitHttp) throw err;
-      status = await startStatusServer({ ...statusOptions, bind: { host: bind.host, port: 0 } });
-      print(`port ${bind.port} is taken; the status page uses ${status.port} instead`);
-    }
+      onFileDownloaded: decodeLog.onFileDownloaded,
+    });
+
+    const status = await startDemoStatusPage(daemon, logger, shape, options, print);
     cleanups.push(() => status.close());
 
     const network = startRadarNetwork({
       ...options.network,
-      root: served,
-      radars,
-      cadence,
+      root: folders.served,
+      radars: shape.radars,
+      cadence: shape.cadence,
       logger,
       ...(options.fields === undefined ? {} : { fields: options.fields }),
     });
@@ -224,68 +357,30 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoHandle> 
     const running = daemon.run();
     cleanups.push(() => daemon.stop());
 
-    print(
-      `radarlib demo: ${radars} radar(s) (${network.radars.join(', ')}), one volume (${network.fields.join(', ')}) each every ${cadence} s`,
+    printBanner(print, { ftp, status, network }, shape, folders, options.duration);
+    const { stop, done } = arrangeStop({ ftp, daemon, running, status, network }, options, logger, () =>
+      print(`stopped: ${decodeLog.count} file(s) downloaded and decoded; files kept in ${folders.dir}`),
     );
-    print(`  status page  ${status.url}`);
-    print(`  metrics      ${status.url}metrics   health ${status.url}healthz`);
-    print(
-      `  FTP server   ftp://${ftp.user}@${ftp.host}:${ftp.port}/L2   (password in ${join(dir, 'ftp-password')})`,
-    );
-    print(`  downloads    ${dataDir}`);
-    print(`  ledger       ${ledgerPath}`);
-    print(options.duration === undefined ? 'Press Ctrl-C to stop.' : `Stopping after ${options.duration} s.`);
-
-    let stopping: Promise<void> | null = null;
-    let resolveDone: () => void = () => undefined;
-    const done = new Promise<void>((r) => (resolveDone = r));
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => void stop();
-    function stop(): Promise<void> {
-      stopping ??= (async () => {
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
-        await network.stop();
-        await daemon.stop();
-        await running.catch((err: unknown) => logger.error({ err }, 'daemon failed'));
-        await status.close();
-        await ftp.stop();
-        print(`stopped: ${decodedCount} file(s) downloaded and decoded; files kept in ${dir}`);
-        resolveDone();
-      })();
-      return stopping;
-    }
-    // A daemon that dies on its own (e.g. the ledger cannot be opened) ends the demo too.
-    void running.then(
-      () => stop(),
-      (err: unknown) => {
-        logger.error({ err }, 'daemon failed');
-        void stop();
-      },
-    );
-    if (options.duration !== undefined) timer = setTimeout(() => void stop(), options.duration * 1000);
-    if (options.signal?.aborted === true) void stop();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
 
     return {
-      dir,
-      dataDir,
-      ledgerPath,
+      dir: folders.dir,
+      dataDir: folders.dataDir,
+      ledgerPath: folders.ledgerPath,
       ftp,
       network,
       daemon,
       status,
       get decoded() {
-        return decoded;
+        return decodeLog.recent;
       },
       get decodedCount() {
-        return decodedCount;
+        return decodeLog.count;
       },
       done,
       stop,
     };
   } catch (err) {
-    await undo();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
     throw err;
   }
 }

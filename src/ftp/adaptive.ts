@@ -6,8 +6,9 @@
  * on loopback or a fast LAN extra connections only cost CPU. The right number depends on the link
  * and the server, so it is measured rather than configured:
  *
- *   start with `initial` transfers; every measuring window (long enough for each running
- *   transfer to have finished about once), compare the bytes/s with the best window so far:
+ *   start with `initial` transfers; every measuring window (at least MIN_WINDOW_MS, a few round
+ *   trips, and half the running transfers finished: decisions follow time, not whole rounds of
+ *   files), compare the bytes/s with the best window so far:
  *     - rose by at least `gain`  -> grow (double, never above `cap`): a ramp of a few
  *                                   windows, since a mirror over a thin link lasts seconds;
  *     - did not, twice in a row  -> hold: the link or the server is the limit (one flat window
@@ -24,8 +25,11 @@
 
 /** Default upper bound of `'auto'`. */
 export const DEFAULT_AUTO_CAP = 16;
-/** Transfers at the start of an `'auto'` batch. */
-export const DEFAULT_AUTO_INITIAL = 4;
+/**
+ * Transfers at the start of an `'auto'` batch. Wide: a daemon cycle's batch (~50 files) is over
+ * before a ramp from 4 has taken two steps on a 50 ms link, and on loopback 8 costs little.
+ */
+export const DEFAULT_AUTO_INITIAL = 8;
 /** Shortest measuring window: below this, TCP and timer noise dominate the rate. */
 const MIN_WINDOW_MS = 300;
 /** Longest window: a batch of huge files must still get decisions. */
@@ -34,7 +38,7 @@ const MAX_WINDOW_MS = 3000;
 export interface AdaptiveOptions {
   /** Never more transfers than this. @default 16 */
   cap?: number;
-  /** Transfers to start with. @default 4 (or cap when lower) */
+  /** Transfers to start with. @default 8 (or cap when lower) */
   initial?: number;
   /** Relative throughput rise that justifies growing again. @default 0.1 (10 %) */
   gain?: number;
@@ -110,7 +114,7 @@ export class AdaptiveConcurrency {
     }
     const elapsed = now - this.#windowStart;
     if (this.#settled) return this.#current;
-    const enough = this.#windowDone >= this.#current && elapsed >= MIN_WINDOW_MS;
+    const enough = this.#windowDone * 2 >= this.#current && elapsed >= MIN_WINDOW_MS;
     if (!enough && elapsed < MAX_WINDOW_MS) return this.#current;
     if (this.#windowStarved * 2 > this.#windowDone && elapsed < MAX_WINDOW_MS * 4) {
       this.#resetWindow(now);

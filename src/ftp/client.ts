@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import PQueue from 'p-queue';
 import {
   FtpReplyError,
+  FtpSizeMismatchError,
   InvalidArgumentError,
   LocalIoError,
   UnsafePathError,
@@ -16,7 +17,7 @@ import {
 import { throwIfAborted } from './abort.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
-import { downloadAtomically } from './download.js';
+import { commitPart, receivePart, type ReceivedPart } from './download.js';
 import { makeMatcher, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
 import { assertSafeLocalName, joinRemote, remoteBaseName } from './safe-name.js';
@@ -36,14 +37,37 @@ const DEFAULT_PATTERN = '*.BUFR';
 const DEFAULT_MAX_CONCURRENT = 5;
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
+/** A listed size stands in for SIZE this long; older, the file may have changed meanwhile. */
+const LISTED_SIZE_TTL_MS = 10 * 60_000;
+/** Listed sizes kept at most (about 100 bytes each). */
+const LISTED_SIZES_MAX = 200_000;
 /** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
 const MAX_WALK_DEPTH = 32;
 
+/**
+ * An FTP/FTPS client with a pool of logged-in connections, so that `maxConcurrent` transfers
+ * really run in parallel; glob listings; atomic, resumable downloads; timeouts and `AbortSignal`
+ * on every call. Errors are typed ({@link RadarlibError} subclasses).
+ *
+ * @example
+ * ```ts
+ * import { AsyncFTPClient } from 'radarlib/ftp';
+ *
+ * const client = new AsyncFTPClient({ host: 'ftp.example.com', username: 'user', password: 'pass' });
+ * await client.connect();
+ * const files = await client.listFiles('/L2/RMA1', { pattern: '**\/*_DBZH_*.BUFR', recursive: true });
+ * const batch = await client.downloadFiles(files, './data', { maxConcurrent: 4 });
+ * for (const f of batch.failures) console.error(f.remotePath, f.error.message);
+ * await client.disconnect();
+ * ```
+ */
 export class AsyncFTPClient implements AsyncDisposable {
   readonly #server: ResolvedServer;
   readonly #log: Logger | undefined;
   readonly #explicitCap: boolean;
   #pool: FtpConnectionPool;
+  /** Sizes from this client's recent listings, by remote path (see #receive). */
+  readonly #listedSizes = new Map<string, { size: number; at: number }>();
 
   /**
    * @example new AsyncFTPClient('ftp.example.com', 'user', 'pass')        // port 21
@@ -137,6 +161,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     this.#pool.destroy();
   }
 
+  /** `await using client = new AsyncFTPClient(...)` disconnects at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.disconnect();
   }
@@ -152,7 +177,20 @@ export class AsyncFTPClient implements AsyncDisposable {
       true, // ahead of queued transfers: see FtpConnectionPool #priorityWaiters
     );
     const base = path === '' ? '.' : path;
-    return infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
+    const entries = infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
+    this.#rememberSizes(entries, now.getTime());
+    return entries;
+  }
+
+  #rememberSizes(entries: readonly DirEntry[], at: number): void {
+    // bounded: a huge walk must not grow this for ever (the next lookups then send SIZE)
+    if (this.#listedSizes.size + entries.length > LISTED_SIZES_MAX) this.#listedSizes.clear();
+    for (const e of entries) if (e.type === 'file') this.#listedSizes.set(e.path, { size: e.size, at });
+  }
+
+  #listedSize(remotePath: string): number | undefined {
+    const seen = this.#listedSizes.get(remotePath);
+    return seen !== undefined && Date.now() - seen.at <= LISTED_SIZE_TTL_MS ? seen.size : undefined;
   }
 
   /**
@@ -279,6 +317,15 @@ export class AsyncFTPClient implements AsyncDisposable {
     localDir: string,
     options: DownloadOptions = {},
   ): Promise<string> {
+    return commitPart(await this.#receive(remote, localDir, options));
+  }
+
+  /** Everything of `downloadFile` that needs the server: the complete `.part`, not yet durable. */
+  async #receive(
+    remote: string | RemoteEntry,
+    localDir: string,
+    options: DownloadOptions,
+  ): Promise<ReceivedPart> {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
     // A listed entry's own name must be safe too, and be the last part of its path: a hostile
     // listing must not get `../x` written as `x` over a legitimate file.
@@ -299,7 +346,15 @@ export class AsyncFTPClient implements AsyncDisposable {
       throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
     }
     const ctx = this.#ctx('RETR', remotePath);
-    const knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
+    let knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
+    // A bare path this client listed a moment ago (listFiles, the README's way): the listing's
+    // size spares a SIZE round trip per file. If the file changed since, the byte count says so
+    // and the file is fetched once more with SIZE.
+    let fromListing = false;
+    if (knownSize === undefined) {
+      knownSize = this.#listedSize(remotePath);
+      fromListing = knownSize !== undefined;
+    }
     const modifiedAt = typeof remote === 'string' ? null : remote.modifiedAt;
     // A 4xx reply is transient by definition (RFC 959 4.2), e.g. `425 EPSV: Address already in
     // use` when the server's passive port is still in TIME_WAIT: try again, on the same
@@ -308,6 +363,11 @@ export class AsyncFTPClient implements AsyncDisposable {
       try {
         return await this.#downloadOnce(remotePath, localDir, localName, knownSize, modifiedAt, options, ctx);
       } catch (err) {
+        if (fromListing && err instanceof FtpSizeMismatchError) {
+          fromListing = false;
+          knownSize = undefined;
+          continue;
+        }
         const transient =
           err instanceof FtpReplyError &&
           err.replyCode >= 400 &&
@@ -327,11 +387,11 @@ export class AsyncFTPClient implements AsyncDisposable {
     modifiedAt: Date | null,
     options: DownloadOptions,
     ctx: FtpErrorContext,
-  ): Promise<string> {
+  ): Promise<ReceivedPart> {
     return this.#pool.use(
       async (client) => {
         const size = knownSize ?? (await client.size(remotePath));
-        return downloadAtomically(
+        return receivePart(
           client,
           {
             remotePath,
@@ -380,6 +440,13 @@ export class AsyncFTPClient implements AsyncDisposable {
     const results: (string | undefined)[] = [];
     const failures: DownloadFailure[] = [];
     const started: Promise<void>[] = [];
+    const commits = new Set<Promise<void>>();
+    const fail = (remotePath: string, err: unknown): void => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      failures.push({ remotePath, error });
+      this.#log?.warn({ remotePath, err: error }, 'download failed');
+      options.onFileDone?.({ remotePath, error });
+    };
     const enqueue = (file: string | RemoteEntry, i: number): void => {
       started.push(
         queue.add(async () => {
@@ -393,15 +460,14 @@ export class AsyncFTPClient implements AsyncDisposable {
               seen = bytes;
             };
           }
+          // A disk slower than the link must not let finished-but-not-durable files pile up.
+          while (commits.size >= queue.concurrency) await Promise.race(commits);
+          let part: ReceivedPart;
           try {
-            const localPath = await this.downloadFile(file, localDir, fileOptions);
-            results[i] = localPath;
-            options.onFileDone?.({ remotePath, localPath });
+            part = await this.#receive(file, localDir, fileOptions);
           } catch (err) {
-            const error = err instanceof Error ? err : new Error(String(err));
-            failures.push({ remotePath, error });
-            this.#log?.warn({ remotePath, err: error }, 'download failed');
-            options.onFileDone?.({ remotePath, error });
+            fail(remotePath, err);
+            return;
           } finally {
             if (adaptive !== undefined) {
               const next = adaptive.fileDone(this.#pool.stats.limit, Date.now(), queue.size > 0);
@@ -411,6 +477,21 @@ export class AsyncFTPClient implements AsyncDisposable {
               }
             }
           }
+          // The slot (and the connection) go to the next file while this one is made durable.
+          const commit = commitPart(part)
+            .then(
+              (localPath) => {
+                results[i] = localPath;
+                try {
+                  options.onFileDone?.({ remotePath, localPath });
+                } catch (err) {
+                  fail(remotePath, err);
+                }
+              },
+              (err: unknown) => fail(remotePath, err),
+            )
+            .finally(() => commits.delete(commit));
+          commits.add(commit);
         }),
       );
     };
@@ -421,11 +502,13 @@ export class AsyncFTPClient implements AsyncDisposable {
         for await (const file of files) enqueue(file, i++);
       } finally {
         await Promise.all(started);
+        await Promise.all([...commits]);
       }
     } else {
       files.forEach(enqueue);
     }
     await Promise.all(started);
+    await Promise.all([...commits]);
     const downloaded = results.filter((p): p is string => p !== undefined);
     return Object.assign(
       downloaded,

@@ -2,10 +2,12 @@
  * One logged-in FTP control connection (a basic-ftp `Client`), how to open it, and how to turn
  * whatever basic-ftp or the socket threw into one of our typed errors.
  */
-import { Client, FTPError, enterPassiveModeIPv6, type FTPContext, type FTPResponse } from 'basic-ftp';
+import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
 // Not re-exported by basic-ftp's index, but public in its own module: we need both to build
 // our NAT-safe PASV strategy.
-import { connectForPassiveTransfer, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
+import { connectForPassiveTransfer, parseEpsvResponse, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
+import { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import {
   AbortedError,
   FtpConnectError,
@@ -48,19 +50,58 @@ export function resolveServer(options: FtpServerOptions): ResolvedServer {
   };
 }
 
+type PassiveStrategy = (ftp: FTPContext, connectEarly: boolean) => Promise<FTPResponse>;
+
 /**
  * PASV, but always connecting to the control connection's host on the announced port.
  *
  * A server behind NAT often announces its private address; connecting to the announced address
  * would fail, and connecting to a *third* host is the FTP bounce attack. The port is all we take.
  */
-async function enterPassiveToControlHost(ftp: FTPContext): Promise<FTPResponse> {
+async function enterPassiveToControlHost(ftp: FTPContext, connectEarly: boolean): Promise<FTPResponse> {
   const res = await ftp.request('PASV');
-  const { port } = parsePasvResponse(res.message);
+  await connectData(ftp, parsePasvResponse(res.message).port, connectEarly);
+  return res;
+}
+
+/** EPSV (RFC 2428): the port on the control connection's host. */
+async function enterExtendedPassive(ftp: FTPContext, connectEarly: boolean): Promise<FTPResponse> {
+  const res = await ftp.request('EPSV');
+  await connectData(ftp, parseEpsvResponse(res.message), connectEarly);
+  return res;
+}
+
+/**
+ * Opens the data connection to the control host. `connectEarly`: return at once, so that RETR
+ * goes out while the TCP (and TLS) handshakes run: one round trip less per file. A server answers
+ * RETR only once it accepted the data connection, so nothing is lost; basic-ftp's error handler
+ * on the data socket closes the session if the connection fails, as it does mid-transfer.
+ */
+async function connectData(ftp: FTPContext, port: number, connectEarly: boolean): Promise<void> {
   const controlHost = ftp.socket.remoteAddress;
   if (controlHost === undefined) throw new Error('control socket is disconnected');
-  await connectForPassiveTransfer(controlHost.replace(/^::ffff:/i, ''), port, ftp);
-  return res;
+  const host = controlHost.replace(/^::ffff:/i, '');
+  if (!connectEarly) {
+    await connectForPassiveTransfer(host, port, ftp);
+    return;
+  }
+  const raw = new Socket();
+  raw.connect({ port, host, family: ftp.ipFamily });
+  if (!ftp.hasTLS) {
+    ftp.dataSocket = raw;
+    return;
+  }
+  // FTPS: the TLS handshake starts once TCP is up, resuming the control connection's session
+  // (servers such as vsftpd with require_ssl_reuse refuse data connections that do not).
+  const secure = tlsConnect({
+    ...ftp.tlsOptions,
+    socket: raw,
+    session: ftp.tlsSessionStore ?? (ftp.socket as TLSSocket).getSession(),
+  });
+  secure.on('session', (session: Buffer) => {
+    ftp.tlsSessionStore = session;
+  });
+  ftp.dataSocket = secure;
 }
 
 /** Opens and logs in one connection. Closes it on any failure, including `signal` firing. */
@@ -68,8 +109,9 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   const ctx: FtpErrorContext = { host: server.host, port: server.port, command: 'connect' };
   if (signal?.aborted === true) throw new AbortedError(`connecting to ${server.host}:${server.port}`);
   const client = new Client(server.timeouts.commandMs);
+
   const strategies = server.epsv
-    ? [enterPassiveModeIPv6, enterPassiveToControlHost]
+    ? [enterExtendedPassive, enterPassiveToControlHost]
     : [enterPassiveToControlHost];
   client.prepareTransfer = firstWorking(strategies, client);
   addReplyDeadline(client.ftp, server.timeouts.commandMs);
@@ -82,14 +124,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   const onAbort = (): void => client.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.access({
-      host: server.host,
-      port: server.port,
-      user: server.username,
-      password: server.password,
-      secure: server.secure === 'implicit' ? 'implicit' : server.secure === 'explicit',
-      secureOptions: { ...server.tls, servername: server.tls?.servername ?? tlsServerName(server.host) },
-    });
+    await logIn(client, server);
     return client;
   } catch (err) {
     client.close();
@@ -103,6 +138,69 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
     clearTimeout(connectTimer);
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Asks for MLSD facts we parse; a server without MLST just refuses it (ignored). */
+const OPTS_MLST =
+  'OPTS MLST type;size;modify;unique;unix.mode;unix.owner;unix.group;unix.ownername;unix.groupname;';
+
+/**
+ * Connect, log in and set the session up in fewer round trips than basic-ftp's `access()`.
+ *
+ * `access()` sends `OPTS UTF8 ON` twice and `STRU F` (the default since RFC 959), each after the
+ * previous reply: about 10 round trips, half a second per connection on a 50 ms link. Here:
+ * greeting, [AUTH TLS], USER, PASS, FEAT, then the single-line settings pipelined in one write
+ * (RFC 959 lets a client send before earlier replies arrive). Some servers (ftp-srv) run
+ * pipelined commands concurrently and may answer out of order, so only commands whose replies
+ * need no telling apart are pipelined: FEAT (multi-line) goes alone, and PBSZ must precede PROT.
+ */
+async function logIn(client: Client, server: ResolvedServer): Promise<void> {
+  const tls = { ...server.tls, servername: server.tls?.servername ?? tlsServerName(server.host) };
+  if (server.secure === 'implicit') await client.connectImplicitTLS(server.host, server.port, tls);
+  else await client.connect(server.host, server.port);
+  // the data connections resume this session under the control connection's host name
+  if (server.secure === 'explicit') await client.useTLS({ ...tls, host: tls.host ?? server.host });
+  // non-ASCII credentials: some servers only take them after UTF-8 is on (basic-ftp's reason too)
+  if (!isAscii(server.username + server.password)) await client.sendIgnoringError('OPTS UTF8 ON');
+  await client.login(server.username, server.password);
+  const feat = await client.sendIgnoringError('FEAT');
+  // "The presence of the MLST feature indicates that both MLST and MLSD are supported"
+  // (RFC 3659 7.8); MLSD gives exact UTC times.
+  const mlsd = feat.code < 400 && /^\s*MLST\b/m.test(feat.message);
+  client.availableListCommands = mlsd ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
+  const settings = await sendPipelined(client.ftp, ['TYPE I', 'OPTS UTF8 ON', ...(mlsd ? [OPTS_MLST] : [])]);
+  // Replies may come in any order: if one was refused, ask for binary mode alone to know.
+  if (settings.some((r) => r.code >= 400)) await client.send('TYPE I');
+  if (client.ftp.hasTLS) {
+    await client.sendIgnoringError('PBSZ 0');
+    await client.sendIgnoringError('PROT P');
+  }
+}
+
+function isAscii(text: string): boolean {
+  return [...text].every((c) => c.charCodeAt(0) < 0x80);
+}
+
+/**
+ * Sends `commands` in one write and resolves with as many final replies (in arrival order);
+ * error replies (4xx/5xx) are returned, not thrown. A socket error or timeout rejects.
+ */
+function sendPipelined(ftp: FTPContext, commands: readonly string[]): Promise<FTPResponse[]> {
+  const [first, ...rest] = commands;
+  if (first === undefined) return Promise.resolve([]);
+  const replies: FTPResponse[] = [];
+  const done = ftp.handle(first, (res, task) => {
+    if (res instanceof FTPError) {
+      const reply = res as unknown as FTPResponse;
+      replies.push({ code: reply.code, message: reply.message });
+    } else if (res instanceof Error) {
+      task.reject(res);
+      return;
+    } else if (res.code >= 200) replies.push(res);
+    if (replies.length === commands.length) task.resolve(replies);
+  }) as Promise<FTPResponse[]>;
+  for (const command of rest) ftp.send(command);
+  return done;
 }
 
 /**
@@ -138,17 +236,21 @@ function tlsServerName(host: string): string | undefined {
   return /^[\d.]+$/.test(host) || host.includes(':') ? undefined : host;
 }
 
-/** Tries each data-connection strategy in order and keeps the first that works (as basic-ftp does). */
+/**
+ * Tries each data-connection strategy in order and keeps the first that works (as basic-ftp
+ * does). Until one has worked, the data connection is awaited (a failing connect moves on to the
+ * next strategy); afterwards the kept strategy connects early (see connectData).
+ */
 function firstWorking(
-  strategies: ((ftp: FTPContext) => Promise<FTPResponse>)[],
+  strategies: PassiveStrategy[],
   client: Client,
 ): (ftp: FTPContext) => Promise<FTPResponse> {
   return async (ftp) => {
     let lastError: unknown;
     for (const strategy of strategies) {
       try {
-        const res = await strategy(ftp);
-        client.prepareTransfer = strategy;
+        const res = await strategy(ftp, false);
+        client.prepareTransfer = (ctx) => strategy(ctx, true);
         return res;
       } catch (err) {
         lastError = err;

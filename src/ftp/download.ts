@@ -1,12 +1,16 @@
 /**
  * Downloading one file so that no partial file ever carries the final name.
  *
- *   <dir>/<part>  --(all bytes, count checked against the remote size)-->  fsync
+ *   <dir>/<part>  --(all bytes, count checked against the remote size)-->  fdatasync
  *   --> beforeCommit (verify, lease fence)  --> rename to <dir>/<name>  --> fsync <dir>
  *
  * The `.part` is `<name>.part` for plain downloads, or, with a `partKey` (the daemon: one per
  * ledger row and owner), `.<name, cut>.<hash>.part`: two writers of one target never share a
  * `.part`, and any name up to the 255-byte limit still has a `.part` name that fits.
+ *
+ * The first step needs the FTP connection (`receivePart`); the rest (`commitPart`) does not, so
+ * a batch hands the connection to the next transfer while the disk catches up, and renames that
+ * land in one folder at about the same time share one folder fsync (group commit, `DirSync`).
  *
  * A crash at any point leaves either no final file or a complete one. A leftover `.part` is
  * continued with REST when it is shorter than the remote file and was written after the remote
@@ -14,10 +18,11 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { BlockGatherer } from './block-gatherer.js';
+import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -84,23 +89,13 @@ async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Pro
   return part.size;
 }
 
-/** fsync flushes the file (the inode), whichever descriptor wrote it. */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+/** A `.part` that holds every byte of the remote file, not yet durable and not yet renamed. */
+export interface ReceivedPart {
+  partPath: string;
+  finalPath: string;
+  localDir: string;
+  /** Runs after the fdatasync, immediately before the rename (see `DownloadOptions.beforeCommit`). */
+  beforeCommit?: ((partPath: string) => Promise<void>) | undefined;
 }
 
 /**
@@ -122,12 +117,15 @@ export async function removeStaleParts(localDir: string, localName: string): Pro
   return removed;
 }
 
-/** Downloads with `client` (already logged in) and returns the final local path. */
-export async function downloadAtomically(
+/**
+ * The network half: RETR into `<name>.part` with `client` (already logged in) and check the
+ * byte count. The connection is free again when this returns; `commitPart` does the rest.
+ */
+export async function receivePart(
   client: Client,
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
-): Promise<string> {
+): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
   const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const startAt = await resumableBytes(partPath, req);
@@ -139,7 +137,6 @@ export async function downloadAtomically(
     });
     received = (await stat(partPath)).size;
     if (received !== req.size) throw new FtpSizeMismatchError(req.size, received, ctx);
-    await fsyncFile(partPath);
   } catch (err) {
     // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
     if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
@@ -147,22 +144,47 @@ export async function downloadAtomically(
     }
     throw wrapLocal(err, partPath, 'write failed');
   }
-  if (req.beforeCommit !== undefined) {
+  return { partPath, finalPath, localDir: req.localDir, beforeCommit: req.beforeCommit };
+}
+
+/**
+ * The local half: fdatasync the `.part`, rename it to its final name, fsync the folder (shared
+ * with the other renames of the moment, see DirSync). Only then is the file durable under its
+ * final name; a crash before leaves the `.part` (resumed or discarded next time).
+ */
+export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
+  try {
+    await syncPath(part.partPath, 'data');
+  } catch (err) {
+    throw wrapLocal(err, part.partPath, 'write failed');
+  }
+  if (part.beforeCommit !== undefined) {
     try {
-      await req.beforeCommit(partPath);
+      await part.beforeCommit(part.partPath);
     } catch (err) {
       // Incomplete, stale, or no longer ours: these bytes never take the final name.
-      await unlink(partPath).catch(() => undefined);
+      await unlink(part.partPath).catch(() => undefined);
       throw err;
     }
   }
   try {
-    await rename(partPath, finalPath);
-    await fsyncDir(req.localDir);
+    await rename(part.partPath, part.finalPath);
+    await dirSync.sync(part.localDir);
   } catch (err) {
-    throw wrapLocal(err, finalPath, 'cannot move the complete .part into place');
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    const detail = `cannot move the complete .part into place${code === undefined ? '' : ` (${code})`}`;
+    throw new LocalIoError(part.finalPath, detail, { cause: err });
   }
-  return finalPath;
+  return part.finalPath;
+}
+
+/** Downloads with `client` (already logged in) and returns the final local path. */
+export async function downloadAtomically(
+  client: Client,
+  req: AtomicDownloadRequest,
+  ctx: FtpErrorContext,
+): Promise<string> {
+  return commitPart(await receivePart(client, req, ctx));
 }
 
 /** Local failures, named in the message with their code (see `LocalIoError.transient`). */

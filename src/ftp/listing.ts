@@ -11,6 +11,7 @@ import { FileType, type FileInfo } from 'basic-ftp';
 import picomatch from 'picomatch';
 import { joinRemote } from './safe-name.js';
 
+/** One entry of a folder listing (`listDir`): a file or a sub-folder, with size and mtime. */
 export interface DirEntry {
   name: string;
   /** Absolute remote path. */

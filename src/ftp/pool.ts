@@ -39,6 +39,7 @@ interface PooledConnection {
 
 type Waiter = (conn: PooledConnection | null) => void;
 
+/** The connection pool of one server right now: open, idle and busy connections, and the cap. */
 export interface PoolStats {
   open: number;
   idle: number;

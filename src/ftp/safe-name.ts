@@ -35,3 +35,25 @@ export function joinRemote(dir: string, name: string): string {
   if (dir === '' || dir === '.') return name;
   return dir.endsWith('/') ? `${dir}${name}` : `${dir}/${name}`;
 }
+
+/**
+ * The local name a download of `remote` gets: `localName`, else the remote base name, checked.
+ * A listed entry's own name must be safe too, and be the last part of its path: a hostile
+ * listing must not get `../x` written as `x` over a legitimate file.
+ */
+export function localNameForDownload(
+  remote: string | { path: string; name: string },
+  localName?: string,
+): string {
+  const remotePath = typeof remote === 'string' ? remote : remote.path;
+  if (typeof remote !== 'string') {
+    assertSafeLocalName(remote.name, remotePath);
+    if (remoteBaseName(remotePath) !== remote.name) {
+      throw new UnsafePathError(
+        remotePath,
+        `listed name ${JSON.stringify(remote.name)} is not the path's last part`,
+      );
+    }
+  }
+  return assertSafeLocalName(localName ?? remoteBaseName(remotePath), remotePath);
+}

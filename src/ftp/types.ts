@@ -37,6 +37,7 @@ export interface FtpServerOptions {
   timeouts?: Partial<FtpTimeouts>;
 }
 
+/** The client's timeouts, milliseconds; each one that fires is an {@link FtpTimeoutError} naming it. */
 export interface FtpTimeouts {
   /** TCP connect + greeting + login. @default 15000 */
   connectMs: number;
@@ -66,15 +67,18 @@ export interface RemoteEntry {
   modifiedAtInServerZone?: boolean;
 }
 
+/** An `AbortSignal`: aborting it cancels the call (and closes the connection it used). */
 export interface SignalOption {
   signal?: AbortSignal;
 }
 
+/** Options of {@link AsyncFTPClient.connect}. */
 export interface ConnectOptions extends SignalOption {
   /** Connections to open and log in at once (within the per-server cap). @default 1 */
   connections?: number;
 }
 
+/** Options of {@link AsyncFTPClient.listFiles} and {@link AsyncFTPClient.listEntries}. */
 export interface ListOptions extends SignalOption {
   /**
    * Glob matched against the path relative to the listed folder (`*.BUFR`, `RMA1*_DBZH_*`,
@@ -86,6 +90,7 @@ export interface ListOptions extends SignalOption {
   recursive?: boolean;
 }
 
+/** Options of {@link AsyncFTPClient.downloadFile}. */
 export interface DownloadOptions extends SignalOption {
   /** Final local file name. @default the remote base name (validated, never a path). */
   localName?: string;
@@ -110,6 +115,7 @@ export interface DownloadOptions extends SignalOption {
   beforeCommit?: (partPath: string) => Promise<void>;
 }
 
+/** Options of {@link AsyncFTPClient.downloadFiles}. */
 export interface DownloadFilesOptions extends SignalOption {
   /**
    * Transfers running at once, each on its own logged-in connection. `'auto'` measures instead:
@@ -124,6 +130,7 @@ export interface DownloadFilesOptions extends SignalOption {
   onFileDone?: (result: { remotePath: string; localPath?: string; error?: Error }) => void;
 }
 
+/** A file of a `downloadFiles` batch that could not be downloaded, and why. */
 export interface DownloadFailure {
   remotePath: string;
   error: Error;

@@ -37,6 +37,7 @@
 export type FileState =
   'seen' | 'ready' | 'downloading' | 'downloaded' | 'processed' | 'failed' | 'superseded' | 'vanished';
 
+/** Every {@link FileState}, in the order a file goes through them. */
 export const FILE_STATES: readonly FileState[] = [
   'seen',
   'ready',
@@ -100,6 +101,7 @@ export interface FileRecord extends ListedFile {
   processedAt: number | null;
 }
 
+/** Options of {@link Ledger.observe}: the time and the stability rules. */
 export interface ObserveOptions {
   /** Current time (epoch ms). */
   now: number;
@@ -121,6 +123,7 @@ export interface ObserveOptions {
   completeFolders?: readonly string[];
 }
 
+/** What one {@link Ledger.observe} call changed. */
 export interface ObserveResult {
   /** Rows created by this listing (new files or new versions). */
   added: number;
@@ -145,14 +148,21 @@ export interface Claim {
   leaseUntil: number;
 }
 
+/** Options of {@link Ledger.fail}: when to retry, or park the file as `failed`. */
 export interface FailOptions {
   now: number;
   /** When the next attempt may start; null parks the row as `failed` (attempts exhausted). */
   retryAt: number | null;
 }
 
+/** How many files a source has in each state. */
 export type StateCounts = Record<FileState, number>;
 
+/**
+ * The persistent record of every file the daemon has seen: what is ready, claimed, downloaded,
+ * processed or failed. Two stores implement it (SQLite, PostgreSQL) and pass one contract suite.
+ * Open one with {@link openLedger}. See docs/LEDGER.md.
+ */
 export interface Ledger {
   /** Which store this is, for logs and the status page. */
   readonly backend: 'sqlite' | 'postgres';
@@ -222,5 +232,6 @@ export interface Ledger {
    */
   withSourceLock<T>(source: string, fn: () => Promise<T>): Promise<T | null>;
 
+  /** Closes the store (connections, file handles). The ledger is unusable afterwards. */
   close(): Promise<void>;
 }

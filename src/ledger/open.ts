@@ -7,6 +7,7 @@ import type { Ledger } from './ledger.js';
 import { PostgresLedger } from './postgres.js';
 import { SqliteLedger } from './sqlite.js';
 
+/** Options of {@link openLedger}. */
 export interface OpenLedgerOptions {
   /**
    * Take a SQLite ledger's process lock (what a daemon does): a second daemon on the same file

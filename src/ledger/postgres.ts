@@ -16,7 +16,8 @@
  * Needs PostgreSQL ≥ 13 (`gen_random_uuid()` in core).
  */
 import { createHash } from 'node:crypto';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import type { PoolClient, QueryResultRow } from 'pg';
 import { InvalidArgumentError, LeaseLostError, LedgerError, RadarlibError } from '../errors.js';
 import {
@@ -48,6 +49,10 @@ import type {
   StateCounts,
 } from './ledger.js';
 
+// The driver loads on the first connect, not when radarlib is imported (most users run SQLite).
+const loadPg = (): typeof pg => createRequire(import.meta.url)('pg') as typeof pg;
+
+/** Options of {@link PostgresLedger.connect}: pool sizes, lease and lock settings. */
 export interface PostgresLedgerOptions {
   /**
    * Schema holding radarlib's tables (created if missing). Also settable as `?schema=` in the URL.
@@ -134,6 +139,11 @@ function positiveInt(option: string, value: number | undefined, fallback: number
   return value;
 }
 
+/**
+ * The PostgreSQL ledger, for several daemon instances sharing one source: claims with
+ * `FOR UPDATE SKIP LOCKED`, leases checked at completion, one lister per source through an
+ * advisory lock. The driver (pg) loads on the first connect. See docs/MULTI-INSTANCE.md.
+ */
 export class PostgresLedger implements Ledger {
   readonly backend = 'postgres' as const;
   /** Where this ledger lives, without credentials (`host:port/db schema`), for logs. */
@@ -181,8 +191,11 @@ export class PostgresLedger implements Ledger {
       idleTimeoutMillis: 30_000,
       application_name: options.applicationName ?? 'radarlib',
     };
-    const pool = new pg.Pool({ ...base, max: positiveInt('poolSize', options.poolSize, 8) });
-    const lockPool = new pg.Pool({ ...base, max: positiveInt('lockPoolSize', options.lockPoolSize, 4) });
+    const pool = new (loadPg().Pool)({ ...base, max: positiveInt('poolSize', options.poolSize, 8) });
+    const lockPool = new (loadPg().Pool)({
+      ...base,
+      max: positiveInt('lockPoolSize', options.lockPoolSize, 4),
+    });
     // An idle connection that the server or network dropped: pg removes it from the pool and the
     // next query opens a new one. Without a listener the 'error' event would crash the process.
     pool.on('error', () => {});
@@ -646,7 +659,7 @@ export class PostgresLedger implements Ledger {
       return await fn(client);
     } catch (err) {
       // A server error reply leaves the session usable; anything else (socket, timeout) may not.
-      if (!(err instanceof pg.DatabaseError) && !(err instanceof RadarlibError)) {
+      if (!(err instanceof loadPg().DatabaseError) && !(err instanceof RadarlibError)) {
         broken ??= err instanceof Error ? err : new Error(String(err));
       }
       throw err;

@@ -11,8 +11,8 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import Database from 'better-sqlite3';
 import type { Database as Db } from 'better-sqlite3';
+import { loadBetterSqlite3 } from './sqlite-binding.js';
 import { LedgerError, LedgerLockedError } from '../errors.js';
 import { errorMessage } from './common.js';
 
@@ -40,7 +40,7 @@ export class LedgerProcessLock {
     const pidPath = `${lockPath}.pid`;
     let db: Db;
     try {
-      db = new Database(lockPath);
+      db = new (loadBetterSqlite3())(lockPath);
       db.pragma('busy_timeout = 0');
     } catch (err) {
       throw new LedgerError('sqlite', `cannot open the lock file ${lockPath}: ${errorMessage(err)}`, {

@@ -14,8 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { loadBetterSqlite3 } from './sqlite-binding.js';
 import { LeaseLostError, LedgerError, RadarlibError } from '../errors.js';
 import {
   checkLimit,
@@ -123,6 +123,10 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 
 const CLAIM_ORDER = 'coalesce(next_attempt_at, 0), id';
 
+/**
+ * The SQLite ledger (the default): one file, WAL, synchronous FULL; one process at a time. The
+ * native binding (better-sqlite3) loads on the first open.
+ */
 export class SqliteLedger implements Ledger {
   readonly backend = 'sqlite' as const;
   /** The database file (or `:memory:`). */
@@ -278,7 +282,7 @@ export class SqliteLedger implements Ledger {
     }
     if (onDisk && options.exclusive === true) lock = LedgerProcessLock.acquire(path);
     try {
-      db = new Database(path);
+      db = new (loadBetterSqlite3())(path);
     } catch (err) {
       lock?.release();
       throw new LedgerError('sqlite', `cannot open ${path}: ${errorMessage(err)}`, { cause: err });

@@ -29,4 +29,5 @@ export const LOG_MESSAGES = {
   failed: 'download failed, giving up',
   callbackFailed: 'callback failed',
   leaseLost: 'lease lost, download discarded',
+  callbacksBehind: 'callbacks are the bottleneck: downloads wait for them',
 } as const;

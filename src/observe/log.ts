@@ -22,6 +22,7 @@ export const REDACT_PATHS: readonly string[] = [
   'headers.authorization',
 ];
 
+/** Options of {@link createLogger}. */
 export interface CreateLoggerOptions {
   /** @default 'info' */
   level?: LevelWithSilent;

@@ -52,3 +52,13 @@ export function parseCompactUtc(stamp: string): Date | null {
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
   return date;
 }
+
+/** The newest data time of a file: the time in its radar file name, else its mtime. */
+export function fileDataTime(remotePath: string, mtime: number | null): number | null {
+  return parseRadarFileName(remotePath)?.time.getTime() ?? mtime;
+}
+
+/** The radar a file belongs to: from its radar file name, else the source name. */
+export function fileRadar(source: string, remotePath: string): string {
+  return parseRadarFileName(remotePath)?.radar ?? source;
+}

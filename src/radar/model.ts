@@ -10,6 +10,7 @@
 /** Moment (field) names as the RMA file names and ODIM use them. */
 export type MomentName = 'DBZH' | 'DBZV' | 'ZDR' | 'KDP' | 'VRAD' | 'WRAD' | 'RHOHV' | 'PHIDP' | 'TH' | 'TV';
 
+/** What radarlib knows about one moment (field): its name, product code, unit and description. */
 export interface MomentInfo {
   name: MomentName;
   /** Product code in descriptor 0 30 196 (centre 41 local code table), when one is known. */
@@ -138,6 +139,7 @@ export interface RadarMoment {
   mask?: Uint8Array;
 }
 
+/** One sweep (elevation) of a volume: its geometry and its values, `nrays x ngates`, ray-major. */
 export interface RadarSweep {
   /** 0-based position in the volume. */
   index: number;
@@ -168,6 +170,10 @@ export interface RadarSweep {
   additionalMoments: RadarMoment[];
 }
 
+/**
+ * A decoded radar volume: the radar, its site, the time, the field, and every sweep's values.
+ * What {@link readRadarVolume} returns and {@link encodeRadarVolume} writes.
+ */
 export interface RadarVolume {
   /** Radar name, e.g. `RMA11` (station identifier type + identifier, else the file name). */
   radar: string;

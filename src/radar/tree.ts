@@ -15,6 +15,7 @@
 
 /** Levels below a radar folder, outermost first. `minute` folders (MMSS) hold the files. */
 export const TREE_LEVELS = ['year', 'month', 'day', 'hour', 'minute'] as const;
+/** A level of a radar date tree below the radar folder. */
 export type TreeLevel = (typeof TREE_LEVELS)[number];
 
 /** One folder of a radar's date tree, with the time range it covers (epoch ms, UTC). */
@@ -161,17 +162,17 @@ export function parseRadarTreePath(path: string, root = ''): RadarTreePath | nul
 }
 
 /**
- * Start of the time window (epoch ms): the later of `now - lookbackMs` and `startTime`;
- * -Infinity when neither is set (walk everything).
+ * Start of the time window (epoch ms): `startTime` when set, even when it is older than
+ * `now - lookbackMs` (a start time is how an operator asks for a backfill); else
+ * `now - lookbackMs`; -Infinity when neither is set (walk everything).
  */
 export function windowStart(options: {
   now: number;
   lookbackMs?: number | null;
   startTime?: Date | null;
 }): number {
-  const a = options.lookbackMs == null ? -Infinity : options.now - options.lookbackMs;
-  const b = options.startTime == null ? -Infinity : options.startTime.getTime();
-  return Math.max(a, b);
+  if (options.startTime != null) return options.startTime.getTime();
+  return options.lookbackMs == null ? -Infinity : options.now - options.lookbackMs;
 }
 
 /** True when a folder's range reaches into the window. */

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
 
+/** Where the status server listens. */
 export interface BindAddress {
   host: string;
   /** 0 picks a free port. */

@@ -43,6 +43,7 @@ td.err { color:var(--bad); max-width:520px; overflow-wrap:anywhere; }
 figure { margin:0; } figure img { display:block; width:min(572px, 90vw); height:auto; border-radius:6px;
   border:1px solid var(--line); background:#0c111c; }
 figcaption { color:var(--dim); margin-top:4px; }
+td, dd, figcaption, .chip { unicode-bidi:isolate; }
 button { background:var(--accent); color:#06101f; border:0; border-radius:6px; padding:4px 10px; font-weight:600;
   cursor:pointer; } button:disabled { opacity:.5; cursor:default; }
 select { background:var(--panel); color:var(--text); border:1px solid var(--line); border-radius:6px; padding:2px 6px; }
@@ -58,12 +59,21 @@ let field = null;
 let chosen = false; // the user picked a field: keep it while it exists
 let last = null;
 
+// Bidi controls (U+202A-E, U+2066-9, U+200E/F, U+061C) and other control characters in a remote
+// name could make it read as another name: they are shown as visible escapes.
+const INVISIBLE = /[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]/g;
+function visible(v) {
+  return typeof v === 'string'
+    ? v.replace(INVISIBLE, (c) => '\\\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'))
+    : v;
+}
 function h(tag, props, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(props || {})) {
     if (v === null || v === undefined) continue;
     if (k === 'class') el.className = v;
-    else if (k === 'text') el.textContent = v;
+    else if (k === 'text') el.textContent = visible(v);
+    else if (k === 'title') el.title = visible(v);
     else if (k.startsWith('data-')) el.setAttribute(k, v);
     else el[k] = v;
   }
@@ -126,9 +136,12 @@ function renderSources(s, now) {
     const chips = h('div', { class: 'chips' }, ...(c ? [['seen', c.seen], ['ready', c.ready],
       ['downloading', c.downloading], ['done', c.done], ['failed', c.failed]] : []).map(([k, v]) =>
       h('span', { class: 'chip ' + k, 'data-state': k }, k + ' ', h('b', { text: String(v) }))));
-    const radars = table([['Radar'], ['Newest file'], ['Lag', 'num']], src.radars.map((r) =>
+    const lat = (radar) => (s.latency || []).find((l) => l.source === src.name && l.radar === radar);
+    const load = (s.pipeline || []).find((x) => x.source === src.name);
+    const radars = table([['Radar'], ['Newest file'], ['Lag', 'num'], ['Server → processed p50 / p95', 'num']], src.radars.map((r) =>
       h('tr', { 'data-radar': r.radar }, h('td', { text: r.radar }), h('td', { text: r.newestFileTime.replace('T', ' ').slice(0, 19) + 'Z' }),
-        h('td', { class: 'num ' + (r.lagSeconds > 3 * src.pollInterval + 600 ? 'warn' : ''), text: dur(Math.round(r.lagSeconds)) }))),
+        h('td', { class: 'num ' + (r.lagSeconds > 3 * src.pollInterval + 600 ? 'warn' : ''), text: dur(Math.round(r.lagSeconds)) }),
+        h('td', { class: 'num latency', text: lat(r.radar) ? lat(r.radar).p50Seconds + ' s / ' + lat(r.radar).p95Seconds + ' s' : '-' }))),
       'no files downloaded yet');
     box.append(h('section', { class: 'source', 'data-source': src.name },
       h('h2', {}, src.name + ' ', h('span', { class: 'badge ' + (src.healthy ? 'ok' : 'bad'), text: src.healthy ? 'healthy' : 'unhealthy' })),
@@ -136,6 +149,8 @@ function renderSources(s, now) {
         h('dt', { text: 'Server' }), h('dd', { text: src.host + ':' + src.port + '  ' + src.remotePath + '  (' + src.layout + ')' }),
         h('dt', { text: 'Last poll' }), h('dd', {}, (p ? clock(p.at) + ' (' + ago(p.at, now) + ') · ' : ''), result),
         h('dt', { text: 'Next poll' }), h('dd', { text: next + ' · every ' + src.pollInterval + ' s' }),
+        ...(load ? [h('dt', { text: 'Server load' }), h('dd', { class: 'load' + (load.callbacksBottleneck ? ' warn' : ''), text: Math.round(load.commandsPerMinute) +
+          ' commands/min (' + Math.round(load.listingsPerMinute) + ' listings/min)' + (load.callbacksBottleneck ? ' · callbacks are the bottleneck' : '') })] : []),
         ...(src.healthReason ? [h('dt', { text: 'Health' }), h('dd', { class: 'bad', text: src.healthReason })] : [])),
       chips, radars));
   }

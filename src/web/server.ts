@@ -7,26 +7,42 @@
  *   ...
  *   await status.close();
  *
- * Safety: binds to loopback by default; with a `token`, every route needs HTTP basic auth whose
- * password is the token (any user name); passwords of the sources never leave the process (only
- * the public source fields are copied, and every response body is scrubbed of them as a second
- * line of defence); the retry POST needs a custom header, which a cross-site form or `fetch`
- * cannot send without a CORS preflight this server never grants.
+ * This file only wires the parts: connection limits (connections.ts), who may ask (auth.ts),
+ * the route table (routes.ts), the snapshot (snapshot.ts), quick-looks rendered in a worker
+ * (quicklook.ts). The guarantees are listed in docs/SECURITY.md; in short: loopback by default,
+ * and beyond loopback only with a token (or `insecure: true`); sockets counted and capped when
+ * accepted, before auth; short header/request/idle timeouts; fixed error texts (request input is
+ * never echoed); secrets never copied into what a response is built from; the retry POST needs a
+ * custom header, which a cross-site form or `fetch` cannot send without a CORS preflight this
+ * server never grants.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
-import type { Ledger, StateCounts } from '../ledger/ledger.js';
-import { DaemonMetrics } from '../observe/metrics.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { DaemonMetrics, pipelineStatsOf } from './metrics.js';
 import { silentLogger } from '../observe/log.js';
+import { Gatekeeper } from './auth.js';
 import { DEFAULT_BIND, isLoopback, parseBind, type BindAddress } from './bind.js';
-import { renderStatusPage } from './page.js';
+import {
+  DEADLINE_CHECK_MS,
+  DEFAULT_CONNECTION_LIMITS,
+  limitConnections,
+  type ConnectionLimits,
+  type ConnectionStats,
+} from './connections.js';
+import { HttpError, requestTarget, send, sendError } from './http.js';
 import { QuicklookCache } from './quicklook.js';
+import { routeFor, type RouteContext } from './routes.js';
+import { errorTextScrubber } from './secrets.js';
 import { StatusTracker } from './tracker.js';
+
+export { ACTION_HEADER } from './routes.js';
+export type { StatusSnapshot } from './snapshot.js';
 
 /** What the server needs from a daemon (an `FTPDaemon` fits). */
 export interface StatusDaemon extends EventEmitter<DaemonEvents> {
@@ -35,6 +51,7 @@ export interface StatusDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of {@link startStatusServer}. */
 export interface StatusServerOptions {
   daemon: StatusDaemon;
   /** Ledger to read. @default the daemon's (once started) */
@@ -43,6 +60,15 @@ export interface StatusServerOptions {
   bind?: string | BindAddress;
   /** Require HTTP basic auth with this password (any user name) on every route. */
   token?: string;
+  /**
+   * Allow a bind beyond loopback without a token (for a reverse proxy that authenticates).
+   * Without it, such a bind is refused. @default false
+   */
+  insecure?: boolean;
+  /** Host names accepted in the Host header when there is no token (IP literals and localhost always are). */
+  allowedHosts?: readonly string[];
+  /** Connection caps and timeouts. @default DEFAULT_CONNECTION_LIMITS */
+  limits?: Partial<ConnectionLimits>;
   /** @default silent */
   logger?: Logger;
   /** Field shown in quick-looks first. @default 'DBZH' */
@@ -53,7 +79,7 @@ export interface StatusServerOptions {
   attachMetrics?: boolean;
   /** How often the page refreshes, ms. @default 2000 */
   refreshMs?: number;
-  /** Quick-look plot size, pixels. @default 480 */
+  /** Quick-look plot size, pixels; clients may also ask for one of `QUICKLOOK_SIZES`. @default 480 */
   quicklookSize?: number;
   /** See `StatusTrackerOptions.minHealthWindowMs`. @default 5000 */
   minHealthWindowMs?: number;
@@ -61,6 +87,7 @@ export interface StatusServerOptions {
   now?: () => number;
 }
 
+/** A running status server (see {@link startStatusServer}). */
 export interface StatusServer {
   /** Where to point a browser, e.g. `http://127.0.0.1:8080/`. */
   readonly url: string;
@@ -68,124 +95,66 @@ export interface StatusServer {
   readonly port: number;
   readonly tracker: StatusTracker;
   readonly metrics: DaemonMetrics;
+  /** Open connections, and sockets refused at accept time by a cap. */
+  connections(): ConnectionStats;
   /** Stops listening, drops open connections and unsubscribes from the daemon. Idempotent. */
   close(): Promise<void>;
 }
 
-const MAX_BODY = 16 * 1024;
-/** The header the page's retry button sends (see the CSRF note above). */
-export const ACTION_HEADER = 'x-radarlib-action';
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+function checkSize(size: number): number {
+  if (!Number.isInteger(size) || size < 64 || size > 2048) {
+    throw new InvalidArgumentError('quicklookSize', 'must be an integer from 64 to 2048');
   }
+  return size;
 }
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+function shownUrl(address: AddressInfo): string {
+  const host =
+    address.address === '0.0.0.0' || address.address === '::'
+      ? '127.0.0.1'
+      : address.family === 'IPv6'
+        ? `[${address.address}]`
+        : address.address;
+  return `http://${host}:${address.port}/`;
 }
 
-/** Secret strings to scrub from every response: source passwords and a ledger URL's password. */
-function secretsOf(config: StatusDaemon['config']): string[] {
-  const out = new Set<string>();
-  for (const s of config.sources) if (s.password.length >= 3) out.add(s.password);
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^:/@]*:([^@]*)@/i.exec(config.ledger);
-  if (m?.[1] !== undefined && m[1].length >= 3) {
-    out.add(m[1]);
-    try {
-      out.add(decodeURIComponent(m[1]));
-    } catch {
-      /* not URL-encoded */
-    }
-  }
-  return [...out].sort((a, b) => b.length - a.length);
+function listen(server: Server, bind: BindAddress): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(bind.port, bind.host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
-function iso(ms: number | null | undefined): string | null {
-  return ms === null || ms === undefined ? null : new Date(ms).toISOString();
+/** Refuses a bind beyond loopback without a token unless `insecure`. @throws InvalidArgumentError */
+function assertBindAllowed(bind: BindAddress, token: string | null, insecure: boolean): void {
+  if (isLoopback(bind.host) || token !== null || insecure) return;
+  throw new InvalidArgumentError(
+    'http',
+    `binding the status page to ${bind.host} (beyond loopback) needs a token (--http-token-file, --http-token or http.tokenFile) ` +
+      'or an explicit --http-insecure (e.g. behind a reverse proxy that authenticates)',
+  );
 }
 
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
-/** The JSON the page renders (`GET /api/status`). */
-export interface StatusSnapshot {
-  generatedAt: string;
-  startedAt: string;
-  healthy: boolean;
-  ledger: { backend: string | null; error: string | null };
-  fields: string[];
-  defaultField: string;
-  sources: {
-    name: string;
-    host: string;
-    port: number;
-    remotePath: string;
-    layout: string;
-    pollInterval: number;
-    cycles: number;
-    lastPoll: {
-      at: string;
-      ok: boolean;
-      error: string | null;
-      durationMs: number;
-      listed: number;
-      added: number;
-      downloaded: number;
-      failed: number;
-      skippedListing: boolean;
-    } | null;
-    nextPollAt: string | null;
-    lastSuccessAt: string | null;
-    healthy: boolean;
-    healthReason: string | null;
-    counts: (StateCounts & { done: number }) | null;
-    radars: {
-      radar: string;
-      newestFileTime: string;
-      lagSeconds: number;
-      quicklooks: Record<string, { url: string; time: string; file: string }>;
-    }[];
-  }[];
-  recentDownloads: {
-    source: string;
-    remotePath: string;
-    name: string;
-    size: number;
-    at: string;
-    durationMs: number | null;
-    bytesPerSecond: number | null;
-  }[];
-  recentFailures: {
-    source: string;
-    remotePath: string;
-    name: string;
-    attempts: number;
-    error: string;
-    at: string;
-    /** `failed`: parked, needs a retry; `retrying`: will be retried at `retryAt`. */
-    state: 'failed' | 'retrying';
-    retryAt: string | null;
-  }[];
-}
-
-/** Starts the status server and resolves once it listens. */
+/**
+ * Starts the status server and resolves once it listens.
+ * @throws InvalidArgumentError when asked to bind beyond loopback without a token or `insecure`.
+ */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const { daemon } = options;
   const log = (options.logger ?? silentLogger()).child({ module: 'web' });
   const bind = typeof options.bind === 'string' ? parseBind(options.bind) : (options.bind ?? DEFAULT_BIND);
   const now = options.now ?? Date.now;
   const token = options.token === undefined || options.token === '' ? null : options.token;
-  const tokenDigest = token === null ? null : digest(token);
-  const defaultField = options.field ?? 'DBZH';
-  const size = options.quicklookSize ?? 480;
-  const secrets = secretsOf(daemon.config);
-  const loopback = isLoopback(bind.host);
+  assertBindAllowed(bind, token, options.insecure === true);
+  const gate = new Gatekeeper({
+    token,
+    ...(options.allowedHosts === undefined ? {} : { allowedHosts: options.allowedHosts }),
+    logger: log,
+    now,
+  });
 
   const tracker = new StatusTracker({
     sources: daemon.config.sources,
@@ -195,299 +164,57 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   const detachTracker = tracker.attach(daemon);
   const metrics = options.metrics ?? new DaemonMetrics({ now });
   const detachMetrics = options.attachMetrics === false ? () => undefined : metrics.attach(daemon);
-  const quicklooks = new QuicklookCache();
-  const ledgerOf = (): Ledger | null => options.ledger ?? daemon.ledger;
-
-  const redact = (text: string): string => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join('[redacted]');
-    return out;
+  const quicklooks = new QuicklookCache({ logger: log });
+  const ctx: RouteContext = {
+    tracker,
+    metrics,
+    quicklooks,
+    ledger: () => options.ledger ?? daemon.ledger,
+    log,
+    now,
+    scrub: errorTextScrubber(daemon.config),
+    pipeline: () => pipelineStatsOf(daemon)?.pipelineStats().sources ?? [],
+    defaultField: options.field ?? 'DBZH',
+    quicklookSize: checkSize(options.quicklookSize ?? 480),
+    refreshMs: options.refreshMs ?? 2000,
   };
 
-  async function snapshot(): Promise<StatusSnapshot> {
-    const ledger = ledgerOf();
-    let ledgerError: string | null = null;
-    const t = now();
-    const counts = new Map<string, StatusSnapshot['sources'][number]['counts']>();
-    let failedRows: Awaited<ReturnType<Ledger['recent']>> = [];
-    if (ledger !== null) {
-      try {
-        if (!tracker.seeded) await tracker.seed(ledger);
-        for (const s of tracker.sources) {
-          const c = await ledger.counts(s.name);
-          counts.set(s.name, { ...c, done: c.downloaded + c.processed });
-        }
-        failedRows = await ledger.recent({ states: ['failed'], limit: 25 });
-      } catch (err) {
-        ledgerError = err instanceof Error ? err.message : String(err);
-      }
-    }
-    const health = new Map(tracker.health().map((h) => [h.source, h]));
-    const fields = new Set<string>();
-    const sources = tracker.sources.map((s) => {
-      const poll = tracker.lastPoll(s.name);
-      const h = health.get(s.name);
-      return {
-        name: s.name,
-        host: s.host,
-        port: s.port,
-        remotePath: s.remotePath,
-        layout: s.layout,
-        pollInterval: s.pollInterval,
-        cycles: tracker.cycles(s.name),
-        lastPoll: poll === null ? null : { ...poll, at: iso(poll.at) as string },
-        nextPollAt: iso(tracker.nextPollAt(s.name)),
-        lastSuccessAt: iso(h?.lastSuccessAt),
-        healthy: h?.healthy ?? true,
-        healthReason: h?.reason ?? null,
-        counts: counts.get(s.name) ?? null,
-        radars: tracker.radars(s.name).map((r) => {
-          const quick: Record<string, { url: string; time: string; file: string }> = {};
-          for (const [field, ref] of r.latest) {
-            fields.add(field);
-            const q = new URLSearchParams({ source: r.source, radar: r.radar, field, v: String(ref.id) });
-            quick[field] = {
-              url: `api/quicklook.png?${q.toString()}`,
-              time: iso(ref.time) as string,
-              file: baseName(ref.localPath),
-            };
-          }
-          return {
-            radar: r.radar,
-            newestFileTime: iso(r.newest) as string,
-            lagSeconds: Math.max(0, Math.round((t - r.newest) / 100) / 10),
-            quicklooks: quick,
-          };
-        }),
-      };
-    });
-    const parked = new Set(failedRows.map((r) => `${r.source}\u0000${r.remotePath}`));
-    const recentFailures: StatusSnapshot['recentFailures'] = [
-      ...failedRows.map((r) => ({
-        source: r.source,
-        remotePath: r.remotePath,
-        name: baseName(r.remotePath),
-        attempts: r.attempts,
-        error: r.lastError ?? '',
-        at: iso(r.updatedAt) as string,
-        state: 'failed' as const,
-        retryAt: null,
-      })),
-      ...tracker
-        .recentRetries()
-        .filter((r) => r.retryAt !== null && !parked.has(`${r.source}\u0000${r.remotePath}`))
-        .map((r) => ({
-          source: r.source,
-          remotePath: r.remotePath,
-          name: baseName(r.remotePath),
-          attempts: r.attempts,
-          error: r.error,
-          at: iso(r.at) as string,
-          state: 'retrying' as const,
-          retryAt: iso(r.retryAt),
-        })),
-    ];
-    return {
-      generatedAt: iso(t) as string,
-      startedAt: iso(tracker.startedAt) as string,
-      healthy: sources.every((s) => s.healthy),
-      ledger: { backend: ledger?.backend ?? null, error: ledgerError },
-      fields: [...fields].sort((a, b) =>
-        a === defaultField ? -1 : b === defaultField ? 1 : a.localeCompare(b),
-      ),
-      defaultField,
-      sources,
-      recentDownloads: tracker.recentDownloads().map((d) => ({
-        source: d.source,
-        remotePath: d.remotePath,
-        name: baseName(d.remotePath),
-        size: d.size,
-        at: iso(d.at) as string,
-        durationMs: d.durationMs,
-        bytesPerSecond: d.bytesPerSecond,
-      })),
-      recentFailures,
-    };
-  }
-
-  function send(
-    res: ServerResponse,
-    status: number,
-    type: string,
-    body: string | Buffer,
-    headers: Record<string, string> = {},
-  ): void {
-    const payload = typeof body === 'string' ? Buffer.from(redact(body)) : body;
-    res.writeHead(status, {
-      'content-type': type,
-      'content-length': String(payload.length),
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-      ...headers,
-    });
-    res.end(res.req.method === 'HEAD' ? undefined : payload);
-  }
-
-  const sendJson = (res: ServerResponse, status: number, value: unknown): void =>
-    send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
-
-  function authorized(req: IncomingMessage): boolean {
-    if (tokenDigest === null) return true;
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(req.headers.authorization ?? '');
-    if (m === null) return false;
-    const decoded = Buffer.from(m[1] as string, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const password = colon < 0 ? decoded : decoded.slice(colon + 1);
-    return timingSafeEqual(digest(password), tokenDigest);
-  }
-
-  /** On loopback without a token, refuse foreign Host names (DNS rebinding). */
-  function hostAllowed(req: IncomingMessage): boolean {
-    if (!loopback || token !== null) return true;
-    const host = (req.headers.host ?? '').replace(/:\d+$/, '');
-    return host === '' || isLoopback(host);
-  }
-
-  async function readBody(req: IncomingMessage): Promise<string> {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for await (const chunk of req) {
-      total += (chunk as Buffer).length;
-      if (total > MAX_BODY) throw new HttpError(413, 'request body too large');
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://status.invalid');
-    const method = req.method ?? 'GET';
-    if (!hostAllowed(req)) throw new HttpError(403, 'forbidden host name');
-    if (!authorized(req)) {
+    // Who asks comes first: nothing of an unauthenticated request is parsed, logged or echoed.
+    const verdict = gate.check(req);
+    if (verdict === 'forbidden-host') throw new HttpError(403, 'forbidden host name');
+    if (verdict === 'throttled') {
+      throw new HttpError(429, 'too many failed attempts', {
+        'retry-after': String(gate.retryAfterSeconds(req.socket.remoteAddress)),
+      });
+    }
+    if (verdict === 'unauthorized') {
       send(res, 401, 'text/plain; charset=utf-8', 'authentication required\n', {
         'www-authenticate': 'Basic realm="radarlib", charset="UTF-8"',
       });
       return;
     }
-    const isGet = method === 'GET' || method === 'HEAD';
-    switch (url.pathname) {
-      case '/':
-      case '/index.html': {
-        if (!isGet) throw new HttpError(405, 'use GET');
-        const nonce = randomBytes(16).toString('base64');
-        send(
-          res,
-          200,
-          'text/html; charset=utf-8',
-          renderStatusPage({ nonce, refreshMs: options.refreshMs ?? 2000 }),
-          {
-            'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-          },
-        );
-        return;
-      }
-      case '/api/status': {
-        if (!isGet) throw new HttpError(405, 'use GET');
-        sendJson(res, 200, await snapshot());
-        return;
-      }
-      case '/api/quicklook.png': {
-        if (!isGet) throw new HttpError(405, 'use GET');
-        const source = url.searchParams.get('source') ?? '';
-        const radar = url.searchParams.get('radar') ?? '';
-        const field = url.searchParams.get('field') ?? defaultField;
-        const requested = Number(url.searchParams.get('size') ?? size);
-        const px = Number.isInteger(requested) && requested >= 64 && requested <= 2048 ? requested : size;
-        const ref = tracker.latestVolume(source, radar, field);
-        if (ref === null) throw new HttpError(404, `no ${field} volume of ${radar} in ${source} yet`);
-        const png = await quicklooks.get(ref, px);
-        send(res, 200, 'image/png', png, { 'x-radarlib-volume': baseName(ref.localPath) });
-        return;
-      }
-      case '/api/retry': {
-        if (method !== 'POST') throw new HttpError(405, 'use POST');
-        if (req.headers[ACTION_HEADER] !== 'retry') {
-          throw new HttpError(403, `missing ${ACTION_HEADER}: retry header`);
-        }
-        const text = await readBody(req);
-        let source: string | undefined;
-        if (text.trim() !== '') {
-          let body: unknown;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            throw new HttpError(400, 'body must be JSON: {"source": "name"} or {}');
-          }
-          const s = (body as { source?: unknown } | null)?.source;
-          if (s !== undefined && s !== null && typeof s !== 'string')
-            throw new HttpError(400, 'source must be a string');
-          source = typeof s === 'string' && s !== '' ? s : undefined;
-        }
-        if (source !== undefined && !tracker.sources.some((x) => x.name === source)) {
-          throw new HttpError(404, `unknown source ${JSON.stringify(source)}`);
-        }
-        const ledger = ledgerOf();
-        if (ledger === null) throw new HttpError(503, 'the daemon has not opened its ledger yet');
-        // The same call as `radarlib retry-failed [--source NAME]`.
-        const requeued = await ledger.retryFailed(source);
-        log.info({ source: source ?? null, requeued }, 'failed files re-queued from the status page');
-        sendJson(res, 200, { requeued, source: source ?? null });
-        return;
-      }
-      case '/metrics': {
-        if (!isGet) throw new HttpError(405, 'use GET');
-        send(res, 200, metrics.contentType, await metrics.metrics());
-        return;
-      }
-      case '/healthz': {
-        if (!isGet) throw new HttpError(405, 'use GET');
-        const sources = tracker.health().map((h) => ({
-          source: h.source,
-          healthy: h.healthy,
-          lastSuccessAt: iso(h.lastSuccessAt),
-          windowSeconds: h.windowMs / 1000,
-          reason: h.reason,
-        }));
-        const healthy = sources.every((s) => s.healthy);
-        sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy', sources });
-        return;
-      }
-      default:
-        throw new HttpError(404, 'not found');
-    }
+    const url = requestTarget(req.url);
+    await routeFor(req.method ?? 'GET', url.pathname).handle(ctx, req, res, url);
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ connectionsCheckingInterval: DEADLINE_CHECK_MS }, (req, res) => {
     handle(req, res).catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) log.warn({ err, url: req.url }, 'status request failed');
-      if (res.headersSent) res.destroy();
-      else sendJson(res, status, { error: message });
+      if (err instanceof HttpError) return sendError(res, err);
+      // A bug or a ledger failure: logged (the path only, never the query), answered without detail.
+      log.warn({ err, path: req.url?.split('?')[0] }, 'status request failed');
+      sendError(res, new HttpError(500, 'internal error'));
     });
   });
   server.on('clientError', (_err, socket) => socket.destroy());
+  const connections = limitConnections(server, { ...DEFAULT_CONNECTION_LIMITS, ...options.limits });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(bind.port, bind.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost =
-    address.address === '0.0.0.0' || address.address === '::'
-      ? '127.0.0.1'
-      : address.family === 'IPv6'
-        ? `[${address.address}]`
-        : address.address;
-  const url = `http://${shownHost}:${address.port}/`;
-  if (!loopback && token === null) {
+  const address = await listen(server, bind);
+  const url = shownUrl(address);
+  if (!isLoopback(bind.host) && token === null) {
     log.warn(
       { host: bind.host },
-      'status page bound beyond loopback without a token: anyone who reaches it can see it',
+      'status page bound beyond loopback without a token (--http-insecure): anyone who reaches it can see it',
     );
   }
   log.info({ url, auth: token !== null }, 'status page listening');
@@ -499,13 +226,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     port: address.port,
     tracker,
     metrics,
+    connections,
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      closing ??= (async () => {
         detachTracker();
         detachMetrics();
-        server.close(() => resolve());
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-      });
+        await Promise.all([closed, quicklooks.close()]);
+      })();
       return closing;
     },
   };

@@ -8,9 +8,9 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import { errorCode, fileDataTime, fileRadar } from '../observe/metrics.js';
+import { cappedRadar, errorCode, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
-import { parseRadarFileName } from '../radar/filename.js';
+import { fileDataTime, fileRadar, parseRadarFileName } from '../radar/filename.js';
 
 /** The public facts of a source (never its user name or password). */
 export interface SourceInfo {
@@ -23,6 +23,7 @@ export interface SourceInfo {
   pollInterval: number;
 }
 
+/** The last poll cycle of one source, as the status page shows it. */
 export interface PollInfo {
   /** End of the cycle, epoch ms. */
   at: number;
@@ -36,6 +37,7 @@ export interface PollInfo {
   skippedListing: boolean;
 }
 
+/** One recent download as the status page lists it (with its throughput). */
 export interface RecentDownload {
   source: string;
   remotePath: string;
@@ -47,6 +49,7 @@ export interface RecentDownload {
   bytesPerSecond: number | null;
 }
 
+/** One recent failed attempt that will be retried, as the status page lists it. */
 export interface RecentRetry {
   source: string;
   remotePath: string;
@@ -57,6 +60,7 @@ export interface RecentRetry {
   retryAt: number | null;
 }
 
+/** A volume on disk the quick-look can render: its source, radar, field and local path. */
 export interface VolumeRef {
   source: string;
   radar: string;
@@ -68,6 +72,7 @@ export interface VolumeRef {
   time: number;
 }
 
+/** One radar's freshness: its newest volume and how far behind real time it is. */
 export interface RadarInfo {
   source: string;
   radar: string;
@@ -84,6 +89,7 @@ interface SourceState {
   cycles: number;
 }
 
+/** Whether a source is healthy (a successful poll within 3 poll intervals), and why not. */
 export interface SourceHealth {
   source: string;
   healthy: boolean;
@@ -94,6 +100,7 @@ export interface SourceHealth {
   reason: string | null;
 }
 
+/** Options of the {@link StatusTracker} constructor. */
 export interface StatusTrackerOptions {
   sources: readonly SourceInfo[];
   /** @default Date.now */
@@ -106,6 +113,8 @@ export interface StatusTrackerOptions {
    * intervals from flapping while a cycle downloads. @default 5000
    */
   minHealthWindowMs?: number;
+  /** Radars shown per source before the rest are grouped as "other". @default MAX_RADARS_PER_SOURCE */
+  maxRadarsPerSource?: number;
 }
 
 function errText(err: Error): string {
@@ -113,6 +122,10 @@ function errText(err: Error): string {
   return err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
 }
 
+/**
+ * What the status page shows that the ledger does not keep: the last polls, recent downloads
+ * and retries, per-radar freshness. Fed by the daemon's events; bounded in memory.
+ */
 export class StatusTracker {
   readonly startedAt: number;
   readonly #now: () => number;
@@ -120,6 +133,9 @@ export class StatusTracker {
   readonly #minWindowMs: number;
   readonly #sources = new Map<string, SourceState>();
   readonly #radars = new Map<string, RadarInfo>();
+  /** Radar names per source, for the cap. */
+  readonly #radarNames = new Map<string, Set<string>>();
+  readonly #maxRadars: number;
   #downloads: RecentDownload[] = [];
   #retries: RecentRetry[] = [];
   #seeded = false;
@@ -128,6 +144,7 @@ export class StatusTracker {
     this.#now = options.now ?? Date.now;
     this.#limit = options.recentLimit ?? 25;
     this.#minWindowMs = options.minHealthWindowMs ?? 5000;
+    this.#maxRadars = options.maxRadarsPerSource ?? MAX_RADARS_PER_SOURCE;
     this.startedAt = this.#now();
     for (const s of options.sources) {
       const info: SourceInfo = {
@@ -164,6 +181,7 @@ export class StatusTracker {
     return [...this.#sources.values()].map((s) => s.info);
   }
 
+  /** Records a finished poll cycle. */
   onCycle(e: CycleEvent): void {
     const s = this.#sources.get(e.source);
     if (s === undefined) return;
@@ -183,6 +201,7 @@ export class StatusTracker {
     if (e.error === null) s.lastSuccessAt = at;
   }
 
+  /** Records a committed file (recent downloads, the radar's newest volume). */
   onDownloaded(e: DownloadedEvent): void {
     const r = e.record;
     const seconds = e.durationMs / 1000;
@@ -198,6 +217,7 @@ export class StatusTracker {
     this.noteVolume({ ...r, localPath: e.localPath });
   }
 
+  /** Records a failed attempt that will be retried. */
   onRetry(e: FailedEvent): void {
     const entry: RecentRetry = {
       source: e.source,
@@ -222,7 +242,13 @@ export class StatusTracker {
   noteVolume(r: Pick<FileRecord, 'id' | 'source' | 'remotePath' | 'mtime' | 'localPath'>): void {
     const t = fileDataTime(r.remotePath, r.mtime);
     if (t === null) return;
-    const radar = fileRadar(r.source, r.remotePath);
+    let names = this.#radarNames.get(r.source);
+    if (names === undefined) {
+      names = new Set();
+      this.#radarNames.set(r.source, names);
+    }
+    const radar = cappedRadar(names, fileRadar(r.source, r.remotePath), this.#maxRadars);
+    names.add(radar);
     const key = `${r.source}\u0000${radar}`;
     let info = this.#radars.get(key);
     if (info === undefined) {
@@ -231,7 +257,8 @@ export class StatusTracker {
     }
     if (t > info.newest) info.newest = t;
     const parsed = parseRadarFileName(r.remotePath);
-    if (parsed !== null && r.localPath !== null) {
+    // "other" groups many radars: it has a lag, but no quick-look of its own.
+    if (parsed !== null && r.localPath !== null && radar !== OTHER_RADARS) {
       const prev = info.latest.get(parsed.field);
       if (prev === undefined || t >= prev.time) {
         info.latest.set(parsed.field, {
@@ -270,10 +297,12 @@ export class StatusTracker {
     return this.#seeded;
   }
 
+  /** The last poll cycle of a source, or null before its first. */
   lastPoll(source: string): PollInfo | null {
     return this.#sources.get(source)?.lastPoll ?? null;
   }
 
+  /** Poll cycles of a source since the process started. */
   cycles(source: string): number {
     return this.#sources.get(source)?.cycles ?? 0;
   }
@@ -285,6 +314,7 @@ export class StatusTracker {
     return s.lastPoll.at + s.info.pollInterval * 1000;
   }
 
+  /** Radars seen so far (of one source, or all), with their newest volume. */
   radars(source?: string): RadarInfo[] {
     return [...this.#radars.values()]
       .filter((r) => source === undefined || r.source === source)
@@ -296,10 +326,12 @@ export class StatusTracker {
     return this.#radars.get(`${source}\u0000${radar}`)?.latest.get(field) ?? null;
   }
 
+  /** The most recent downloads, newest last. */
   recentDownloads(): RecentDownload[] {
     return [...this.#downloads];
   }
 
+  /** The most recent retried failures, newest last. */
   recentRetries(): RecentRetry[] {
     return [...this.#retries];
   }

@@ -23,7 +23,7 @@ test('bench smoke: the suite runs on loopback and writes results of the expected
     const radarlib = suite.mirror.filter((r) => r.family === 'radarlib');
     assert.deepEqual(
       radarlib.map((r) => r.parallel),
-      [1, 5, 'auto'],
+      [1, 5, 'auto', 16],
     );
     for (const r of suite.mirror) {
       assert.equal(r.env, 'loopback');

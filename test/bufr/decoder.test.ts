@@ -12,7 +12,9 @@ import { BufrFormatError, BufrUnsupportedError } from '../../src/errors.js';
 import { buildMessage } from './helpers.js';
 
 const values = (items: DataItem[] | undefined): (number | string | null | number[])[] =>
-  (items ?? []).map((i) => (i.kind === 'value' ? i.value : [...(i.bytes ?? [])]));
+  (items ?? []).map((i) =>
+    i.kind === 'value' ? i.value : i.kind === 'bytes' ? [...(i.bytes ?? [])] : [i.descriptor],
+  );
 
 function text(w: BitWriter, n: number, s: string): void {
   w.writeText(n, s);
@@ -180,11 +182,11 @@ void test('compressed replication factors that differ between subsets are refuse
   );
 });
 
-void test('unsupported operators and repetition factors are typed errors naming the descriptor', () => {
+void test('unsupported operators (2 41-2 43 events) and repetition factors are typed errors naming the descriptor', () => {
   for (const [descs, name] of [
-    [[203010, 1001], '2 03 010'],
-    [[204008, 1001], '2 04 008'],
-    [[222000], '2 22 000'],
+    [[241000, 1001], '2 41 000'],
+    [[242000, 1001], '2 42 000'],
+    [[243000, 1001], '2 43 000'],
     [[101000, 31011, 1001], '0 31 011'],
   ] as const) {
     const msg = buildMessage({ descriptors: descs, data: (w) => w.writeUint(32, 0) });

@@ -58,8 +58,8 @@ void test('truncated files and trailing bytes', () => {
 
 void test('wrong edition and total length', () => {
   const ed = base.slice();
-  ed[7] = 2;
-  expectFormat(ed, 0, /edition 2/);
+  ed[7] = 1;
+  expectFormat(ed, 0, /edition 1/);
   const total = base.slice();
   patchBits(total, 32, 24, base.length - 2);
   expectFormat(total, 0);

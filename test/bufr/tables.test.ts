@@ -6,14 +6,18 @@ import { test } from 'node:test';
 import { parseDescriptor, formatDescriptor } from '../../src/bufr/descriptors.js';
 import {
   buildTables,
+  createTableProvider,
   defaultTableProvider,
+  eccodesLocalTables,
   loadBufrTables,
   masterTables,
   parseTableBCsv,
   parseTableDCsv,
   TableParseError,
+  wmoTables,
+  wmoVersions,
 } from '../../src/bufr/tables/index.js';
-import { LOCAL_41_B_1, LOCAL_41_D_1, MASTER_B_16, MASTER_D_16 } from '../../src/bufr/tables/generated.js';
+import { LOCAL_41_B_1, LOCAL_41_D_1 } from '../../src/bufr/tables/generated.js';
 import { sharedMissing, tablesDir } from './helpers.js';
 
 const key = { masterTable: 0, masterTableVersion: 16, centre: 41, subCentre: 0, localTableVersion: 2 };
@@ -52,15 +56,26 @@ void test('built-in tables hold every entry the RMA files need, with the documen
   assert.equal(defaultTableProvider({ ...key, centre: 85 })?.b.has(30198), false);
 });
 
-void test('the generated module matches the CSVs', { skip: sharedMissing ?? false }, () => {
-  const read = (f: string): string => readFileSync(path.join(tablesDir, f), 'utf8');
-  assert.deepEqual(MASTER_B_16, parseTableBCsv(read('bufrtabb_16.csv')));
-  assert.deepEqual(MASTER_D_16, parseTableDCsv(read('bufrtabd_16.csv')));
-  for (const v of [1, 2]) {
-    assert.deepEqual(LOCAL_41_B_1, parseTableBCsv(read(`localtabb_41_${v}.csv`)));
-    assert.deepEqual(LOCAL_41_D_1, parseTableDCsv(read(`localtabd_41_${v}.csv`)));
-  }
-});
+void test(
+  'the generated modules match the CSVs; ecCodes WMO v16 holds every OPERA v16 entry unchanged',
+  { skip: sharedMissing ?? false },
+  () => {
+    const read = (f: string): string => readFileSync(path.join(tablesDir, f), 'utf8');
+    const v16 = wmoTables(16);
+    assert.ok(v16 !== undefined);
+    for (const [code, , , scale, ref, width] of parseTableBCsv(read('bufrtabb_16.csv'))) {
+      const e = v16.b.get(code);
+      assert.deepEqual([e?.scale, e?.reference, e?.width], [scale, ref, width], formatDescriptor(code));
+    }
+    for (const [code, members] of parseTableDCsv(read('bufrtabd_16.csv'))) {
+      assert.deepEqual(v16.d.get(code), members, formatDescriptor(code));
+    }
+    for (const v of [1, 2]) {
+      assert.deepEqual(LOCAL_41_B_1, parseTableBCsv(read(`localtabb_41_${v}.csv`)));
+      assert.deepEqual(LOCAL_41_D_1, parseTableDCsv(read(`localtabd_41_${v}.csv`)));
+    }
+  },
+);
 
 void test('CSV parsing: padding, comments, continuation lines, errors name the line', () => {
   const b = parseTableBCsv('0;01;192;Type; of id;CCITT IA5;0;0;24\n\n');
@@ -88,4 +103,57 @@ void test('loadBufrTables loads other tables from files, over the master table',
   assert.equal(only.b.has(1001), false);
   assert.equal(buildTables([], []).b.size, 0);
   assert.ok(masterTables().b.size > 1000);
+});
+
+void test('WMO master tables by version: entries differ between v13 and v16 as the WMO changed them', () => {
+  const versions = wmoVersions();
+  for (let v = 13; v <= 39; v++) assert.ok(versions.includes(v), `master version ${v}`);
+  const v13 = wmoTables(13);
+  const v16 = wmoTables(16);
+  assert.ok(v13 !== undefined && v16 !== undefined);
+  // 0 14 002 (long-wave radiation): 12 bits, reference -2048 in v13; 17 bits, -65536 in v16.
+  assert.deepEqual([v13.b.get(14002)?.width, v13.b.get(14002)?.reference], [12, -2048]);
+  assert.deepEqual([v16.b.get(14002)?.width, v16.b.get(14002)?.reference], [17, -65536]);
+  // 3 04 037 (inside 3 10 028) lost its last 0 08 003 after v13.
+  assert.deepEqual(v13.d.get(304037)?.slice(-3), [8003, 12063, 8003]);
+  assert.deepEqual(v16.d.get(304037)?.slice(-3), [12063, 8003, 12063]);
+  // 0 08 029 is in v16 (not in the OPERA v16 CSV); 0 02 017 was added in v18.
+  assert.ok(v16.b.has(8029));
+  assert.equal(v16.b.has(2017), false);
+  assert.equal(wmoTables(18)?.b.get(2017)?.width, 5);
+  assert.equal(wmoTables(250), undefined);
+  assert.equal(wmoTables(16), v16, 'built once, then cached');
+});
+
+void test('local tables are chosen by centre, sub-centre and local version (as ecCodes section.3.def)', () => {
+  const base = { masterTable: 0, masterTableVersion: 13, subCentre: 0 };
+  // ECMWF (98), local version 1: 0 01 192 exists only locally.
+  const ecmwf = defaultTableProvider({ ...base, centre: 98, localTableVersion: 1 });
+  assert.ok(ecmwf?.b.has(1192));
+  assert.equal(defaultTableProvider({ ...base, centre: 98, localTableVersion: 0 })?.b.has(1192), false);
+  assert.equal(defaultTableProvider({ ...base, centre: 85, localTableVersion: 1 })?.b.has(1192), false);
+  assert.ok(eccodesLocalTables(0, 13, 1, 98, 0) !== undefined);
+  assert.equal(eccodesLocalTables(0, 13, 1, 98, 77), undefined, 'another sub-centre has its own directory');
+  // Master version 19 selects local tables by "19-<local version>".
+  assert.ok(eccodesLocalTables(0, 19, 1, 98, 0) !== undefined);
+  assert.equal(
+    defaultTableProvider({ ...base, masterTableVersion: 250, centre: 98, localTableVersion: 1 }),
+    undefined,
+  );
+});
+
+void test('users add their own local tables; they win over the built-in ones', () => {
+  const mine = buildTables([[[1192, 'My own', 'Numeric', 0, 0, 5]]], [[[340001, [1192, 1001]]]]);
+  const provider = createTableProvider({ local: [{ centre: 98, localTableVersion: 2, tables: mine }] });
+  const key98 = { masterTable: 0, masterTableVersion: 13, centre: 98, subCentre: 0, localTableVersion: 2 };
+  const t = provider(key98);
+  assert.equal(t?.b.get(1192)?.width, 5);
+  assert.deepEqual(t?.d.get(340001), [1192, 1001]);
+  assert.equal(t?.b.get(1001)?.width, 7, 'the master table of the message version is underneath');
+  assert.equal(
+    provider({ ...key98, localTableVersion: 1 })?.b.get(1192)?.width,
+    8,
+    'other versions: built-in',
+  );
+  assert.equal(provider(key98), t, 'cached per combination');
 });

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { applyEnvOverrides, resolveDaemonConfig } from '../../src/daemon/config.js';
-import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
+import { sha256File as sha256 } from '../helpers/hash.js';
+import { listLocal, payload, rig } from './helpers/setup.js';
 
 test("config: 'auto' from YAML or RADARLIB_MAX_CONCURRENT_DOWNLOADS; the pool cap follows the auto cap", () => {
   const base = { host: 'h', remotePath: '/d', localDir: '/tmp/x' };

@@ -4,11 +4,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openLedger } from '../../src/ledger/open.js';
-import { listLocal, payload, rig, sha256, writeYamlConfig, type Rig } from './helpers/setup.js';
+import { countEvents } from '../helpers/event-log.js';
+import { sha256File } from '../helpers/hash.js';
+import { listLocal, payload, rig, writeYamlConfig, type Rig } from './helpers/setup.js';
 import { startTsxChild, type TsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/daemon-child.ts', import.meta.url));
@@ -25,24 +27,11 @@ function writeConfig(r: Rig, extra: Record<string, unknown> = {}): string {
   });
 }
 
-function events(file: string): { dl: Map<string, number>; cb: Map<string, number> } {
-  const dl = new Map<string, number>();
-  const cb = new Map<string, number>();
-  if (!existsSync(file)) return { dl, cb };
-  for (const l of readFileSync(file, 'utf8').split('\n')) {
-    const [kind, path] = l.split(' ');
-    if (path === undefined) continue;
-    const m = kind === 'DL' ? dl : cb;
-    m.set(path, (m.get(path) ?? 0) + 1);
-  }
-  return { dl, cb };
-}
-
 /** Every final (non-.part) local file is complete: same bytes as on the server. */
 function assertNoPartialFinalFile(r: Rig): void {
   for (const f of listLocal(r.local)) {
     if (f.endsWith('.part') || f === 'events.log') continue;
-    assert.equal(sha256(join(r.local, f)), sha256(join(r.root, 'data', f)), `${f} is complete`);
+    assert.equal(sha256File(join(r.local, f)), sha256File(join(r.root, 'data', f)), `${f} is complete`);
   }
 }
 
@@ -98,7 +87,7 @@ test(
       assert.equal(row.callbackError, null);
       assert.ok(row.localPath !== null && existsSync(row.localPath));
     }
-    const { dl, cb } = events(eventsFile);
+    const { dl, cb } = countEvents(eventsFile);
     for (const row of rows) {
       assert.ok((dl.get(row.remotePath) ?? 0) <= 1, `${row.remotePath} committed at most once`);
       assert.ok((cb.get(row.remotePath) ?? 0) >= 1, `${row.remotePath} handed to the callback`);

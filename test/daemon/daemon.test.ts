@@ -6,7 +6,8 @@ import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { ConfigError } from '../../src/errors.js';
 import { openLedger } from '../../src/ledger/open.js';
 import type { CycleEvent, FailedEvent, ProcessedEvent } from '../../src/daemon/daemon.js';
-import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
+import { sha256File as sha256 } from '../helpers/hash.js';
+import { listLocal, payload, rig } from './helpers/setup.js';
 
 test('downloads every file once; a restart never downloads again', async (t) => {
   const r = await rig(t);

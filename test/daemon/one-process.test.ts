@@ -12,7 +12,8 @@ import { statusReport } from '../../src/cli/commands/status.js';
 import { retryFailed } from '../../src/cli/commands/retry-failed.js';
 import { LedgerLockedError } from '../../src/errors.js';
 import { openLedger } from '../../src/ledger/open.js';
-import { listLocal, payload, rig, sha256, writeYamlConfig } from './helpers/setup.js';
+import { sha256File } from '../helpers/hash.js';
+import { listLocal, payload, rig, writeYamlConfig } from './helpers/setup.js';
 import { startTsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/daemon-child.ts', import.meta.url));
@@ -78,7 +79,10 @@ test(
       const p = `/data/vol${i}.BUFR`;
       assert.equal(dl.get(p), 1, `${p} committed exactly once`);
       assert.equal(cb.get(p), 1, `${p} handed to exactly one callback`);
-      assert.equal(sha256(join(r.local, `vol${i}.BUFR`)), sha256(join(r.root, 'data', `vol${i}.BUFR`)));
+      assert.equal(
+        sha256File(join(r.local, `vol${i}.BUFR`)),
+        sha256File(join(r.root, 'data', `vol${i}.BUFR`)),
+      );
     }
     assert.deepEqual(
       listLocal(r.local).filter((f) => f.endsWith('.part')),

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
-import { listLocal, payload, rig, sha256 } from './helpers/setup.js';
+import { sha256File as sha256 } from '../helpers/hash.js';
+import { listLocal, payload, rig } from './helpers/setup.js';
 
 test('two instances on one PostgreSQL ledger take every file once', { timeout: 60_000 }, async (t) => {
   const probe = await postgresAvailable();

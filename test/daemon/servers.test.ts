@@ -13,7 +13,8 @@ import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FTPDaemonConfig } from '../../src/daemon/config.js';
 import { parseRadarFileName } from '../../src/radar/filename.js';
 import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
-import { listLocal, payload, sha256 } from './helpers/setup.js';
+import { sha256File as sha256 } from '../helpers/hash.js';
+import { listLocal, payload } from './helpers/setup.js';
 import { treeFiles, writeTree } from './helpers/radar-tree.js';
 
 const DAY = 86_400_000;

@@ -3,13 +3,13 @@
  * The same behaviours against vsftpd, ProFTPD, pure-ftpd and pyftpdlib: debian-servers.test.ts.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
+  rmSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -26,8 +26,7 @@ import {
   UnsafePathError,
 } from '../../src/ftp/index.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
-
-const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
+import { sha256Hex } from '../helpers/hash.js';
 
 /** Deterministic file contents that differ per file (so a mixed-up download cannot pass). */
 function content(seed: number, size: number): Buffer {
@@ -168,7 +167,7 @@ describe('AsyncFTPClient (embedded server)', () => {
     const remote = '/radar/RMA1_0315_01_DBZH_20251020T152828Z.BUFR';
     const local = await client.downloadFile(remote, dir);
     assert.equal(local, join(dir, 'RMA1_0315_01_DBZH_20251020T152828Z.BUFR'));
-    assert.equal(sha256(readFileSync(local)), sha256(fx.files.get(remote) as Buffer));
+    assert.equal(sha256Hex(readFileSync(local)), sha256Hex(fx.files.get(remote) as Buffer));
     assert.deepEqual(readdirSync(dir), ['RMA1_0315_01_DBZH_20251020T152828Z.BUFR']);
     const [emptyEntry] = await client.listEntries('/radar', { pattern: 'empty.BUFR' });
     assert.ok(emptyEntry);
@@ -206,7 +205,7 @@ describe('AsyncFTPClient (embedded server)', () => {
     assert.equal(batch.length, entries.length);
     for (const local of batch) {
       const remote = `/radar/${local.slice(dir.length + 1)}`;
-      assert.equal(sha256(readFileSync(local)), sha256(fx.files.get(remote) as Buffer), remote);
+      assert.equal(sha256Hex(readFileSync(local)), sha256Hex(fx.files.get(remote) as Buffer), remote);
     }
     const failures = batch.failures
       .map((f) => [f.remotePath, f.error.constructor.name])
@@ -215,6 +214,26 @@ describe('AsyncFTPClient (embedded server)', () => {
       ['/radar/..', 'UnsafePathError'],
       ['/radar/missing.BUFR', 'FtpReplyError'],
     ]);
+  });
+
+  test('listFiles then downloadFiles by path: a file that changed since the listing still arrives whole', async () => {
+    // The listing's sizes stand in for SIZE; a file rewritten in between (other size) must be
+    // detected by the byte count and fetched again with its current size.
+    const grown = join(fx.root, 'radar', 'grows.BUFR');
+    writeFileSync(grown, content(20, 60_000));
+    try {
+      const paths = await client.listFiles('/radar', { pattern: 'grows.BUFR' });
+      assert.deepEqual(paths, ['/radar/grows.BUFR']);
+      const now = content(21, 95_000);
+      writeFileSync(grown, now);
+      const dir = outDir();
+      const batch = await client.downloadFiles(paths, dir);
+      assert.deepEqual(batch.failures, []);
+      assert.equal(sha256Hex(readFileSync(join(dir, 'grows.BUFR'))), sha256Hex(now));
+      assert.deepEqual(readdirSync(dir), ['grows.BUFR']);
+    } finally {
+      rmSync(grown, { force: true });
+    }
   });
 
   test('unsafe remote names never become local paths', async () => {
@@ -261,7 +280,7 @@ describe('AsyncFTPClient (embedded server)', () => {
     assert.ok(entry);
     // The .part was written after the remote file's last change, so its bytes are current.
     const local = await client.downloadFile(entry, dir);
-    assert.equal(sha256(readFileSync(local)), sha256(data));
+    assert.equal(sha256Hex(readFileSync(local)), sha256Hex(data));
     assert.equal((server.bytesServed.get(remote) ?? 0) - before, data.length - 100_000);
     assert.equal(existsSync(`${local}.part`), false);
   });
@@ -276,9 +295,9 @@ describe('AsyncFTPClient (embedded server)', () => {
     const part = join(dir, `${name}.part`);
     writeFileSync(part, Buffer.alloc(50_000, 0xee)); // stale bytes from an older version
     utimesSync(part, new Date('2000-01-01'), new Date('2000-01-01'));
-    assert.equal(sha256(readFileSync(await client.downloadFile(entry, dir))), sha256(data));
+    assert.equal(sha256Hex(readFileSync(await client.downloadFile(entry, dir))), sha256Hex(data));
     writeFileSync(part, Buffer.alloc(data.length + 5, 0xee));
-    assert.equal(sha256(readFileSync(await client.downloadFile(entry, dir))), sha256(data));
+    assert.equal(sha256Hex(readFileSync(await client.downloadFile(entry, dir))), sha256Hex(data));
   });
 
   test('AbortSignal: already aborted, and aborted mid-operation; the client keeps working', async () => {
@@ -380,7 +399,7 @@ describe('AsyncFTPClient (embedded server)', () => {
     try {
       const remote = '/radar/RMA5_0315_02_DBZH_20251020T152828Z.BUFR';
       const local = await c.downloadFile(remote, outDir());
-      assert.equal(sha256(readFileSync(local)), sha256(fx.files.get(remote) as Buffer));
+      assert.equal(sha256Hex(readFileSync(local)), sha256Hex(fx.files.get(remote) as Buffer));
     } finally {
       await c.disconnect();
       await natted.stop();

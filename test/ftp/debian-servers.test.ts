@@ -9,14 +9,12 @@
  * fails one can tell whether the server or the client is at fault.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, FTPError } from 'basic-ftp';
 import {
   AbortedError,
@@ -30,6 +28,8 @@ import {
   type RemoteEntry,
 } from '../../src/ftp/index.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
+import { sha256File, sha256Hex } from '../helpers/hash.js';
+import { sleep } from '../helpers/wait.js';
 import {
   DEBIAN_SERVER_KINDS,
   debianServerAvailable,
@@ -44,9 +44,6 @@ const WRONG_PASV_ADDRESS = '192.0.2.1';
 /** Bytes/s per data connection for the tests that need transfers to last (overlap, cut-off). */
 const SLOW_RATE = 400_000;
 const CLIENT_TIMEOUTS = { connectMs: 10_000, commandMs: 20_000, dataStallMs: 20_000 };
-
-const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-const sha256File = async (path: string): Promise<string> => sha256(await readFile(path));
 
 function clientFor(server: DebianServer, extra: Partial<AsyncFTPClientOptions> = {}): AsyncFTPClient {
   return new AsyncFTPClient({
@@ -225,7 +222,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
           },
         });
         await c.downloadTo(sink, `/flat/${first.relPath}`);
-        assert.equal(sha256(Buffer.concat(chunks)), first.sha256);
+        assert.equal(sha256Hex(Buffer.concat(chunks)), first.sha256);
       } finally {
         c.close();
       }
@@ -285,7 +282,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
       const dir = localDir('one');
       const local = await client.downloadFile(entry, dir);
       assert.equal(local, join(dir, entry.name));
-      assert.equal(await sha256File(local), flat.find((f) => f.relPath === entry.name)?.sha256);
+      assert.equal(sha256File(local), flat.find((f) => f.relPath === entry.name)?.sha256);
       assert.deepEqual(await readdir(dir), [entry.name]);
       assert.equal(await client.checkFileExists(entry.path), true);
     });
@@ -309,14 +306,15 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         assert.equal(done.length, batch.length);
         for (const e of batch) {
           const f = flat.find((x) => x.relPath === e.name)!;
-          assert.equal(await sha256File(join(dir, e.name)), f.sha256, e.name);
+          assert.equal(sha256File(join(dir, e.name)), f.sha256, e.name);
         }
         assert.equal(intervals, batch.length, 'every download went through <name>.part -> <name>');
         assert.ok(peak >= 2, `downloads overlapped (at most ${peak} in flight at once)`);
-        assert.ok(peak <= 5, `never more than maxConcurrent in flight (saw ${peak})`);
+        // (no upper bound on .part files: one lives on while it is made durable after its
+        // connection went to the next file; the transfers in flight are the connections in use)
         assert.ok(
-          client.poolStats.peakBusy >= 2,
-          `pool used parallel connections (${client.poolStats.peakBusy})`,
+          client.poolStats.peakBusy >= 2 && client.poolStats.peakBusy <= 5,
+          `pool used 2..5 parallel connections (${client.poolStats.peakBusy})`,
         );
       });
     });
@@ -332,7 +330,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
       await writeFile(join(dir, `${entry.name}.part`), bytes.subarray(0, keep));
       const progress: number[] = [];
       const local = await client.downloadFile(entry, dir, { onProgress: (n) => progress.push(n) });
-      assert.equal(await sha256File(local), f.sha256);
+      assert.equal(sha256File(local), f.sha256);
       assert.ok(progress.length > 0);
       // A restart from 0 would report fewer bytes than the kept prefix first.
       assert.ok(Math.min(...progress) >= keep, `resumed from byte ${keep} (first progress ${progress[0]})`);
@@ -359,7 +357,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         assert.deepEqual(await readdir(dir), [`${entry.name}.part`], 'only the .part is left');
         const progress: number[] = [];
         const local = await client.downloadFile(entry, dir, { onProgress: (n) => progress.push(n) });
-        assert.equal(await sha256File(local), f.sha256);
+        assert.equal(sha256File(local), f.sha256);
         assert.ok(
           Math.min(...progress) > threshold,
           `second attempt resumed (first progress ${progress[0]})`,
@@ -395,7 +393,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         );
         assert.equal(result.length, entries.length);
         for (const e of entries) {
-          assert.equal(await sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
+          assert.equal(sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
         }
         assert.ok(client.poolStats.peakBusy <= cap, `never more than ${cap} connections in use`);
       });
@@ -409,7 +407,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
       const result = await client.downloadFiles(entries, dir, { maxConcurrent: 2 });
       assert.deepEqual(result.failures, []);
       for (const e of entries) {
-        assert.equal(await sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
+        assert.equal(sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
       }
     });
 
@@ -429,10 +427,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         const result = await client.downloadFiles(entries, dir, { maxConcurrent: 3 });
         assert.deepEqual(result.failures, []);
         for (const e of entries) {
-          assert.equal(
-            await sha256File(join(dir, e.name)),
-            tree.find((f) => f.relPath.endsWith(e.name))?.sha256,
-          );
+          assert.equal(sha256File(join(dir, e.name)), tree.find((f) => f.relPath.endsWith(e.name))?.sha256);
         }
         if (kind === 'vsftpd') {
           // vsftpd's debug_ssl log says whether each data connection resumed the session
@@ -472,7 +467,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
         const result = await client.downloadFiles(entries, dir, { maxConcurrent: 2 });
         assert.deepEqual(result.failures, []);
         for (const e of entries) {
-          assert.equal(await sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
+          assert.equal(sha256File(join(dir, e.name)), flat.find((f) => f.relPath === e.name)?.sha256);
         }
       });
     });
@@ -533,10 +528,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
       for (const f of result.failures)
         assert.ok(f.error.name !== 'Error', `untyped error ${String(f.error)}`);
       assert.deepEqual(await readdir(dir), [entry.name]);
-      assert.equal(
-        await sha256File(join(dir, entry.name)),
-        flat.find((f) => f.relPath === entry.name)?.sha256,
-      );
+      assert.equal(sha256File(join(dir, entry.name)), flat.find((f) => f.relPath === entry.name)?.sha256);
     });
 
     void test('names that would escape the local folder are skipped with UnsafePathError', async () => {

@@ -185,10 +185,10 @@ function checkAvailable(kind: DebianServerKind, tls: boolean): string | null {
 // ---------------------------------------------------------------------------------------------
 // process bookkeeping: every live server is killed when this process exits
 
-const live = new Map<number, { stateDir: string }>();
+export const live = new Map<number, { stateDir: string }>();
 let exitHookInstalled = false;
 
-function installExitHook(): void {
+export function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
@@ -223,7 +223,7 @@ const GUARD = [
   'kill -KILL 0',
 ].join('\n');
 
-function launch(
+export function launch(
   cmd: string,
   args: string[],
   logPath: string,
@@ -249,7 +249,7 @@ function launch(
   }
 }
 
-async function killGroup(child: ChildProcess): Promise<void> {
+export async function killGroup(child: ChildProcess): Promise<void> {
   const pid = child.pid;
   if (pid === undefined) return;
   const exited = child.exitCode !== null || child.signalCode !== null;
@@ -283,7 +283,7 @@ function portFree(port: number): Promise<boolean> {
 }
 
 /** A control port followed by `count` passive ports, all free right now. */
-async function pickPorts(count: number): Promise<{ control: number; pasv: [number, number] }> {
+export async function pickPorts(count: number): Promise<{ control: number; pasv: [number, number] }> {
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     const base = randomInt(PORT_LOW, PORT_HIGH - count - 1);
     let ok = true;
@@ -314,7 +314,7 @@ function listening(port: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // shared pieces: TLS certificate, password hashes, folder permissions
 
-function run(cmd: string, args: string[], input?: string): Promise<string> {
+export function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -659,7 +659,7 @@ const LAUNCHERS: Record<DebianServerKind, (c: LaunchContext) => Promise<ChildPro
 
 // ---------------------------------------------------------------------------------------------
 
-function tail(paths: string[], lines: number): string {
+export function tail(paths: string[], lines: number): string {
   const parts: string[] = [];
   for (const p of paths) {
     let text: string;
@@ -782,7 +782,7 @@ export async function startDebianServer(
 }
 
 /** true once listening, else a phrase saying why not (exited / timed out). */
-async function waitListening(child: ChildProcess, port: number): Promise<true | string> {
+export async function waitListening(child: ChildProcess, port: number): Promise<true | string> {
   const deadline = Date.now() + LISTEN_TIMEOUT_MS;
   if (child.pid === undefined) return '(it could not be spawned)';
   while (Date.now() < deadline) {

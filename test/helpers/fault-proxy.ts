@@ -24,6 +24,7 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import { sleep } from './wait.js';
 import { seededRandom as mulberry32 } from '../../src/util/prng.js';
 
 export interface FaultRules {
@@ -106,8 +107,6 @@ function reset(socket: net.Socket): void {
     socket.resetAndDestroy();
   else socket.destroy();
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Session {
   client: net.Socket;

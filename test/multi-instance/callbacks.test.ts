@@ -17,10 +17,10 @@ import {
   readJsonLines,
   spawnInstance,
   startSourceServer,
-  waitUntil,
   prepareRun,
   writeConfig,
 } from './harness.js';
+import { waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord } from './instance.js';
 
 const FILES = 24;

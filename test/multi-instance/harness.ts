@@ -21,7 +21,6 @@ import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { startEmbeddedFtpServer } from '../../src/demo/embedded-ftp-server.js';
 import {
@@ -338,24 +337,8 @@ export function countStates(rows: readonly LedgerRow[]): Record<FileState, numbe
   return c;
 }
 
-/**
- * Polls `probe` every `intervalMs` until it returns a value (not undefined), or throws at
- * `deadline` (epoch ms) with `what` and the last value seen.
- */
-export async function waitUntil<T>(
-  what: string,
-  deadline: number,
-  probe: () => Promise<T | undefined>,
-  intervalMs = 100,
-): Promise<T> {
-  for (let i = 0; i < 1_000_000; i++) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) break;
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+// bench/multi-instance.ts takes it from here.
+export { waitUntil } from '../helpers/wait.js';
 
 /** One multi-instance test's world: folders, a fresh ledger schema, and what its cleanup stops. */
 export interface MultiInstanceRun {

@@ -14,8 +14,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { makeRadarDataset } from '../helpers/dataset.js';
 import {
@@ -26,12 +25,13 @@ import {
   readJsonLines,
   spawnInstance,
   startSourceServer,
-  waitUntil,
   prepareRun,
   writeConfig,
   type Instance,
   type LedgerRow,
 } from './harness.js';
+import { sha256File } from '../helpers/hash.js';
+import { waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
 
 const FILES = 300;
@@ -44,10 +44,6 @@ const RATE = 256 * 1024;
 const OVERALL_MS = 150_000;
 /** Budget for the run itself; the rest is set-up and teardown. */
 const RUN_MS = 110_000;
-
-function sha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
 
 /** Every file under `dir`, relative, `/`-separated. */
 function walk(dir: string): string[] {
@@ -205,7 +201,7 @@ test(
         'no .part left',
       );
       assert.deepEqual(files, dataset.map((f) => f.relPath).sort(), 'exactly the source files');
-      for (const f of dataset) assert.equal(sha256(join(shared, f.relPath)), f.sha256, f.relPath);
+      for (const f of dataset) assert.equal(sha256File(join(shared, f.relPath)), f.sha256, f.relPath);
     });
 
     await t.test('every callback ran at least once, on the complete file', () => {

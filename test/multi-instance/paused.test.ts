@@ -21,10 +21,10 @@ import {
   readJsonLines,
   spawnInstance,
   startSourceServer,
-  waitUntil,
   prepareRun,
   writeConfig,
 } from './harness.js';
+import { waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
 
 const FILES = 24;

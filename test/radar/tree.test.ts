@@ -85,7 +85,7 @@ test('rangeOf covers calendar units, leap years included', () => {
   });
 });
 
-test('windowStart takes the later of lookback and start time', () => {
+test('windowStart is the start time when set (a backfill, even beyond lookback), else lookback', () => {
   const now = T('2025-10-20T12:00:00Z');
   assert.equal(windowStart({ now }), -Infinity);
   assert.equal(windowStart({ now, lookbackMs: 3_600_000 }), T('2025-10-20T11:00:00Z'));
@@ -95,7 +95,7 @@ test('windowStart takes the later of lookback and start time', () => {
   );
   assert.equal(
     windowStart({ now, lookbackMs: 3_600_000, startTime: new Date('2025-10-01T00:00:00Z') }),
-    T('2025-10-20T11:00:00Z'),
+    T('2025-10-01T00:00:00Z'),
   );
 });
 

@@ -9,7 +9,9 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FailedEvent } from '../../src/daemon/daemon.js';
-import { listLocal, payload, rig, sha256 } from '../daemon/helpers/setup.js';
+import { sha256File } from '../helpers/hash.js';
+import { waitUntil } from '../helpers/wait.js';
+import { listLocal, payload, rig } from '../daemon/helpers/setup.js';
 
 test('a file deleted on the server after it was listed is vanished: no retries, no failure', async (t) => {
   const r = await rig(t);
@@ -49,7 +51,7 @@ test('a 251-byte name downloads: its .part name stays short', async (t) => {
   t.after(() => d.stop());
   const got = await d.runOnce();
   assert.equal(got.length, 1);
-  assert.equal(sha256(join(r.local, name)), sha256(join(r.root, 'data', name)));
+  assert.equal(sha256File(join(r.local, name)), sha256File(join(r.root, 'data', name)));
   assert.deepEqual(
     listLocal(r.local).filter((f) => f.endsWith('.part')),
     [],
@@ -79,4 +81,26 @@ test('verify: a file the check refuses is never committed nor handed to a callba
   assert.equal(row?.state, 'seen', 'waits as a file still growing');
   assert.equal(row?.attempts, 0, 'not a failed attempt');
   assert.match(row?.lastError ?? '', /RADARLIB_INCOMPLETE_FILE.*trailer missing/);
+});
+
+test('without hot rounds, a file is listed again when its settle period ends, not at the next poll', async (t) => {
+  const r = await rig(t);
+  r.put('/data/fresh.BUFR', payload(5, 8000));
+  const calls: string[] = [];
+  // Polls an hour apart, no hot rounds: only the ledger's settleDueAt can bring the file in soon.
+  const d = new FTPDaemon(r.config({ minAge: 3600, settle: 1, pollInterval: 3600, hotInterval: 0 }), {
+    onFileDownloaded: (_p, info) => void calls.push(info.remotePath),
+  });
+  t.after(() => d.stop());
+  const running = d.run();
+  await waitUntil('the settled file’s callback', Date.now() + 15_000, () =>
+    calls.length > 0 ? true : undefined,
+  );
+  const [row] = await d.ledger!.recent({ limit: 1 });
+  await d.stop();
+  await running;
+  assert.deepEqual(calls, ['/data/fresh.BUFR']);
+  assert.equal(sha256File(join(r.local, 'fresh.BUFR')), sha256File(join(r.root, 'data', 'fresh.BUFR')));
+  assert.ok(row !== undefined && row.readyAt !== null && row.stableSince !== null);
+  assert.ok(row.readyAt - row.stableSince >= 1000, 'ready only after the settle period');
 });

@@ -19,11 +19,11 @@ import {
   memorySampler,
   recordRow,
   serverKinds,
-  sleep,
   startFaultRig,
   type FaultRig,
   type RetryOutcome,
 } from './helpers.js';
+import { sleep } from '../helpers/wait.js';
 
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields = 60 / 300 files per scenario and server

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,10 @@ import { openLedger } from '../../src/ledger/open.js';
 import { makeRadarDataset } from '../helpers/dataset.js';
 import { startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
-import { count, memorySampler, recordRow, serverKinds, sha256File, sleep, walkFiles } from './helpers.js';
+import { countEvents } from '../helpers/event-log.js';
+import { sha256File } from '../helpers/hash.js';
+import { sleep } from '../helpers/wait.js';
+import { count, memorySampler, recordRow, serverKinds, walkFiles } from './helpers.js';
 import { startTsxChild, type TsxChild } from '../helpers/child-process.js';
 
 const CHILD = fileURLToPath(new URL('../daemon/fixtures/daemon-child.ts', import.meta.url));
@@ -26,19 +29,6 @@ const VOLUMES = count(7, 34); // × 6 fields: 42 / 204 files
 const ROUND_LIMIT_MS = 30_000;
 
 const startChild = (env: Record<string, string>): TsxChild => startTsxChild(CHILD, env, 50_000);
-
-function eventCounts(file: string): { dl: Map<string, number>; cb: Map<string, number> } {
-  const dl = new Map<string, number>();
-  const cb = new Map<string, number>();
-  if (!existsSync(file)) return { dl, cb };
-  for (const l of readFileSync(file, 'utf8').split('\n')) {
-    const [kind, path] = l.split(' ');
-    if (path === undefined) continue;
-    const m = kind === 'DL' ? dl : cb;
-    m.set(path, (m.get(path) ?? 0) + 1);
-  }
-  return { dl, cb };
-}
 
 const total = (m: ReadonlyMap<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
@@ -111,7 +101,7 @@ test(`crash loop: ${KILLS} SIGKILLs at random moments while mirroring`, { timeou
   let longestRoundMs = 0;
   const perRound = Math.max(1, Math.floor(files.length / (KILLS + 2)));
   for (let k = 0; k < KILLS; k++) {
-    const before = total(eventCounts(eventsFile).dl);
+    const before = total(countEvents(eventsFile).dl);
     // Kill once 0..2×perRound more files are committed, plus 0-40 ms: a random moment of the
     // mirroring (listing, transfer, rename, ledger commit or callback).
     const target = before + Math.floor(rand() * 2 * perRound);
@@ -119,7 +109,7 @@ test(`crash loop: ${KILLS} SIGKILLs at random moments while mirroring`, { timeou
     const started = Date.now();
     let exited = false;
     void child.exit.then(() => (exited = true));
-    while (!exited && Date.now() - started < ROUND_LIMIT_MS && total(eventCounts(eventsFile).dl) < target)
+    while (!exited && Date.now() - started < ROUND_LIMIT_MS && total(countEvents(eventsFile).dl) < target)
       await sleep(5);
     await sleep(Math.floor(rand() * 40));
     child.proc.kill('SIGKILL');
@@ -151,7 +141,7 @@ test(`crash loop: ${KILLS} SIGKILLs at random moments while mirroring`, { timeou
 
   logs.push(last.stderr());
   const leaked = logs.filter((l) => l.includes(password)).length;
-  const { dl, cb } = eventCounts(eventsFile);
+  const { dl, cb } = countEvents(eventsFile);
   const ledger = await openLedger(join(local, '.radarlib', 'ledger.sqlite'));
   const rows = await ledger.recent({ limit: 100_000 });
   const counts = await ledger.counts();

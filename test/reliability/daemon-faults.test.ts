@@ -16,10 +16,10 @@ import {
   memorySampler,
   recordRow,
   serverKinds,
-  sleep,
   startFaultRig,
   type FaultRig,
 } from './helpers.js';
+import { sleep } from '../helpers/wait.js';
 
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields

@@ -13,7 +13,8 @@ import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { LocalIoError } from '../../src/errors.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
-import { checkMirror, count, memorySampler, recordRow, sha256File, walkFiles } from './helpers.js';
+import { sha256File } from '../helpers/hash.js';
+import { checkMirror, count, memorySampler, recordRow, walkFiles } from './helpers.js';
 
 /** A download into a full disk that neither fails nor ends is abandoned after this. */
 const GIVE_UP_MS = count(6000, 20_000);

@@ -4,22 +4,15 @@
  * over `downloadFiles`, the mirror check (lost / duplicated / corrupt / stray files), and the
  * dataset + server + fault proxy rig the fault scenarios share.
  */
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
-import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
+import { sha256File } from '../helpers/hash.js';
+import { sleep } from '../helpers/wait.js';
 import type { AsyncFTPClient } from '../../src/ftp/client.js';
-import { FtpReplyError, UnsafePathError } from '../../src/errors.js';
+import { isPermanent } from '../../src/daemon/fetch.js';
+import { FtpReplyError } from '../../src/errors.js';
 import type { RemoteEntry } from '../../src/ftp/types.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import {
@@ -84,10 +77,6 @@ export function memorySampler(): { stop(): number; peakMb(): number } {
   };
 }
 
-export function sha256File(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
 /** The real servers to run against: the first available one, or all of them with FULL. */
 export function serverKinds(): { kinds: DebianServerKind[]; skipped: string[] } {
   const kinds: DebianServerKind[] = [];
@@ -98,13 +87,6 @@ export function serverKinds(): { kinds: DebianServerKind[]; skipped: string[] } 
     else skipped.push(why);
   }
   return { kinds: FULL ? kinds : kinds.slice(0, 1), skipped };
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Errors no retry can fix: a 5xx reply or an unsafe name. */
-export function isPermanent(err: Error): boolean {
-  return (err instanceof FtpReplyError && err.replyCode >= 500) || err instanceof UnsafePathError;
 }
 
 export interface RetryOutcome {
@@ -122,7 +104,9 @@ export interface RetryOutcome {
 
 /**
  * `downloadFiles` in rounds: failures are retried (with a short backoff) up to `maxAttempts`,
- * permanent ones (5xx, unsafe name) are parked at once. Bounded by `maxRounds`.
+ * permanent ones are parked at once, by the daemon's own rule (`isPermanent` in
+ * src/daemon/fetch.ts: an unsafe name or a bad argument; a 5xx reply is retried like any other
+ * failure until `maxAttempts`). Bounded by `maxRounds`.
  */
 export async function downloadWithRetries(
   client: AsyncFTPClient,

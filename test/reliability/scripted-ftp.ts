@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import net from 'node:net';
+import { sleep } from '../helpers/wait.js';
 
 export interface ScriptedFtpOptions {
   /** Raw listing of a folder (Unix `ls -l` lines with CRLF), generated lazily in chunks. */
@@ -35,7 +36,6 @@ export interface ScriptedFtp {
 }
 
 // unref'd: a server stopped mid-trickle must not keep the test process alive.
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** A Unix `ls -l` line for a file. */
 export function lsLine(name: string, size: number): string {
@@ -72,7 +72,7 @@ export async function startScriptedFtp(options: ScriptedFtpOptions): Promise<Scr
     }
     for (let i = 0; i < buf.length && !socket.destroyed && !stopping; i++) {
       socket.write(buf.subarray(i, i + 1));
-      await sleep(byteMs);
+      await sleep(byteMs, undefined, { ref: false });
     }
   }
 

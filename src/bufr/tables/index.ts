@@ -1,22 +1,22 @@
 /**
- * Table lookup: the built-in WMO master table (version 16) and the centre-41 local tables
- * (versions 1 and 2), plus loaders for other centres' tables in the same OPERA CSV format.
+ * Table lookup, per message, the way the regulations (and ecCodes) choose tables from section 1:
+ * the WMO master table of the declared master version, with the local table of the originating
+ * centre, sub-centre and local version over it. Built in: every WMO version and every local table
+ * that ECMWF ecCodes ships (Apache-2.0, see eccodes.ts), plus the OPERA-format centre-41 (Argentina,
+ * SiNaRaMe radars) local tables. Users add their own local tables with {@link createTableProvider}
+ * or load OPERA CSV tables with {@link loadBufrTables}.
  */
 
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { elementFromRow, parseTableBCsv, parseTableDCsv } from './csv.js';
-import {
-  LOCAL_41_TABLES,
-  LOCAL_41_VERSION_ALIAS,
-  LOCAL_CENTRE,
-  MASTER_B_16,
-  MASTER_D_16,
-} from './generated.js';
+import { eccodesLocalTables, wmoTables } from './eccodes.js';
+import { LOCAL_41_TABLES, LOCAL_41_VERSION_ALIAS, LOCAL_CENTRE } from './generated.js';
 import type { BufrTableProvider, BufrTables, ElementDef, TableBRow, TableDRow, TableKey } from './types.js';
 
 export type { BufrTableProvider, BufrTables, ElementDef, TableBRow, TableDRow, TableKey } from './types.js';
 export { parseTableBCsv, parseTableDCsv, TableParseError } from './csv.js';
+export { eccodesLocalTables, eccodesTablesSource, wmoTables, wmoVersions } from './eccodes.js';
 
 /** Builds lookup maps from row lists. Later lists override earlier ones (local over master). */
 export function buildTables(
@@ -41,40 +41,101 @@ export function mergeTables(...sets: readonly BufrTables[]): BufrTables {
   return { b, d };
 }
 
-let master: BufrTables | undefined;
+const EMPTY: BufrTables = { b: new Map(), d: new Map() };
 const local41 = new Map<number, BufrTables>();
 
-/** The built-in WMO master tables B and D, version 16. */
+/** The WMO master tables B and D, version 16 (the version the radar files declare). */
 export function masterTables(): BufrTables {
-  master ??= buildTables([MASTER_B_16], [MASTER_D_16]);
-  return master;
+  return wmoTables(16) ?? EMPTY;
 }
 
-/**
- * The default provider: WMO master table 16 for every message (WMO tables only ever add
- * entries, so older versions decode with it), merged with centre 41's local tables when the
- * message names centre 41 and a local version we have (1 or 2, which are identical).
- */
-export const defaultTableProvider: BufrTableProvider = (key: TableKey) => {
-  if (key.masterTable !== 0) return undefined;
-  if (key.centre !== LOCAL_CENTRE || key.localTableVersion === 0) return masterTables();
-  const alias = LOCAL_41_VERSION_ALIAS[key.localTableVersion];
-  if (alias === undefined) return masterTables();
+/** The OPERA-format centre-41 local tables for a local version (1 and 2 are identical). */
+function opera41(localTableVersion: number): BufrTables | undefined {
+  const alias = LOCAL_41_VERSION_ALIAS[localTableVersion];
+  const rows = alias === undefined ? undefined : LOCAL_41_TABLES[alias];
+  if (alias === undefined || rows === undefined) return undefined;
   let t = local41.get(alias);
   if (t === undefined) {
-    const rows = LOCAL_41_TABLES[alias];
-    if (rows === undefined) return masterTables();
-    t = mergeTables(masterTables(), buildTables([rows.b], [rows.d]));
+    t = buildTables([rows.b], [rows.d]);
     local41.set(alias, t);
   }
   return t;
-};
+}
+
+/** A user's local tables and the section-1 fields that select them. */
+export interface LocalTablesEntry {
+  centre: number;
+  /** Only for this sub-centre. @default any */
+  subCentre?: number;
+  /** Only for this local table version. @default any */
+  localTableVersion?: number;
+  tables: BufrTables;
+}
+
+/** Options of {@link createTableProvider}: where local tables come from. */
+export interface TableProviderOptions {
+  /** Local tables to use before the built-in ones; the first entry that matches wins. */
+  local?: readonly LocalTablesEntry[];
+}
+
+/**
+ * A table provider: the WMO master table of the message's master version, with a local table
+ * over it, picked in this order: the first of `options.local` that matches the message's
+ * centre / sub-centre / local version; centre 41's OPERA tables; ecCodes' local table for that
+ * local version, centre and sub-centre. A message with local version 0 uses the master table
+ * alone. `undefined` (the decoder then fails with a typed error) when no master table of that
+ * version exists. Each combination is built once and cached.
+ *
+ * @example
+ * const ncep = await loadBufrTables({ tableB: ['localtabb_7_1.csv'], tableD: ['localtabd_7_1.csv'], includeMaster: false });
+ * const tables = createTableProvider({ local: [{ centre: 7, tables: ncep }] });
+ * const entries = await decodeBufrFile('prepbufr.bufr', { tables });
+ */
+export function createTableProvider(options: TableProviderOptions = {}): BufrTableProvider {
+  const cache = new Map<string, BufrTables | null>();
+  return (key: TableKey) => {
+    const id = `${key.masterTable}/${key.masterTableVersion}/${key.centre}/${key.subCentre}/${key.localTableVersion}`;
+    let t = cache.get(id);
+    if (t === undefined) {
+      t = resolve(key, options.local ?? []) ?? null;
+      cache.set(id, t);
+    }
+    return t ?? undefined;
+  };
+}
+
+function resolve(key: TableKey, user: readonly LocalTablesEntry[]): BufrTables | undefined {
+  const master = wmoTables(key.masterTableVersion, key.masterTable);
+  if (master === undefined) return undefined;
+  const mine = user.find(
+    (e) =>
+      e.centre === key.centre &&
+      (e.subCentre === undefined || e.subCentre === key.subCentre) &&
+      (e.localTableVersion === undefined || e.localTableVersion === key.localTableVersion),
+  );
+  const local =
+    mine?.tables ??
+    (key.localTableVersion === 0
+      ? undefined
+      : ((key.centre === LOCAL_CENTRE ? opera41(key.localTableVersion) : undefined) ??
+        eccodesLocalTables(
+          key.masterTable,
+          key.masterTableVersion,
+          key.localTableVersion,
+          key.centre,
+          key.subCentre,
+        )));
+  return local === undefined ? master : mergeTables(master, local);
+}
+
+/** The provider `decodeBufr` uses when given no tables: built-in tables only. */
+export const defaultTableProvider: BufrTableProvider = createTableProvider();
 
 /** Paths of OPERA-format CSV tables to load; every list is applied in order (later wins). */
 export interface TableFiles {
   tableB: readonly string[];
   tableD: readonly string[];
-  /** Also include the built-in master table 16 underneath. @default true */
+  /** Also include the built-in WMO master table version 16 underneath. @default true */
   includeMaster?: boolean;
 }
 

@@ -1,7 +1,8 @@
 /**
  * `radarlib daemon --config FILE`: runs the download daemon until SIGTERM/SIGINT (the old
  * `python3 -m radar_ftp_daemon`). Logs are pino JSON lines, or readable lines on a terminal.
- * Exit status: 0 after a graceful stop, 78 (EX_CONFIG) for a bad configuration, 1 otherwise.
+ * Exit status: 0 after a graceful stop, 78 (EX_CONFIG) for a bad configuration, 1 otherwise,
+ * 130 on a second signal (docs/DAEMON.md#exit-codes).
  */
 import { Option, type Command } from 'commander';
 import type { Logger, LevelWithSilent } from 'pino';
@@ -9,9 +10,15 @@ import { loadDaemonConfig, redactConfig } from '../../daemon/config.js';
 import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
-import { addHttpOptions, attachStatusServer, type HttpCliOptions } from './web-options.js';
+import { EXIT_CONFIG, formatCliError } from '../errors.js';
+import {
+  addHttpOptions,
+  addHttpSecurityOptions,
+  attachStatusServer,
+  type HttpCliOptions,
+} from './web-options.js';
 
-export const EXIT_CONFIG = 78;
+export { EXIT_CONFIG };
 
 export interface DaemonCliOptions extends HttpCliOptions {
   config?: string;
@@ -20,12 +27,16 @@ export interface DaemonCliOptions extends HttpCliOptions {
   logLevel?: LevelWithSilent;
   logFormat?: 'json' | 'pretty';
   printConfig?: boolean;
+  /** Print the whole error (stack, causes) of a bad configuration, not one line. */
+  verbose?: boolean;
 }
 
 /** What tests and embedders may swap (the CLI passes none). */
 export interface DaemonCommandDeps extends Pick<FTPDaemonOptions, 'clientFactory' | 'onFileDownloaded'> {
   env?: NodeJS.ProcessEnv;
   destination?: NodeJS.WritableStream;
+  /** Where a bad configuration is reported when logs are not JSON. @default process.stderr */
+  stderr?: NodeJS.WritableStream;
   /** Install SIGTERM/SIGINT handlers. @default true */
   handleSignals?: boolean;
   /** Called with the daemon before it runs (to subscribe to its events). */
@@ -37,6 +48,38 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new Error(`expected an integer >= 1, got ${JSON.stringify(value)}`);
   return n;
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** How often a stopping daemon reports what it still waits for. */
+export const STOP_PROGRESS_MS = 2000;
+
+/**
+ * While the daemon stops, logs what it waits for (transfers, callbacks, seconds to the
+ * deadline) right away and every STOP_PROGRESS_MS until it has stopped, so an operator who
+ * pressed Ctrl-C sees why the process is still there.
+ */
+export function reportStopProgress(daemon: FTPDaemon, stopped: Promise<void>, log: Logger): void {
+  const report = (): void => {
+    const w = daemon.pendingWork;
+    const left = w.deadline === null ? null : Math.max(0, Math.ceil((w.deadline - Date.now()) / 1000));
+    log.info(
+      { transfers: w.transfers, callbacks: w.callbacks, deadlineSeconds: left },
+      `stopping: waiting for ${count(w.transfers, 'transfer')} and ${count(w.callbacks, 'callback')}` +
+        (left === null ? '' : `, at most ${left} s more`) +
+        ' (a second Ctrl-C aborts them)',
+    );
+  };
+  const first = setTimeout(report, 100);
+  const timer = setInterval(report, STOP_PROGRESS_MS);
+  const done = (): void => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+  stopped.then(done, done);
 }
 
 /** Runs the daemon as the CLI does; resolves with the exit status. */
@@ -75,7 +118,16 @@ export async function runDaemonCommand(
     });
   } catch (err) {
     if (err instanceof ConfigError) {
-      log.fatal({ err, key: err.key, config: err.source }, err.message);
+      // JSON logs asked for: one fatal record a log pipeline can match on (key, config), without
+      // the stack and validator dump unless --verbose. Otherwise one readable line on stderr.
+      if (opts.logFormat === 'json') {
+        log.fatal(
+          { key: err.key, config: err.source, ...(opts.verbose === true ? { err } : {}) },
+          err.message,
+        );
+      } else {
+        (deps.stderr ?? process.stderr).write(formatCliError(err, opts.verbose === true));
+      }
       return EXIT_CONFIG;
     }
     throw err;
@@ -86,7 +138,7 @@ export async function runDaemonCommand(
     signals++;
     if (signals === 1) {
       log.info({ signal }, 'stop requested');
-      void daemon.stop();
+      reportStopProgress(daemon, daemon.stop(), log);
     } else {
       // A second signal: the operator does not want to wait for the deadline.
       log.warn({ signal }, 'second signal: aborting now');
@@ -142,8 +194,9 @@ export function registerDaemonCommand(program: Command): void {
       ]),
     )
     .option('--print-config', 'print the validated config (passwords redacted) and exit');
-  addHttpOptions(cmd);
-  cmd.action(async (opts: DaemonCliOptions) => {
-    process.exitCode = await runDaemonCommand(opts);
+  addHttpSecurityOptions(addHttpOptions(cmd));
+  cmd.action(async (opts: DaemonCliOptions, command: Command) => {
+    const verbose = (command.optsWithGlobals() as { verbose?: boolean }).verbose === true;
+    process.exitCode = await runDaemonCommand({ ...opts, verbose });
   });
 }

@@ -1,14 +1,17 @@
 /**
- * `radarlib decode FILE... [--json]`: what is in radar BUFR volumes, per sweep.
+ * `radarlib decode FILE... [--json]`: what is in BUFR files. A radar volume is summarized per
+ * sweep; any other BUFR file (several messages, GTS headers, other centres' data) per message:
+ * its section-1 facts and value count, or the typed error that message raised.
  *
  * The summary logic (`summarizeVolume`, `decodeFiles`) is exported so it can be tested without
- * a process; the command only prints. A file that fails is reported with its error code and the
- * others are still decoded; the exit status is 1 when any file failed.
+ * a process; the command only prints. A file or message that fails is reported with its error
+ * code and the others are still decoded; the exit status is 1 when anything failed.
  */
 
 import type { Command } from 'commander';
+import { decodeBufrFile, type BufrFileEntry } from '../../bufr/file.js';
 import { readRadarVolume } from '../../bufr/radar-volume.js';
-import { RadarlibError } from '../../errors.js';
+import { BufrFormatError, BufrUnsupportedError, RadarlibError } from '../../errors.js';
 import { FILL, NO_DATA, type RadarVolume } from '../../radar/model.js';
 
 export interface SweepSummary {
@@ -50,7 +53,77 @@ export interface DecodeFailure {
   error: { code: string; message: string };
 }
 
-export type DecodeResult = VolumeSummary | DecodeFailure;
+/** One message of a general BUFR file. */
+export type MessageSummary =
+  | {
+      index: number;
+      offset: number;
+      edition: number;
+      centre: number;
+      subCentre: number;
+      masterTableVersion: number;
+      localTableVersion: number;
+      dataCategory: number;
+      subsets: number;
+      compressed: boolean;
+      /** Decoded values over all subsets. */
+      values: number;
+    }
+  | { index: number; offset: number; error: { code: string; message: string } };
+
+/** A BUFR file that is not a radar volume, message by message. */
+export interface MessagesSummary {
+  file: string;
+  messages: MessageSummary[];
+}
+
+export type DecodeResult = VolumeSummary | MessagesSummary | DecodeFailure;
+
+/** True when the result holds a failure: the file's, or any of its messages'. */
+export function hasFailure(r: DecodeResult): boolean {
+  return 'error' in r || ('messages' in r && r.messages.some((m) => 'error' in m));
+}
+
+function summarizeMessage(e: BufrFileEntry): MessageSummary {
+  if (!e.ok)
+    return { index: e.index, offset: e.offset, error: { code: e.error.code, message: e.error.message } };
+  const m = e.message;
+  return {
+    index: e.index,
+    offset: e.offset,
+    edition: m.edition,
+    centre: m.section1.centre,
+    subCentre: m.section1.subCentre,
+    masterTableVersion: m.section1.masterTableVersion,
+    localTableVersion: m.section1.localTableVersion,
+    dataCategory: m.section1.dataCategory,
+    subsets: m.section3.numberOfSubsets,
+    compressed: m.section3.compressed,
+    values: m.subsets.reduce((n, s) => n + s.length, 0),
+  };
+}
+
+function failure(file: string, e: unknown): DecodeFailure {
+  const code = e instanceof RadarlibError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'ERROR');
+  return { file, error: { code, message: e instanceof Error ? e.message : String(e) } };
+}
+
+/** A radar volume when the file is one, else every message of the file. */
+async function decodeOne(file: string): Promise<DecodeResult> {
+  try {
+    return summarizeVolume(file, await readRadarVolume(file));
+  } catch (radarError) {
+    if (!(radarError instanceof BufrFormatError || radarError instanceof BufrUnsupportedError))
+      return failure(file, radarError);
+    try {
+      const entries = await decodeBufrFile(file);
+      return { file, messages: entries.map(summarizeMessage) };
+    } catch {
+      // Not BUFR at all: the radar reader's error says why as well as any.
+      return failure(file, radarError);
+    }
+  }
+}
 
 /** Per-sweep counts and the valid-value range of a volume. */
 export function summarizeVolume(file: string, v: RadarVolume): VolumeSummary {
@@ -106,14 +179,7 @@ export function summarizeVolume(file: string, v: RadarVolume): VolumeSummary {
 /** Decodes each file (one at a time, so memory stays at one volume). */
 export async function decodeFiles(files: readonly string[]): Promise<DecodeResult[]> {
   const out: DecodeResult[] = [];
-  for (const file of files) {
-    try {
-      out.push(summarizeVolume(file, await readRadarVolume(file)));
-    } catch (e) {
-      const code = e instanceof RadarlibError ? e.code : ((e as NodeJS.ErrnoException).code ?? 'ERROR');
-      out.push({ file, error: { code, message: e instanceof Error ? e.message : String(e) } });
-    }
-  }
+  for (const file of files) out.push(await decodeOne(file));
   return out;
 }
 
@@ -123,6 +189,42 @@ function pad(rows: string[][]): string {
 }
 
 const num = (x: number | null, digits: number): string => (x === null ? '-' : x.toFixed(digits));
+
+/** The human-readable table for a general BUFR file, one row per message. */
+export function formatMessages(r: MessagesSummary): string {
+  const rows = [
+    ['#', 'byte', 'ed', 'centre', 'tables', 'cat', 'subsets', 'values', ''],
+    ...r.messages.map((m) =>
+      'error' in m
+        ? [
+            String(m.index + 1),
+            String(m.offset),
+            '',
+            '',
+            '',
+            '',
+            '',
+            '',
+            `${m.error.code}: ${m.error.message}`,
+          ]
+        : [
+            String(m.index + 1),
+            String(m.offset),
+            String(m.edition),
+            `${m.centre}/${m.subCentre}`,
+            `${m.masterTableVersion}/${m.localTableVersion}`,
+            String(m.dataCategory),
+            String(m.subsets),
+            String(m.values),
+            m.compressed ? 'compressed' : '',
+          ],
+    ),
+  ];
+  return `${r.file}: ${r.messages.length} messages\n${pad(rows)
+    .split('\n')
+    .map((l) => `  ${l.trimEnd()}`)
+    .join('\n')}`;
+}
 
 /** The human-readable table for one decoded file. */
 export function formatSummary(v: VolumeSummary): string {
@@ -156,7 +258,7 @@ export function registerDecodeCommand(program: Command): void {
   program
     .command('decode')
     .description(
-      'decode radar BUFR volumes: per sweep elevation, shape, gate size, times and valid-value range',
+      'decode BUFR files: radar volumes per sweep (elevation, shape, gate size, times, value range), other files per message',
     )
     .argument('<files...>', 'BUFR files')
     .option('--json', 'print JSON (an array, one entry per file) instead of tables')
@@ -167,9 +269,10 @@ export function registerDecodeCommand(program: Command): void {
       } else {
         for (const r of results) {
           if ('error' in r) console.error(`radarlib: ${r.file}: ${r.error.message} [${r.error.code}]`);
+          else if ('messages' in r) console.log(`${formatMessages(r)}\n`);
           else console.log(`${formatSummary(r)}\n`);
         }
       }
-      if (results.some((r) => 'error' in r)) process.exitCode = 1;
+      if (results.some(hasFailure)) process.exitCode = 1;
     });
 }

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
-import { startDemo, type DemoOptions } from '../../demo/run-demo.js';
+import type { DemoOptions } from '../../demo/run-demo.js';
 import { createLogger } from '../../observe/log.js';
 import type { BindAddress } from '../../web/bind.js';
 import { addHttpOptions } from './web-options.js';
@@ -115,6 +115,8 @@ Examples:
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
+        // Loaded here, not at startup: the demo brings the embedded FTP server and the web stack.
+        const { startDemo } = await import('../../demo/run-demo.js');
         const demo = await startDemo({
           ...demoOptionsFromCli(opts),
           logger,

@@ -3,10 +3,26 @@
  */
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
+import type { Logger } from 'pino';
 import { AsyncFTPClient } from '../../ftp/client.js';
 import type { RemoteEntry } from '../../ftp/types.js';
 import { createLogger } from '../../observe/log.js';
-import { parseServerArg, type ServerArgOptions } from '../server-arg.js';
+import { escapeControlChars as shown } from '../../util/terminal-text.js';
+import type { AsyncSFTPClient } from '../../sftp/client.js';
+import { parseServerArg, type ParsedServer, type ServerArgOptions } from '../server-arg.js';
+
+/**
+ * The client for an ftp://, ftps:// or sftp:// argument. The SSH library is loaded only for
+ * sftp:// (an FTP user never pays its start-up time).
+ */
+async function openClient(
+  parsed: ParsedServer,
+  extra: { logger: Logger; maxConnections?: number },
+): Promise<AsyncFTPClient | AsyncSFTPClient> {
+  if (parsed.protocol === 'ftp') return new AsyncFTPClient({ ...parsed.options, ...extra });
+  const { AsyncSFTPClient: Client } = await import('../../sftp/client.js');
+  return new Client({ ...parsed.options, ...extra });
+}
 
 function addServerOptions(cmd: Command): Command {
   return cmd
@@ -15,6 +31,15 @@ function addServerOptions(cmd: Command): Command {
     .option('--password-file <file>', 'read the password from this file (else RADARLIB_FTP_PASSWORD)')
     .option('--ftps', 'explicit FTPS (AUTH TLS); an ftps:// URL does the same')
     .option('--insecure', 'do not verify the FTPS certificate (logs a warning)')
+    .option('-i, --identity <file>', 'sftp://: private key file (as ssh -i)')
+    .option('--passphrase-file <file>', "sftp://: read the private key's passphrase from this file")
+    .option('--agent', 'sftp://: use ssh-agent (default when SSH_AUTH_SOCK is set and no key or password)')
+    .option('--known-hosts <file>', 'sftp://: known_hosts file (default ~/.ssh/known_hosts)')
+    .option(
+      '--host-key <fingerprint>',
+      'sftp://: accept only this host key (SHA256:... as ssh-keygen -lf prints)',
+    )
+    .option('--accept-any-host-key', 'sftp://: do not verify the host key (logs a warning; tests only)')
     .option('-c, --connections <n>', 'most connections to the server', '5');
 }
 
@@ -29,8 +54,8 @@ export function registerFtpCommands(program: Command): void {
   addServerOptions(
     program
       .command('ls')
-      .description('list files on an FTP server')
-      .argument('<server>', 'host, host:port, or ftp[s]://user@host[:port]/path')
+      .description('list files on an FTP, FTPS or SFTP server')
+      .argument('<server>', 'host, host:port, ftp[s]://user@host[:port]/path or sftp://user@host[:port]/path')
       .argument('[path]', 'remote folder (default: the URL path, or /)')
       .option('-p, --pattern <glob>', 'glob on the path relative to the folder', '*')
       .option('-r, --recursive', 'walk sub-folders')
@@ -42,8 +67,7 @@ export function registerFtpCommands(program: Command): void {
       opts: ServerArgOptions & { pattern: string; recursive?: boolean; long?: boolean },
     ) => {
       const parsed = parseServerArg(server, opts);
-      await using client = new AsyncFTPClient({
-        ...parsed.options,
+      await using client = await openClient(parsed, {
         logger: createLogger({ level: 'warn', destination: process.stderr }),
       });
       const entries = await client.listEntries(path ?? parsed.path ?? '/', {
@@ -53,9 +77,9 @@ export function registerFtpCommands(program: Command): void {
       for (const e of entries) {
         if (opts.long === true) {
           console.log(
-            `${String(e.size).padStart(12)}  ${e.modifiedAt?.toISOString() ?? '-'.padEnd(24)}  ${e.path}`,
+            `${String(e.size).padStart(12)}  ${e.modifiedAt?.toISOString() ?? '-'.padEnd(24)}  ${shown(e.path)}`,
           );
-        } else console.log(e.path);
+        } else console.log(shown(e.path)); // names come from the server: no escape sequence reaches the terminal
       }
     },
   );
@@ -64,7 +88,7 @@ export function registerFtpCommands(program: Command): void {
     program
       .command('get')
       .description('download files (in parallel, atomically: never a partial file under its final name)')
-      .argument('<server>', 'host, host:port, or ftp[s]://user@host[:port]/path')
+      .argument('<server>', 'host, host:port, ftp[s]://user@host[:port]/path or sftp://user@host[:port]/path')
       .argument('[paths...]', 'remote files; with --pattern, remote folders to list')
       .requiredOption('-t, --to <dir>', 'local folder')
       .option('-p, --pattern <glob>', 'download the files matching this glob in the given folders')
@@ -80,8 +104,7 @@ export function registerFtpCommands(program: Command): void {
       const targets = paths.length > 0 ? paths : parsed.path !== undefined ? [parsed.path] : [];
       if (targets.length === 0) throw new Error('get: name at least one remote path');
       const maxConcurrent = Number(opts.parallel);
-      await using client = new AsyncFTPClient({
-        ...parsed.options,
+      await using client = await openClient(parsed, {
         maxConnections: Math.max(maxConcurrent, Number(opts.connections)),
         logger: createLogger({ level: 'warn', destination: process.stderr }),
       });
@@ -112,15 +135,16 @@ export function registerFtpCommands(program: Command): void {
             if (size !== undefined && typeof size !== 'string') bytes += size.size;
           }
           if (bar !== null) bar.increment({ bytes: human(bytes) });
-          else if (error !== undefined) console.log(`FAILED ${remotePath}: ${error.message}`);
-          else console.log(`ok ${remotePath} -> ${localPath ?? ''}`);
+          else if (error !== undefined) console.log(`FAILED ${shown(remotePath)}: ${shown(error.message)}`);
+          else console.log(`ok ${shown(remotePath)} -> ${shown(localPath ?? '')}`);
         },
       });
       bar?.stop();
       const secs = (Date.now() - started) / 1000;
       console.log(`${result.length} downloaded, ${result.failures.length} failed in ${secs.toFixed(2)} s`);
       if (bar !== null)
-        for (const f of result.failures) console.log(`FAILED ${f.remotePath}: ${f.error.message}`);
+        for (const f of result.failures)
+          console.log(`FAILED ${shown(f.remotePath)}: ${shown(f.error.message)}`);
       if (result.failures.length > 0) process.exitCode = 1;
     },
   );

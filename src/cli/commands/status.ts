@@ -7,6 +7,8 @@ import { loadDaemonConfig } from '../../daemon/config.js';
 import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
+import { escapeControlChars as shown } from '../../util/terminal-text.js';
+import { latencyByRadar, type RadarLatency } from '../../observe/latency.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -52,6 +54,8 @@ export interface StatusReport {
   recent: FileRecord[];
   failed: FileRecord[];
   callbackErrors: FileRecord[];
+  /** p50/p95/max seconds from server mtime to callback done, per radar (last 500 processed). */
+  latency: RadarLatency[];
 }
 
 function when(ms: number | null): string {
@@ -71,12 +75,14 @@ export async function statusReport(opts: StatusCliOptions): Promise<StatusReport
     const processed = await ledger.recent({ states: ['processed'], limit: limit * 10, ...scope });
     const callbackErrors = processed.filter((r) => r.callbackError !== null).slice(0, limit);
     const total = FILE_STATES.reduce((n, s) => n + counts[s], 0);
-    return { counts, total, recent, failed, callbackErrors };
+    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500, ...scope }));
+    return { counts, total, recent, failed, callbackErrors, latency };
   } finally {
     await ledger.close();
   }
 }
 
+/** Text for a terminal: remote names and error replies come from servers and may hold escape sequences. */
 export function formatStatus(report: StatusReport): string {
   const lines: string[] = [];
   lines.push(`files: ${report.total}`);
@@ -85,20 +91,27 @@ export function formatStatus(report: StatusReport): string {
   if (report.recent.length === 0) lines.push('  (none)');
   for (const r of report.recent) {
     lines.push(
-      `  ${when(r.downloadedAt)}  ${r.source}  ${r.remotePath}  ${r.size} B  -> ${r.localPath ?? '-'}`,
+      `  ${when(r.downloadedAt)}  ${shown(r.source)}  ${shown(r.remotePath)}  ${r.size} B  -> ${shown(r.localPath ?? '-')}`,
     );
   }
   lines.push('', `failures (retry with: radarlib retry-failed):`);
   if (report.failed.length === 0) lines.push('  (none)');
   for (const r of report.failed) {
     lines.push(
-      `  ${when(r.updatedAt)}  ${r.source}  ${r.remotePath}  after ${r.attempts} attempts: ${r.lastError ?? '?'}`,
+      `  ${when(r.updatedAt)}  ${shown(r.source)}  ${shown(r.remotePath)}  after ${r.attempts} attempts: ${shown(r.lastError ?? '?')}`,
     );
+  }
+  if (report.latency.length > 0) {
+    lines.push('', 'server -> processed (last 500 files with second-precision server times):');
+    for (const l of report.latency)
+      lines.push(
+        `  ${shown(l.source)}  ${shown(l.radar)}  p50 ${l.p50Seconds} s  p95 ${l.p95Seconds} s  max ${l.maxSeconds} s  (${l.files} files)`,
+      );
   }
   if (report.callbackErrors.length > 0) {
     lines.push('', 'callback errors:');
     for (const r of report.callbackErrors)
-      lines.push(`  ${when(r.processedAt)}  ${r.remotePath}: ${r.callbackError}`);
+      lines.push(`  ${when(r.processedAt)}  ${shown(r.remotePath)}: ${shown(r.callbackError ?? '')}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,11 +1,9 @@
 /** A served folder, a local folder and an embedded FTP server, torn down with the test. */
-import { createHash } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   rmSync,
   statSync,
   utimesSync,
@@ -72,10 +70,6 @@ export async function rig(t: TestContext, options: { maxConnections?: number } =
       ...extra,
     }),
   };
-}
-
-export function sha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 /** Deterministic bytes for file `i`. */

@@ -17,7 +17,7 @@ function window(c: AdaptiveConcurrency, t: { now: number }, bytes: number, ms: n
 
 test('grows while throughput rises, then holds', () => {
   const t = { now: 0 };
-  const c = new AdaptiveConcurrency({ cap: 16 }, t.now);
+  const c = new AdaptiveConcurrency({ cap: 16, initial: 4 }, t.now);
   assert.equal(c.concurrency, 4);
   // throughput proportional to concurrency until 9, flat after: 4 -> 8 -> 16, flat -> hold
   for (let i = 0; i < 10 && !c.settled; i++) window(c, t, Math.min(c.concurrency, 9) * 1e6, 1000);
@@ -29,6 +29,25 @@ test('grows while throughput rises, then holds', () => {
   );
 });
 
+test('starts at 8 (a daemon batch ends before a ramp from 4 would get there), or the cap', () => {
+  assert.equal(new AdaptiveConcurrency({ cap: 16 }).concurrency, 8);
+  assert.equal(new AdaptiveConcurrency({ cap: 5 }).concurrency, 5);
+});
+
+test('decides per window of time, not per round of files: half the transfers ending is enough', () => {
+  const t = { now: 0 };
+  const c = new AdaptiveConcurrency({ cap: 32, initial: 8 }, t.now);
+  for (let i = 0; i < 3; i++) {
+    c.addBytes(1e6);
+    t.now += 200;
+    c.fileDone(100, t.now);
+  }
+  assert.equal(c.concurrency, 8, 'not before MIN_WINDOW_MS and half of them');
+  c.addBytes(1e6);
+  t.now += 200;
+  assert.equal(c.fileDone(100, t.now), 16);
+});
+
 test('never above the cap', () => {
   const t = { now: 0 };
   const c = new AdaptiveConcurrency({ cap: 6 }, t.now);
@@ -38,7 +57,7 @@ test('never above the cap', () => {
 
 test('a lowered server limit (421) is a signal: hold at what the server accepted', () => {
   const t = { now: 0 };
-  const c = new AdaptiveConcurrency({ cap: 16 }, t.now);
+  const c = new AdaptiveConcurrency({ cap: 16, initial: 4 }, t.now);
   window(c, t, 4e6, 1000);
   assert.equal(c.concurrency, 8);
   assert.equal(c.fileDone(3, t.now + 10), 3);

@@ -18,8 +18,8 @@ import type {
 } from '../daemon/daemon.js';
 import { RadarlibError } from '../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
-import { parseRadarFileName } from '../radar/filename.js';
-import { DAEMON_EVENTS } from './events.js';
+import { fileDataTime, fileRadar } from '../radar/filename.js';
+import { DAEMON_EVENTS } from '../observe/events.js';
 
 /** Every metric radarlib exports (besides prom-client's default process/nodejs metrics). */
 export const METRIC_NAMES = {
@@ -33,16 +33,75 @@ export const METRIC_NAMES = {
   lastSuccessfulPoll: 'radarlib_last_successful_poll_timestamp_seconds',
   lag: 'radarlib_lag_seconds',
   ledgerFiles: 'radarlib_ledger_files',
+  stageLatency: 'radarlib_stage_latency_seconds',
+  listingsPerMinute: 'radarlib_listings_per_minute',
+  commandsPerMinute: 'radarlib_server_commands_per_minute',
+  callbackBacklog: 'radarlib_callback_backlog',
+  callbacksBottleneck: 'radarlib_callbacks_bottleneck',
 } as const;
 
-/** The newest data time of a file: the time in its radar file name, else its mtime. */
-export function fileDataTime(remotePath: string, mtime: number | null): number | null {
-  return parseRadarFileName(remotePath)?.time.getTime() ?? mtime;
+/**
+ * Stages of a file's way, each the time from the previous stage (`total`: server mtime ->
+ * processed). Times come from the ledger row (`mtime`, `firstSeenAt`, `readyAt`, `downloadedAt`)
+ * and the moment the callback finished.
+ */
+export const LATENCY_STAGES = ['listed', 'ready', 'downloaded', 'processed', 'total'] as const;
+export type LatencyStage = (typeof LATENCY_STAGES)[number];
+
+/** Seconds each stage took for one processed file (stages without both times are left out). */
+export function stageLatencies(
+  record: Pick<FileRecord, 'mtime' | 'firstSeenAt' | 'readyAt' | 'downloadedAt'>,
+  processedAt: number,
+): Partial<Record<LatencyStage, number>> {
+  const out: Partial<Record<LatencyStage, number>> = {};
+  const put = (stage: LatencyStage, from: number | null, to: number | null): void => {
+    if (from !== null && to !== null) out[stage] = Math.max(0, (to - from) / 1000);
+  };
+  put('listed', record.mtime, record.firstSeenAt);
+  put('ready', record.firstSeenAt, record.readyAt);
+  put('downloaded', record.readyAt ?? record.firstSeenAt, record.downloadedAt);
+  put('processed', record.downloadedAt, processedAt);
+  put('total', record.mtime, processedAt);
+  return out;
 }
 
-/** The radar a file belongs to: from its radar file name, else the source name. */
-export function fileRadar(source: string, remotePath: string): string {
-  return parseRadarFileName(remotePath)?.radar ?? source;
+/** One source's pipeline as the metrics read it. */
+export interface PipelineSourceStats {
+  source: string;
+  listingsPerMinute: number;
+  commandsPerMinute: number;
+  callbacksBottleneck: boolean;
+}
+
+/** What a daemon reports of its pipelines (`FTPDaemon.pipelineStats`). */
+export interface PipelineStatsSource {
+  pipelineStats(): { sources: readonly PipelineSourceStats[]; callbackBacklog: number };
+}
+
+/** The daemon's pipeline stats, when it reports them (an `FTPDaemon` does). */
+export function pipelineStatsOf(daemon: object): PipelineStatsSource | null {
+  return typeof (daemon as Partial<PipelineStatsSource>).pipelineStats === 'function'
+    ? (daemon as PipelineStatsSource)
+    : null;
+}
+
+/**
+ * Radar names come from remote servers: a hostile or broken one could list thousands, and each
+ * would become a time series (and a row on the status page). Past this many per source, further
+ * names share the label `OTHER_RADARS`.
+ */
+export const MAX_RADARS_PER_SOURCE = 64;
+export const OTHER_RADARS = 'other';
+
+/** `radar` if it is already known or there is room for it among `known`, else `OTHER_RADARS`. */
+export function cappedRadar(
+  known: ReadonlySet<string> | ReadonlyMap<string, unknown>,
+  radar: string,
+  cap: number,
+): string {
+  if (known.has(radar)) return radar;
+  const named = known.size - (known.has(OTHER_RADARS) ? 1 : 0);
+  return named < cap ? radar : OTHER_RADARS;
 }
 
 /** The stable code of an error for a label: `RADARLIB_FTP_REPLY`, `ENOENT`, else its class name. */
@@ -58,6 +117,7 @@ export interface MetricsDaemon extends EventEmitter<DaemonEvents> {
   readonly ledger: Ledger | null;
 }
 
+/** Options of the {@link DaemonMetrics} constructor. */
 export interface DaemonMetricsOptions {
   /** Registry to register into. @default a new one */
   registry?: Registry;
@@ -67,11 +127,19 @@ export interface DaemonMetricsOptions {
   now?: () => number;
   /** Cycle duration buckets, seconds. */
   cycleBuckets?: number[];
+  /** Distinct `radar` labels per source before the rest share "other". @default MAX_RADARS_PER_SOURCE */
+  maxRadarsPerSource?: number;
 }
 
+/**
+ * The daemon's Prometheus metrics (prom-client): counters fed by its events, gauges read from
+ * the ledger at scrape time. The status server serves them at `/metrics`; share the `registry`
+ * with your own exporters. Names: {@link METRIC_NAMES}.
+ */
 export class DaemonMetrics {
   readonly registry: Registry;
   readonly #now: () => number;
+  readonly #maxRadars: number;
   #sources: () => readonly string[] = () => [];
   #ledger: () => Ledger | null = () => null;
   /** Newest data time per source and radar. */
@@ -85,10 +153,13 @@ export class DaemonMetrics {
   readonly #cycles: Counter<'source' | 'result'>;
   readonly #cycleDuration: Histogram<'source'>;
   readonly #lastSuccess: Gauge<'source'>;
+  readonly #stageLatency: Histogram<'source' | 'stage'>;
+  #pipeline: PipelineStatsSource | null = null;
 
   constructor(options: DaemonMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     this.#now = options.now ?? Date.now;
+    this.#maxRadars = options.maxRadarsPerSource ?? MAX_RADARS_PER_SOURCE;
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
@@ -142,6 +213,61 @@ export class DaemonMetrics {
       labelNames: ['source'],
       registers,
     });
+    this.#stageLatency = new Histogram({
+      name: METRIC_NAMES.stageLatency,
+      help: 'Time each stage took per file: listed (server mtime -> first listed), ready (listed -> settled), downloaded (ready -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
+      labelNames: ['source', 'stage'],
+      buckets: [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 900, 3600],
+      registers,
+    });
+    // Sources of a daemon without pipeline stats (or not started) read as idle.
+    const pipelineSources = (): readonly PipelineSourceStats[] =>
+      this.#pipeline?.pipelineStats().sources ??
+      this.#sources().map((source) => ({
+        source,
+        listingsPerMinute: 0,
+        commandsPerMinute: 0,
+        callbacksBottleneck: false,
+      }));
+    const pipeline = (): PipelineStatsSource | null => this.#pipeline;
+    new Gauge({
+      name: METRIC_NAMES.listingsPerMinute,
+      help: 'LIST commands per minute sent to the source (last minute)',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of pipelineSources()) this.set({ source: s.source }, s.listingsPerMinute);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.commandsPerMinute,
+      help: 'Server commands per minute spent on listings (EPSV + LIST per listing; last minute)',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of pipelineSources()) this.set({ source: s.source }, s.commandsPerMinute);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.callbackBacklog,
+      help: 'Downloaded files waiting for a callback slot',
+      registers,
+      collect() {
+        this.set(pipeline()?.pipelineStats().callbackBacklog ?? 0);
+      },
+    });
+    new Gauge({
+      name: METRIC_NAMES.callbacksBottleneck,
+      help: '1 while downloads of the source wait for the callbacks (their backlog is full)',
+      labelNames: ['source'],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of pipelineSources()) this.set({ source: s.source }, s.callbacksBottleneck ? 1 : 0);
+      },
+    });
     // prom-client calls `collect` with the gauge as `this`; these arrows read this object's state.
     const lagSamples = (): { source: string; radar: string; seconds: number }[] => {
       const now = this.#now();
@@ -190,6 +316,7 @@ export class DaemonMetrics {
   attach(daemon: MetricsDaemon): () => void {
     this.#sources = () => daemon.config.sources.map((s) => s.name);
     this.#ledger = () => daemon.ledger;
+    this.#pipeline = pipelineStatsOf(daemon);
     const onDownloaded = (e: DownloadedEvent): void => this.onDownloaded(e);
     const onRetry = (e: FailedEvent): void => this.onFailure(e, 'retry');
     const onFailed = (e: FailedEvent): void => this.onFailure(e, 'failed');
@@ -215,6 +342,7 @@ export class DaemonMetrics {
     this.#sources = sources;
   }
 
+  /** Counts one committed file, its bytes and its download duration. */
   onDownloaded(e: DownloadedEvent): void {
     this.#downloaded.inc({ source: e.source });
     this.#bytes.inc({ source: e.source }, e.record.size);
@@ -222,14 +350,22 @@ export class DaemonMetrics {
     this.noteFile(e.record);
   }
 
+  /** Counts one failed download attempt by error code, retried or parked. */
   onFailure(e: FailedEvent, outcome: 'retry' | 'failed'): void {
     this.#failures.inc({ source: e.source, code: errorCode(e.error), outcome });
   }
 
+  /** Counts one callback outcome (`result` ok or error). */
   onProcessed(e: ProcessedEvent): void {
     this.#processed.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
+    const latencies = stageLatencies(e.record, e.record.processedAt ?? this.#now());
+    for (const stage of LATENCY_STAGES) {
+      const seconds = latencies[stage];
+      if (seconds !== undefined) this.#stageLatency.observe({ source: e.source, stage }, seconds);
+    }
   }
 
+  /** Counts one poll cycle (`result` ok, error or skipped) and its duration. */
   onCycle(e: CycleEvent): void {
     const result = e.error !== null ? 'error' : e.skippedListing ? 'skipped' : 'ok';
     this.#cycles.inc({ source: e.source, result });
@@ -246,7 +382,7 @@ export class DaemonMetrics {
       radars = new Map();
       this.#newest.set(record.source, radars);
     }
-    const radar = fileRadar(record.source, record.remotePath);
+    const radar = cappedRadar(radars, fileRadar(record.source, record.remotePath), this.#maxRadars);
     if (t > (radars.get(radar) ?? -Infinity)) radars.set(radar, t);
   }
 

@@ -1,0 +1,298 @@
+/**
+ * The listing scheduler of one source: decides which folders to list when, lists them (in
+ * parallel over the source's pooled connections) and records what it saw in the ledger.
+ *
+ *  - A **full round** (every `pollInterval`) is the source's lister: the flat folder, the
+ *    recursive listing, or the radar-tree walk of src/daemon/tree-walker.ts.
+ *  - A **hot round** (every `hotInterval`) lists only the hot folders: the flat folder itself; in a
+ *    radar tree the newest hour folder of each radar (new minute folders appear there), minute
+ *    folders found in the last `HOT_FOLDER_MS`, and every folder holding a file that is still
+ *    changing, until it has settled.
+ *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for the
+ *    longer of `settle` and `quietMs` (src/daemon/observe-listing.ts), however soon another round
+ *    lists it again; so the gap between two listings is never what decides a file is complete.
+ *    Its folder stays hot until then, and the ledger's `settleDueAt` says when to look again.
+ *
+ * The scheduler does not sleep: the daemon calls its rounds (see daemon.ts); it measures the
+ * listings it sends so the server load is visible (status page, /metrics).
+ */
+import { FtpReplyError } from '../errors.js';
+import type { Ledger, ListedFile } from '../ledger/ledger.js';
+import { makeFileFilter, type FileFilter } from './filters.js';
+import { logListingOutcome, observeOptions } from './observe-listing.js';
+import { RateWindow } from './rate.js';
+import type { SourceRuntime } from './source.js';
+import { mapLimit, type FolderError, type TreeDirEntry } from './tree-walker.js';
+
+/**
+ * How long a newly found minute folder stays hot after it was found (a volume's files arrive
+ * together); it stays hot longer while a file in it has not settled. Short, so the hot rounds
+ * stay about one listing per radar (its hour folder) between uploads.
+ */
+export const HOT_FOLDER_MS = 15_000;
+
+/**
+ * Server commands one listing costs: EPSV (or PASV) + LIST (or MLSD). The daemon counts the
+ * listings it sends; commands per minute are estimated from them (logins and downloads aside).
+ */
+export const COMMANDS_PER_LISTING = 2;
+
+/** What one round did. */
+export interface RoundResult {
+  /** Files the listings returned (after filters). */
+  listed: number;
+  /** LIST commands sent. */
+  listings: number;
+  added: number;
+  becameReady: number;
+  /** Another instance holds the source's listing lock: nothing was listed. */
+  skipped: boolean;
+}
+
+/** The last listing of one path, for the quiet period. */
+interface Sighting {
+  size: number;
+  mtime: number | null;
+  /** When this size+mtime was first listed. */
+  since: number;
+  /** Unchanged for the quiet period (or old enough to be ready at once): its folder may cool. */
+  confirmed: boolean;
+}
+
+export interface ListingSchedulerOptions {
+  ledger: Ledger;
+  /** Clock (epoch ms). */
+  now: () => number;
+}
+
+function parentOf(path: string, levels = 1): string {
+  let p = path;
+  for (let i = 0; i < levels; i++) p = p.slice(0, Math.max(0, p.lastIndexOf('/')));
+  return p;
+}
+
+function hourPath(radarFolder: string, t: number): string {
+  const d = new Date(t);
+  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
+  return `${radarFolder}/${p(d.getUTCFullYear(), 4)}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${p(d.getUTCHours())}`;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * 550 (or 450, as some servers answer a LIST of a missing path) on a folder that vanished or an
+ * hour folder not created yet means "empty".
+ */
+function isMissing(err: unknown): boolean {
+  return err instanceof FtpReplyError && (err.replyCode === 550 || err.replyCode === 450);
+}
+
+export class ListingScheduler {
+  readonly #src: SourceRuntime;
+  readonly #ledger: Ledger;
+  readonly #now: () => number;
+  readonly #filter: FileFilter;
+  readonly #sightings = new Map<string, Sighting>();
+  /** Paths still changing (or not yet confirmed): their folders are hot. */
+  readonly #unsettled = new Set<string>();
+  /** Minute folders found by hot rounds: path -> when found. */
+  readonly #young = new Map<string, number>();
+  readonly #listings = new RateWindow();
+  readonly #since: number;
+  #settleDueAt: number | null = null;
+
+  constructor(src: SourceRuntime, options: ListingSchedulerOptions) {
+    this.#src = src;
+    this.#ledger = options.ledger;
+    this.#now = options.now;
+    this.#filter = makeFileFilter(src.config);
+    this.#since = Date.now();
+  }
+
+  /**
+   * Hot rounds run: `hotInterval` > 0 and shorter than `pollInterval`, and a layout with hot
+   * folders (a recursive listing has none: it is listed whole every `pollInterval`).
+   */
+  get hotEnabled(): boolean {
+    const c = this.#src.config;
+    return c.hotInterval > 0 && c.hotInterval < c.pollInterval && c.layout !== 'recursive';
+  }
+
+  /**
+   * How long a file must stay unchanged before `run()` confirms it: most of a hot interval (0
+   * without hot rounds: then the next listing, `pollInterval` later, confirms it, as always).
+   */
+  get quietMs(): number {
+    return this.hotEnabled ? this.#src.config.hotInterval * 750 : 0;
+  }
+
+  /** Folders holding files not yet settled (re-listed by every hot round until they are). */
+  get unsettledFolders(): number {
+    return new Set([...this.#unsettled].map((p) => parentOf(p))).size;
+  }
+
+  /**
+   * When the earliest file the last round left unsettled may have settled (the ledger's
+   * `settleDueAt`), or null: a round then makes it ready without waiting for `pollInterval`.
+   */
+  get settleDueAt(): number | null {
+    return this.#settleDueAt;
+  }
+
+  /** Listings per minute over the last minute (wall clock). */
+  listingsPerMinute(): number {
+    return this.#listings.perMinute(Date.now(), this.#since);
+  }
+
+  /** Estimated server commands per minute spent on listings (`COMMANDS_PER_LISTING` each). */
+  commandsPerMinute(): number {
+    return this.listingsPerMinute() * COMMANDS_PER_LISTING;
+  }
+
+  /** The source's full listing (`pollInterval`), under the ledger's listing lock. */
+  async fullRound(signal: AbortSignal, quietMs: number): Promise<RoundResult> {
+    const src = this.#src;
+    const result = await this.#ledger.withSourceLock(src.config.name, async () => {
+      const listing = await src.lister.list(this.#now(), signal);
+      // Flat and recursive listings report 0 folders; they cost at least one LIST.
+      const listings = Math.max(1, listing.listings);
+      this.#listings.add(listings, Date.now());
+      const observed = await this.#observe(listing.files, true, quietMs, listing);
+      return { listed: listing.files.length, listings, ...observed };
+    });
+    return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
+  }
+
+  /** The hot folders only (`hotInterval`), under the ledger's listing lock. */
+  async hotRound(signal: AbortSignal, quietMs: number): Promise<RoundResult> {
+    const src = this.#src;
+    const result = await this.#ledger.withSourceLock(src.config.name, async () => {
+      if (src.config.layout === 'flat') {
+        const listing = await src.lister.list(this.#now(), signal);
+        this.#listings.add(1, Date.now());
+        const observed = await this.#observe(listing.files, true, quietMs, listing);
+        return { listed: listing.files.length, listings: 1, ...observed };
+      }
+      return this.#hotTreeRound(signal, quietMs);
+    });
+    return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
+  }
+
+  async #hotTreeRound(signal: AbortSignal, quietMs: number): Promise<Omit<RoundResult, 'skipped'>> {
+    const src = this.#src;
+    const now = this.#now();
+    const hours = new Set<string>();
+    const known = new Set<string>(this.#young.keys());
+    for (const memory of src.lister.walker.memories.values()) {
+      let newest: [string, number] | null = null;
+      for (const entry of memory.minuteFolders) {
+        known.add(entry[0]);
+        if (newest === null || entry[1] > newest[1]) newest = entry;
+      }
+      if (newest === null) continue;
+      hours.add(parentOf(newest[0]));
+      // Just after an hour turns, its folder may appear: look for it (not on servers whose folder
+      // names are hours behind in local time: the gap is then more than one hour).
+      const newestHour = Math.floor(newest[1] / HOUR_MS) * HOUR_MS;
+      const gap = Math.floor(now / HOUR_MS) * HOUR_MS - newestHour;
+      if (gap > 0 && gap <= HOUR_MS) hours.add(hourPath(parentOf(newest[0], 5), now));
+    }
+    const minutes = new Set<string>();
+    for (const [path, found] of this.#young) {
+      if (now - found < HOT_FOLDER_MS) minutes.add(path);
+      else this.#young.delete(path);
+    }
+    for (const path of this.#unsettled) minutes.add(parentOf(path));
+
+    const concurrency = src.config.maxConnections;
+    const list = (path: string): Promise<TreeDirEntry[]> =>
+      src.client.listDir(path, { signal }).catch((err: unknown) => {
+        if (isMissing(err)) return [];
+        throw err;
+      });
+    const hourList = [...hours];
+    const hourEntries = await mapLimit(hourList, concurrency, list);
+    hourEntries.forEach((entries, i) => {
+      for (const e of entries) {
+        if (e.type !== 'dir' || !/^\d{4}$/.test(e.name)) continue;
+        const path = `${hourList[i] ?? ''}/${e.name}`;
+        if (known.has(path)) continue;
+        this.#young.set(path, now);
+        minutes.add(path);
+      }
+    });
+    const minuteList = [...minutes];
+    const minuteEntries = await mapLimit(minuteList, concurrency, list);
+    const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
+    // Times corrected as the full rounds correct them (one identity per version).
+    const files = await src.lister.toListedFiles(entries, now, signal, false);
+    // An unsettled file gone from its folder's listing is no longer waited for.
+    const shown = new Set(files.map((f) => f.remotePath));
+    for (const path of this.#unsettled) {
+      if (minutes.has(parentOf(path)) && !shown.has(path)) this.#forget(path);
+    }
+    const listings = hourList.length + minuteList.length;
+    this.#listings.add(listings, Date.now());
+    // Each minute folder was listed whole (a missing one as empty): files gone from it vanished.
+    const observed = await this.#observe(files, false, quietMs, {
+      completeFolders: minuteList,
+      folderErrors: [],
+    });
+    return { listed: files.length, listings, ...observed };
+  }
+
+  #forget(path: string): void {
+    this.#sightings.delete(path);
+    this.#unsettled.delete(path);
+  }
+
+  /**
+   * Hands a listing to the ledger with the readiness model's options, and keeps the folders of
+   * files not yet settled hot. `complete`: the listing covers every file the source tracks now (a
+   * full round), so sightings of paths it no longer shows are forgotten (memory stays O(listing)).
+   */
+  async #observe(
+    files: readonly ListedFile[],
+    complete: boolean,
+    quietMs: number,
+    listing: { completeFolders: readonly string[]; folderErrors: readonly FolderError[] },
+  ): Promise<{ added: number; becameReady: number }> {
+    const now = this.#now();
+    const options = observeOptions(this.#src, now, listing.completeFolders, quietMs);
+    const minAgeMs = options.minAgeMs ?? 0;
+    const settleMs = options.settleMs ?? 0;
+    for (const f of files) {
+      const prev = this.#sightings.get(f.remotePath);
+      if (prev === undefined || prev.size !== f.size || prev.mtime !== f.mtime) {
+        const old = f.mtime !== null && now - f.mtime >= minAgeMs;
+        this.#sightings.set(f.remotePath, { size: f.size, mtime: f.mtime, since: now, confirmed: old });
+        if (old) this.#unsettled.delete(f.remotePath);
+        else this.#unsettled.add(f.remotePath);
+      } else if (!prev.confirmed && now - prev.since >= settleMs) {
+        prev.confirmed = true;
+        this.#unsettled.delete(f.remotePath);
+      }
+    }
+    if (complete) {
+      // A radar-tree walk skips folders listed before: their settled files are forgotten, their
+      // unsettled ones stay (hot rounds re-list their folders until they settle or go).
+      const listed = new Set(files.map((f) => f.remotePath));
+      const walk = this.#src.config.layout === 'radar-tree';
+      for (const path of this.#sightings.keys()) {
+        if (!listed.has(path) && !(walk && this.#unsettled.has(path))) this.#forget(path);
+      }
+    }
+    if (files.length === 0 && listing.completeFolders.length === 0) {
+      this.#settleDueAt = null;
+      logListingOutcome(this.#src, listing.folderErrors, null);
+      return { added: 0, becameReady: 0 };
+    }
+    // Every listed file goes to the ledger: one held back from a complete folder would be vanished.
+    const observed = await this.#ledger.observe(this.#src.config.name, files, options);
+    logListingOutcome(this.#src, listing.folderErrors, observed);
+    this.#settleDueAt = observed.settleDueAt;
+    return { added: observed.added, becameReady: observed.becameReady };
+  }
+}
+
+const EMPTY: Omit<RoundResult, 'skipped'> = { listed: 0, listings: 0, added: 0, becameReady: 0 };

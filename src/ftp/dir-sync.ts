@@ -1,0 +1,70 @@
+/**
+ * Folder fsyncs shared by the renames of the moment (group commit).
+ *
+ * A rename is durable once its folder has been fsynced *after* it. One fsync per file in series
+ * was most of a loopback mirror's time (docs/PERFORMANCE.md); but one fsync covers every rename
+ * done before it starts. So per folder at most one fsync runs and at most one waits: a request
+ * that arrives while one runs joins the waiting one, which starts when the running one ends and
+ * covers every rename done until then.
+ */
+import { open } from 'node:fs/promises';
+
+interface FolderState {
+  running: Promise<void> | null;
+  waiting: Promise<void> | null;
+}
+
+export class DirSync {
+  readonly #folders = new Map<string, FolderState>();
+  #fsyncs = 0;
+
+  /** Folder fsyncs actually issued (for tests and benchmarks). */
+  get fsyncs(): number {
+    return this.#fsyncs;
+  }
+
+  /** Resolves once `dir` has been fsynced after this call (every rename before it is durable). */
+  sync(dir: string): Promise<void> {
+    let state = this.#folders.get(dir);
+    if (state === undefined) {
+      state = { running: null, waiting: null };
+      this.#folders.set(dir, state);
+    }
+    if (state.running === null) return this.#start(dir, state);
+    // One already runs but may have started before our rename: wait for the next one.
+    state.waiting ??= state.running.then(
+      () => this.#start(dir, state),
+      () => this.#start(dir, state),
+    );
+    return state.waiting;
+  }
+
+  #start(dir: string, state: FolderState): Promise<void> {
+    state.waiting = null;
+    const run = syncPath(dir, 'all').finally(() => {
+      state.running = null;
+      if (state.waiting === null) this.#folders.delete(dir);
+    });
+    state.running = run;
+    this.#fsyncs++;
+    return run;
+  }
+}
+
+/**
+ * Flushes `path` to disk through a descriptor of its own (fsync reaches the inode, whichever
+ * descriptor wrote it). `data`: fdatasync, the bytes and the size only (enough for a file whose
+ * mtime nobody reads back); `all`: fsync, as a folder needs for its entries. Runs on libuv's
+ * thread pool.
+ */
+export async function syncPath(path: string, what: 'data' | 'all'): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await (what === 'data' ? handle.datasync() : handle.sync());
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The process-wide instance: renames from every client into one folder share its fsyncs. */
+export const defaultDirSync = new DirSync();

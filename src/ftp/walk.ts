@@ -1,0 +1,100 @@
+/**
+ * Pattern listing over any `listDir` (FTP or SFTP): the sorted `listEntries` and the streaming
+ * `walkEntries` of both clients, written once. Sub-folders are listed in parallel (the client's
+ * pool bounds how many at once) and the walk stops descending at `MAX_WALK_DEPTH`.
+ */
+import { makeMatcher, type DirEntry } from './listing.js';
+import { joinRemote } from './safe-name.js';
+import type { ListOptions, RemoteEntry, SignalOption } from './types.js';
+
+export type ListDir = (path: string, options: SignalOption) => Promise<DirEntry[]>;
+
+export const DEFAULT_PATTERN = '*.BUFR';
+/** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
+export const MAX_WALK_DEPTH = 32;
+
+function rootOf(path: string): string {
+  return path.replace(/\/+$/, '') || '/';
+}
+
+function toRemoteEntry(e: DirEntry): RemoteEntry {
+  return { path: e.path, name: e.name, size: e.size, modifiedAt: e.modifiedAt };
+}
+
+/**
+ * Lists `path` (and its sub-folders when `recursive`) and calls `onFile` for each matching file as
+ * soon as its folder is listed. Resolves when every folder is listed; rejects with the first error.
+ */
+function walk(
+  listDir: ListDir,
+  path: string,
+  options: ListOptions,
+  onFile: (entry: RemoteEntry) => void,
+): Promise<void> {
+  const matches = makeMatcher(options.pattern ?? DEFAULT_PATTERN);
+  const recursive = options.recursive ?? false;
+  const visit = async (dir: string, rel: string, depth: number): Promise<void> => {
+    const entries = await listDir(dir, options);
+    const subdirs: Promise<void>[] = [];
+    for (const e of entries) {
+      const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.type === 'file') {
+        if (matches(relPath)) onFile(toRemoteEntry(e));
+      } else if (recursive && depth < MAX_WALK_DEPTH) {
+        subdirs.push(visit(joinRemote(dir, e.name), relPath, depth + 1));
+      }
+    }
+    await Promise.all(subdirs);
+  };
+  return visit(rootOf(path), '', 0);
+}
+
+/** Every matching file, sorted by path. */
+export async function listMatching(
+  listDir: ListDir,
+  path: string,
+  options: ListOptions,
+): Promise<RemoteEntry[]> {
+  const found: RemoteEntry[] = [];
+  await walk(listDir, path, options, (e) => found.push(e));
+  return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The matching files, yielded as their folders are listed (unsorted). */
+export async function* walkMatching(
+  listDir: ListDir,
+  path: string,
+  options: ListOptions,
+): AsyncGenerator<RemoteEntry> {
+  const ready: RemoteEntry[] = [];
+  let wake: (() => void) | undefined;
+  const poke = (): void => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  let outcome: { error: unknown } | 'done' | undefined;
+  walk(listDir, path, options, (e) => {
+    ready.push(e);
+    poke();
+  }).then(
+    () => {
+      outcome = 'done';
+      poke();
+    },
+    (error: unknown) => {
+      outcome = { error };
+      poke();
+    },
+  );
+  // Bounded: each pass yields entries, ends, or waits for the walk to find a file or finish.
+  for (;;) {
+    if (ready.length > 0) {
+      yield* ready.splice(0);
+      continue;
+    }
+    if (outcome === 'done') return;
+    if (outcome !== undefined) throw outcome.error;
+    await new Promise<void>((resolve) => (wake = resolve));
+  }
+}
