@@ -53,6 +53,7 @@ await client.disconnect();
 
 // or let the scope close it (`await using`: TypeScript, or Node >= 24 for plain .mjs):
 {
+  // secure: 'explicit' (AUTH TLS) or 'implicit' for FTPS; the embedded server speaks plain FTP
   await using c = new AsyncFTPClient({ host, port, username, password, secure: false });
   const entries = await c.listEntries(remoteDir, { pattern: '**/*_DBZH_*.BUFR', recursive: true });
   for (const { path, size, modifiedAt } of entries) console.log(path, size, modifiedAt);

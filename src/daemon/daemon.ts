@@ -121,6 +121,7 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
     return this.#ledger;
   }
 
+  /** True once `stop()` was called (or the run signal aborted): no new work starts. */
   get stopping(): boolean {
     return this.#stopRequested.signal.aborted;
   }

@@ -108,10 +108,12 @@ export class AsyncFTPClient implements AsyncDisposable {
     this.#pool = new FtpConnectionPool(this.#server, this.#log);
   }
 
+  /** The server host name or address. */
   get host(): string {
     return this.#server.host;
   }
 
+  /** The server port. */
   get port(): number {
     return this.#server.port;
   }
@@ -441,6 +443,9 @@ export class AsyncFTPClient implements AsyncDisposable {
     const failures: DownloadFailure[] = [];
     const started: Promise<void>[] = [];
     const commits = new Set<Promise<void>>();
+    // One writer per local file: a batch that names the same file twice (a path and its listed
+    // entry, say) takes the copies in turn, so two transfers never share one `.part`.
+    const writers = new Map<string, Promise<void>>();
     const fail = (remotePath: string, err: unknown): void => {
       const error = err instanceof Error ? err : new Error(String(err));
       failures.push({ remotePath, error });
@@ -462,10 +467,21 @@ export class AsyncFTPClient implements AsyncDisposable {
           }
           // A disk slower than the link must not let finished-but-not-durable files pile up.
           while (commits.size >= queue.concurrency) await Promise.race(commits);
+          const target = remoteBaseName(remotePath);
+          const previous = writers.get(target);
+          let release = (): void => undefined;
+          const mine = new Promise<void>((resolve) => (release = resolve));
+          writers.set(target, mine);
+          const done = (): void => {
+            if (writers.get(target) === mine) writers.delete(target);
+            release();
+          };
+          await previous;
           let part: ReceivedPart;
           try {
             part = await this.#receive(file, localDir, fileOptions);
           } catch (err) {
+            done();
             fail(remotePath, err);
             return;
           } finally {
@@ -490,7 +506,10 @@ export class AsyncFTPClient implements AsyncDisposable {
               },
               (err: unknown) => fail(remotePath, err),
             )
-            .finally(() => commits.delete(commit));
+            .finally(() => {
+              commits.delete(commit);
+              done();
+            });
           commits.add(commit);
         }),
       );

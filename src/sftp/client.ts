@@ -61,10 +61,12 @@ export class AsyncSFTPClient implements AsyncDisposable {
     this.#pool = new SftpChannelPool(this.#server, this.#log);
   }
 
+  /** The server host name or address. */
   get host(): string {
     return this.#server.host;
   }
 
+  /** The server port. */
   get port(): number {
     return this.#server.port;
   }

@@ -52,6 +52,8 @@ export class SftpChannelPool {
   #peakBusy = 0;
   #closing = false;
   #drained: (() => void) | undefined;
+  /** Connections being opened, with the channels already promised to borrowers waiting on them. */
+  readonly #pendingConnections: { channels: number; connection: Promise<SshConnection> }[] = [];
 
   constructor(server: ResolvedSftpServer, log?: Logger) {
     this.#server = server;
@@ -151,23 +153,44 @@ export class SftpChannelPool {
   }
 
   async #openChannel(signal: AbortSignal | undefined): Promise<SftpChannel> {
-    let connection = [...this.#connections].find(
-      (c) => !c.closed && c.channels < this.#server.channelsPerConnection,
-    );
-    if (connection === undefined) {
-      connection = await SshConnection.open(this.#server, signal);
-      this.#connections.add(connection);
-      this.#log?.debug({ connections: this.#connections.size }, 'ssh connection opened');
-    }
-    // Reserve the slot before the (asynchronous) channel request, so two borrowers do not both
-    // put a channel on a connection that has room for one.
-    connection.channels++;
+    const connection = await this.#connectionWithRoom(signal);
     try {
       return { connection, sftp: await connection.openChannel() };
     } catch (err) {
       connection.channels--;
       if (connection.channels === 0) this.#dropConnection(connection);
       throw err;
+    }
+  }
+
+  /**
+   * A connection with room for one more channel, the slot already reserved (`channels` counts it),
+   * so borrowers arriving together share connections instead of each opening its own: a
+   * connection being opened counts as one with room too.
+   */
+  async #connectionWithRoom(signal: AbortSignal | undefined): Promise<SshConnection> {
+    const room = (c: { channels: number }): boolean => c.channels < this.#server.channelsPerConnection;
+    const open = [...this.#connections].find((c) => !c.closed && room(c));
+    if (open !== undefined) {
+      open.channels++;
+      return open;
+    }
+    const pending = this.#pendingConnections.find((p) => room(p));
+    if (pending !== undefined) {
+      // Counted by the opener when the connection is up (its continuation runs before ours).
+      pending.channels++;
+      return pending.connection;
+    }
+    const opening = { channels: 1, connection: SshConnection.open(this.#server, signal) };
+    this.#pendingConnections.push(opening);
+    try {
+      const connection = await opening.connection;
+      this.#connections.add(connection);
+      connection.channels += opening.channels; // this borrower and those who joined meanwhile
+      this.#log?.debug({ connections: this.#connections.size }, 'ssh connection opened');
+      return connection;
+    } finally {
+      this.#pendingConnections.splice(this.#pendingConnections.indexOf(opening), 1);
     }
   }
 

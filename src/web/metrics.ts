@@ -391,6 +391,7 @@ export class DaemonMetrics {
     return this.registry.metrics();
   }
 
+  /** The `Content-Type` of the exposition format `/metrics` answers with. */
   get contentType(): string {
     return this.registry.contentType;
   }

@@ -177,6 +177,7 @@ export class StatusTracker {
     };
   }
 
+  /** The sources the page shows (public facts only: never user names or passwords). */
   get sources(): SourceInfo[] {
     return [...this.#sources.values()].map((s) => s.info);
   }
@@ -293,6 +294,7 @@ export class StatusTracker {
     }
   }
 
+  /** True once {@link StatusTracker.seed} has filled the tracker from the ledger. */
   get seeded(): boolean {
     return this.#seeded;
   }

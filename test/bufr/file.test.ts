@@ -150,6 +150,10 @@ void test(
         [2242, true],
       ],
     );
+    const [cli] = await decodeFiles([path.join(corpus, 'ISMD01_OKPR.bufr')]);
+    const first = cli !== undefined && 'messages' in cli ? cli.messages[0] : undefined;
+    assert.ok(first !== undefined && !('error' in first) && first.compressed);
+    assert.equal(first.values, 7 * 116, '7 compressed subsets of 116 values (ecCodes: 812 numericValues)');
     const prep = await decodeBufrFile(path.join(corpus, 'prepbufr.bufr'));
     assert.equal(prep.length, 13);
     assert.equal(prep[1]?.offset, 4968, 'the 8 padding bytes after message 1 are skipped');

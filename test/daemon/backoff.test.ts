@@ -16,7 +16,7 @@ test('jitter takes at most its fraction off, never more', () => {
   assert.equal(backoffDelayMs({ ...options, jitter: 0 }, 3, 0.9), 4000);
   for (let i = 0; i < 200; i++) {
     const d = backoffDelayMs(options, 4);
-    assert.ok(d > 4000 && d <= 8000, `${d}`);
+    assert.ok(d >= 4000 && d <= 8000, `${d}`); // rounded to whole ms: 4000 is reachable
   }
 });
 

@@ -430,7 +430,8 @@ test('examples/ftp-client-example.ts runs against the embedded default', async (
       timeout: 60_000,
     },
   );
-  assert.match(stdout, /^8 volumes in \/radar\/data$/m);
   assert.equal(stdout.match(/^downloaded /gm)?.length, 5);
-  assert.match(stdout, /exists: true/);
+  assert.match(stdout, /^true$/m, 'checkFileExists of the last listed file');
+  // `await using` + listEntries: the eight volumes with size and time.
+  assert.equal(stdout.match(/^\/radar\/data\/RMA1_\S+\.BUFR \d+ \d{4}-/gm)?.length, 8);
 });

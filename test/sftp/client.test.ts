@@ -3,6 +3,7 @@
  * handshake and authentication). The same behaviours against OpenSSH's sshd: openssh.test.ts.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   existsSync,
@@ -157,7 +158,9 @@ describe('AsyncSFTPClient: downloads', () => {
     const dir = freshDir();
     const before = server.connections();
     await using client = new AsyncSFTPClient(options({ channelsPerConnection: 4, maxConnections: 1 }));
-    const result = await client.downloadFiles(await client.listEntries('/many'), dir, { maxConcurrent: 4 });
+    // Cold start: four borrowers at once must share the one connection being opened.
+    const files = (await Promise.all([0, 1, 2, 3].map(() => client.listEntries('/many'))))[0] ?? [];
+    const result = await client.downloadFiles(files, dir, { maxConcurrent: 4 });
     assert.equal(result.length, 40);
     assert.equal(server.connections() - before, 1);
     assert.equal(client.poolStats.peakBusy, 4);
@@ -346,6 +349,40 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
     } finally {
       await keyed.stop();
     }
+  });
+
+  test('ssh-agent: the key held by the agent logs in, no key file or password given', async (t) => {
+    if (
+      spawnSync('ssh-agent', ['-?']).error !== undefined ||
+      spawnSync('ssh-add', ['-?']).error !== undefined
+    ) {
+      t.skip('ssh-agent/ssh-add not installed (openssh-client)');
+      return;
+    }
+    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keyFile = join(base, 'agent_key');
+    writeFileSync(keyFile, keys.private, { mode: 0o600 });
+    const sock = join(base, 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    t.after(() => agent.kill());
+    for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+    const added = spawnSync('ssh-add', [keyFile], {
+      env: { ...process.env, SSH_AUTH_SOCK: sock },
+      encoding: 'utf8',
+    });
+    assert.equal(added.status, 0, added.stderr);
+    const keyed = await startEmbeddedSftp({ root: tree.root, authorizedKey: keys.public });
+    t.after(() => keyed.stop());
+    const kh = join(base, 'known_hosts_agent');
+    writeFileSync(kh, `${keyed.knownHostsLine}\n`);
+    await using client = new AsyncSFTPClient({
+      host: keyed.host,
+      port: keyed.port,
+      username: keyed.username,
+      knownHosts: kh,
+      agent: sock,
+    });
+    assert.equal((await client.listFiles('/many')).length, 40);
   });
 
   test('unknown host: refused with the fingerprint, before logging in', async () => {

@@ -99,7 +99,11 @@ function summarizeMessage(e: BufrFileEntry): MessageSummary {
     dataCategory: m.section1.dataCategory,
     subsets: m.section3.numberOfSubsets,
     compressed: m.section3.compressed,
-    values: m.subsets.reduce((n, s) => n + s.length, 0),
+    // Compressed: one column per item, without building the item lists.
+    values:
+      m.columns !== null
+        ? m.columns.length * m.section3.numberOfSubsets
+        : m.subsets.reduce((n, s) => n + s.length, 0),
   };
 }
 
