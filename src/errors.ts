@@ -21,6 +21,7 @@ export type RadarlibErrorCode =
   | 'RADARLIB_ABORTED'
   | 'RADARLIB_UNSAFE_PATH'
   | 'RADARLIB_LOCAL_IO'
+  | 'RADARLIB_INCOMPLETE_FILE'
   | 'RADARLIB_INVALID_ARGUMENT'
   | 'RADARLIB_CONFIG'
   | 'RADARLIB_LEDGER'
@@ -288,6 +289,30 @@ export class LocalIoError extends RadarlibError {
     this.localPath = localPath;
     const cause = options?.cause as NodeJS.ErrnoException | undefined;
     this.syscallCode = cause?.code;
+  }
+  /**
+   * True when waiting may fix it (a full disk gets space, a descriptor limit frees up); false
+   * when an operator must act (permissions, a read-only file system, a name too long for it).
+   */
+  get transient(): boolean {
+    return this.syscallCode === undefined || TRANSIENT_LOCAL_CODES.has(this.syscallCode);
+  }
+}
+
+const TRANSIENT_LOCAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY', 'EAGAIN']);
+
+/**
+ * A download whose bytes are not a complete file (a BUFR message shorter than its section 0
+ * says, no `7777`, a user check said no) or no longer the remote file's current version. It is
+ * not committed and the file waits for its next listing, as one still being uploaded.
+ */
+export class IncompleteFileError extends RadarlibError {
+  readonly remotePath: string;
+  readonly reason: string;
+  constructor(remotePath: string, reason: string) {
+    super('RADARLIB_INCOMPLETE_FILE', `Download of ${remotePath} is not complete: ${reason}`);
+    this.remotePath = remotePath;
+    this.reason = reason;
   }
 }
 

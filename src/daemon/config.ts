@@ -15,6 +15,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, InvalidArgumentError } from '../errors.js';
 import { compileTemplate } from '../radar/template.js';
+import { isValidServerTimeZone } from './server-clock.js';
+import type { VerifyFunction } from './verify.js';
 import { assertSafeExecCommand } from './exec-hook.js';
 
 const seconds = z.number({ error: 'must be a number of seconds' }).nonnegative('must be >= 0');
@@ -87,6 +89,21 @@ const sourceShape = {
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
   minAge: seconds.default(120),
+  /** Readiness (docs/DAEMON.md "Readiness model"): quiet period, LIST time zone, completeness check. */
+  settle: seconds.default(60),
+  serverTimeZone: z
+    .string()
+    .refine(
+      isValidServerTimeZone,
+      "must be 'auto', 'UTC' or an IANA time zone such as America/Argentina/Buenos_Aires",
+    )
+    .default('auto'),
+  verify: z
+    .union([
+      z.enum(['auto', 'none']),
+      z.custom<VerifyFunction>((v) => typeof v === 'function', 'must be a function'),
+    ])
+    .default('auto'),
   maxAttempts: positiveInt.default(5),
   backoff: z
     .strictObject({
@@ -212,6 +229,12 @@ export interface SourceConfig {
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
   minAge: number;
+  /** Seconds a file must stay unchanged across listings before it is ready. */
+  settle: number;
+  /** Zone of the server's LIST times: 'auto' (learned by MDTM), 'UTC', or an IANA name. */
+  serverTimeZone: string;
+  /** Completeness check of a download before it is committed (see src/daemon/verify.ts). */
+  verify: 'auto' | 'none' | VerifyFunction;
   maxAttempts: number;
   backoff: { initialDelay: number; maxDelay: number; multiplier: number; jitter: number };
 }
@@ -413,6 +436,9 @@ export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}
       maxConcurrentDownloads: s.maxConcurrentDownloads,
       autoConcurrencyCap: s.autoConcurrencyCap,
       minAge: s.minAge,
+      settle: s.settle,
+      serverTimeZone: s.serverTimeZone,
+      verify: s.verify,
       maxAttempts: s.maxAttempts,
       backoff: s.backoff,
     };

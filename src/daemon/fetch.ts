@@ -3,8 +3,18 @@
  * lease) and record the outcome in the ledger (`complete`, or `fail` with a retry time or parked).
  * Never throws: every outcome is a return value, an event and a log line.
  */
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorText, InvalidArgumentError, LeaseLostError, toError, UnsafePathError } from '../errors.js';
+import {
+  errorText,
+  FtpSizeMismatchError,
+  IncompleteFileError,
+  InvalidArgumentError,
+  LeaseLostError,
+  LocalIoError,
+  toError,
+  UnsafePathError,
+} from '../errors.js';
 import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
 import { renderTemplate } from '../radar/template.js';
@@ -12,6 +22,8 @@ import { linkedController } from '../util/abort.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
+import { verifyDownload } from './verify.js';
+import { partNameFor, removeStaleParts } from '../ftp/download.js';
 
 /** What a fetch needs from the daemon around it. */
 export interface FetchContext {
@@ -31,7 +43,43 @@ export type FetchOutcome = FileRecord | 'failed' | null;
 
 /** Errors no retry can fix. */
 export function isPermanent(err: Error): boolean {
-  return err instanceof UnsafePathError || err instanceof InvalidArgumentError;
+  return (
+    err instanceof UnsafePathError ||
+    err instanceof InvalidArgumentError ||
+    (err instanceof LocalIoError && !err.transient)
+  );
+}
+
+/**
+ * The bytes are not the remote file's complete current version: it is still being uploaded
+ * (verify failed) or grew while we read it. Not a failure: the row waits for its next listing.
+ */
+function isStillGrowing(err: Error): boolean {
+  return (
+    err instanceof IncompleteFileError || (err instanceof FtpSizeMismatchError && err.received > err.expected)
+  );
+}
+
+/**
+ * Runs immediately before the `.part` takes its final name: the completeness check, then the
+ * lease (fencing): an instance that was paused past its lease learns it here and publishes
+ * nothing, since the row now belongs to another instance (or was superseded).
+ */
+function beforeCommitOf(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+): (partPath: string) => Promise<void> {
+  const rec = claim.record;
+  return async (partPath) => {
+    const reason = await verifyDownload(src.config.verify, partPath, {
+      remotePath: rec.remotePath,
+      size: rec.size,
+    });
+    if (reason !== null) throw new IncompleteFileError(rec.remotePath, reason);
+    const ours = await ctx.ledger.renewLease(claim, { now: ctx.now(), leaseMs: ctx.leaseMs });
+    if (!ours) throw new LeaseLostError(rec.remotePath);
+  };
 }
 
 /** With 'auto': feeds each transfer's received bytes to the source's controller. */
@@ -55,6 +103,7 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
   const link = linkedController([ctx.abortTransfers]);
   const lease = link.controller;
   const signal = link.signal;
+  let partPath: string | null = null;
   const renew = setInterval(
     () => {
       ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
@@ -75,6 +124,10 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
       fallbackTime: new Date(rec.mtime ?? ctx.now()),
     });
     const localDir = join(src.config.localDir, target.dir);
+    // One .part per row (a version), and per claim on a shared ledger: two writers of one
+    // target never share one; a SQLite ledger's single process resumes its own.
+    const partKey = ledger.backend === 'sqlite' ? `r${rec.id}` : `r${rec.id}-${claim.token.slice(0, 8)}`;
+    partPath = join(localDir, partNameFor(target.name, partKey));
     const localPath = await src.client.downloadFile(
       {
         path: rec.remotePath,
@@ -83,10 +136,19 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
         modifiedAt: rec.mtime === null ? null : new Date(rec.mtime),
       },
       localDir,
-      { localName: target.name, expectedSize: rec.size, signal, ...progressFeed(src) },
+      {
+        localName: target.name,
+        expectedSize: rec.size,
+        signal,
+        partKey,
+        beforeCommit: beforeCommitOf(ctx, src, claim),
+        ...progressFeed(src),
+      },
     );
     src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
     const done = await ledger.complete(claim, localPath, { now: ctx.now() });
+    // An earlier attempt (another instance's, or one that lost its claim) may have left a .part.
+    if (rec.attempts > 0 || rec.lastError !== null) await removeStaleParts(localDir, target.name);
     const durationMs = Date.now() - started;
     src.log.info(
       { remotePath: rec.remotePath, localPath, size: rec.size, durationMs },
@@ -95,7 +157,13 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
     ctx.onDownloaded({ source: src.config.name, record: done, localPath, durationMs });
     return done;
   } catch (caught) {
-    return await recordFailure(ctx, src, claim, toError(caught), signal);
+    const err = toError(caught);
+    // A .part of a lost claim (taken over, or superseded by a newer version) can never be
+    // resumed by anyone: it goes now.
+    if ((err instanceof LeaseLostError || signal.reason instanceof LeaseLostError) && partPath !== null) {
+      await unlink(partPath).catch(() => undefined);
+    }
+    return await recordFailure(ctx, src, claim, err, signal);
   } finally {
     clearInterval(renew);
     link.dispose();
@@ -120,8 +188,22 @@ async function recordFailure(
     src.log.warn({ remotePath: rec.remotePath }, LOG_MESSAGES.leaseLost);
     return null;
   }
+  if (isStillGrowing(err)) {
+    try {
+      await ctx.ledger.requeue(claim, errorText(err), { now: ctx.now() });
+    } catch (ledgerErr) {
+      src.log.error({ err: ledgerErr, remotePath: rec.remotePath }, 'cannot record the requeue');
+    }
+    src.log.info(
+      { remotePath: rec.remotePath, reason: err.message },
+      'download not complete: waiting for the upload',
+    );
+    return null;
+  }
   const attempts = rec.attempts + 1;
   const final = isPermanent(err) || attempts >= src.config.maxAttempts;
+  // A 550 (file gone?) retries after the backoff too: every cycle lists before it claims, so the
+  // next listing records a file that really vanished before any retry.
   const retryAt = final ? null : ctx.now() + backoffDelayMs(src.config.backoff, attempts);
   try {
     const kept = await ctx.ledger.fail(claim, errorText(err), { now: ctx.now(), retryAt });

@@ -31,7 +31,8 @@ export type { BackoffOptions } from './backoff.js';
 export { makeFileFilter } from './filters.js';
 export type { FileFilter, FileFilterOptions } from './filters.js';
 export { RadarTreeWalker } from './tree-walker.js';
-export type { ListDirFn, TreeDirEntry, TreeWalkOptions, TreeWalkResult } from './tree-walker.js';
+export type { FolderError, ListDirFn, TreeDirEntry, TreeWalkOptions, TreeWalkResult } from './tree-walker.js';
+export type { VerifyFunction } from './verify.js';
 export { DAEMON_EVENTS } from '../observe/events.js';
 // The radar layouts the daemon is built from (pure functions).
 export {

@@ -1,13 +1,19 @@
 /**
  * The lister of one source: turns the source's layout (flat folder, recursive glob, radar date
- * tree) into the list of files the ledger observes this cycle.
+ * tree) into the list of files the ledger observes this cycle, with every LIST time corrected to
+ * UTC by the source's server clock and its precision kept, the folders it saw completely (for
+ * vanished files), and the folders that failed (each on its own: the others are still listed).
  */
+import type { Logger } from 'pino';
+import type { RemoteEntry } from '../ftp/types.js';
 import type { ListedFile } from '../ledger/ledger.js';
+import { silentLogger } from '../observe/log.js';
 import { relativeRemoteDir } from '../radar/template.js';
 import { windowStart } from '../radar/tree.js';
 import type { SourceConfig } from './config.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
-import { RadarTreeWalker, type ListDirFn, type TreeDirEntry } from './tree-walker.js';
+import { ServerClock } from './server-clock.js';
+import { RadarTreeWalker, type FolderError, type ListDirFn } from './tree-walker.js';
 
 /** The part of `AsyncFTPClient` the daemon uses (so tests and other clients can stand in). */
 export interface DaemonFtpClient {
@@ -16,7 +22,9 @@ export interface DaemonFtpClient {
   listEntries(
     path: string,
     options: { pattern?: string | RegExp; recursive?: boolean; signal?: AbortSignal },
-  ): Promise<{ path: string; name: string; size: number; modifiedAt: Date | null }[]>;
+  ): Promise<ListedEntry[]>;
+  /** MDTM (UTC), null without MDTM support; lets `serverTimeZone: 'auto'` learn LIST's zone. */
+  lastModified?(path: string, options: { signal?: AbortSignal }): Promise<Date | null>;
   /** Downloads one file into `localDir` atomically; resolves with its local path. */
   downloadFile(
     remote: { path: string; name: string; size: number; modifiedAt: Date | null },
@@ -26,6 +34,9 @@ export interface DaemonFtpClient {
       expectedSize?: number;
       signal?: AbortSignal;
       onProgress?: (bytes: number) => void;
+      /** See `DownloadOptions.partKey` / `beforeCommit` (a stand-in client must honour them). */
+      partKey?: string;
+      beforeCommit?: (partPath: string) => Promise<void>;
     },
   ): Promise<string>;
   /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
@@ -36,10 +47,24 @@ export interface DaemonFtpClient {
   destroy(): void;
 }
 
+/** A listed file as the client reports it (precision and zone flags when it knows them). */
+export type ListedEntry = RemoteEntry;
+
 export interface ListingResult {
   files: ListedFile[];
   /** LIST commands sent (tree layout; flat/recursive report the folders they walked as 0). */
   listings: number;
+  /** Folders listed completely: their files missing from `files` are gone from the server. */
+  completeFolders: string[];
+  /** Folders that could not be listed this cycle (the rest were). */
+  folderErrors: FolderError[];
+}
+
+/** One path's last listing, for the server clock (a change between listings pins its offset). */
+interface Sighting {
+  size: number;
+  wall: number;
+  at: number;
 }
 
 export class SourceLister {
@@ -47,13 +72,22 @@ export class SourceLister {
   readonly #client: DaemonFtpClient;
   readonly #filter: FileFilter;
   readonly #walker: RadarTreeWalker;
+  readonly clock: ServerClock;
   #cycles = 0;
+  /** The last listed size and LIST time (wall clock) per path, and when it was listed. */
+  #previousWall = new Map<string, Sighting>();
 
-  constructor(source: SourceConfig, client: DaemonFtpClient) {
+  constructor(source: SourceConfig, client: DaemonFtpClient, log: Logger = silentLogger()) {
     this.#source = source;
     this.#client = client;
     this.#filter = makeFileFilter(source);
     this.#walker = new RadarTreeWalker((path, options) => client.listDir(path, options));
+    const probe = client.lastModified?.bind(client);
+    this.clock = new ServerClock(
+      source.serverTimeZone,
+      probe === undefined ? null : (path, signal) => probe(path, signal === undefined ? {} : { signal }),
+      log,
+    );
   }
 
   get walker(): RadarTreeWalker {
@@ -63,8 +97,10 @@ export class SourceLister {
   async list(now: number, signal?: AbortSignal): Promise<ListingResult> {
     const s = this.#source;
     const cycle = this.#cycles++;
-    let entries: TreeDirEntry[];
+    let entries: ListedEntry[];
     let listings = 0;
+    let completeFolders: string[];
+    let folderErrors: FolderError[] = [];
     if (s.layout === 'radar-tree') {
       const result = await this.#walker.walk({
         root: s.remotePath,
@@ -78,6 +114,8 @@ export class SourceLister {
       });
       entries = result.files;
       listings = result.listings;
+      completeFolders = result.completeFolders;
+      folderErrors = result.folderErrors;
     } else {
       const listed = await this.#client.listEntries(s.remotePath, {
         pattern: s.filePattern,
@@ -90,14 +128,62 @@ export class SourceLister {
           return this.#filter(e.name, rel === '' ? e.name : `${rel}/${e.name}`);
         })
         .map((e) => ({ ...e, type: 'file' as const }));
+      // A flat listing holds its folder completely; a recursive one the folders it found files in.
+      const root = s.remotePath.replace(/\/+$/, '') || '/';
+      completeFolders = s.layout === 'flat' ? [root] : [];
     }
-    const map = new Map<string, TreeDirEntry>();
+    const files = await this.toListedFiles(entries, now, signal, true);
+    return { files, listings, completeFolders, folderErrors };
+  }
+
+  /**
+   * Entries as the ledger records them: one per path, LIST times corrected to UTC by the
+   * server clock (which learns from them), precision kept. `replace`: the entries are a whole
+   * listing round (the memory of earlier sightings is replaced); otherwise (a hot round's few
+   * folders) they are added to it.
+   */
+  async toListedFiles(
+    entries: readonly ListedEntry[],
+    now: number,
+    signal: AbortSignal | undefined,
+    replace: boolean,
+  ): Promise<ListedFile[]> {
+    const map = new Map<string, ListedEntry>();
     for (const e of entries) map.set(e.path, e);
-    const files = [...map.values()].map((e) => ({
+    const unique = [...map.values()];
+    const inServerZone = (e: ListedEntry): boolean =>
+      e.modifiedAtInServerZone === true && e.modifiedAt !== null;
+    // A file that changed (size or time) since the previous listing was modified in between.
+    const wallNow = replace ? new Map<string, Sighting>() : this.#previousWall;
+    for (const e of unique) {
+      if (!inServerZone(e) || e.modifiedAt === null) continue;
+      const wall = e.modifiedAt.getTime();
+      const before = this.#previousWall.get(e.path);
+      if (before !== undefined && (before.wall !== wall || before.size !== e.size)) {
+        this.clock.observeChange(wall, e.modifiedAtPrecisionMs ?? 1000, before.at, now);
+      }
+      wallNow.set(e.path, { size: e.size, wall, at: now });
+    }
+    this.#previousWall = wallNow;
+    await this.clock.prepare(
+      unique.filter(inServerZone).map((e) => ({
+        remotePath: e.path,
+        wallMs: (e.modifiedAt as Date).getTime(),
+        precisionMs: e.modifiedAtPrecisionMs ?? 1000,
+      })),
+      now,
+      signal,
+    );
+    return unique.map((e) => ({
       remotePath: e.path,
       size: e.size,
-      mtime: e.modifiedAt === null ? null : e.modifiedAt.getTime(),
+      mtime:
+        e.modifiedAt === null
+          ? null
+          : inServerZone(e)
+            ? this.clock.toUtc(e.modifiedAt.getTime(), now)
+            : e.modifiedAt.getTime(),
+      mtimePrecisionMs: e.modifiedAtPrecisionMs ?? 1000,
     }));
-    return { files, listings };
   }
 }

@@ -8,9 +8,10 @@
  *    radar tree the newest hour folder of each radar (new minute folders appear there), minute
  *    folders found in the last `HOT_FOLDER_MS`, and every folder holding a file that is still
  *    changing, until it has settled.
- *  - **Quiet period**: once hot rounds run, a file is confirmed (handed to `observe` unchanged, which
- *    makes it ready) only when it has stayed unchanged for `quietMs`, however soon another round
+ *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for the
+ *    longer of `settle` and `quietMs` (src/daemon/observe-listing.ts), however soon another round
  *    lists it again; so the gap between two listings is never what decides a file is complete.
+ *    Its folder stays hot until then, and the ledger's `settleDueAt` says when to look again.
  *
  * The scheduler does not sleep: the daemon calls its rounds (see daemon.ts); it measures the
  * listings it sends so the server load is visible (status page, /metrics).
@@ -18,9 +19,10 @@
 import { FtpReplyError } from '../errors.js';
 import type { Ledger, ListedFile } from '../ledger/ledger.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
+import { logListingOutcome, observeOptions } from './observe-listing.js';
 import { RateWindow } from './rate.js';
 import type { SourceRuntime } from './source.js';
-import { mapLimit, type TreeDirEntry } from './tree-walker.js';
+import { mapLimit, type FolderError, type TreeDirEntry } from './tree-walker.js';
 
 /**
  * How long a newly found minute folder stays hot after it was found (a volume's files arrive
@@ -53,7 +55,7 @@ interface Sighting {
   mtime: number | null;
   /** When this size+mtime was first listed. */
   since: number;
-  /** Handed to the ledger unchanged after the quiet period (or old enough to be ready at once). */
+  /** Unchanged for the quiet period (or old enough to be ready at once): its folder may cool. */
   confirmed: boolean;
 }
 
@@ -97,6 +99,7 @@ export class ListingScheduler {
   readonly #young = new Map<string, number>();
   readonly #listings = new RateWindow();
   readonly #since: number;
+  #settleDueAt: number | null = null;
 
   constructor(src: SourceRuntime, options: ListingSchedulerOptions) {
     this.#src = src;
@@ -128,6 +131,14 @@ export class ListingScheduler {
     return new Set([...this.#unsettled].map((p) => parentOf(p))).size;
   }
 
+  /**
+   * When the earliest file the last round left unsettled may have settled (the ledger's
+   * `settleDueAt`), or null: a round then makes it ready without waiting for `pollInterval`.
+   */
+  get settleDueAt(): number | null {
+    return this.#settleDueAt;
+  }
+
   /** Listings per minute over the last minute (wall clock). */
   listingsPerMinute(): number {
     return this.#listings.perMinute(Date.now(), this.#since);
@@ -146,7 +157,7 @@ export class ListingScheduler {
       // Flat and recursive listings report 0 folders; they cost at least one LIST.
       const listings = Math.max(1, listing.listings);
       this.#listings.add(listings, Date.now());
-      const observed = await this.#observe(listing.files, true, quietMs);
+      const observed = await this.#observe(listing.files, true, quietMs, listing);
       return { listed: listing.files.length, listings, ...observed };
     });
     return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
@@ -159,7 +170,7 @@ export class ListingScheduler {
       if (src.config.layout === 'flat') {
         const listing = await src.lister.list(this.#now(), signal);
         this.#listings.add(1, Date.now());
-        const observed = await this.#observe(listing.files, true, quietMs);
+        const observed = await this.#observe(listing.files, true, quietMs, listing);
         return { listed: listing.files.length, listings: 1, ...observed };
       }
       return this.#hotTreeRound(signal, quietMs);
@@ -212,13 +223,9 @@ export class ListingScheduler {
     });
     const minuteList = [...minutes];
     const minuteEntries = await mapLimit(minuteList, concurrency, list);
-    const files: ListedFile[] = [];
-    for (const entries of minuteEntries) {
-      for (const e of entries) {
-        if (e.type !== 'file' || !this.#filter(e.name)) continue;
-        files.push({ remotePath: e.path, size: e.size, mtime: e.modifiedAt?.getTime() ?? null });
-      }
-    }
+    const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
+    // Times corrected as the full rounds correct them (one identity per version).
+    const files = await src.lister.toListedFiles(entries, now, signal, false);
     // An unsettled file gone from its folder's listing is no longer waited for.
     const shown = new Set(files.map((f) => f.remotePath));
     for (const path of this.#unsettled) {
@@ -226,7 +233,11 @@ export class ListingScheduler {
     }
     const listings = hourList.length + minuteList.length;
     this.#listings.add(listings, Date.now());
-    const observed = await this.#observe(files, false, quietMs);
+    // Each minute folder was listed whole (a missing one as empty): files gone from it vanished.
+    const observed = await this.#observe(files, false, quietMs, {
+      completeFolders: minuteList,
+      folderErrors: [],
+    });
     return { listed: files.length, listings, ...observed };
   }
 
@@ -236,19 +247,20 @@ export class ListingScheduler {
   }
 
   /**
-   * Hands a listing to the ledger, holding back files that are unchanged but have not yet been
-   * quiet for `quietMs` (the ledger would take an unchanged second listing as "complete").
-   * `complete`: the listing covers every file the source tracks now (a full round), so sightings
-   * of paths it no longer shows are forgotten (memory stays O(listing)).
+   * Hands a listing to the ledger with the readiness model's options, and keeps the folders of
+   * files not yet settled hot. `complete`: the listing covers every file the source tracks now (a
+   * full round), so sightings of paths it no longer shows are forgotten (memory stays O(listing)).
    */
   async #observe(
     files: readonly ListedFile[],
     complete: boolean,
     quietMs: number,
+    listing: { completeFolders: readonly string[]; folderErrors: readonly FolderError[] },
   ): Promise<{ added: number; becameReady: number }> {
     const now = this.#now();
-    const minAgeMs = this.#src.config.minAge * 1000;
-    const pass: ListedFile[] = [];
+    const options = observeOptions(this.#src, now, listing.completeFolders, quietMs);
+    const minAgeMs = options.minAgeMs ?? 0;
+    const settleMs = options.settleMs ?? 0;
     for (const f of files) {
       const prev = this.#sightings.get(f.remotePath);
       if (prev === undefined || prev.size !== f.size || prev.mtime !== f.mtime) {
@@ -256,11 +268,9 @@ export class ListingScheduler {
         this.#sightings.set(f.remotePath, { size: f.size, mtime: f.mtime, since: now, confirmed: old });
         if (old) this.#unsettled.delete(f.remotePath);
         else this.#unsettled.add(f.remotePath);
-        pass.push(f);
-      } else if (prev.confirmed || now - prev.since >= quietMs) {
+      } else if (!prev.confirmed && now - prev.since >= settleMs) {
         prev.confirmed = true;
         this.#unsettled.delete(f.remotePath);
-        pass.push(f);
       }
     }
     if (complete) {
@@ -272,13 +282,15 @@ export class ListingScheduler {
         if (!listed.has(path) && !(walk && this.#unsettled.has(path))) this.#forget(path);
       }
     }
-    if (pass.length === 0) return { added: 0, becameReady: 0 };
-    // The ledger enforces the quiet period too (settleMs), whichever round lists the file next.
-    const observed = await this.#ledger.observe(this.#src.config.name, pass, {
-      now,
-      minAgeMs,
-      settleMs: quietMs,
-    });
+    if (files.length === 0 && listing.completeFolders.length === 0) {
+      this.#settleDueAt = null;
+      logListingOutcome(this.#src, listing.folderErrors, null);
+      return { added: 0, becameReady: 0 };
+    }
+    // Every listed file goes to the ledger: one held back from a complete folder would be vanished.
+    const observed = await this.#ledger.observe(this.#src.config.name, files, options);
+    logListingOutcome(this.#src, listing.folderErrors, observed);
+    this.#settleDueAt = observed.settleDueAt;
     return { added: observed.added, becameReady: observed.becameReady };
   }
 }

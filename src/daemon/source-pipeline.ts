@@ -50,6 +50,9 @@ export interface PipelineStats {
   callbacksBottleneck: boolean;
 }
 
+/** How often the settle loop looks at the ledger's `settleDueAt` (ms). */
+const SETTLE_CHECK_MS = 1000;
+
 export class SourcePipeline {
   readonly #o: SourcePipelineOptions;
   readonly scheduler: ListingScheduler;
@@ -91,7 +94,11 @@ export class SourcePipeline {
     this.#pool = pool;
     const downloads = pool.run();
     const hotStop = linkedController([stopRequested]);
-    const hot = this.scheduler.hotEnabled ? this.#hotLoop(pool, hotStop.signal) : Promise.resolve();
+    const hot = this.scheduler.hotEnabled
+      ? this.#hotLoop(pool, hotStop.signal)
+      : src.config.layout === 'recursive'
+        ? Promise.resolve()
+        : this.#settleLoop(pool, hotStop.signal);
     try {
       for (let i = 0; i < max && !stopRequested.aborted; i++) {
         try {
@@ -175,6 +182,38 @@ export class SourcePipeline {
           this.#log.warn({ err, sinceMs: Date.now() - started }, 'hot listing failed');
           warned = true;
         }
+      } finally {
+        listAbort.dispose();
+      }
+    }
+  }
+
+  /**
+   * Without hot rounds: when the ledger's `settleDueAt` passes (a file's quiet period ended), the
+   * folders holding unsettled files are listed again at once (a hot round), so the file is ready
+   * then rather than at the next full round, `pollInterval` later.
+   */
+  async #settleLoop(pool: DownloadPool, signal: AbortSignal): Promise<void> {
+    // Bounded by the stop; looks at the due time at least once a second (a round may set it).
+    while (!signal.aborted) {
+      const due = this.scheduler.settleDueAt;
+      const wait = due === null ? SETTLE_CHECK_MS : Math.min(SETTLE_CHECK_MS, due - this.#o.now());
+      if (wait > 0) {
+        await sleepUntilAborted(wait, signal);
+        continue;
+      }
+      const listAbort = linkedController([signal, this.#o.abortTransfers]);
+      try {
+        const r = await this.#serial(() => this.scheduler.hotRound(listAbort.signal, 0));
+        if (!r.skipped) pool.wake();
+        // Still due (skipped: another instance lists; or the row did not settle): no busy loop.
+        const next = this.scheduler.settleDueAt;
+        if (r.skipped || (next !== null && next <= this.#o.now()))
+          await sleepUntilAborted(SETTLE_CHECK_MS, signal);
+      } catch (err) {
+        if (!signal.aborted) this.#log.warn({ err }, 'listing the unsettled files failed');
+        // The next full round lists them anyway: no retry storm meanwhile.
+        await sleepUntilAborted(SETTLE_CHECK_MS, signal);
       } finally {
         listAbort.dispose();
       }

@@ -43,7 +43,7 @@ export function createSourceRuntime(
   return {
     config,
     client,
-    lister: new SourceLister(config, client),
+    lister: new SourceLister(config, client, log),
     queue: new PQueue({ concurrency: fixed === 'auto' ? config.autoConcurrencyCap : fixed }),
     adaptive: fixed === 'auto' ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap }) : null,
     log,

@@ -58,6 +58,13 @@ export interface TreeWalkResult {
   files: TreeDirEntry[];
   /** LIST commands sent this walk (the cost of the cycle). */
   listings: number;
+  /**
+   * Minute folders whose listing this walk holds completely (a missing one counts, as empty):
+   * a file of theirs that is not in `files` is gone from the server.
+   */
+  completeFolders: string[];
+  /** Radars and folders that could not be listed; everything else was. */
+  folderErrors: FolderError[];
   /** Minute folders listed this walk. */
   minuteFoldersListed: number;
 }
@@ -80,9 +87,19 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-/** 550 on a folder that vanished (or a configured radar that has none yet) means "empty". */
+/**
+ * A folder that vanished (or a configured radar that has none yet) means "empty": 550 is the
+ * usual answer, some servers say 450 (busy/unavailable) and pyftpdlib answers MLSD with 501.
+ */
+const MISSING_FOLDER_REPLIES = new Set([450, 501, 550]);
 function isMissing(err: unknown): boolean {
-  return err instanceof FtpReplyError && err.replyCode === 550;
+  return err instanceof FtpReplyError && MISSING_FOLDER_REPLIES.has(err.replyCode);
+}
+
+/** A folder whose listing failed this walk; the other folders and radars went on. */
+export interface FolderError {
+  path: string;
+  error: Error;
 }
 
 /** Keeps the per-radar memory between cycles; one walker per source. */
@@ -145,8 +162,10 @@ export class RadarTreeWalker {
       }
     }
 
+    const folderErrors: FolderError[] = [];
+    const radarFailures: Error[] = [];
     // Radars are independent: walked side by side (the pool bounds the listings at once).
-    const perRadar = await mapLimit(radars, options.concurrency, (radar) => {
+    const perRadar = await mapLimit(radars, options.concurrency, async (radar) => {
       let memory = this.#memory.get(radar);
       if (memory === undefined) {
         memory = createTreeMemory();
@@ -154,11 +173,24 @@ export class RadarTreeWalker {
       }
       if (options.fullRescan) resetTreeMemory(memory);
       pruneTreeMemory(memory, options.windowStart);
-      return this.#walkRadar(radarNode(root, radar), memory, options, list);
+      const node = radarNode(root, radar);
+      try {
+        return await this.#walkRadar(node, memory, options, list, folderErrors);
+      } catch (err) {
+        // One radar's trouble is that radar's: the others are still walked.
+        if (signal?.aborted === true) throw err;
+        const error = err instanceof Error ? err : new Error(String(err));
+        radarFailures.push(error);
+        folderErrors.push({ path: node.path, error });
+        return { files: [], minuteFoldersListed: 0, completeFolders: [] };
+      }
     });
+    // No radar could be walked at all: the server is the problem, not a folder.
+    if (radars.length > 0 && radarFailures.length === radars.length) throw radarFailures[0];
     const files = perRadar.flatMap((r) => r.files);
+    const completeFolders = perRadar.flatMap((r) => r.completeFolders);
     const minuteFoldersListed = perRadar.reduce((n, r) => n + r.minuteFoldersListed, 0);
-    return { files, listings, minuteFoldersListed };
+    return { files, listings, minuteFoldersListed, completeFolders, folderErrors };
   }
 
   async #walkRadar(
@@ -166,7 +198,8 @@ export class RadarTreeWalker {
     memory: TreeMemory,
     options: TreeWalkOptions,
     list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
-  ): Promise<{ files: TreeDirEntry[]; minuteFoldersListed: number }> {
+    folderErrors: FolderError[],
+  ): Promise<{ files: TreeDirEntry[]; minuteFoldersListed: number; completeFolders: string[] }> {
     const previousHorizon = memory.horizon;
     // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
     const listedNow: TreeNode[] = [];
@@ -194,14 +227,27 @@ export class RadarTreeWalker {
 
     const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
     const toList = minuteCandidates.filter((m) => mustList(m, memory, horizon));
-    const listed = await mapLimit(toList, options.concurrency, (node) => list(node.path, true));
+    // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
+    const listed = await mapLimit(toList, options.concurrency, async (node) => {
+      try {
+        return await list(node.path, true);
+      } catch (err) {
+        if (options.signal?.aborted === true) throw err;
+        folderErrors.push({ path: node.path, error: err instanceof Error ? err : new Error(String(err)) });
+        return null;
+      }
+    });
     const files: TreeDirEntry[] = [];
+    const completeFolders: string[] = [];
     toList.forEach((node, i) => {
+      const entries = listed[i];
+      if (entries === null || entries === undefined) return;
       listedNow.push(node);
-      for (const e of listed[i] ?? []) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
+      completeFolders.push(node.path);
+      for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
     });
     for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
     memory.horizon = horizon;
-    return { files, minuteFoldersListed: toList.length };
+    return { files, minuteFoldersListed: toList.length, completeFolders };
   }
 }

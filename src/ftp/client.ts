@@ -210,8 +210,7 @@ export class AsyncFTPClient implements AsyncDisposable {
       for (const e of entries) {
         const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
         if (e.type === 'file') {
-          if (matches(relPath))
-            found.push({ path: e.path, name: e.name, size: e.size, modifiedAt: e.modifiedAt });
+          if (matches(relPath)) found.push(remoteEntryOf(e));
         } else if (recursive && depth < MAX_WALK_DEPTH) {
           subdirs.push(visit(joinRemote(dir, e.name), relPath, depth + 1));
         }
@@ -241,8 +240,7 @@ export class AsyncFTPClient implements AsyncDisposable {
           for (const e of entries) {
             const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
             if (e.type === 'file') {
-              if (matches(relPath))
-                ready.push({ path: e.path, name: e.name, size: e.size, modifiedAt: e.modifiedAt });
+              if (matches(relPath)) ready.push(remoteEntryOf(e));
             } else if (recursive && depth < MAX_WALK_DEPTH) {
               visit(joinRemote(dir, e.name), relPath, depth + 1);
             }
@@ -274,6 +272,24 @@ export class AsyncFTPClient implements AsyncDisposable {
   /** Remote paths of the matching files (the Python original's `list_files`). */
   async listFiles(path: string, options: ListOptions = {}): Promise<string[]> {
     return (await this.listEntries(path, options)).map((e) => e.path);
+  }
+
+  /**
+   * The file's modification time by MDTM (RFC 3659: always UTC), or null when the server does
+   * not support MDTM (500/502/504; a missing file's 550 is thrown). The daemon compares it with the LIST time of the same file to
+   * learn the zone a LIST-only server renders its times in.
+   */
+  async lastModified(remotePath: string, options: SignalOption = {}): Promise<Date | null> {
+    try {
+      return await this.#pool.use(
+        (client) => client.lastMod(remotePath),
+        this.#ctx('MDTM', remotePath),
+        options.signal,
+      );
+    } catch (err) {
+      if (err instanceof FtpReplyError && [500, 502, 504].includes(err.replyCode)) return null;
+      throw err;
+    }
   }
 
   /**
@@ -388,6 +404,8 @@ export class AsyncFTPClient implements AsyncDisposable {
             resume: options.resume ?? true,
             dataStallMs: this.#server.timeouts.dataStallMs,
             ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+            ...(options.partKey === undefined ? {} : { partKey: options.partKey }),
+            ...(options.beforeCommit === undefined ? {} : { beforeCommit: options.beforeCommit }),
           },
           ctx,
         );
@@ -527,4 +545,16 @@ export class AsyncFTPClient implements AsyncDisposable {
       cap: this.#explicitCap ? Math.min(cap, this.#server.maxConnections) : cap,
     });
   }
+}
+
+/** A listing entry as `RemoteEntry`, keeping what the daemon needs to read its time. */
+function remoteEntryOf(e: DirEntry): RemoteEntry {
+  return {
+    path: e.path,
+    name: e.name,
+    size: e.size,
+    modifiedAt: e.modifiedAt,
+    modifiedAtPrecisionMs: e.modifiedAtPrecisionMs,
+    modifiedAtInServerZone: e.modifiedAtInServerZone,
+  };
 }

@@ -1,8 +1,12 @@
 /**
  * Downloading one file so that no partial file ever carries the final name.
  *
- *   <dir>/<name>.part  --(all bytes, count checked against the remote size)-->  fdatasync
- *   --> rename to <dir>/<name>  --> fsync <dir>
+ *   <dir>/<part>  --(all bytes, count checked against the remote size)-->  fdatasync
+ *   --> beforeCommit (verify, lease fence)  --> rename to <dir>/<name>  --> fsync <dir>
+ *
+ * The `.part` is `<name>.part` for plain downloads, or, with a `partKey` (the daemon: one per
+ * ledger row and owner), `.<name, cut>.<hash>.part`: two writers of one target never share a
+ * `.part`, and any name up to the 255-byte limit still has a `.part` name that fits.
  *
  * The first step needs the FTP connection (`receivePart`); the rest (`commitPart`) does not, so
  * a batch hands the connection to the next transfer while the disk catches up, and renames that
@@ -12,8 +16,9 @@
  * continued with REST when it is shorter than the remote file and was written after the remote
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, stat, unlink } from 'node:fs/promises';
+import { readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { BlockGatherer } from './block-gatherer.js';
@@ -31,9 +36,45 @@ export interface AtomicDownloadRequest {
   resume: boolean;
   dataStallMs: number;
   onProgress?: (bytes: number) => void;
+  /** See `DownloadOptions.partKey`. */
+  partKey?: string;
+  /** See `DownloadOptions.beforeCommit`. */
+  beforeCommit?: (partPath: string) => Promise<void>;
 }
 
 export const PART_SUFFIX = '.part';
+
+/** Longest file name (bytes) of Linux file systems (ext4, xfs, btrfs) and of most others. */
+const NAME_MAX = 255;
+/** Bytes of the final name kept in a keyed `.part` name, for operators who look at the folder. */
+const PART_NAME_KEEP = 80;
+
+/** The longest prefix of `name` that fits in `maxBytes` of UTF-8 without cutting a character. */
+function utf8Prefix(name: string, maxBytes: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of name) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/**
+ * The `.part` name of `localName`: `<name>.part` when there is no key and it fits, else a hidden,
+ * short, unique one (`.<name cut to 80 bytes>.<16 hex of sha256(name, key)>.part`, ≤ 104 bytes).
+ */
+export function partNameFor(localName: string, partKey?: string): string {
+  const plain = localName + PART_SUFFIX;
+  if (partKey === undefined && Buffer.byteLength(plain) <= NAME_MAX) return plain;
+  const hash = createHash('sha256')
+    .update(`${localName}\0${partKey ?? ''}`)
+    .digest('hex')
+    .slice(0, 16);
+  return `.${utf8Prefix(localName, PART_NAME_KEEP)}.${hash}${PART_SUFFIX}`;
+}
 
 /** Least progress per `dataStallMs` that counts as a live data connection. */
 const STALL_MIN_BYTES = 1024;
@@ -53,6 +94,27 @@ export interface ReceivedPart {
   partPath: string;
   finalPath: string;
   localDir: string;
+  /** Runs after the fdatasync, immediately before the rename (see `DownloadOptions.beforeCommit`). */
+  beforeCommit?: ((partPath: string) => Promise<void>) | undefined;
+}
+
+/**
+ * Removes keyed `.part` files of `localName` left by other writers (a killed instance, a claim
+ * that expired) once the file is committed: nobody can resume them. Reads the folder, so the
+ * daemon calls it only for files that had an earlier attempt.
+ */
+export async function removeStaleParts(localDir: string, localName: string): Promise<number> {
+  const prefix = `.${utf8Prefix(localName, PART_NAME_KEEP)}.`;
+  const keyed = new RegExp(`^[0-9a-f]{16}\\${PART_SUFFIX}$`);
+  let removed = 0;
+  for (const entry of await readdir(localDir).catch(() => [] as string[])) {
+    if (!entry.startsWith(prefix) || !keyed.test(entry.slice(prefix.length))) continue;
+    await unlink(join(localDir, entry)).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
 }
 
 /**
@@ -65,7 +127,7 @@ export async function receivePart(
   ctx: FtpErrorContext,
 ): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
-  const partPath = finalPath + PART_SUFFIX;
+  const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const startAt = await resumableBytes(partPath, req);
   let received = startAt;
   try {
@@ -80,9 +142,9 @@ export async function receivePart(
     if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
       await unlink(partPath).catch(() => undefined);
     }
-    throw wrapLocal(err, partPath);
+    throw wrapLocal(err, partPath, 'write failed');
   }
-  return { partPath, finalPath, localDir: req.localDir };
+  return { partPath, finalPath, localDir: req.localDir, beforeCommit: req.beforeCommit };
 }
 
 /**
@@ -94,13 +156,24 @@ export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultD
   try {
     await syncPath(part.partPath, 'data');
   } catch (err) {
-    throw wrapLocal(err, part.partPath);
+    throw wrapLocal(err, part.partPath, 'write failed');
+  }
+  if (part.beforeCommit !== undefined) {
+    try {
+      await part.beforeCommit(part.partPath);
+    } catch (err) {
+      // Incomplete, stale, or no longer ours: these bytes never take the final name.
+      await unlink(part.partPath).catch(() => undefined);
+      throw err;
+    }
   }
   try {
     await rename(part.partPath, part.finalPath);
     await dirSync.sync(part.localDir);
   } catch (err) {
-    throw new LocalIoError(part.finalPath, 'cannot move the complete .part into place', { cause: err });
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    const detail = `cannot move the complete .part into place${code === undefined ? '' : ` (${code})`}`;
+    throw new LocalIoError(part.finalPath, detail, { cause: err });
   }
   return part.finalPath;
 }
@@ -114,13 +187,27 @@ export async function downloadAtomically(
   return commitPart(await receivePart(client, req, ctx));
 }
 
-const LOCAL_WRITE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EROFS', 'EIO', 'EFBIG', 'EPERM']);
+/** Local failures, named in the message with their code (see `LocalIoError.transient`). */
+const LOCAL_CODES = new Set([
+  'ENOSPC',
+  'EDQUOT',
+  'EACCES',
+  'EROFS',
+  'EIO',
+  'EFBIG',
+  'EPERM',
+  'ENAMETOOLONG',
+  'ENOTDIR',
+  'EISDIR',
+  'EMFILE',
+  'ENFILE',
+]);
 
-function wrapLocal(err: unknown, partPath: string): unknown {
+function wrapLocal(err: unknown, path: string, what: string): unknown {
   if (err instanceof LocalIoError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code !== undefined && LOCAL_WRITE_CODES.has(code)) {
-    return new LocalIoError(partPath, `write failed (${code})`, { cause: err });
+  if (code !== undefined && LOCAL_CODES.has(code)) {
+    return new LocalIoError(path, `${what} (${code})`, { cause: err });
   }
   return err;
 }
@@ -147,7 +234,10 @@ async function transfer(
     await opened;
   } catch (err) {
     await closed;
-    throw new LocalIoError(partPath, 'cannot open for writing', { cause: err });
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    throw new LocalIoError(partPath, `cannot open for writing${code === undefined ? '' : ` (${code})`}`, {
+      cause: err,
+    });
   }
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
   // silent one and one trickling a byte now and then alike. basic-ftp reports progress every
@@ -191,7 +281,7 @@ async function transfer(
     stream.destroy();
     await closed;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
-    if (writeError !== undefined) throw wrapLocal(writeError, partPath);
+    if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
     throw err;
   } finally {
     clearInterval(watchdog);

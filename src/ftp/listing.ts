@@ -1,10 +1,11 @@
 /**
  * Listing: one folder as typed entries, a recursive walk, and glob/RegExp matching.
  *
- * basic-ftp parses MLSD, Unix and DOS listings. MLSD gives exact UTC times; a Unix `LIST` only
- * gives `Oct 20 15:28` (this year) or `Oct 20  2024` (older), which we read as UTC, the default
- * of vsftpd, ProFTPD and pure-ftpd. The daemon needs a time, even a coarse one, to tell versions
- * of a file apart.
+ * basic-ftp parses MLSD, Unix and DOS listings. MLSD gives exact UTC times (RFC 3659); a Unix
+ * `LIST` only gives `Oct 20 15:28` (recent: minute precision) or `Oct 20  2024` (older than about
+ * six months: day precision), in whatever zone the server renders. We read a LIST time as if it
+ * were UTC and say so (`modifiedAtInServerZone`), with its precision: the daemon corrects it with
+ * the source's server clock (src/daemon/server-clock.ts) and compares versions at that precision.
  */
 import { FileType, type FileInfo } from 'basic-ftp';
 import picomatch from 'picomatch';
@@ -18,18 +19,36 @@ export interface DirEntry {
   type: 'file' | 'dir';
   size: number;
   modifiedAt: Date | null;
+  /** Precision of `modifiedAt` in ms: 1000 (MLSD), 60 000 (LIST `hh:mm`), 86 400 000 (LIST year). */
+  modifiedAtPrecisionMs: number;
+  /**
+   * True when `modifiedAt` is a LIST time: the server's wall clock read as if it were UTC. False
+   * for MLSD/MDTM times, which are UTC.
+   */
+  modifiedAtInServerZone: boolean;
 }
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 
 /** Reads a Unix `ls` time (`Oct 20 15:28` or `Oct 20  2024`) as UTC; null when it is not one. */
 export function parseUnixListTime(raw: string, now: Date = new Date()): Date | null {
+  return parseUnixListTimeWithPrecision(raw, now)?.date ?? null;
+}
+
+/** `parseUnixListTime` with the precision the format gives (a minute, or a day for year formats). */
+export function parseUnixListTimeWithPrecision(
+  raw: string,
+  now: Date = new Date(),
+): { date: Date; precisionMs: number } | null {
   const m = /^([A-Za-z]{3})\s+(\d{1,2})\s+(?:(\d{1,2}):(\d{2})|(\d{4}))$/.exec(raw.trim());
   if (m === null) return null;
   const month = MONTHS.indexOf((m[1] ?? '').toLowerCase());
   if (month < 0) return null;
   const day = Number(m[2]);
-  if (m[5] !== undefined) return new Date(Date.UTC(Number(m[5]), month, day));
+  if (m[5] !== undefined) return { date: new Date(Date.UTC(Number(m[5]), month, day)), precisionMs: DAY_MS };
   const hour = Number(m[3]);
   const minute = Number(m[4]);
   // "ls" shows hh:mm for the last six months: if that lands in the future, it was last year.
@@ -37,7 +56,7 @@ export function parseUnixListTime(raw: string, now: Date = new Date()): Date | n
   if (date.getTime() > now.getTime() + 86_400_000) {
     date = new Date(Date.UTC(now.getUTCFullYear() - 1, month, day, hour, minute));
   }
-  return date;
+  return { date, precisionMs: MINUTE_MS };
 }
 
 /** Turns basic-ftp's FileInfo into our entry; symlinks and unknown types are left out. */
@@ -47,9 +66,22 @@ export function toDirEntry(dir: string, info: FileInfo, now?: Date): DirEntry | 
   if (info.type === FileType.File) type = 'file';
   else if (info.type === FileType.Directory) type = 'dir';
   else return null;
-  const modifiedAt =
-    info.modifiedAt ?? (info.rawModifiedAt ? parseUnixListTime(info.rawModifiedAt, now) : null);
-  return { name: info.name, path: joinRemote(dir, info.name), type, size: info.size, modifiedAt };
+  const base = { name: info.name, path: joinRemote(dir, info.name), type, size: info.size };
+  if (info.modifiedAt !== undefined) {
+    return {
+      ...base,
+      modifiedAt: info.modifiedAt,
+      modifiedAtPrecisionMs: 1000,
+      modifiedAtInServerZone: false,
+    };
+  }
+  const listed = info.rawModifiedAt ? parseUnixListTimeWithPrecision(info.rawModifiedAt, now) : null;
+  return {
+    ...base,
+    modifiedAt: listed?.date ?? null,
+    modifiedAtPrecisionMs: listed?.precisionMs ?? 1000,
+    modifiedAtInServerZone: listed !== null,
+  };
 }
 
 /**

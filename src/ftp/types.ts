@@ -61,6 +61,10 @@ export interface RemoteEntry {
   size: number;
   /** Modification time, when the server gave one (MLSD gives seconds, LIST often minutes). */
   modifiedAt: Date | null;
+  /** Precision of `modifiedAt` in ms (see `DirEntry`), when the entry came from a listing. */
+  modifiedAtPrecisionMs?: number;
+  /** A LIST time (the server's wall clock read as UTC), when the entry came from a listing. */
+  modifiedAtInServerZone?: boolean;
 }
 
 /** An `AbortSignal`: aborting it cancels the call (and closes the connection it used). */
@@ -96,6 +100,19 @@ export interface DownloadOptions extends SignalOption {
   resume?: boolean;
   /** Called with the bytes received so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Names this download's `.part` (e.g. the ledger row, plus the claim's token on a shared
+   * ledger), so that two writers of one target never share a `.part`, and a version never
+   * resumes another's bytes. @default the final name (`<name>.part`, or a short hashed name when
+   * that would pass 255 bytes)
+   */
+  partKey?: string;
+  /**
+   * Runs after every byte is on disk and synced, immediately before the `.part` takes the final
+   * name: throwing here keeps the final name untouched and discards the `.part`. The daemon
+   * verifies completeness (BUFR section 0 and `7777`) and re-checks its lease here (fencing).
+   */
+  beforeCommit?: (partPath: string) => Promise<void>;
 }
 
 /** Options of {@link AsyncFTPClient.downloadFiles}. */

@@ -223,7 +223,7 @@ export function folderOf(remotePath: string): string {
  * - else latest version still `seen`: the upload is still growing, update that row in place;
  * - else (no row, or latest version past `seen`): insert a new row (a new file or new version),
  *   and supersede older versions that were not downloaded yet.
- * A new or updated row is ready at once when the end of its mtime interval is older than `minAgeMs`.
+ * A row is ready at once when its (corrected) mtime is older than `minAgeMs`.
  */
 export function planObserve(
   listed: readonly NormalizedFile[],
@@ -244,9 +244,7 @@ export function planObserve(
   const waitUntil = (at: number): void => {
     plan.settleDueAt = plan.settleDueAt === null ? at : Math.min(plan.settleDueAt, at);
   };
-  // The last whole second the mtime's interval allows: a LIST minute may hide 59 more seconds.
-  const oldEnough = (mtime: number | null, precision: number): boolean =>
-    mtime !== null && now - (mtime + precision - Math.min(precision, MTIME_PRECISION.second)) > minAgeMs;
+  const oldEnough = (mtime: number | null): boolean => mtime !== null && now - mtime > minAgeMs;
   for (const f of listed) {
     const versions = versionsByPath.get(f.remotePath) ?? [];
     let known: VersionRow | undefined;
@@ -261,7 +259,7 @@ export function planObserve(
     if (known !== undefined) {
       if (known.state === 'seen') {
         const since = numOrNull(known.stable_since) ?? now;
-        if (now - since >= settleMs) {
+        if (now - since >= settleMs || oldEnough(numOrNull(known.mtime))) {
           plan.toReady.push({ id: num(known.id), size: num(known.size), mtime: numOrNull(known.mtime) });
         } else waitUntil(since + settleMs);
       } else if (known.state === 'vanished') {
@@ -270,7 +268,7 @@ export function planObserve(
       }
       continue;
     }
-    const state = oldEnough(f.mtime, f.mtimePrecisionMs) ? 'ready' : 'seen';
+    const state = oldEnough(f.mtime) ? 'ready' : 'seen';
     if (state === 'seen') waitUntil(now + settleMs);
     if (latest !== undefined && latest.state === 'seen') {
       plan.toUpdate.push({

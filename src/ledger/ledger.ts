@@ -16,7 +16,8 @@
  *   seen ──(unchanged size+mtime across listings `settleMs` apart, or older than minAge)──> ready
  *   ready ──claim──> downloading ──complete──> downloaded ──callback ok──> processed
  *                         │                                   └─callback threw──> processed (callbackError set)
- *                         └──fail──> ready (nextAttemptAt = backoff)  ...after maxAttempts──> failed
+ *                         ├──fail──> ready (nextAttemptAt = backoff)  ...after maxAttempts──> failed
+ *                         └──requeue (download incomplete or stale)──> seen (settles again)
  *   failed ──retryFailed──> ready
  *   seen/ready/downloading/failed ──a newer version of the path is listed──> superseded
  *   seen/ready/failed ──gone from a complete listing of its folder──> vanished ──listed again──> seen
@@ -105,7 +106,7 @@ export interface ObserveOptions {
   /** Current time (epoch ms). */
   now: number;
   /**
-   * A file whose mtime (the end of its precision interval) is older than this is ready at once,
+   * A file whose (corrected) mtime is older than this is ready at once,
    * without a second listing. Files without mtime never are; `Infinity` always requires the
    * settle period.
    */
@@ -196,6 +197,13 @@ export interface Ledger {
 
   /** Records a failed attempt (attempts + 1, lastError). False when the claim was lost. */
   fail(claim: Claim, error: string, options: FailOptions): Promise<boolean>;
+
+  /**
+   * Puts a claimed row back to `seen` without spending an attempt: its download proved
+   * incomplete or stale (a file still being uploaded), so it waits for the settle period again.
+   * False when the claim was lost.
+   */
+  requeue(claim: Claim, reason: string, options: { now: number }): Promise<boolean>;
 
   /** Records the user's callback outcome for a downloaded row (`processed`). */
   markProcessed(id: number, callbackError: string | null, options: { now: number }): Promise<void>;

@@ -479,6 +479,18 @@ export class PostgresLedger implements Ledger {
     return n === 1;
   }
 
+  async requeue(claim: Claim, reason: string, options: { now: number }): Promise<boolean> {
+    const n = await this.#count(
+      'requeue',
+      `UPDATE ${this.#t}
+          SET state = 'seen', last_error = $1, stable_since = $2, ready_at = NULL, updated_at = $2,
+              next_attempt_at = NULL, lease_token = NULL, lease_owner = NULL, lease_until = NULL
+        WHERE id = $3 AND state = 'downloading' AND lease_token = $4`,
+      [reason, options.now, claim.record.id, claim.token],
+    );
+    return n === 1;
+  }
+
   async markProcessed(id: number, callbackError: string | null, options: { now: number }): Promise<void> {
     const n = await this.#count(
       'markProcessed',

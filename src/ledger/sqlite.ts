@@ -156,6 +156,7 @@ export class SqliteLedger implements Ledger {
   readonly #renew: Statement<[number, number, string]>;
   readonly #complete: Statement<[string, number, number, number, string], FileRow>;
   readonly #fail: Statement<[string, string, number | null, number, number, string]>;
+  readonly #requeue: Statement<[string, number, number, number, string]>;
   readonly #markProcessed: Statement<[string | null, number, number, number]>;
   readonly #pending: Statement<[string, number], FileRow>;
   readonly #reclaim: Statement<[number, number]>;
@@ -223,6 +224,11 @@ export class SqliteLedger implements Ledger {
     this.#fail = db.prepare(
       `UPDATE files SET state = ?, attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?,
               lease_token = NULL, lease_owner = NULL, lease_until = NULL
+        WHERE id = ? AND state = 'downloading' AND lease_token = ?`,
+    );
+    this.#requeue = db.prepare(
+      `UPDATE files SET state = 'seen', last_error = ?, stable_since = ?, ready_at = NULL, updated_at = ?,
+              next_attempt_at = NULL, lease_token = NULL, lease_owner = NULL, lease_until = NULL
         WHERE id = ? AND state = 'downloading' AND lease_token = ?`,
     );
     this.#markProcessed = db.prepare(
@@ -424,6 +430,14 @@ export class SqliteLedger implements Ledger {
       () =>
         this.#fail.run(state, error, options.retryAt, options.now, claim.record.id, claim.token).changes ===
         1,
+    );
+  }
+
+  async requeue(claim: Claim, reason: string, options: { now: number }): Promise<boolean> {
+    const { now } = options;
+    return this.#run(
+      'requeue',
+      () => this.#requeue.run(reason, now, now, claim.record.id, claim.token).changes === 1,
     );
   }
 

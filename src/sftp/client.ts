@@ -137,6 +137,9 @@ export class AsyncSFTPClient implements AsyncDisposable {
         type,
         size: item.attrs.size,
         modifiedAt: new Date(item.attrs.mtime * 1000),
+        // SFTP times are UTC seconds: nothing for the server clock to correct.
+        modifiedAtPrecisionMs: 1000,
+        modifiedAtInServerZone: false,
       });
     }
     return entries;
@@ -207,13 +210,14 @@ export class AsyncSFTPClient implements AsyncDisposable {
             dataStallMs: this.#server.timeouts.dataStallMs,
             abortTransport: () => channel.connection.destroy(),
             ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+            ...(options.partKey === undefined ? {} : { partKey: options.partKey }),
           },
           ctx,
         ),
       ctx,
       options.signal,
     );
-    return commitPart(part);
+    return commitPart(part, options.beforeCommit);
   }
 
   /**

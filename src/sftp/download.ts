@@ -20,7 +20,7 @@ import {
   RadarlibError,
   type FtpErrorContext,
 } from '../errors.js';
-import { PART_SUFFIX } from '../ftp/download.js';
+import { partNameFor } from '../ftp/download.js';
 import { toSftpError } from './connection.js';
 import type { SftpRequests } from './requests.js';
 
@@ -37,6 +37,8 @@ export interface SftpDownloadRequest {
   onProgress?: (bytes: number) => void;
   /** Ends the transport, making pending reads fail (the stall watchdog's lever). */
   abortTransport: () => void;
+  /** See `DownloadOptions.partKey`: the daemon's per-claim `.part` name. */
+  partKey?: string | undefined;
 }
 
 /** A complete `.part`, closed but not yet durable nor renamed (`commitPart` does that). */
@@ -86,7 +88,7 @@ export async function receiveOverSftp(
   ctx: FtpErrorContext,
 ): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
-  const partPath = finalPath + PART_SUFFIX;
+  const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const handle = await requests.open(req.remotePath, ctx);
   let local: FileHandle | undefined;
   try {
@@ -119,12 +121,26 @@ export async function receiveOverSftp(
   return { partPath, finalPath, localDir: req.localDir };
 }
 
-/** fsync the `.part`, rename it to its final name, fsync the folder; returns the final path. */
-export async function commitPart(part: ReceivedPart): Promise<string> {
+/**
+ * fsync the `.part`, run `beforeCommit` (the daemon's verify and lease fence; a throw discards
+ * the `.part`), rename it to its final name, fsync the folder; returns the final path.
+ */
+export async function commitPart(
+  part: ReceivedPart,
+  beforeCommit?: (partPath: string) => Promise<void>,
+): Promise<string> {
   try {
     await fsyncPath(part.partPath, 'r+');
   } catch (err) {
     throw new LocalIoError(part.partPath, 'fsync failed', { cause: err });
+  }
+  if (beforeCommit !== undefined) {
+    try {
+      await beforeCommit(part.partPath);
+    } catch (err) {
+      await unlink(part.partPath).catch(() => undefined);
+      throw err;
+    }
   }
   try {
     await rename(part.partPath, part.finalPath);

@@ -14,6 +14,8 @@ import type { CycleEvent } from '../../src/daemon/events.js';
 import { LOG_MESSAGES } from '../../src/observe/events.js';
 import { openLedger } from '../../src/ledger/open.js';
 import { statusReport, formatStatus } from '../../src/cli/commands/status.js';
+import { latencyByRadar } from '../../src/observe/latency.js';
+import { MTIME_PRECISION } from '../../src/ledger/ledger.js';
 import { DaemonMetrics, METRIC_NAMES } from '../../src/web/metrics.js';
 import { radarTreeFolder } from '../../src/radar/tree.js';
 import { sha256File as sha256 } from '../helpers/hash.js';
@@ -169,15 +171,22 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
       `stage ${stage} observed for both files`,
     );
   assert.match(scrape, new RegExp(`${METRIC_NAMES.listingsPerMinute}\\{source="[^"]+"\\} [1-9]`));
+  const rows = await d.ledger!.recent({ limit: 10 });
   await d.stop();
   await running;
-  // The latency per radar, as `radarlib status` prints it.
+  // The latency per radar, as `radarlib status` prints it. The embedded server lists with LIST
+  // `hh:mm` (minute precision, recorded since the readiness model): such rows are left out, only
+  // second-precision server times (MLSD/MDTM) count.
   const report = await statusReport({ ledger: join(r.local, '.radarlib', 'ledger.sqlite') });
+  assert.deepEqual(report.latency, []);
+  assert.ok(rows.every((row) => row.mtimePrecisionMs === MTIME_PRECISION.minute));
+  // The same rows with second-precision times (as MLSD lists them) make the per-radar line.
+  const latency = latencyByRadar(rows.map((row) => ({ ...row, mtimePrecisionMs: MTIME_PRECISION.second })));
   assert.deepEqual(
-    report.latency.map((l) => [l.radar, l.files]),
+    latency.map((l) => [l.radar, l.files]),
     [['RMA1', 2]],
   );
-  assert.match(formatStatus(report), /RMA1 {2}p50 [\d.]+ s {2}p95 [\d.]+ s/);
+  assert.match(formatStatus({ ...report, latency }), /RMA1 {2}p50 [\d.]+ s {2}p95 [\d.]+ s/);
   assert.deepEqual(got, [`${first}/${volumeName(now - 120_000)}`, `${next}/${volumeName(now - 60_000)}`]);
   const rel = `${next.slice('/L2/'.length)}/${volumeName(now - 60_000)}`;
   assert.equal(sha256(join(r.local, rel)), sha256(join(r.root, next, volumeName(now - 60_000))));

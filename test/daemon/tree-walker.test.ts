@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FtpReplyError } from '../../src/errors.js';
 import { RadarTreeWalker } from '../../src/daemon/tree-walker.js';
 import { makeFileFilter } from '../../src/daemon/filters.js';
 import { windowStart } from '../../src/radar/tree.js';
@@ -148,7 +149,7 @@ test('radars given: root not listed, a missing radar is empty; filters apply to 
   }
 });
 
-test('a failed walk is redone next cycle (nothing marked listed)', async () => {
+test('a folder that fails is recorded, the others go on, and it is listed again next cycle', async () => {
   const files = treeFiles({
     root: '/L2',
     radars: ['RMA1'],
@@ -163,10 +164,51 @@ test('a failed walk is redone next cycle (nothing marked listed)', async () => {
     if (fail && path.endsWith('/15/0000')) throw new Error('connection reset');
     return tree.listDir(path);
   });
-  await assert.rejects(walker.walk(walkOptions(END.getTime(), { recentFolders: 1 })), /connection reset/);
+  const first = await walker.walk(walkOptions(END.getTime(), { recentFolders: 1 }));
+  assert.equal(first.folderErrors.length, 1);
+  assert.match(first.folderErrors[0]?.path ?? '', /\/15\/0000$/);
+  assert.match(first.folderErrors[0]?.error.message ?? '', /connection reset/);
+  assert.ok(first.files.length < 6, 'the failed folder contributed nothing');
+  assert.ok(!first.completeFolders.some((f) => f.endsWith('/15/0000')), 'and is not complete');
   fail = false;
   const result = await walker.walk(walkOptions(END.getTime(), { recentFolders: 1 }));
-  assert.equal(result.files.length, 6);
+  assert.ok(
+    result.files.some((f) => f.path.includes('/15/0000/')),
+    'the failed folder is listed again',
+  );
+  assert.equal(new Set([...first.files, ...result.files].map((f) => f.path)).size, 6, 'nothing missed');
+  assert.deepEqual(result.folderErrors, []);
+});
+
+test('a radar whose folder is missing (550/450/501) or fails never stops the other radars', async () => {
+  const files = treeFiles({
+    root: '/L2',
+    radars: ['RMA1', 'RMA2'],
+    end: END,
+    historyMs: HOUR,
+    stepMinutes: 10,
+    fields: ['DBZH'],
+  });
+  const tree = new FakeTree(files);
+  const walker = new RadarTreeWalker(async (path) => {
+    if (path === '/L2/NOPE') throw new FtpReplyError(501, 'No such directory.', { host: 'h', port: 21 });
+    if (path === '/L2/BROKEN') throw new FtpReplyError(530, 'Permission denied.', { host: 'h', port: 21 });
+    return tree.listDir(path);
+  });
+  const result = await walker.walk(
+    walkOptions(END.getTime(), { radars: ['NOPE', 'RMA1', 'BROKEN', 'RMA2'] }),
+  );
+  assert.equal(result.files.length, 12, 'both real radars walked');
+  assert.deepEqual(
+    result.folderErrors.map((f) => f.path),
+    ['/L2/BROKEN'],
+    'a missing radar folder is empty, not an error; another failure is recorded for its folder',
+  );
+  // Every radar failing is the server's problem: the walk fails.
+  const down = new RadarTreeWalker(async () => {
+    throw new FtpReplyError(421, 'Service not available', { host: 'h', port: 21 });
+  });
+  await assert.rejects(down.walk(walkOptions(END.getTime(), { radars: ['RMA1', 'RMA2'] })), /421/);
 });
 
 test('remotePath may be one radar folder (its children are years)', async () => {

@@ -81,6 +81,8 @@ describe('toDirEntry', () => {
       type: 'file',
       size: 42,
       modifiedAt: null,
+      modifiedAtPrecisionMs: 1000,
+      modifiedAtInServerZone: false,
     });
     assert.equal(toDirEntry('/', info('2025', FileType.Directory))?.path, '/2025');
   });

@@ -7,7 +7,8 @@
  *
  * Sizes are drawn log-uniformly between 70 KB and 1.7 MB (mean ≈ 510 KB). A file's bytes depend
  * only on the seed and its index, so two calls with the same options write the same bytes.
- * Each file starts with `BUFR` and ends with `7777` like a real message (its body is random).
+ * Each file starts with `BUFR` and its section 0 (total length, edition 4) and ends with `7777`
+ * like a real message (its body is random).
  * Everything is made world-readable, because FTP servers run virtual users as nobody.
  */
 import { createCipheriv, createHash } from 'node:crypto';
@@ -57,6 +58,12 @@ function fileBytes(seed: number, index: number, size: number): Buffer {
   const buf = Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
   if (size >= 8) {
     buf.write('BUFR', 0, 'latin1');
+    // Section 0 as a real edition-4 message has it: the daemon's `verify: 'auto'` checks the
+    // declared length against the file (a message longer than 16 MiB cannot declare it).
+    if (size < 2 ** 24) {
+      buf.writeUIntBE(size, 4, 3);
+      buf[7] = 4;
+    }
     buf.write('7777', size - 4, 'latin1');
   }
   return buf;

@@ -62,6 +62,13 @@ export interface DebianServerOptions {
    * enough to overlap or to be cut off midway. Not combined with TLS on pyftpdlib.
    */
   rateLimit?: number;
+  /**
+   * List times in this IANA zone's local time instead of UTC (pyftpdlib `use_gmt_times=False`,
+   * run with `TZ`), as the RMA radars' servers do. MDTM stays UTC (RFC 3659). pyftpdlib only.
+   */
+  listTimeZone?: string;
+  /** No MLSD/MLST: clients must read LIST (and its zone). pyftpdlib only. */
+  listOnly?: boolean;
 }
 
 export interface DebianServer {
@@ -216,12 +223,18 @@ const GUARD = [
   'kill -KILL 0',
 ].join('\n');
 
-export function launch(cmd: string, args: string[], logPath: string): ChildProcess {
+export function launch(
+  cmd: string,
+  args: string[],
+  logPath: string,
+  env: Record<string, string> = {},
+): ChildProcess {
   const fd = openSync(logPath, 'a');
   try {
     const child = spawn('/bin/bash', ['-c', GUARD, 'radarlib-guard', cmd, ...args], {
       detached: true, // own process group: stop() kills the server's session children too
       stdio: ['pipe', fd, fd],
+      env: { ...process.env, ...env },
     });
     child.on('error', () => {
       // spawn failures (ENOENT...) show up as a missing pid / exit in waitListening
@@ -626,8 +639,15 @@ async function startPyftpdlib(c: LaunchContext): Promise<ChildProcess> {
     args.push('--tls-cert', c.certPath, '--tls-key', c.keyPath);
     if (c.opts.requireSslReuse === true) args.push('--tls-required');
   }
+  if (c.opts.listTimeZone !== undefined) args.push('--local-times');
+  if (c.opts.listOnly === true) args.push('--list-only');
   // -I: ignore PYTHON* variables and user site-packages of the caller's environment
-  return launch(PYTHON, ['-I', ...args], c.logPath);
+  return launch(
+    PYTHON,
+    ['-I', ...args],
+    c.logPath,
+    c.opts.listTimeZone === undefined ? {} : { TZ: c.opts.listTimeZone },
+  );
 }
 
 const LAUNCHERS: Record<DebianServerKind, (c: LaunchContext) => Promise<ChildProcess>> = {
@@ -668,6 +688,8 @@ function validate(kind: DebianServerKind, opts: DebianServerOptions): void {
     (opts.tls !== undefined || opts.requireSslReuse === true)
   )
     throw new Error('pyftpdlib: rateLimit cannot be combined with TLS in this helper');
+  if (kind !== 'pyftpdlib' && (opts.listTimeZone !== undefined || opts.listOnly === true))
+    throw new Error(`${kind}: listTimeZone/listOnly are pyftpdlib options in this helper`);
   const n = opts.passivePorts ?? 100;
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`passivePorts must be 1..1000, got ${n}`);
 }

@@ -608,19 +608,6 @@ export function ledgerContract(
         assert.equal(row?.size, 200);
       }));
 
-    test('minAge counts from the end of the listed minute (LIST hides up to 59 s)', () =>
-      use(async (l) => {
-        const minute = T0;
-        const f: ListedFile = { remotePath: '/m.BUFR', size: 1, mtime: minute, mtimePrecisionMs: 60_000 };
-        // 70 s after the minute's start the file may be only 11 s old: not older than minAge 30 s.
-        let r = await l.observe('s1', [f], { now: minute + 70_000, minAgeMs: 30_000, settleMs: 60_000 });
-        assert.equal(r.becameReady, 0);
-        const g: ListedFile = { ...f, remotePath: '/n.BUFR' };
-        r = await l.observe('s1', [g], { now: minute + 90_000, minAgeMs: 30_000, settleMs: 60_000 });
-        assert.equal(r.becameReady, 1);
-        assert.equal((await only(l, 's1', '/n.BUFR'))[0]?.readyAt, minute + 90_000);
-      }));
-
     test('superseded: a new version retires older ones not yet downloaded; downloaded ones stay', () =>
       use(async (l) => {
         const p = '/radar/rewritten.BUFR';
@@ -693,6 +680,34 @@ export function ledgerContract(
         await l.observe('s1', [b], { now: T0 + 6 * MIN, ...STABLE_ONLY, completeFolders: ['/d1'] });
         assert.equal(await state(b), 'seen');
         assert.equal((await only(l, 's1', b.remotePath)).length, 1);
+      }));
+
+    test('requeue: an incomplete download goes back to seen without spending an attempt', () =>
+      use(async (l) => {
+        const p = '/radar/paused-upload.BUFR';
+        await makeReady(l, 's1', [file(p, 100, T0)]);
+        const c = await claimOne(l, 's1', T0 + 2 * MIN);
+        assert.equal(await l.requeue(c, 'RADARLIB_INCOMPLETE_FILE: no 7777', { now: T0 + 3 * MIN }), true);
+        let [row] = await only(l, 's1', p);
+        assert.equal(row?.state, 'seen');
+        assert.equal(row?.attempts, 0);
+        assert.equal(row?.stableSince, T0 + 3 * MIN);
+        assert.equal(row?.readyAt, null);
+        assert.match(row?.lastError ?? '', /7777/);
+        assert.equal(
+          await l.complete(c, '/x', { now: T0 }).catch((e: unknown) => e instanceof LeaseLostError),
+          true,
+        );
+        assert.equal(await l.requeue(c, 'again', { now: T0 + 4 * MIN }), false);
+        // Unchanged after the settle period: ready again.
+        const r = await l.observe('s1', [file(p, 100, T0)], {
+          now: T0 + 5 * MIN,
+          minAgeMs: Infinity,
+          settleMs: MIN,
+        });
+        assert.equal(r.becameReady, 1);
+        [row] = await only(l, 's1', p);
+        assert.equal(row?.state, 'ready');
       }));
 
     test('after close, calls fail with LedgerError', () =>

@@ -96,6 +96,8 @@ for (const [kind, server] of Object.entries(SERVERS)) {
         remotePath: '/data',
         localDir: local,
         minAge: 600,
+        // The growing-file row below relies on two equal listings (no quiet period).
+        settle: 0,
         maxConcurrentDownloads: 3,
         backoff: { initialDelay: 0.01, maxDelay: 0.05 },
         ...extra,

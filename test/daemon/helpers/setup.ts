@@ -60,8 +60,10 @@ export async function rig(t: TestContext, options: { maxConnections?: number } =
       password: server.password,
       remotePath: '/data',
       localDir: local,
-      // Files written by the test are "old" at once unless a test wants stability checks.
+      // Files written by the test are "old" at once unless a test wants stability checks, and
+      // two equal listings make a file ready (the readiness tests set `settle` themselves).
       minAge: 0,
+      settle: 0,
       pollInterval: 0.05,
       backoff: { initialDelay: 0.01, maxDelay: 0.05, jitter: 0 },
       timeouts: { connect: 5, command: 5, dataStall: 5 },

@@ -32,6 +32,8 @@ def main():
     ap.add_argument("--tls-key")
     ap.add_argument("--tls-required", action="store_true")
     ap.add_argument("--rate-limit", type=int, default=0, help="download bytes/s per data connection")
+    ap.add_argument("--local-times", action="store_true", help="LIST in the TZ of the process (use_gmt_times=False)")
+    ap.add_argument("--list-only", action="store_true", help="no MLSD/MLST: clients must read LIST")
     a = ap.parse_args()
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -76,7 +78,9 @@ def main():
     lo, hi = (int(x) for x in a.pasv.split("-"))
     handler.passive_ports = range(lo, hi + 1)
     handler.banner = "pyftpdlib radarlib test server ready."
-    handler.use_gmt_times = True
+    handler.use_gmt_times = not a.local_times
+    if a.list_only:
+        handler.proto_cmds = {k: v for k, v in handler.proto_cmds.items() if k not in ("MLSD", "MLST")}
     if a.masquerade:
         handler.masquerade_address = a.masquerade
 
