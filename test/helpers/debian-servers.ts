@@ -64,7 +64,8 @@ export interface DebianServerOptions {
   rateLimit?: number;
   /**
    * List times in this IANA zone's local time instead of UTC (pyftpdlib `use_gmt_times=False`,
-   * run with `TZ`), as the RMA radars' servers do. MDTM stays UTC (RFC 3659). pyftpdlib only.
+   * vsftpd `use_localtime=YES`, both run with `TZ`), as the RMA radars' servers do. Both render
+   * MDTM in that local time too. pyftpdlib and vsftpd only.
    */
   listTimeZone?: string;
   /** No MLSD/MLST: clients must read LIST (and its zone). pyftpdlib only. */
@@ -471,7 +472,7 @@ async function startVsftpd(c: LaunchContext): Promise<ChildProcess> {
     'port_enable=YES',
     'seccomp_sandbox=NO',
     'isolate_network=NO',
-    'use_localtime=NO',
+    `use_localtime=${c.opts.listTimeZone === undefined ? 'NO' : 'YES'}`,
     'dirmessage_enable=NO',
     'hide_ids=NO',
     'max_clients=0',
@@ -504,7 +505,12 @@ async function startVsftpd(c: LaunchContext): Promise<ChildProcess> {
   }
   const conf = join(c.stateDir, 'vsftpd.conf');
   await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return launch(BIN.vsftpd, [conf], c.logPath);
+  return launch(
+    BIN.vsftpd,
+    [conf],
+    c.logPath,
+    c.opts.listTimeZone === undefined ? {} : { TZ: c.opts.listTimeZone },
+  );
 }
 
 async function startProftpd(c: LaunchContext): Promise<ChildProcess> {
@@ -688,8 +694,10 @@ function validate(kind: DebianServerKind, opts: DebianServerOptions): void {
     (opts.tls !== undefined || opts.requireSslReuse === true)
   )
     throw new Error('pyftpdlib: rateLimit cannot be combined with TLS in this helper');
-  if (kind !== 'pyftpdlib' && (opts.listTimeZone !== undefined || opts.listOnly === true))
-    throw new Error(`${kind}: listTimeZone/listOnly are pyftpdlib options in this helper`);
+  if (kind !== 'pyftpdlib' && kind !== 'vsftpd' && opts.listTimeZone !== undefined)
+    throw new Error(`${kind}: listTimeZone is a pyftpdlib and vsftpd option in this helper`);
+  if (kind !== 'pyftpdlib' && opts.listOnly === true)
+    throw new Error(`${kind}: listOnly is a pyftpdlib option in this helper (vsftpd has no MLSD anyway)`);
   const n = opts.passivePorts ?? 100;
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`passivePorts must be 1..1000, got ${n}`);
 }
