@@ -54,6 +54,34 @@ export class RadarlibError extends Error {
   }
 }
 
+/** Anything thrown, as an Error (a thrown string or object keeps its text as the message). */
+export function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Just the message of anything thrown. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The stable code of an error: `RADARLIB_…`, a Node code such as `ENOENT`, else its class name. */
+export function errorCode(err: Error): string {
+  if (err instanceof RadarlibError) return err.code;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code !== '' ? code : err.name;
+}
+
+/**
+ * An error as one line with its code first (`RADARLIB_FTP_REPLY: FTP RETR … server replied 550`),
+ * the way the ledger, the status page and the logs record a failure. The code is not repeated
+ * when the message already starts with it (Node's `ENOENT: no such file…`).
+ */
+export function errorText(err: unknown): string {
+  const error = toError(err);
+  const code = errorCode(error);
+  return error.message.startsWith(code) ? error.message : `${code}: ${error.message}`;
+}
+
 /** Where an FTP operation was talking to, for messages and logs. Never holds a password. */
 export interface FtpErrorContext {
   host: string;

@@ -13,7 +13,12 @@
  * whose bit is 0.
  */
 
-import { DATA_PRESENT_INDICATOR, FACTOR_DESCRIPTORS, type ElementPlan } from './operators.js';
+import {
+  DATA_PRESENT_INDICATOR,
+  FACTOR_DESCRIPTORS,
+  isEventOperator,
+  type ElementPlan,
+} from './operators.js';
 
 /** Operators that announce values related to the data by a bit-map. */
 export const BITMAP_OPERATORS: ReadonlySet<number> = new Set([222000, 223000, 224000, 225000, 232000]);
@@ -57,10 +62,19 @@ export class BitmapTracker {
     this.elements.push({ item, plan });
   }
 
-  /** A 2 22-2 37 operator. Throws a message for the caller to wrap when the data are wrong. */
+  /**
+   * A 2 22-2 37 operator, or a 2 41-2 43 event marker. Throws a message for the caller to wrap
+   * when the data are wrong.
+   */
   operator(code: number): void {
     // 2 36 000 comes between the announcing operator and the bits; it does not end the bit-map.
     if (this.collecting !== null && this.collecting.length > 0) this.finish();
+    if (isEventOperator(code)) {
+      // A bit-map is the run of 0 31 031 right after its operator: an event marker ends it, and
+      // 0 31 031 after the marker are the event's own values, not bits of an earlier bit-map.
+      this.collecting = null;
+      return;
+    }
     if (BITMAP_OPERATORS.has(code)) {
       this.boundary ??= this.elements.length;
       this.mode = code;

@@ -2,9 +2,9 @@
  * The generic BUFR decoder: sections, then the descriptor walk over section 4.
  *
  * The walk expands sequences (F = 3) from table D, replicates (F = 1: fixed, delayed with
- * 0 31 001 / 0 31 002 / 0 31 000), applies the operators (F = 2: 2 01-2 08 and 2 21-2 37, see
- * operators.ts and bitmap.ts) and reads elements (F = 0) from table B, for uncompressed and
- * compressed subsets. Anything else (2 41-2 43 events, delayed repetition) is a
+ * 0 31 001 / 0 31 002 / 0 31 000), applies the operators (F = 2: 2 01-2 08, 2 21-2 37 and
+ * 2 41-2 43, see operators.ts and bitmap.ts) and reads elements (F = 0) from table B, for
+ * uncompressed and compressed subsets. Anything else (delayed repetition, other operators) is a
  * `BufrUnsupportedError` naming the descriptor, never a wrong value.
  */
 
@@ -20,6 +20,7 @@ import {
   differencePlan,
   elementPlan,
   FACTOR_DESCRIPTORS,
+  isEventOperator,
   newDecodeState,
   scaled,
   type DecodeState,
@@ -59,8 +60,9 @@ export interface ValueItem {
 
 /**
  * A data-description operator that marks where related data start or how a bit-map is used
- * (2 22 000-2 37 255). It carries no value; it is there so that the items line up with the
- * descriptors (and with ecCodes' listing).
+ * (2 22 000-2 37 255), or where an event, a conditioning event or categorical forecast values
+ * start and end (2 41 000 / 255, 2 42 000 / 255, 2 43 000 / 255). It carries no value; it is
+ * there so that the items line up with the descriptors (and with ecCodes' listing).
  */
 export interface OperatorItem {
   kind: 'operator';
@@ -608,12 +610,26 @@ class Walker {
       if (!(y === 0 || (x === 37 && y === 255)))
         throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
       this.bitmapStep(code, () => this.bitmap.operator(code));
-      const bitOffset = this.r.pos;
-      if (this.compressed) this.columns.push({ kind: 'operator', descriptor: code, bitOffset });
-      else (this.outs[0] as DataItem[]).push({ kind: 'operator', descriptor: code, bitOffset });
+      this.pushOperator(code);
+      return;
+    }
+    if (x >= 41 && x <= 43) {
+      // 2 41 / 2 42 / 2 43 000 and 255: event and categorical-forecast markers, no bits (as
+      // ecCodes reads 2 41 and 2 42; it refuses 2 43, which table C defines the same way).
+      if (!isEventOperator(code))
+        throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
+      if (!this.bulk) this.bitmapStep(code, () => this.bitmap.operator(code));
+      this.pushOperator(code);
       return;
     }
     throw this.unsupported(code, `operator 2 ${String(x).padStart(2, '0')} is not supported`);
+  }
+
+  /** An operator item (no value) where the operator stood, in every subset. */
+  private pushOperator(code: number): void {
+    const bitOffset = this.r.pos;
+    if (this.compressed) this.columns.push({ kind: 'operator', descriptor: code, bitOffset });
+    else (this.outs[0] as DataItem[]).push({ kind: 'operator', descriptor: code, bitOffset });
   }
 }
 

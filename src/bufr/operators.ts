@@ -4,8 +4,9 @@
  * table B entry into the width, scale and reference actually read.
  *
  * Here: 2 01, 2 02, 2 03, 2 04, 2 06, 2 07, 2 08 and 2 21. The operators that emit data or
- * refer back to it (2 05 character insert, 2 22-2 37 quality / statistics / bitmaps) are handled
- * by the walker (decoder.ts) with bitmap.ts. Editions 2, 3 and 4 read these operators alike.
+ * refer back to it (2 05 character insert, 2 22-2 37 quality / statistics / bitmaps) and the
+ * 2 41-2 43 event markers are handled by the walker (decoder.ts) with bitmap.ts. Editions 2, 3
+ * and 4 read these operators alike.
  */
 
 import { descriptorX, descriptorY } from './descriptors.js';
@@ -72,6 +73,20 @@ export const DATA_PRESENT_INDICATOR = 31031;
 
 /** 0 31 021: associated field significance, the first element after 2 04 YYY. */
 export const ASSOCIATED_FIELD_SIGNIFICANCE = 31021;
+
+/**
+ * 2 41 000 / 2 41 255 (define event / cancel), 2 42 000 / 2 42 255 (define conditioning event /
+ * cancel), 2 43 000 / 2 43 255 (categorical forecast values follow / cancel): FM 94 table C and
+ * its notes (the operation stays defined until cancelled or until the end of the subset). They
+ * only mark where the event's (or forecast's) elements start and end: no bits of their own, no
+ * change to how the elements between them are read, whose descriptors follow as usual (a
+ * 0 31 031 among them is an ordinary one-bit value). Other YYY are not defined.
+ */
+export function isEventOperator(code: number): boolean {
+  const x = descriptorX(code);
+  const y = descriptorY(code);
+  return code >= 200000 && code < 300000 && x >= 41 && x <= 43 && (y === 0 || y === 255);
+}
 
 /**
  * Applies a state-changing operator `code`; `false` when `code` is not one of them.

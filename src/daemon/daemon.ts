@@ -24,7 +24,7 @@ import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open.js';
 import { DAEMON_EVENTS, LOG_MESSAGES } from '../observe/events.js';
 import { silentLogger } from '../observe/log.js';
-import { untilAborted } from './abort.js';
+import { untilAborted } from '../util/abort.js';
 import { isResolvedConfig, resolveDaemonConfig, type DaemonConfig, type FTPDaemonConfig } from './config.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
 import type { DaemonEvents } from './events.js';

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
-import { CallbackError } from '../errors.js';
+import { CallbackError, errorMessage } from '../errors.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { parseRadarFileName, type RadarFileName } from '../radar/filename.js';
 import { runExecHook, type ExecHook } from './exec-hook.js';
@@ -53,11 +53,6 @@ export interface DispatcherOptions {
   signal: AbortSignal;
   onProcessed: (info: ProcessedInfo) => void;
   now: () => number;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
 }
 
 export class Dispatcher {
@@ -155,7 +150,7 @@ export class Dispatcher {
       if (exec !== null) await runExecHook(exec, info, signal);
     } catch (err) {
       error =
-        err instanceof CallbackError ? err : new CallbackError(localPath, errorText(err), { cause: err });
+        err instanceof CallbackError ? err : new CallbackError(localPath, errorMessage(err), { cause: err });
       logger.warn({ err: error, remotePath: record.remotePath, localPath, id: record.id }, 'callback failed');
     }
     if (signal.aborted && error !== null) {

@@ -11,7 +11,7 @@
  * its downloads are done (how `run({maxIterations})` and `runOnce()` end).
  */
 import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
-import { untilAborted } from './abort.js';
+import { untilAborted } from '../util/abort.js';
 import type { Dispatcher } from './dispatch.js';
 import { fetchClaim, type FetchContext } from './fetch.js';
 import { downloadSlots, type SourceRuntime } from './source.js';

@@ -6,18 +6,19 @@
 import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  errorText,
   FtpSizeMismatchError,
   IncompleteFileError,
   InvalidArgumentError,
   LeaseLostError,
   LocalIoError,
-  RadarlibError,
+  toError,
   UnsafePathError,
 } from '../errors.js';
 import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
 import { renderTemplate } from '../radar/template.js';
-import { linkedController, toError } from './abort.js';
+import { linkedController } from '../util/abort.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
@@ -39,10 +40,6 @@ export interface FetchContext {
 
 /** `complete`d row, `'failed'` (recorded as retry or parked), or null (stopped / lease lost). */
 export type FetchOutcome = FileRecord | 'failed' | null;
-
-function errorText(err: Error): string {
-  return err instanceof RadarlibError ? `${err.code}: ${err.message}` : `${err.name}: ${err.message}`;
-}
 
 /** Errors no retry can fix. */
 export function isPermanent(err: Error): boolean {

@@ -14,10 +14,10 @@
  * callbacks (what `runOnce()` does for each source).
  */
 import type { Logger } from 'pino';
-import { FtpError } from '../errors.js';
+import { FtpError, toError } from '../errors.js';
 import type { FileRecord } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
-import { linkedController, sleep, toError, untilAborted } from './abort.js';
+import { linkedController, sleepUntilAborted, untilAborted } from '../util/abort.js';
 import { DownloadPool, type DownloadDeps } from './download-pool.js';
 import type { CycleEvent } from './events.js';
 import { ListingScheduler, type RoundResult } from './listing-scheduler.js';
@@ -107,7 +107,7 @@ export class SourcePipeline {
           // A ledger hiccup (busy database, lost PostgreSQL connection): log, wait, go on.
           this.#log.error({ err }, LOG_MESSAGES.cycleFailed);
         }
-        if (i + 1 < max) await sleep(src.config.pollInterval * 1000, stopRequested);
+        if (i + 1 < max) await sleepUntilAborted(src.config.pollInterval * 1000, stopRequested);
       }
     } finally {
       hotStop.controller.abort();
@@ -168,7 +168,7 @@ export class SourcePipeline {
     let warned = false;
     // Bounded by the stop: one round per interval.
     for (let started = Date.now(); !signal.aborted; started = Date.now()) {
-      await sleep(every, signal);
+      await sleepUntilAborted(every, signal);
       if (signal.aborted) break;
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
       try {
@@ -199,7 +199,7 @@ export class SourcePipeline {
       const due = this.scheduler.settleDueAt;
       const wait = due === null ? SETTLE_CHECK_MS : Math.min(SETTLE_CHECK_MS, due - this.#o.now());
       if (wait > 0) {
-        await sleep(wait, signal);
+        await sleepUntilAborted(wait, signal);
         continue;
       }
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
@@ -208,11 +208,12 @@ export class SourcePipeline {
         if (!r.skipped) pool.wake();
         // Still due (skipped: another instance lists; or the row did not settle): no busy loop.
         const next = this.scheduler.settleDueAt;
-        if (r.skipped || (next !== null && next <= this.#o.now())) await sleep(SETTLE_CHECK_MS, signal);
+        if (r.skipped || (next !== null && next <= this.#o.now()))
+          await sleepUntilAborted(SETTLE_CHECK_MS, signal);
       } catch (err) {
         if (!signal.aborted) this.#log.warn({ err }, 'listing the unsettled files failed');
         // The next full round lists them anyway: no retry storm meanwhile.
-        await sleep(SETTLE_CHECK_MS, signal);
+        await sleepUntilAborted(SETTLE_CHECK_MS, signal);
       } finally {
         listAbort.dispose();
       }

@@ -294,39 +294,35 @@ function staggerTicks(
   };
 }
 
-/** Starts publishing. The first volumes are written at once unless `immediate: false`. */
-export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
-  const plan = planNetwork(options);
-  const { radars, fields } = plan;
-  const log = (options.logger ?? silentLogger()).child({ module: 'demo-network' });
-  const volumes = new VolumeMaker(options);
-  let published = 0;
-  let stopped = false;
-  const isStopped = (): boolean => stopped;
-  const inFlight = new Set<Promise<unknown>>();
-  const lastTime = new Map<string, number>();
+/** Writes one volume of a radar (a file per field) into its date-tree folder under `root`. */
+class VolumePublisher {
+  readonly #volumes: VolumeMaker;
+  readonly #lastTime = new Map<string, number>();
+  published = 0;
 
-  /** Whole seconds, and never twice the same second for one radar (the name would repeat). */
-  function nextVolumeTime(radar: string): Date {
-    const t = Math.max(Math.floor(plan.now() / 1000) * 1000, (lastTime.get(radar) ?? -Infinity) + 1000);
-    lastTime.set(radar, t);
-    return new Date(t);
+  constructor(
+    private readonly options: RadarNetworkOptions,
+    private readonly plan: NetworkPlan,
+    private readonly log: Logger,
+    private readonly isStopped: () => boolean,
+  ) {
+    this.#volumes = new VolumeMaker(options);
   }
 
-  async function publishRadar(index: number): Promise<PublishedFile[]> {
-    const radar = radars[index] as string;
-    const time = nextVolumeTime(radar);
-    const folder = radarTreeFolder(plan.remoteRoot, radar, time);
-    const localDir = join(options.root, ...folder.split('/').filter((s) => s !== ''));
+  async publish(index: number): Promise<PublishedFile[]> {
+    const radar = this.plan.radars[index] as string;
+    const time = this.#nextVolumeTime(radar);
+    const folder = radarTreeFolder(this.plan.remoteRoot, radar, time);
+    const localDir = join(this.options.root, ...folder.split('/').filter((s) => s !== ''));
     await mkdir(localDir, { recursive: true });
     return Promise.all(
-      fields.map(async (field, k) => {
-        const volume = volumes.make(radar, index, field, k, time);
+      this.plan.fields.map(async (field, k) => {
+        const volume = this.#volumes.make(radar, index, field, k, time);
         // zlib level 1: five times faster than the RMA files' level 6, about 7 % larger.
         const bytes = encodeRadarVolume(volume, { level: 1 });
         const name = volume.fileName as string;
         const localPath = join(localDir, name);
-        await writeGrowing(localPath, bytes, plan.growMs, isStopped);
+        await writeGrowing(localPath, bytes, this.plan.growMs, this.isStopped);
         const file: PublishedFile = {
           radar,
           field,
@@ -335,13 +331,34 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
           localPath,
           size: bytes.length,
         };
-        published++;
-        log.debug({ remotePath: file.remotePath, size: file.size }, 'volume published');
-        options.onPublished?.(file);
+        this.published++;
+        this.log.debug({ remotePath: file.remotePath, size: file.size }, 'volume published');
+        this.options.onPublished?.(file);
         return file;
       }),
     );
   }
+
+  /** Whole seconds, and never twice the same second for one radar (the name would repeat). */
+  #nextVolumeTime(radar: string): Date {
+    const t = Math.max(
+      Math.floor(this.plan.now() / 1000) * 1000,
+      (this.#lastTime.get(radar) ?? -Infinity) + 1000,
+    );
+    this.#lastTime.set(radar, t);
+    return new Date(t);
+  }
+}
+
+/** Starts publishing. The first volumes are written at once unless `immediate: false`. */
+export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
+  const plan = planNetwork(options);
+  const { radars, fields } = plan;
+  const log = (options.logger ?? silentLogger()).child({ module: 'demo-network' });
+  let stopped = false;
+  const isStopped = (): boolean => stopped;
+  const publisher = new VolumePublisher(options, plan, log, isStopped);
+  const inFlight = new Set<Promise<unknown>>();
 
   function track<T>(p: Promise<T>): Promise<T> {
     inFlight.add(p);
@@ -354,7 +371,7 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
     // A radar still writing its previous volume skips this slot instead of piling up.
     if (stopped || busy.has(index)) return;
     busy.add(index);
-    track(publishRadar(index))
+    track(publisher.publish(index))
       .catch((err: unknown) => log.warn({ err, radar: radars[index] }, 'cannot publish a volume'))
       .finally(() => busy.delete(index));
   }
@@ -366,10 +383,10 @@ export function startRadarNetwork(options: RadarNetworkOptions): RadarNetwork {
     radars,
     fields,
     get publishedCount() {
-      return published;
+      return publisher.published;
     },
     async publishNow() {
-      const all = await Promise.all(radars.map((_, i) => track(publishRadar(i))));
+      const all = await Promise.all(radars.map((_, i) => track(publisher.publish(i))));
       return all.flat();
     },
     stop() {

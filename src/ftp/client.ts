@@ -14,7 +14,7 @@ import {
   UnsafePathError,
   type FtpErrorContext,
 } from '../errors.js';
-import { throwIfAborted } from './abort.js';
+import { throwIfAborted } from '../util/abort.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';

@@ -19,7 +19,7 @@ import {
   RadarlibError,
   type FtpErrorContext,
 } from '../errors.js';
-import { onAbortDuring, sleep } from './abort.js';
+import { onAbortDuring, sleep } from '../util/abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
 
 /** An idle connection older than this gets a NOOP before it is handed out. */

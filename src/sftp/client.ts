@@ -12,7 +12,7 @@ import {
   type FtpErrorContext,
   SFTP_STATUS,
 } from '../errors.js';
-import { throwIfAborted } from '../ftp/abort.js';
+import { throwIfAborted } from '../util/abort.js';
 import { runDownloadBatch } from '../ftp/batch.js';
 import type { DirEntry } from '../ftp/listing.js';
 import { joinRemote, localNameForDownload } from '../ftp/safe-name.js';

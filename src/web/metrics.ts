@@ -16,7 +16,7 @@ import type {
   FailedEvent,
   ProcessedEvent,
 } from '../daemon/daemon.js';
-import { RadarlibError } from '../errors.js';
+import { errorCode } from '../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
 import { fileDataTime, fileRadar } from '../radar/filename.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
@@ -102,13 +102,6 @@ export function cappedRadar(
   if (known.has(radar)) return radar;
   const named = known.size - (known.has(OTHER_RADARS) ? 1 : 0);
   return named < cap ? radar : OTHER_RADARS;
-}
-
-/** The stable code of an error for a label: `RADARLIB_FTP_REPLY`, `ENOENT`, else its class name. */
-export function errorCode(err: Error): string {
-  if (err instanceof RadarlibError) return err.code;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && code !== '' ? code : err.name;
 }
 
 /** What the metrics need from a daemon: its events, its sources and (once open) its ledger. */

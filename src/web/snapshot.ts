@@ -4,6 +4,7 @@
  * secrets.ts) field by field; nothing else here holds a secret: only the public fields of each
  * source are copied, and files are shown by base name, never by local path.
  */
+import { errorMessage } from '../errors.js';
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
 import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
 import type { PipelineSourceStats } from './metrics.js';
@@ -94,7 +95,7 @@ async function readLedger({ tracker, ledger, scrub }: SnapshotInputs): Promise<{
     const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500 }));
     return { counts, failedRows, latency, error: null };
   } catch (err) {
-    const error = scrub(err instanceof Error ? err.message : String(err));
+    const error = scrub(errorMessage(err));
     return { counts, failedRows: [], latency: [], error };
   }
 }

@@ -8,7 +8,8 @@
 import type { EventEmitter } from 'node:events';
 import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../daemon/daemon.js';
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
-import { cappedRadar, errorCode, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
+import { errorCode, errorText } from '../errors.js';
+import { cappedRadar, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
 import { DAEMON_EVENTS } from '../observe/events.js';
 import { fileDataTime, fileRadar, parseRadarFileName } from '../radar/filename.js';
 
@@ -117,11 +118,6 @@ export interface StatusTrackerOptions {
   maxRadarsPerSource?: number;
 }
 
-function errText(err: Error): string {
-  const code = errorCode(err);
-  return err.message.startsWith(code) ? err.message : `${code}: ${err.message}`;
-}
-
 /**
  * What the status page shows that the ledger does not keep: the last polls, recent downloads
  * and retries, per-radar freshness. Fed by the daemon's events; bounded in memory.
@@ -191,7 +187,7 @@ export class StatusTracker {
     s.lastPoll = {
       at,
       ok: e.error === null,
-      error: e.error === null ? null : errText(e.error),
+      error: e.error === null ? null : errorText(e.error),
       durationMs: e.durationMs,
       listed: e.listed,
       added: e.added,
@@ -224,7 +220,7 @@ export class StatusTracker {
       source: e.source,
       remotePath: e.remotePath,
       attempts: e.attempts,
-      error: errText(e.error),
+      error: errorText(e.error),
       code: errorCode(e.error),
       at: this.#now(),
       retryAt: e.retryAt,

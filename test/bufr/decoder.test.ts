@@ -182,11 +182,10 @@ void test('compressed replication factors that differ between subsets are refuse
   );
 });
 
-void test('unsupported operators (2 41-2 43 events) and repetition factors are typed errors naming the descriptor', () => {
+void test('operators table C does not define (2 09, 2 50) and repetition factors are typed errors naming the descriptor', () => {
   for (const [descs, name] of [
-    [[241000, 1001], '2 41 000'],
-    [[242000, 1001], '2 42 000'],
-    [[243000, 1001], '2 43 000'],
+    [[209032, 1001], '2 09 032'],
+    [[250000, 1001], '2 50 000'],
     [[101000, 31011, 1001], '0 31 011'],
   ] as const) {
     const msg = buildMessage({ descriptors: descs, data: (w) => w.writeUint(32, 0) });

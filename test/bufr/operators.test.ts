@@ -5,10 +5,14 @@
  */
 
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { decodeBufr, type DataItem, type ValueItem } from '../../src/bufr/decoder.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { decodeBufr, type BufrMessage, type DataItem, type ValueItem } from '../../src/bufr/decoder.js';
 import { BufrFormatError } from '../../src/errors.js';
-import { buildMessage } from './helpers.js';
+import { buildMessage, repoRoot, type MessageSpec } from './helpers.js';
 
 const T = 12101; // 0 12 101 air temperature: K, scale 2, reference 0, 16 bits
 const Q = 33007; // 0 33 007 per cent confidence: 7 bits
@@ -253,4 +257,220 @@ void test('compressed data (regulation 94.6.3) as columns: one Float64Array per 
     decodeBufr(buildMessage({ descriptors: [1001], data: (w) => w.writeUint(7, 1) })).columns,
     null,
   );
+});
+
+// 2 41-2 43: messages of WMO master table 16 only (centre 98, local version 0), so that ecCodes
+// reads them with the same tables.
+const P_EVENT = 33045; // 0 33 045 probability of following event: %, 7 bits
+const P_COND = 33046; // 0 33 046 conditional probability of following event: %, 7 bits
+const LIMIT = 33042; // 0 33 042 type of limit represented by following value: code table, 3 bits
+const PRECIP = 13011; // 0 13 011 total precipitation: kg m-2, scale 1, reference -1, 14 bits
+const VIS = 20001; // 0 20 001 horizontal visibility: m, scale -1, 13 bits
+
+function eventMessage(spec: Omit<MessageSpec, 'centre' | 'localTableVersion'>): Uint8Array {
+  return buildMessage({ ...spec, centre: 98, localTableVersion: 0 });
+}
+
+const PYTHON = '/usr/bin/python3';
+const eccodesMissing: string | null =
+  spawnSync(PYTHON, ['-c', 'import eccodes'], { encoding: 'utf8' }).status === 0
+    ? null
+    : `python3-eccodes is not installed (${PYTHON} -c 'import eccodes' failed): run .ci/install-eccodes.sh`;
+
+interface EccodesDump {
+  ok: boolean;
+  error?: string;
+  subsets?: number;
+  values?: (number | null)[];
+}
+
+/** ecCodes' decode of one message, through test/bufr/eccodes-dump.py on a temporary file. */
+function eccodesDecode(bytes: Uint8Array): EccodesDump {
+  const dir = mkdtempSync(path.join(tmpdir(), 'radarlib-bufr-op-'));
+  try {
+    const file = path.join(dir, 'message.bufr');
+    writeFileSync(file, bytes);
+    const run = spawnSync(PYTHON, [path.join(repoRoot, 'test', 'bufr', 'eccodes-dump.py'), file], {
+      encoding: 'utf8',
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const [entry] = JSON.parse(run.stdout) as EccodesDump[];
+    assert.ok(entry !== undefined, 'ecCodes listed no message');
+    return entry;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Our items in ecCodes' numericValues layout (subset after subset; one entry per element and per
+ * operator, which ecCodes lists as 0), or the reason the cross-check cannot run.
+ */
+function crossCheck(t: TestContext, m: BufrMessage, bytes: Uint8Array): void {
+  if (eccodesMissing !== null) {
+    t.diagnostic(`ecCodes cross-check skipped: ${eccodesMissing}`);
+    return;
+  }
+  const ec = eccodesDecode(bytes);
+  if (!ec.ok) {
+    // ecCodes 2.28 refuses 2 43 ("unsupported operator 43"), which table C defines like 2 41.
+    t.diagnostic(`ecCodes cross-check not possible, ecCodes refuses the message: ${ec.error ?? '?'}`);
+    assert.ok(m.subsets.flat().some((i) => i.descriptor >= 243000 && i.descriptor <= 243255));
+    return;
+  }
+  const ours = m.subsets.flat().map((i) => (i.kind === 'value' ? i.value : i.kind === 'operator' ? 0 : NaN));
+  assert.equal(ec.subsets, m.subsets.length);
+  assert.equal(ours.length, ec.values?.length, 'as many entries as ecCodes lists');
+  ours.forEach((v, k) => {
+    const theirs = ec.values?.[k] ?? null;
+    if (typeof v === 'number' && typeof theirs === 'number')
+      assert.ok(Math.abs(v - theirs) <= 1e-12 * Math.abs(v), `entry ${k}: ${v}, ecCodes ${theirs}`);
+    else assert.equal(v, theirs, `entry ${k}`);
+  });
+  t.diagnostic(`ecCodes cross-check: ${ours.length} entries equal`);
+}
+
+void test('2 41 000 / 2 41 255 define event and 2 42 000 / 2 42 255 define conditioning event (table C 2 41, 2 42 and notes): markers without bits; the event elements, 0 31 031 included, read as their descriptors say; not counted by bit-maps', (t) => {
+  const bytes = eventMessage({
+    descriptors: [
+      T,
+      // probability that the event "precipitation >= 1.0 kg m-2" happens
+      ...[P_EVENT, 241000, LIMIT, PRECIP, BIT, 241255],
+      // ... given the conditioning event "temperature < 273.15 K"
+      ...[P_COND, 242000, LIMIT, T, 242255],
+      // quality of the first and last temperature: the markers are not data elements
+      ...[222000, ...Array<number>(8).fill(BIT), Q, Q],
+    ],
+    data: (w) => {
+      w.writeUint(16, 29315);
+      w.writeUint(7, 30); // 30 %
+      w.writeUint(3, 1); // inclusive lower limit
+      w.writeUint(14, 11); // (11 - 1) / 10 = 1.0
+      w.writeUint(1, 1); // an element of the event, read as one bit (not the start of a bit-map)
+      w.writeUint(7, 60);
+      w.writeUint(3, 2); // exclusive upper limit
+      w.writeUint(16, 27315);
+      for (const b of [0, 1, 1, 1, 1, 1, 1, 0]) w.writeUint(1, b);
+      w.writeUint(7, 90);
+      w.writeUint(7, 70);
+    },
+  });
+  const m = decodeBufr(bytes);
+  const s = m.subsets[0];
+  assert.deepEqual(values(s), [
+    293.15,
+    30,
+    'op 241000',
+    1,
+    1,
+    1,
+    'op 241255',
+    60,
+    'op 242000',
+    2,
+    273.15,
+    'op 242255',
+    'op 222000',
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+    90,
+    70,
+  ]);
+  assert.equal(item(s, 21).refersTo, 0);
+  assert.equal(item(s, 22).refersTo, 10, 'the 8th element is the temperature of the conditioning event');
+  assert.equal(s?.[2]?.bitOffset, s?.[3]?.bitOffset, 'the marker reads no bits');
+  crossCheck(t, m, bytes);
+
+  // Substituted values (2 23 255) are read as the elements the bit-map picks: the markers inside
+  // the bit-map's span are skipped, so the widths (7 bits for 0 01 001, 16 for 0 12 101) line up.
+  const substituted = eventMessage({
+    descriptors: [T, 1001, 241000, T, 241255, 223000, BIT, BIT, BIT, 223255, 223255],
+    data: (w) => {
+      w.writeUint(16, 29315);
+      w.writeUint(7, 87);
+      w.writeUint(16, 27315);
+      for (const b of [0, 1, 0]) w.writeUint(1, b);
+      w.writeUint(16, 29300);
+      w.writeUint(16, 27300);
+    },
+  });
+  const sm = decodeBufr(substituted);
+  const ss = sm.subsets[0];
+  assert.deepEqual(values(ss).slice(-2), [293, 273]);
+  assert.deepEqual([item(ss, 9).refersTo, item(ss, 10).refersTo], [0, 3]);
+  crossCheck(t, sm, substituted);
+});
+
+void test('2 43 000 / 2 43 255 categorical forecast values follow (table C 2 43 and notes), uncompressed and compressed (regulation 94.6.3)', (t) => {
+  const bytes = eventMessage({
+    descriptors: [243000, LIMIT, VIS, T, 243255, T],
+    data: (w) => {
+      w.writeUint(3, 3); // inclusive upper limit
+      w.writeUint(13, 500); // 500 * 10 = 5000 m
+      w.writeUint(16, 28815);
+      w.writeUint(16, 28315); // after 2 43 255: an ordinary value
+    },
+  });
+  const m = decodeBufr(bytes);
+  assert.deepEqual(values(m.subsets[0]), ['op 243000', 3, 5000, 288.15, 'op 243255', 283.15]);
+  crossCheck(t, m, bytes);
+
+  const packed = eventMessage({
+    subsets: 2,
+    compressed: true,
+    descriptors: [243000, T, 243255, 1001],
+    data: (w) => {
+      w.writeUint(16, 28315); // 0 12 101 R0
+      w.writeUint(6, 10); // NBINC 10
+      w.writeUint(10, 0);
+      w.writeUint(10, 500); // subset 2: 288.15 K
+      w.writeUint(7, 87); // 0 01 001, the same in both subsets
+      w.writeUint(6, 0);
+    },
+  });
+  const c = decodeBufr(packed);
+  assert.deepEqual(
+    c.columns?.map((col) => col.kind),
+    ['operator', 'value', 'operator', 'value'],
+  );
+  assert.deepEqual(
+    c.subsets.map((sub) => values(sub)),
+    [
+      ['op 243000', 283.15, 'op 243255', 87],
+      ['op 243000', 288.15, 'op 243255', 87],
+    ],
+  );
+  crossCheck(t, c, packed);
+});
+
+void test('2 41-2 43 (table C): only YYY = 000 and 255 are defined; an event marker ends a pending bit-map', () => {
+  for (const code of [241001, 242128, 243254]) {
+    const msg = eventMessage({ descriptors: [code, T], data: (w) => w.writeUint(16, 0) });
+    assert.throws(
+      () => decodeBufr(msg),
+      (e: unknown) => e instanceof BufrFormatError && /is not defined/.test(e.message),
+      String(code),
+    );
+  }
+  // 2 22 000 without bits right after it: the 0 31 031 of the event is the event's, so the
+  // quality value relates to nothing (an ordinary value).
+  const m = decodeBufr(
+    eventMessage({
+      descriptors: [T, 222000, 241000, BIT, 241255, Q],
+      data: (w) => {
+        w.writeUint(16, 29315);
+        w.writeUint(1, 0);
+        w.writeUint(7, 90);
+      },
+    }),
+  );
+  const s = m.subsets[0];
+  assert.deepEqual(values(s), [293.15, 'op 222000', 'op 241000', 0, 'op 241255', 90]);
+  assert.equal(item(s, 5).refersTo, undefined);
 });

@@ -43,6 +43,16 @@ function ctx(s: EmbeddedFtpServer, command = 'LIST'): FtpErrorContext {
   return { host: s.host, port: s.port, command, remotePath: '/' };
 }
 
+/**
+ * Resolves once the transfer's data connection is open, and the server has had a moment to take
+ * it: cutting the control connection while the server is still accepting the data connection
+ * trips an unhandled rejection inside ftp-srv (passive.js: dataSocket is null).
+ */
+async function dataConnectionOpen(client: Client): Promise<void> {
+  await waitUntil('the data connection', Date.now() + 5000, () => client.ftp.dataSocket?.remoteAddress, 5);
+  await sleep(50);
+}
+
 /** Lists `/` and holds the connection a little, so uses overlap. */
 async function listSlowly(client: Client): Promise<string[]> {
   const names = (await client.list('/')).map((e) => e.name).sort();
@@ -84,9 +94,11 @@ test('a reply error keeps the connection; an abort replaces it', async () => {
   await assert.rejects(
     pool.use(
       async (client) => {
-        setTimeout(() => controller.abort(new Error('operator stop')), 50);
         // The server never sends this file's data: only the abort ends the transfer.
-        await client.downloadTo(new PassThrough(), '/stall.BUFR');
+        const transfer = client.downloadTo(new PassThrough(), '/stall.BUFR');
+        await dataConnectionOpen(client);
+        controller.abort(new Error('operator stop'));
+        await transfer;
       },
       ctx(server),
       controller.signal,
@@ -151,16 +163,22 @@ test('close() waits for running work and refuses new work; destroy() aborts runn
   await pool.close(); // idempotent
 
   const doomed = poolFor(server, 1);
+  let stalled: Promise<void> | undefined;
   const cut = doomed.use(
-    (client) => client.downloadTo(new PassThrough(), '/stall.BUFR'),
+    (client) => {
+      const transfer = client.downloadTo(new PassThrough(), '/stall.BUFR');
+      stalled = dataConnectionOpen(client);
+      return transfer;
+    },
     ctx(server, 'RETR'),
   );
   await waitUntil(
     'the transfer to start',
     Date.now() + 5000,
-    () => (doomed.stats.busy === 1 ? true : undefined),
+    () => (stalled === undefined ? undefined : true),
     10,
   );
+  await stalled;
   doomed.destroy();
   doomed.destroy(); // idempotent
   await assert.rejects(cut);

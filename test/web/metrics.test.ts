@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FtpReplyError } from '../../src/errors.js';
-import { DaemonMetrics, errorCode, METRIC_NAMES } from '../../src/web/metrics.js';
+import { errorCode, FtpReplyError } from '../../src/errors.js';
+import { DaemonMetrics, METRIC_NAMES } from '../../src/web/metrics.js';
 import { addRow, webRig } from './helpers.js';
 
 interface Sample {
