@@ -49,10 +49,45 @@ export interface EmbeddedFtpServer {
   readonly peakConnections: number;
   /** File bytes sent so far, per remote path (REST-resumed transfers count only what was sent). */
   readonly bytesServed: ReadonlyMap<string, number>;
+  /**
+   * The commands clients sent, oldest first (the last {@link COMMAND_LOG_LIMIT}; PASS arguments
+   * hidden), so tests can assert what the server was asked (RETR, REST, LIST...).
+   */
+  readonly commands: readonly FtpCommandRecord[];
   /** Change the refusal rule while running. */
   setRefuse(refuse: ((remotePath: string) => boolean) | undefined): void;
   /** Closes the server and every client connection. */
   stop(): Promise<void>;
+}
+
+/** One command a client sent to the embedded server. */
+export interface FtpCommandRecord {
+  /** The command, upper case (`RETR`, `REST`, `LIST`...). */
+  directive: string;
+  /** Its argument as sent (`********` for PASS), or null. */
+  arg: string | null;
+}
+
+/** How many commands the embedded server remembers (a long demo run stays bounded). */
+export const COMMAND_LOG_LIMIT = 10_000;
+
+/** A silent ftp-srv logger that records the commands it is told about ('Handle command'). */
+function commandLog(commands: FtpCommandRecord[]): typeof silentLog {
+  const log: typeof silentLog = {
+    ...silentLog,
+    child: () => log,
+    trace: (fields?: unknown) => {
+      const command = (fields as { command?: { directive?: unknown; arg?: unknown } } | undefined)?.command;
+      if (typeof command?.directive !== 'string') return undefined;
+      if (commands.length >= COMMAND_LOG_LIMIT) commands.shift();
+      commands.push({
+        directive: command.directive,
+        arg: typeof command.arg === 'string' ? command.arg : null,
+      });
+      return undefined;
+    },
+  };
+  return log;
 }
 
 // ftp-srv expects a bunyan logger; we keep it quiet (its errors reach clients as replies anyway).
@@ -126,6 +161,7 @@ export async function startEmbeddedFtpServer(options: EmbeddedFtpOptions): Promi
     bytesServed: new Map(),
   };
   let peak = 0;
+  const commands: FtpCommandRecord[] = [];
 
   // ftp-srv installs SIGTERM/SIGINT handlers that call process.exit(); the daemon and the demo
   // own those signals, so remove whatever the constructor adds.
@@ -138,7 +174,7 @@ export async function startEmbeddedFtpServer(options: EmbeddedFtpOptions): Promi
     pasv_min: 1024,
     anonymous: false,
     greeting: 'radarlib embedded FTP server',
-    log: silentLog,
+    log: commandLog(commands),
   });
   for (const [signal, kept] of before) {
     for (const listener of process.listeners(signal)) {
@@ -184,6 +220,9 @@ export async function startEmbeddedFtpServer(options: EmbeddedFtpOptions): Promi
     },
     get peakConnections() {
       return peak;
+    },
+    get commands() {
+      return commands;
     },
     get bytesServed() {
       return rules.bytesServed;

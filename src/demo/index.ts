@@ -6,8 +6,8 @@
  *
  * @packageDocumentation
  */
-export { startEmbeddedFtpServer } from './embedded-ftp-server.js';
-export type { EmbeddedFtpOptions, EmbeddedFtpServer } from './embedded-ftp-server.js';
+export { COMMAND_LOG_LIMIT, startEmbeddedFtpServer } from './embedded-ftp-server.js';
+export type { EmbeddedFtpOptions, EmbeddedFtpServer, FtpCommandRecord } from './embedded-ftp-server.js';
 export { DEMO_SITES, startRadarNetwork } from './network.js';
 export type { PublishedFile, RadarNetwork, RadarNetworkOptions } from './network.js';
 export { runDemo, startDemo } from './run-demo.js';

@@ -208,8 +208,11 @@ function demoDaemonConfig(
     localLayout: '{radar}/{yyyy}/{mm}/{dd}/{HH}/',
     ledger: folders.ledgerPath,
     pollInterval: options.pollInterval ?? 1,
-    // Fresh files are taken only once two listings agree on their size (they grow first).
+    // Fresh files are taken only once they have stayed unchanged for `settle` (they grow first,
+    // in pauses well under 2 s; verify catches a shorter piece anyway). The default 60 s would
+    // keep a short demo from showing anything.
     minAge: 3600,
+    settle: 2,
     lookback: 6 * 3600,
     maxConcurrentDownloads: 4,
     maxAttempts: 3,

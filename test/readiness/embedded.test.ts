@@ -101,6 +101,15 @@ test('without hot rounds, a file is listed again when its settle period ends, no
   await running;
   assert.deepEqual(calls, ['/data/fresh.BUFR']);
   assert.equal(sha256File(join(r.local, 'fresh.BUFR')), sha256File(join(r.root, 'data', 'fresh.BUFR')));
+  // The server was asked for the file once, from its start.
+  assert.deepEqual(
+    r.server.commands.filter((c) => c.directive === 'RETR').map((c) => c.arg),
+    ['/data/fresh.BUFR'],
+  );
+  assert.deepEqual(
+    r.server.commands.filter((c) => c.directive === 'REST' && c.arg !== '0'),
+    [],
+  );
   assert.ok(row !== undefined && row.readyAt !== null && row.stableSince !== null);
   assert.ok(row.readyAt - row.stableSince >= 1000, 'ready only after the settle period');
 });
