@@ -89,8 +89,13 @@ const sourceShape = {
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
   minAge: seconds.default(120),
-  /** Readiness (docs/DAEMON.md "Readiness model"): quiet period, LIST time zone, completeness check. */
-  settle: seconds.default(60),
+  /**
+   * Readiness (docs/DAEMON.md "Readiness model"): quiet period, LIST time zone, completeness check.
+   * The quiet period defaults to one hot round (two equal listings 2 s apart): BUFR files are
+   * verified before commit whatever it is, so only other files need it longer than an upload's
+   * longest pause, and a longer default would cost every volume its latency.
+   */
+  settle: seconds.default(2),
   serverTimeZone: z
     .string()
     .refine(
