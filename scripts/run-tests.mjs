@@ -18,7 +18,9 @@ const files = walk('test')
 const concurrency = process.env.RADARLIB_TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  // --test-force-exit: a file whose tests all finished must not hold the run open (a leaked
+  // timer would otherwise stall every later file's report until CI's time limit).
+  ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
