@@ -11,7 +11,6 @@ import {
   FtpSizeMismatchError,
   InvalidArgumentError,
   LocalIoError,
-  UnsafePathError,
   type FtpErrorContext,
 } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -20,7 +19,7 @@ import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';
 import { makeMatcher, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
-import { assertSafeLocalName, joinRemote, remoteBaseName } from './safe-name.js';
+import { joinRemote, localNameForDownload, remoteBaseName } from './safe-name.js';
 import type {
   AsyncFTPClientOptions,
   ConnectOptions,
@@ -329,18 +328,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     options: DownloadOptions,
   ): Promise<ReceivedPart> {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
-    // A listed entry's own name must be safe too, and be the last part of its path: a hostile
-    // listing must not get `../x` written as `x` over a legitimate file.
-    if (typeof remote !== 'string') {
-      assertSafeLocalName(remote.name, remotePath);
-      if (remoteBaseName(remotePath) !== remote.name) {
-        throw new UnsafePathError(
-          remotePath,
-          `listed name ${JSON.stringify(remote.name)} is not the path's last part`,
-        );
-      }
-    }
-    const localName = assertSafeLocalName(options.localName ?? remoteBaseName(remotePath), remotePath);
+    const localName = localNameForDownload(remote, options.localName);
     throwIfAborted(options.signal, `downloading ${remotePath}`);
     try {
       await mkdir(localDir, { recursive: true });
