@@ -222,12 +222,15 @@ test('many sources in one process, each with its own connection cap', async (t) 
   const b = await rig(t);
   for (let i = 0; i < 8; i++) a.put(`/data/a${i}.BUFR`, payload(i, 200_000));
   for (let i = 0; i < 3; i++) b.put(`/radar/b${i}.BUFR`, payload(i + 10, 1000));
+  // The servers run in this process: on a busy machine a transfer can wait seconds for the event
+  // loop, which must not be taken for a dead server (this test is about the connection caps).
+  const timeouts = { connect: 20, command: 20, dataStall: 20 };
   const d = new FTPDaemon({
     localDir: a.local,
     minAge: 0,
     sources: [
-      { ...a.config(), name: 'a', maxConnections: 2, maxConcurrentDownloads: 4 },
-      { ...b.config(), name: 'b', remotePath: '/radar', localDir: b.local },
+      { ...a.config(), name: 'a', maxConnections: 2, maxConcurrentDownloads: 4, timeouts },
+      { ...b.config(), name: 'b', remotePath: '/radar', localDir: b.local, timeouts },
     ],
   });
   t.after(() => d.stop());
