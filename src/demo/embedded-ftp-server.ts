@@ -101,9 +101,10 @@ const silentLog = {
   fatal: () => undefined,
 };
 
-async function freePort(): Promise<number> {
+/** A port the kernel just gave out on `host` (closed again, free for the caller to listen on). */
+async function freePort(host = '127.0.0.1'): Promise<number> {
   const server = net.createServer();
-  server.listen(0, '127.0.0.1');
+  server.listen(0, host);
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -176,6 +177,10 @@ export async function startEmbeddedFtpServer(options: EmbeddedFtpOptions): Promi
     greeting: 'radarlib embedded FTP server',
     log: commandLog(commands),
   });
+  // ftp-srv finds passive ports by counting up from pasv_min in each server on its own, so two
+  // servers (or two processes) hand out one port at once and a data connection can reach another
+  // session, whose RETR then waits forever. Ports the kernel picks at random do not collide so.
+  (server as unknown as { getNextPasvPort: () => Promise<number> }).getNextPasvPort = () => freePort(host);
   for (const [signal, kept] of before) {
     for (const listener of process.listeners(signal)) {
       if (!kept.has(listener)) process.removeListener(signal, listener);
