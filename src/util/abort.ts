@@ -7,6 +7,7 @@
  * `AbortedError`, like any other step. `sleepUntilAborted` is a pause between operations (a poll
  * interval, a backoff): an abort just ends the pause early, and the caller sees the signal.
  */
+import { setMaxListeners } from 'node:events';
 import { AbortedError } from '../errors.js';
 
 /** Throws `AbortedError` (cause: the signal's reason) when the signal has fired. */
@@ -76,6 +77,10 @@ export function linkedController(parents: readonly AbortSignal[]): {
   dispose(): void;
 } {
   const controller = new AbortController();
+  // One linked signal serves a whole listing round or stop: every folder listing and transfer of
+  // it waits on it at once (each removes its listener when done), so Node's leak warning at 11
+  // listeners would fire on any tree of more than ten folders.
+  setMaxListeners(0, controller.signal);
   const hooks: [AbortSignal, () => void][] = [];
   for (const parent of parents) {
     if (parent.aborted) {
