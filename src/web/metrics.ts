@@ -19,7 +19,7 @@ import type {
 import { errorCode } from '../errors.js';
 import { FILE_STATES, type FileRecord, type Ledger } from '../ledger/ledger.js';
 import { fileDataTime, fileRadar } from '../radar/filename.js';
-import { DAEMON_EVENTS } from '../observe/events.js';
+import { subscribe } from './subscribe.js';
 
 /** Every metric radarlib exports (besides prom-client's default process/nodejs metrics). */
 export const METRIC_NAMES = {
@@ -310,23 +310,13 @@ export class DaemonMetrics {
     this.#sources = () => daemon.config.sources.map((s) => s.name);
     this.#ledger = () => daemon.ledger;
     this.#pipeline = pipelineStatsOf(daemon);
-    const onDownloaded = (e: DownloadedEvent): void => this.onDownloaded(e);
-    const onRetry = (e: FailedEvent): void => this.onFailure(e, 'retry');
-    const onFailed = (e: FailedEvent): void => this.onFailure(e, 'failed');
-    const onProcessed = (e: ProcessedEvent): void => this.onProcessed(e);
-    const onCycle = (e: CycleEvent): void => this.onCycle(e);
-    daemon.on(DAEMON_EVENTS.downloaded, onDownloaded);
-    daemon.on(DAEMON_EVENTS.retry, onRetry);
-    daemon.on(DAEMON_EVENTS.failed, onFailed);
-    daemon.on(DAEMON_EVENTS.processed, onProcessed);
-    daemon.on(DAEMON_EVENTS.cycle, onCycle);
-    return () => {
-      daemon.off(DAEMON_EVENTS.downloaded, onDownloaded);
-      daemon.off(DAEMON_EVENTS.retry, onRetry);
-      daemon.off(DAEMON_EVENTS.failed, onFailed);
-      daemon.off(DAEMON_EVENTS.processed, onProcessed);
-      daemon.off(DAEMON_EVENTS.cycle, onCycle);
-    };
+    return subscribe(daemon, {
+      downloaded: (e) => this.onDownloaded(e),
+      retry: (e) => this.onFailure(e, 'retry'),
+      failed: (e) => this.onFailure(e, 'failed'),
+      processed: (e) => this.onProcessed(e),
+      cycle: (e) => this.onCycle(e),
+    });
   }
 
   /** Use this ledger for `radarlib_ledger_files` (when not attached to a daemon). */

@@ -10,7 +10,7 @@ import type { CycleEvent, DaemonEvents, DownloadedEvent, FailedEvent } from '../
 import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { errorCode, errorText } from '../errors.js';
 import { cappedRadar, MAX_RADARS_PER_SOURCE, OTHER_RADARS } from './metrics.js';
-import { DAEMON_EVENTS } from '../observe/events.js';
+import { subscribe } from './subscribe.js';
 import { fileDataTime, fileRadar, parseRadarFileName } from '../radar/filename.js';
 
 /** The public facts of a source (never its user name or password). */
@@ -157,20 +157,12 @@ export class StatusTracker {
 
   /** Subscribes to a daemon's events; returns a function that unsubscribes. */
   attach(daemon: EventEmitter<DaemonEvents>): () => void {
-    const onCycle = (e: CycleEvent): void => this.onCycle(e);
-    const onDownloaded = (e: DownloadedEvent): void => this.onDownloaded(e);
-    const onRetry = (e: FailedEvent): void => this.onRetry(e);
-    const onFailed = (e: FailedEvent): void => this.onRetry(e);
-    daemon.on(DAEMON_EVENTS.cycle, onCycle);
-    daemon.on(DAEMON_EVENTS.downloaded, onDownloaded);
-    daemon.on(DAEMON_EVENTS.retry, onRetry);
-    daemon.on(DAEMON_EVENTS.failed, onFailed);
-    return () => {
-      daemon.off(DAEMON_EVENTS.cycle, onCycle);
-      daemon.off(DAEMON_EVENTS.downloaded, onDownloaded);
-      daemon.off(DAEMON_EVENTS.retry, onRetry);
-      daemon.off(DAEMON_EVENTS.failed, onFailed);
-    };
+    return subscribe(daemon, {
+      cycle: (e) => this.onCycle(e),
+      downloaded: (e) => this.onDownloaded(e),
+      retry: (e) => this.onRetry(e),
+      failed: (e) => this.onRetry(e),
+    });
   }
 
   /** The sources the page shows (public facts only: never user names or passwords). */
