@@ -15,7 +15,9 @@
  *   remote name into shell code: `assertSafeExecCommand` refuses it when the config is read.
  */
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { InvalidArgumentError } from '../errors.js';
+import { remoteBaseName } from '../util/remote-path.js';
 
 /**
  * A program run for every committed file (like LDM's EXEC); a non-zero exit is recorded as
@@ -45,10 +47,6 @@ const PLACEHOLDER = /\{(path|remotePath|source|name)\}/g;
 const SHELLS = new Set(['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'busybox', 'fish', 'csh', 'tcsh']);
 const STDERR_TAIL = 2000;
 
-function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
 /**
  * Refuses an argument vector that runs a shell (`sh -c`, `bash -lc`, `env sh -c`) whose script
  * holds a placeholder: the remote name would be parsed as shell code.
@@ -58,7 +56,7 @@ export function assertSafeExecCommand(command: string | readonly string[]): void
   if (typeof command === 'string') return;
   let i = 0;
   while (i < command.length && /^(env|\/usr\/bin\/env|nice|nohup|exec)$/.test(command[i] ?? '')) i++;
-  if (!SHELLS.has(baseName(command[i] ?? ''))) return;
+  if (!SHELLS.has(basename(command[i] ?? ''))) return;
   for (let j = i + 1; j < command.length - 1; j++) {
     if (!/^-[a-z]*c[a-z]*$/i.test(command[j] ?? '')) continue;
     const script = command[j + 1] ?? '';
@@ -98,7 +96,7 @@ export function execArgv(hook: Pick<ExecHook, 'command'>, file: ExecHookFile): [
     path: file.localPath,
     remotePath: file.remotePath,
     source: file.source,
-    name: baseName(file.remotePath),
+    name: remoteBaseName(file.remotePath),
   };
   const [cmd = '', ...args] = hook.command;
   return [cmd, args.map((a) => a.replace(PLACEHOLDER, (_m, k: string) => values[k] ?? ''))];

@@ -19,6 +19,7 @@ import type { Claim, FileRecord, Ledger } from '../ledger/ledger.js';
 import { LOG_MESSAGES } from '../observe/events.js';
 import { renderTemplate } from '../radar/template.js';
 import { linkedController } from '../util/abort.js';
+import { remoteBaseName } from '../util/remote-path.js';
 import { backoffDelayMs } from './backoff.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
@@ -116,7 +117,7 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
     Math.max(1000, leaseMs / 3),
   );
   try {
-    const name = rec.remotePath.slice(rec.remotePath.lastIndexOf('/') + 1);
+    const name = remoteBaseName(rec.remotePath);
     const target = renderTemplate(src.config.localLayout, {
       source: src.config.name,
       remotePath: rec.remotePath,

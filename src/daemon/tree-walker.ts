@@ -21,6 +21,7 @@ import {
   type TreeMemory,
   type TreeNode,
 } from '../radar/tree.js';
+import { remoteBaseName } from '../util/remote-path.js';
 
 /** One listed entry (the shape of `AsyncFTPClient.listDir`). */
 export interface TreeDirEntry {
@@ -151,7 +152,7 @@ export class RadarTreeWalker {
       const entries = await list(root, false);
       const dirs = entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name);
       const trimmed = root.replace(/\/+$/, '');
-      const base = trimmed.slice(trimmed.lastIndexOf('/') + 1);
+      const base = remoteBaseName(trimmed);
       if (dirs.length > 0 && dirs.every((d) => /^\d{4}$/.test(d)) && base !== '') {
         // `remotePath` is one radar's folder (`/L2/RMA11`): its children are years.
         root = trimmed.slice(0, trimmed.lastIndexOf('/')) || '/';

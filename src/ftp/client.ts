@@ -19,7 +19,8 @@ import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';
 import { makeMatcher, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
-import { joinRemote, localNameForDownload, remoteBaseName } from './safe-name.js';
+import { joinRemote, localNameForDownload } from './safe-name.js';
+import { remoteBaseName } from '../util/remote-path.js';
 import type {
   AsyncFTPClientOptions,
   ConnectOptions,

@@ -1,4 +1,5 @@
 import { UnsafePathError } from '../errors.js';
+import { remoteBaseName } from '../util/remote-path.js';
 
 /**
  * Checks that a remote file name can become a local file name without leaving the target folder.
@@ -23,11 +24,6 @@ function unsafeReason(name: string): string | null {
   if (/[\0\r\n]/.test(name)) return 'contains NUL, CR or LF';
   if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `longer than ${MAX_NAME_BYTES} bytes`;
   return null;
-}
-
-/** Base name of a `/`-separated remote path. */
-export function remoteBaseName(remotePath: string): string {
-  return remotePath.slice(remotePath.lastIndexOf('/') + 1);
 }
 
 /** Joins remote path parts with single slashes. */

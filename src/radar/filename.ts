@@ -4,6 +4,7 @@
  *   RMA11_0315_01_DBZH_20251020T152828Z.BUFR
  *   <radar>_<strategy>_<volume>_<field>_<YYYYMMDDTHHMMSSZ>.BUFR
  */
+import { remoteBaseName } from '../util/remote-path.js';
 
 export interface RadarFileName {
   /** Radar name, e.g. `RMA11`. */
@@ -25,7 +26,7 @@ const FILE_NAME =
 
 /** Parses a radar volume file name (a base name, or a path whose last part is one); `null` if it is not one. */
 export function parseRadarFileName(nameOrPath: string): RadarFileName | null {
-  const base = nameOrPath.slice(nameOrPath.lastIndexOf('/') + 1);
+  const base = remoteBaseName(nameOrPath);
   const m = FILE_NAME.exec(base);
   if (m === null) return null;
   const [, radar, strategy, volume, field, stamp, extension] = m as unknown as [

@@ -9,6 +9,7 @@
  * path outside `localDir` (no `..`, no absolute path, no NUL/CR/LF), whatever the remote names are.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { remoteBaseName } from '../util/remote-path.js';
 import { parseRadarFileName } from './filename.js';
 
 /** The placeholders a template may use. Times are UTC. */
@@ -88,7 +89,7 @@ function pad(n: number, width = 2): string {
 
 /** The value of every placeholder for one file. */
 export function templateValues(input: TemplateInput): Record<TemplatePlaceholder, string> {
-  const name = input.remotePath.slice(input.remotePath.lastIndexOf('/') + 1);
+  const name = remoteBaseName(input.remotePath);
   const parsed = parseRadarFileName(name);
   const time = parsed?.time ?? input.fallbackTime;
   return {

@@ -5,13 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename } from 'node:path';
 import type { Logger } from 'pino';
 import type { Ledger } from '../ledger/ledger.js';
 import type { DaemonMetrics, PipelineSourceStats } from './metrics.js';
 import { HttpError, readBody, send, sendJson } from './http.js';
 import { renderStatusPage } from './page.js';
 import { QUICKLOOK_SIZES, type QuicklookCache } from './quicklook.js';
-import { baseName, buildSnapshot, iso } from './snapshot.js';
+import { buildSnapshot, iso } from './snapshot.js';
 import type { StatusTracker } from './tracker.js';
 
 /** The header the page's retry button sends (see the CSRF note in server.ts). */
@@ -80,7 +81,7 @@ async function quicklook(
   );
   if (ref === null) throw new HttpError(404, 'no volume of that radar and field yet');
   const png = await ctx.quicklooks.get(ref, size);
-  send(res, 200, 'image/png', png, { 'x-radarlib-volume': baseName(ref.localPath) });
+  send(res, 200, 'image/png', png, { 'x-radarlib-volume': basename(ref.localPath) });
 }
 
 /** `{"source": "name"}` or `{}` / empty: which source to retry (undefined = all). */

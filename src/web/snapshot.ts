@@ -4,9 +4,11 @@
  * secrets.ts) field by field; nothing else here holds a secret: only the public fields of each
  * source are copied, and files are shown by base name, never by local path.
  */
+import { basename } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
 import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
+import { remoteBaseName } from '../util/remote-path.js';
 import type { PipelineSourceStats } from './metrics.js';
 import type { PollInfo, RecentDownload, SourceInfo, StatusTracker } from './tracker.js';
 
@@ -67,10 +69,6 @@ export interface SnapshotInputs {
 
 export function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(ms).toISOString();
-}
-
-export function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
 }
 
 type Counts = StatusSnapshot['sources'][number]['counts'];
@@ -134,7 +132,7 @@ function sourcesOf(
           quick[field] = {
             url: `api/quicklook.png?${q.toString()}`,
             time: iso(ref.time) as string,
-            file: baseName(ref.localPath),
+            file: basename(ref.localPath),
           };
         }
         return {
@@ -157,7 +155,7 @@ function failuresOf(
     ...failedRows.map((r) => ({
       source: r.source,
       remotePath: r.remotePath,
-      name: baseName(r.remotePath),
+      name: remoteBaseName(r.remotePath),
       attempts: r.attempts,
       error: scrub(r.lastError ?? ''),
       at: iso(r.updatedAt) as string,
@@ -170,7 +168,7 @@ function failuresOf(
       .map((r) => ({
         source: r.source,
         remotePath: r.remotePath,
-        name: baseName(r.remotePath),
+        name: remoteBaseName(r.remotePath),
         attempts: r.attempts,
         error: scrub(r.error),
         at: iso(r.at) as string,
@@ -199,7 +197,7 @@ export async function buildSnapshot(inputs: SnapshotInputs): Promise<StatusSnaps
     recentDownloads: tracker.recentDownloads().map((d) => ({
       source: d.source,
       remotePath: d.remotePath,
-      name: baseName(d.remotePath),
+      name: remoteBaseName(d.remotePath),
       size: d.size,
       at: iso(d.at) as string,
       durationMs: d.durationMs,

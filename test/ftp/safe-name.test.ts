@@ -2,12 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnsafePathError } from '../../src/errors.js';
-import {
-  assertSafeLocalName,
-  joinRemote,
-  localNameForDownload,
-  remoteBaseName,
-} from '../../src/ftp/safe-name.js';
+import { assertSafeLocalName, joinRemote, localNameForDownload } from '../../src/ftp/safe-name.js';
 
 describe('assertSafeLocalName', () => {
   const unsafe: { name: string; reason: RegExp }[] = [
@@ -37,10 +32,7 @@ describe('assertSafeLocalName', () => {
   });
 });
 
-test('remoteBaseName and joinRemote', () => {
-  assert.equal(remoteBaseName('/L2/RMA1/a.BUFR'), 'a.BUFR');
-  assert.equal(remoteBaseName('a.BUFR'), 'a.BUFR');
-  assert.equal(remoteBaseName('/L2/'), '');
+test('joinRemote', () => {
   assert.equal(joinRemote('/L2', 'a'), '/L2/a');
   assert.equal(joinRemote('/L2/', 'a'), '/L2/a');
   assert.equal(joinRemote('/', 'a'), '/a');
