@@ -7,7 +7,8 @@
 import { basename } from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Ledger, StateCounts } from '../ledger/ledger.js';
-import { latencyByRadar, type RadarLatency } from '../observe/latency.js';
+import type { RadarLatency } from '../observe/latency.js';
+import { summarizeLedger } from '../observe/ledger-summary.js';
 import { remoteBaseName } from '../util/remote-path.js';
 import type { PipelineSourceStats } from './metrics.js';
 import type { PollInfo, RecentDownload, SourceInfo, StatusTracker } from './tracker.js';
@@ -74,7 +75,7 @@ export function iso(ms: number | null | undefined): string | null {
 type Counts = StatusSnapshot['sources'][number]['counts'];
 type FailedRows = Awaited<ReturnType<Ledger['recent']>>;
 
-/** Counts per source and the parked rows, or the ledger's error (scrubbed). */
+/** Counts per source, the parked rows and the latency, or the ledger's error (scrubbed). */
 async function readLedger({ tracker, ledger, scrub }: SnapshotInputs): Promise<{
   counts: Map<string, Counts>;
   failedRows: FailedRows;
@@ -89,9 +90,9 @@ async function readLedger({ tracker, ledger, scrub }: SnapshotInputs): Promise<{
       const c = await ledger.counts(s.name);
       counts.set(s.name, { ...c, done: c.downloaded + c.processed });
     }
-    const failedRows = await ledger.recent({ states: ['failed'], limit: 25 });
-    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500 }));
-    return { counts, failedRows, latency, error: null };
+    // The same summary `radarlib status` prints; the page shows its failures and latency.
+    const summary = await summarizeLedger(ledger, { limit: 25 });
+    return { counts, failedRows: summary.failed, latency: summary.latency, error: null };
   } catch (err) {
     const error = scrub(errorMessage(err));
     return { counts, failedRows: [], latency: [], error };

@@ -5,10 +5,10 @@
 import { Option, type Command } from 'commander';
 import { loadDaemonConfig } from '../../daemon/config.js';
 import { ConfigError } from '../../errors.js';
-import { FILE_STATES, type FileRecord, type Ledger, type StateCounts } from '../../ledger/ledger.js';
+import { FILE_STATES, type Ledger } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
+import { summarizeLedger, type LedgerSummary } from '../../observe/ledger-summary.js';
 import { escapeControlChars as shown } from '../../util/terminal-text.js';
-import { latencyByRadar, type RadarLatency } from '../../observe/latency.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -48,35 +48,18 @@ export interface StatusCliOptions extends LedgerCliOptions {
   json?: boolean;
 }
 
-export interface StatusReport {
-  counts: StateCounts;
-  total: number;
-  recent: FileRecord[];
-  failed: FileRecord[];
-  callbackErrors: FileRecord[];
-  /** p50/p95/max seconds from server mtime to callback done, per radar (last 500 processed). */
-  latency: RadarLatency[];
-}
+/** What `radarlib status` prints: the ledger summary (src/observe/ledger-summary.ts). */
+export type StatusReport = LedgerSummary;
 
 function when(ms: number | null): string {
   return ms === null ? '-' : new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-/** Builds the report (also used by tests and the status page). */
+/** Opens the ledger the options name, reads its summary and closes it. */
 export async function statusReport(opts: StatusCliOptions): Promise<StatusReport> {
   const ledger = await openLedgerFrom(opts);
   try {
-    const limit = opts.limit ?? 10;
-    const source = opts.source;
-    const scope = source === undefined ? {} : { source };
-    const counts = await ledger.counts(source);
-    const recent = await ledger.recent({ states: ['downloaded', 'processed'], limit, ...scope });
-    const failed = await ledger.recent({ states: ['failed'], limit, ...scope });
-    const processed = await ledger.recent({ states: ['processed'], limit: limit * 10, ...scope });
-    const callbackErrors = processed.filter((r) => r.callbackError !== null).slice(0, limit);
-    const total = FILE_STATES.reduce((n, s) => n + counts[s], 0);
-    const latency = latencyByRadar(await ledger.recent({ states: ['processed'], limit: 500, ...scope }));
-    return { counts, total, recent, failed, callbackErrors, latency };
+    return await summarizeLedger(ledger, { source: opts.source, limit: opts.limit });
   } finally {
     await ledger.close();
   }
