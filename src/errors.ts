@@ -29,7 +29,11 @@ export type RadarlibErrorCode =
   | 'RADARLIB_LEASE_LOST'
   | 'RADARLIB_BUFR_FORMAT'
   | 'RADARLIB_BUFR_UNSUPPORTED'
-  | 'RADARLIB_CALLBACK';
+  | 'RADARLIB_BUFR_TABLE'
+  | 'RADARLIB_CALLBACK'
+  | 'RADARLIB_HTTP'
+  | 'RADARLIB_QUICKLOOK_RENDER'
+  | 'RADARLIB_QUICKLOOK_BUSY';
 
 /**
  * The base of every error radarlib throws: a stable {@link RadarlibErrorCode} in `code` and a
@@ -425,11 +429,63 @@ export class BufrUnsupportedError extends RadarlibError {
   }
 }
 
+/** A line of a BUFR table CSV file (`bufrtabb_16.csv`, `localtabd_41_2.csv`) cannot be read. */
+export class TableParseError extends RadarlibError {
+  /** The file name or label the text came from. */
+  readonly source: string;
+  /** 1-based line number. */
+  readonly line: number;
+  constructor(source: string, line: number, detail: string) {
+    super('RADARLIB_BUFR_TABLE', `BUFR table ${source}, line ${line}: ${detail}`);
+    this.source = source;
+    this.line = line;
+  }
+}
+
 /** The user's callback or hook command failed for one file; recorded, never fatal. */
 export class CallbackError extends RadarlibError {
   readonly localPath: string;
   constructor(localPath: string, detail: string, options?: ErrorOptions) {
     super('RADARLIB_CALLBACK', `Callback for ${localPath} failed: ${detail}`, options);
     this.localPath = localPath;
+  }
+}
+
+/**
+ * The status server's answer other than 200 (`GET /api/status`, quick-looks, retry). `message` is
+ * a fixed text chosen by the code, never built from the request: a response must not reflect
+ * what the client sent (docs/SECURITY.md). Sent as `{"error": message}` with `status`.
+ */
+export class HttpError extends RadarlibError {
+  readonly status: number;
+  /** Extra response headers (`allow`, `retry-after`). */
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super('RADARLIB_HTTP', message);
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+/**
+ * A quick-look render failed in its worker thread: the file's own error (unreadable, not valid
+ * BUFR, nothing to draw) re-created on this side with its message, code and class name.
+ */
+export class QuicklookRenderError extends RadarlibError {
+  /** The original error's stable code (`RADARLIB_BUFR_FORMAT`, `ENOENT`), when it had one. */
+  readonly originalCode: string | null;
+  /** The original error's class name (`BufrFormatError`), or `Closed` for a closed renderer. */
+  readonly errorName: string;
+  constructor(message: string, originalCode: string | null, errorName: string) {
+    super('RADARLIB_QUICKLOOK_RENDER', message);
+    this.originalCode = originalCode;
+    this.errorName = errorName;
+  }
+}
+
+/** More quick-looks are waiting to be rendered than the renderer queues: try again later. */
+export class QuicklookBusyError extends RadarlibError {
+  constructor() {
+    super('RADARLIB_QUICKLOOK_BUSY', 'too many quick-looks waiting to be rendered');
   }
 }

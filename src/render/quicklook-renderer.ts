@@ -2,14 +2,15 @@
  * Renders quick-looks in a worker thread, so decoding and drawing never block the event loop
  * that also runs the daemon's downloads and the status server. One worker (renders run one at a
  * time: at most one core), started on first use and unref'd; a bounded queue in front of it.
- * Its errors are internal to the status server (which answers with fixed texts), hence defined
- * here rather than in errors.ts.
+ * Its errors (`QuicklookRenderError`, `QuicklookBusyError`) stay inside the status server, which
+ * answers with fixed texts.
  *
  *   const renderer = new QuicklookRenderer({ maxQueued: 32 });
  *   const png = await renderer.render('/data/RMA1_....BUFR', 480);
  *   await renderer.close();
  */
 import { Worker } from 'node:worker_threads';
+import { QuicklookBusyError, QuicklookRenderError } from '../errors.js';
 
 /** @internal message to the worker */
 export interface RenderRequest {
@@ -22,27 +23,6 @@ export interface RenderRequest {
 export type RenderReply =
   | { id: number; png: Uint8Array }
   | { id: number; error: { name: string; code: string | null; message: string } };
-
-/** A render failed in the worker (the file's error, re-created on this side). */
-export class QuicklookRenderError extends Error {
-  constructor(
-    message: string,
-    /** The original error's stable code (`RADARLIB_BUFR_...`, `ENOENT`), when it had one. */
-    readonly code: string | null,
-    readonly errorName: string,
-  ) {
-    super(message);
-    this.name = 'QuicklookRenderError';
-  }
-}
-
-/** More renders are waiting than `maxQueued`: try again later. */
-export class QuicklookBusyError extends Error {
-  constructor() {
-    super('too many quick-looks waiting to be rendered');
-    this.name = 'QuicklookBusyError';
-  }
-}
 
 export interface QuicklookRendererOptions {
   /** Renders waiting or running at once; more are refused with `QuicklookBusyError`. @default 32 */

@@ -7,18 +7,7 @@
  * not reflect what the client sent (that is how a scrubber becomes an oracle, see docs/SECURITY.md).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-/** A response other than 200; `message` is a fixed text, never request input. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = 'HttpError';
-  }
-}
+import { HttpError } from '../errors.js';
 
 export const MAX_BODY = 16 * 1024;
 

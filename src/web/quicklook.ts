@@ -5,8 +5,8 @@
  * page refresh.
  */
 import type { Logger } from 'pino';
-import { QuicklookBusyError, QuicklookRenderer } from '../render/quicklook-renderer.js';
-import { HttpError } from './http.js';
+import { HttpError, QuicklookBusyError } from '../errors.js';
+import { QuicklookRenderer } from '../render/quicklook-renderer.js';
 import type { VolumeRef } from './tracker.js';
 
 /** Sizes a client may ask for (`?size=`), besides the server's default. */

@@ -22,7 +22,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { SourceConfig } from '../daemon/config.js';
 import type { DaemonEvents } from '../daemon/daemon.js';
-import { InvalidArgumentError } from '../errors.js';
+import { HttpError, InvalidArgumentError } from '../errors.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { DaemonMetrics, pipelineStatsOf } from './metrics.js';
 import { silentLogger } from '../observe/log.js';
@@ -35,7 +35,7 @@ import {
   type ConnectionLimits,
   type ConnectionStats,
 } from './connections.js';
-import { HttpError, requestTarget, send, sendError } from './http.js';
+import { requestTarget, send, sendError } from './http.js';
 import { QuicklookCache } from './quicklook.js';
 import { routeFor, type RouteContext } from './routes.js';
 import { errorTextScrubber } from './secrets.js';

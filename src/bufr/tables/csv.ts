@@ -6,15 +6,8 @@
  * comments. Fields may be padded with spaces.
  */
 
+import { TableParseError } from '../../errors.js';
 import type { ElementDef, TableBRow, TableDRow } from './types.js';
-
-/** Thrown by the CSV parsers; the message names the source and the line. */
-export class TableParseError extends Error {
-  constructor(source: string, line: number, detail: string) {
-    super(`BUFR table ${source}, line ${line}: ${detail}`);
-    this.name = 'TableParseError';
-  }
-}
 
 function parseCode(f: string, x: string, y: string): number | null {
   const F = Number(f.trim());

@@ -15,7 +15,8 @@ import { LOCAL_41_TABLES, LOCAL_41_VERSION_ALIAS, LOCAL_CENTRE } from './generat
 import type { BufrTableProvider, BufrTables, ElementDef, TableBRow, TableDRow, TableKey } from './types.js';
 
 export type { BufrTableProvider, BufrTables, ElementDef, TableBRow, TableDRow, TableKey } from './types.js';
-export { parseTableBCsv, parseTableDCsv, TableParseError } from './csv.js';
+export { parseTableBCsv, parseTableDCsv } from './csv.js';
+export { TableParseError } from '../../errors.js';
 export { eccodesLocalTables, eccodesTablesSource, wmoTables, wmoVersions } from './eccodes.js';
 
 /** Builds lookup maps from row lists. Later lists override earlier ones (local over master). */

@@ -11,6 +11,7 @@ import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
 import { EXIT_CONFIG, formatCliError } from '../errors.js';
+import { positiveInt } from '../option-parsers.js';
 import {
   addHttpOptions,
   addHttpSecurityOptions,
@@ -41,13 +42,6 @@ export interface DaemonCommandDeps extends Pick<FTPDaemonOptions, 'clientFactory
   handleSignals?: boolean;
   /** Called with the daemon before it runs (to subscribe to its events). */
   onDaemon?: (daemon: FTPDaemon) => void;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`expected an integer >= 1, got ${JSON.stringify(value)}`);
-  return n;
 }
 
 function count(n: number, what: string): string {
@@ -175,7 +169,7 @@ export function registerDaemonCommand(program: Command): void {
     .description('run the download daemon: poll FTP servers, take every new file once (see docs/DAEMON.md)')
     .addOption(new Option('-c, --config <file>', 'YAML config file').env('RADARLIB_CONFIG'))
     .option('--once', 'one cycle per source, then exit')
-    .option('--max-iterations <n>', 'cycles per source, then exit', positiveInt)
+    .option('--max-iterations <n>', 'cycles per source, then exit', positiveInt('--max-iterations'))
     .addOption(
       new Option('--log-level <level>', 'log level (default: the config, else info)').choices([
         'fatal',

@@ -4,6 +4,7 @@
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Logger } from 'pino';
+import { InvalidArgumentError } from '../../errors.js';
 import { AsyncFTPClient } from '../../ftp/client.js';
 import type { RemoteEntry } from '../../ftp/types.js';
 import { createLogger } from '../../observe/log.js';
@@ -102,7 +103,11 @@ export function registerFtpCommands(program: Command): void {
     ) => {
       const parsed = parseServerArg(server, opts);
       const targets = paths.length > 0 ? paths : parsed.path !== undefined ? [parsed.path] : [];
-      if (targets.length === 0) throw new Error('get: name at least one remote path');
+      if (targets.length === 0)
+        throw new InvalidArgumentError(
+          'paths',
+          'get needs at least one remote path (an argument, or the path in the server URL)',
+        );
       const maxConcurrent = Number(opts.parallel);
       await using client = await openClient(parsed, {
         maxConnections: Math.max(maxConcurrent, Number(opts.connections)),

@@ -9,6 +9,7 @@ import { FILE_STATES, type Ledger } from '../../ledger/ledger.js';
 import { openLedger } from '../../ledger/open.js';
 import { summarizeLedger, type LedgerSummary } from '../../observe/ledger-summary.js';
 import { escapeControlChars as shown } from '../../util/terminal-text.js';
+import { positiveInt } from '../option-parsers.js';
 
 /** `--ledger PATH|URL`, else the `ledger` of the daemon's config (`--config` or RADARLIB_CONFIG). */
 export interface LedgerCliOptions {
@@ -99,20 +100,13 @@ export function formatStatus(report: StatusReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1)
-    throw new Error(`expected an integer >= 1, got ${JSON.stringify(value)}`);
-  return n;
-}
-
 export function registerStatusCommand(program: Command): void {
   const cmd = program
     .command('status')
     .description("summary of the daemon's ledger: counts by state, last files, failures with errors");
   addLedgerOptions(cmd)
     .option('--source <name>', 'only this source')
-    .option('-n, --limit <n>', 'files to show per list', positiveInt, 10)
+    .option('-n, --limit <n>', 'files to show per list', positiveInt('--limit'), 10)
     .option('--json', 'machine-readable output')
     .action(async (opts: StatusCliOptions) => {
       const report = await statusReport(opts);
