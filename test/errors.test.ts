@@ -83,14 +83,13 @@ test('no error class is defined outside src/errors.ts', () => {
 });
 
 test('every error class in errors.ts is a RadarlibError with a RADARLIB_ code', () => {
-  const classes = Object.entries(errors).filter(
-    (e): e is [string, new (...args: never[]) => Error] =>
-      typeof e[1] === 'function' && e[1].prototype instanceof Error,
-  );
+  const prototypeOf = (v: unknown): unknown =>
+    typeof v === 'function' ? (v as { prototype?: unknown }).prototype : undefined;
+  const classes = Object.entries(errors).filter(([, v]) => prototypeOf(v) instanceof Error);
   assert.ok(classes.length >= 25, `found ${classes.length} classes`);
   for (const [name, cls] of classes) {
     if (cls === RadarlibError) continue;
-    assert.ok(cls.prototype instanceof RadarlibError, `${name} extends RadarlibError`);
+    assert.ok(prototypeOf(cls) instanceof RadarlibError, `${name} extends RadarlibError`);
   }
 });
 
