@@ -59,7 +59,7 @@ test('a bad config on a non-terminal: one line naming the key, exit 78; --verbos
   );
   assert.equal(verbose.status, 78);
   assert.match(verbose.stderr, /^radarlib: config: sources\[0\]\.port: /);
-  assert.match(verbose.stderr, /\n\s+at .*config\.ts/, 'no stack with --verbose');
+  assert.match(verbose.stderr, /\n\s+at .*daemon\/config/, 'no stack with --verbose');
 });
 
 test(

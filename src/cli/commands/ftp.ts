@@ -103,11 +103,7 @@ export function registerFtpCommands(program: Command): void {
     ) => {
       const parsed = parseServerArg(server, opts);
       const targets = paths.length > 0 ? paths : parsed.path !== undefined ? [parsed.path] : [];
-      if (targets.length === 0)
-        throw new InvalidArgumentError(
-          'paths',
-          'get needs at least one remote path (an argument, or the path in the server URL)',
-        );
+      if (targets.length === 0) throw new InvalidArgumentError('paths', 'get needs at least one remote path');
       const maxConcurrent = Number(opts.parallel);
       await using client = await openClient(parsed, {
         maxConnections: Math.max(maxConcurrent, Number(opts.connections)),
