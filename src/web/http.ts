@@ -1,7 +1,7 @@
 /**
- * The HTTP plumbing of the status server: typed HTTP errors with fixed texts, one `send` that
- * sets the safety headers, a bounded body reader, and the request target parsed without ever
- * throwing. Nothing here knows about the daemon.
+ * The HTTP plumbing of the status server: `HttpError`s (errors.ts) answered with their fixed
+ * texts, one `send` that sets the safety headers, a bounded body reader, and the request target
+ * parsed without ever throwing. Nothing here knows about the daemon.
  *
  * Error texts are constants chosen by the code, never built from the request: a response must
  * not reflect what the client sent (that is how a scrubber becomes an oracle, see docs/SECURITY.md).
