@@ -100,6 +100,9 @@ describe('AsyncSFTPClient: listing', () => {
         name: 'RMA1_0315_01_DBZH_20251020T152828Z.BUFR',
         size: 50_000,
         modifiedAt: MTIME,
+        // UTC to the second: nothing for the daemon's server clock to correct
+        modifiedAtPrecisionMs: 1000,
+        modifiedAtInServerZone: false,
       },
     ]);
     assert.deepEqual(await client.listFiles('/L2', { pattern: '*.BUFR' }), []); // not recursive
