@@ -22,7 +22,7 @@
  * Writes bench/results/latency.json and the section between the `<!-- bench:latency -->` markers
  * of docs/PERFORMANCE.md. Every wait is bounded; the namespace is removed even on failure.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -50,7 +50,7 @@ import { quantile } from '../src/observe/latency.js';
 import { radarTreeFolder } from '../src/radar/tree.js';
 import { seededRandom } from '../src/util/prng.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
-import { has, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
+import { has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 
 const DOC = join(REPO, 'docs', 'PERFORMANCE.md');
 const RADARS = ['RMA1', 'RMA2', 'RMA3'];
@@ -314,23 +314,9 @@ function rcloneArgv(
   dest: string,
   work: string,
 ): { argv: string[]; env: NodeJS.ProcessEnv } {
-  const obscured = spawnSync('rclone', ['obscure', server.password], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  }).stdout.trim();
-  const conf = join(work, 'rclone.conf');
-  writeFileSync(conf, '');
   return {
     argv: ['rclone', 'copy', 'bench:/L2', dest, '--transfers', '5', '--ftp-concurrency', '6'],
-    env: {
-      ...process.env,
-      RCLONE_CONFIG: conf,
-      RCLONE_CONFIG_BENCH_TYPE: 'ftp',
-      RCLONE_CONFIG_BENCH_HOST: server.host,
-      RCLONE_CONFIG_BENCH_PORT: String(server.port),
-      RCLONE_CONFIG_BENCH_USER: server.user,
-      RCLONE_CONFIG_BENCH_PASS: obscured,
-    },
+    env: { ...process.env, ...rcloneFtpRemote(server, work) },
   };
 }
 

@@ -43,7 +43,7 @@ import { makeRadarDataset, type DatasetFile } from '../test/helpers/dataset.js';
 import { debianServerAvailable, startDebianServer } from '../test/helpers/debian-servers.js';
 import { startEmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
-import { countBufr, has, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
+import { countBufr, has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { IdlePollRequest, IdlePollResult } from './idle-poll.js';
 
@@ -253,26 +253,6 @@ function lftpArgv(t: Target, parallel: number, dest: string): string[] {
   return ['lftp', '-u', `${t.user},${t.password}`, '-p', String(t.port), '-e', script, t.host];
 }
 
-function rcloneEnv(t: Target, work: string): NodeJS.ProcessEnv {
-  const obscured = spawnSync('rclone', ['obscure', t.password], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  }).stdout.trim();
-  const conf = join(work, 'rclone.conf');
-  writeFileSync(conf, '');
-  return {
-    RCLONE_CONFIG: conf,
-    RCLONE_CONFIG_BENCH_TYPE: 'ftp',
-    RCLONE_CONFIG_BENCH_HOST: t.host,
-    RCLONE_CONFIG_BENCH_PORT: String(t.port),
-    RCLONE_CONFIG_BENCH_USER: t.user,
-    RCLONE_CONFIG_BENCH_PASS: obscured,
-    ...(t.tlsCa === undefined
-      ? {}
-      : { RCLONE_CONFIG_BENCH_EXPLICIT_TLS: 'true', RCLONE_CONFIG_BENCH_NO_CHECK_CERTIFICATE: 'true' }),
-  };
-}
-
 async function runTool(
   tool: Tool,
   t: Target,
@@ -321,7 +301,7 @@ async function runTool(
         '3',
       ],
       timeoutS,
-      rcloneEnv(t, work),
+      rcloneFtpRemote(t, work, t.tlsCa !== undefined),
     );
   }
   const got = countBufr(dest);

@@ -4,7 +4,7 @@
  * namespace `WAN_NS`), whether a peer tool is installed, and what a mirror brought.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,4 +48,33 @@ export function countBufr(dir: string): { files: number; bytes: number } {
   };
   walk(dir, 0);
   return { files, bytes };
+}
+
+/**
+ * rclone's remote `bench:` for an FTP server, as environment variables (rclone reads an empty
+ * config file in `work`, so nothing of the user's own is used). The password is obscured, as
+ * rclone requires; `tls` asks for explicit FTPS with the benchmark's self-signed certificate.
+ */
+export function rcloneFtpRemote(
+  server: { host: string; port: number; user: string; password: string },
+  work: string,
+  tls = false,
+): NodeJS.ProcessEnv {
+  const obscured = spawnSync('rclone', ['obscure', server.password], {
+    encoding: 'utf8',
+    timeout: 10_000,
+  }).stdout.trim();
+  const conf = join(work, 'rclone.conf');
+  writeFileSync(conf, '');
+  return {
+    RCLONE_CONFIG: conf,
+    RCLONE_CONFIG_BENCH_TYPE: 'ftp',
+    RCLONE_CONFIG_BENCH_HOST: server.host,
+    RCLONE_CONFIG_BENCH_PORT: String(server.port),
+    RCLONE_CONFIG_BENCH_USER: server.user,
+    RCLONE_CONFIG_BENCH_PASS: obscured,
+    ...(tls
+      ? { RCLONE_CONFIG_BENCH_EXPLICIT_TLS: 'true', RCLONE_CONFIG_BENCH_NO_CHECK_CERTIFICATE: 'true' }
+      : {}),
+  };
 }
