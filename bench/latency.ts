@@ -22,7 +22,7 @@
  * Writes bench/results/latency.json and the section between the `<!-- bench:latency -->` markers
  * of docs/PERFORMANCE.md. Every wait is bounded; the namespace is removed even on failure.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -41,7 +41,6 @@ import {
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { encodeRadarVolume } from '../src/bufr/encoder.js';
@@ -51,13 +50,9 @@ import { quantile } from '../src/observe/latency.js';
 import { radarTreeFolder } from '../src/radar/tree.js';
 import { seededRandom } from '../src/util/prng.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
+import { has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS = join(REPO, 'bench', 'results');
 const DOC = join(REPO, 'docs', 'PERFORMANCE.md');
-const WAN_SH = join(REPO, 'bench', 'wan', 'wan.sh');
-const WAN_NS = 'radarlib-wan';
-const WAN_HOST = '10.201.0.2';
 const RADARS = ['RMA1', 'RMA2', 'RMA3'];
 const POLL_S = 60;
 
@@ -95,15 +90,6 @@ const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('he
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const round = (x: number | null, d = 1): number | null =>
   x === null ? null : Math.round(x * 10 ** d) / 10 ** d;
-
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function wan(action: 'up' | 'down'): boolean {
-  const r = spawnSync('bash', [WAN_SH, action], { timeout: 60_000, env: { ...process.env, NS: WAN_NS } });
-  return r.status === 0;
-}
 
 let nextPort = 23_000 + Math.floor(Math.random() * 2000) * 2;
 
@@ -328,23 +314,9 @@ function rcloneArgv(
   dest: string,
   work: string,
 ): { argv: string[]; env: NodeJS.ProcessEnv } {
-  const obscured = spawnSync('rclone', ['obscure', server.password], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  }).stdout.trim();
-  const conf = join(work, 'rclone.conf');
-  writeFileSync(conf, '');
   return {
     argv: ['rclone', 'copy', 'bench:/L2', dest, '--transfers', '5', '--ftp-concurrency', '6'],
-    env: {
-      ...process.env,
-      RCLONE_CONFIG: conf,
-      RCLONE_CONFIG_BENCH_TYPE: 'ftp',
-      RCLONE_CONFIG_BENCH_HOST: server.host,
-      RCLONE_CONFIG_BENCH_PORT: String(server.port),
-      RCLONE_CONFIG_BENCH_USER: server.user,
-      RCLONE_CONFIG_BENCH_PASS: obscured,
-    },
+    env: { ...process.env, ...rcloneFtpRemote(server, work) },
   };
 }
 
@@ -548,7 +520,7 @@ async function main(): Promise<void> {
   const targets: Target[] = [{ env: 'loopback', host: '127.0.0.1', port: 0 }];
   let wanUp = false;
   if (values.wan) {
-    wanUp = wan('up');
+    wanUp = wan('up').ok;
     if (wanUp) targets.splice(0, 1, { env: 'wan', host: WAN_HOST, port: 0, netns: WAN_NS });
     else console.log('WAN setup failed: running on loopback');
   }

@@ -43,14 +43,10 @@ import { makeRadarDataset, type DatasetFile } from '../test/helpers/dataset.js';
 import { debianServerAvailable, startDebianServer } from '../test/helpers/debian-servers.js';
 import { startEmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
+import { countBufr, has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { IdlePollRequest, IdlePollResult } from './idle-poll.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const RESULTS = join(REPO, 'bench', 'results');
-const WAN_SH = join(REPO, 'bench', 'wan', 'wan.sh');
-const WAN_NS = 'radarlib-wan';
-const WAN_HOST = '10.201.0.2';
 const WAN_PORT = 2121;
 /** Nominal link: 100 Mbit/s; TCP payload per 1500-byte packet with timestamps is 1448 bytes. */
 const LINK_PAYLOAD_BYTES_PER_S = (100e6 / 8) * (1448 / 1500);
@@ -191,28 +187,6 @@ export async function compileChildren(): Promise<{ mirror: string; idle: string 
   return { mirror: join(out, 'bench', 'mirror.js'), idle: join(out, 'bench', 'idle-poll.js') };
 }
 
-function has(cmd: string): boolean {
-  return spawnSync('bash', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function countLocal(dir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const walk = (d: string, depth: number): void => {
-    if (depth > 16 || !existsSync(d)) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.BUFR')) {
-        files++;
-        bytes += statSync(p).size;
-      }
-    }
-  };
-  walk(dir, 0);
-  return { files, bytes };
-}
-
 /** Files under `dir` whose ctime is after `sinceMs` (written or touched by a re-mirror). */
 function changedSince(dir: string, sinceMs: number): number {
   let n = 0;
@@ -279,26 +253,6 @@ function lftpArgv(t: Target, parallel: number, dest: string): string[] {
   return ['lftp', '-u', `${t.user},${t.password}`, '-p', String(t.port), '-e', script, t.host];
 }
 
-function rcloneEnv(t: Target, work: string): NodeJS.ProcessEnv {
-  const obscured = spawnSync('rclone', ['obscure', t.password], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  }).stdout.trim();
-  const conf = join(work, 'rclone.conf');
-  writeFileSync(conf, '');
-  return {
-    RCLONE_CONFIG: conf,
-    RCLONE_CONFIG_BENCH_TYPE: 'ftp',
-    RCLONE_CONFIG_BENCH_HOST: t.host,
-    RCLONE_CONFIG_BENCH_PORT: String(t.port),
-    RCLONE_CONFIG_BENCH_USER: t.user,
-    RCLONE_CONFIG_BENCH_PASS: obscured,
-    ...(t.tlsCa === undefined
-      ? {}
-      : { RCLONE_CONFIG_BENCH_EXPLICIT_TLS: 'true', RCLONE_CONFIG_BENCH_NO_CHECK_CERTIFICATE: 'true' }),
-  };
-}
-
 async function runTool(
   tool: Tool,
   t: Target,
@@ -347,10 +301,10 @@ async function runTool(
         '3',
       ],
       timeoutS,
-      rcloneEnv(t, work),
+      rcloneFtpRemote(t, work, t.tlsCa !== undefined),
     );
   }
-  const got = countLocal(dest);
+  const got = countBufr(dest);
   const ok = timed.rc === 0 && got.files === expect.files && got.bytes === expect.bytes;
   // radarlib: its own process.cpuUsage() at exit (the whole process); peers: child rusage
   const cpuS =
@@ -422,15 +376,6 @@ function addRatios(runs: ToolRun[], linkLimitS: number | null): void {
 
 // ---------------------------------------------------------------------------------------------
 // WAN link
-
-function wan(action: 'up' | 'down'): { ok: boolean; out: string } {
-  const r = spawnSync('bash', [WAN_SH, action], {
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, NS: WAN_NS },
-  });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}`.trim() };
-}
 
 /** Median TCP connect time to host:port (one round trip). */
 async function tcpRttMs(host: string, port: number): Promise<number> {

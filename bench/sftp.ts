@@ -15,18 +15,14 @@
  * Writes bench/results/sftp.json and prints a Markdown table (docs/PERFORMANCE.md "SFTP").
  * Needs root (namespace, sshd), lftp and rclone; missing peers are reported, not faked.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
 import { startOpenSsh } from '../test/helpers/openssh-server.js';
+import { countBufr, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WAN_SH = join(REPO, 'bench', 'wan', 'wan.sh');
-const WAN_NS = 'radarlib-wan';
-const WAN_HOST = '10.201.0.2';
 const SSH_PORT = 2222;
 const PARALLEL = 5;
 const RUN_TIMEOUT_S = 600;
@@ -62,24 +58,6 @@ function timed(
       resolve({ wallS: Number(process.hrtime.bigint() - start) / 1e9, rc, err });
     });
   });
-}
-
-function countFiles(dir: string): { files: number; bytes: number } {
-  let files = 0;
-  let bytes = 0;
-  const walk = (d: string, depth: number): void => {
-    if (depth > 16) return;
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.name.endsWith('.BUFR')) {
-        files++;
-        bytes += statSync(p).size;
-      }
-    }
-  };
-  walk(dir, 0);
-  return { files, bytes };
 }
 
 const ssh = (t: Target): string =>
@@ -137,9 +115,9 @@ await client.disconnect();
 if (r.failures.length > 0) { console.error(r.failures.map((f) => f.error.message).join('\\n')); process.exit(1); }
 `;
 
-function wan(action: 'up' | 'down'): void {
-  const r = spawnSync('bash', [WAN_SH, action], { encoding: 'utf8', env: { ...process.env, NS: WAN_NS } });
-  if (r.status !== 0) throw new Error(`wan.sh ${action}: ${r.stderr}`);
+function wanOrThrow(action: 'up' | 'down'): void {
+  const r = wan(action);
+  if (!r.ok) throw new Error(`wan.sh ${action}: ${r.out}`);
 }
 
 async function main(): Promise<void> {
@@ -148,13 +126,13 @@ async function main(): Promise<void> {
   });
   const loopback = values.loopback === true;
   const runs = Number(values.runs);
-  if (!loopback) wan('up');
+  if (!loopback) wanOrThrow('up');
   const sshd = await startOpenSsh(
     loopback
       ? { keyPassphrase: '' }
       : { netns: WAN_NS, listenHost: WAN_HOST, port: SSH_PORT, keyPassphrase: '' },
   );
-  const work = join(REPO, 'bench', 'results', 'sftp-work');
+  const work = join(RESULTS, 'sftp-work');
   try {
     const files = await makeRadarDataset(sshd.root, { volumes: 40, layout: 'tree' });
     const expect = { files: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
@@ -171,38 +149,24 @@ async function main(): Promise<void> {
     mkdirSync(work, { recursive: true });
     const childFile = join(work, 'radarlib-child.ts');
     writeFileSync(childFile, CHILD);
+    const radarlib = (channelsPerConnection: number) => (dest: string) => [
+      process.execPath,
+      '--import',
+      'tsx',
+      childFile,
+      t.host,
+      String(t.port),
+      t.user,
+      t.key,
+      t.knownHosts,
+      dest,
+      String(channelsPerConnection),
+    ];
     const tools: { name: string; argv: (dest: string) => string[] }[] = [
-      {
-        name: `radarlib maxConcurrent ${PARALLEL} (${PARALLEL} connections)`,
-        argv: (d) => [
-          process.execPath,
-          '--import',
-          'tsx',
-          childFile,
-          t.host,
-          String(t.port),
-          t.user,
-          t.key,
-          t.knownHosts,
-          d,
-          '1',
-        ],
-      },
+      { name: `radarlib maxConcurrent ${PARALLEL} (${PARALLEL} connections)`, argv: radarlib(1) },
       {
         name: `radarlib maxConcurrent ${PARALLEL} (1 connection, ${PARALLEL} channels)`,
-        argv: (d) => [
-          process.execPath,
-          '--import',
-          'tsx',
-          childFile,
-          t.host,
-          String(t.port),
-          t.user,
-          t.key,
-          t.knownHosts,
-          d,
-          String(PARALLEL),
-        ],
+        argv: radarlib(PARALLEL),
       },
       { name: `lftp mirror --parallel=${PARALLEL}`, argv: (d) => lftpArgv(t, d) },
       { name: `rclone copy --transfers ${PARALLEL}`, argv: (d) => rcloneArgv(t, d) },
@@ -214,7 +178,7 @@ async function main(): Promise<void> {
         rmSync(dest, { recursive: true, force: true });
         mkdirSync(dest, { recursive: true });
         const r = await timed(tool.argv(dest));
-        const got = countFiles(dest);
+        const got = countBufr(dest);
         const ok = r.rc === 0 && got.files === expect.files && got.bytes === expect.bytes;
         const note = ok
           ? null
@@ -243,13 +207,13 @@ async function main(): Promise<void> {
           `| ${r.tool} | ${r.wallS.toFixed(2)} | ${(expect.bytes / 1e6 / r.wallS).toFixed(1)} | ${fastestPeer === null ? '–' : (r.wallS / fastestPeer).toFixed(2)} | ${r.ok ? 'yes' : `no: ${r.note ?? ''}`} |`,
       ),
     ];
-    const out = join(REPO, 'bench', 'results', loopback ? 'sftp-loopback.json' : 'sftp.json');
+    const out = join(RESULTS, loopback ? 'sftp-loopback.json' : 'sftp.json');
     writeFileSync(out, `${JSON.stringify({ link, dataset: expect, runs: results }, null, 2)}\n`);
     console.log(lines.join('\n'));
   } finally {
     await sshd.stop();
     rmSync(work, { recursive: true, force: true });
-    if (!loopback) wan('down');
+    if (!loopback) wanOrThrow('down');
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * `downloadFiles` for any client (FTP or SFTP): `maxConcurrent` downloads at a time through the
- * client's own `downloadFile`, every failure collected instead of stopping the batch, an async
+ * `downloadFiles` of both clients (FTP and SFTP), written once: `maxConcurrent` transfers at a
+ * time through the client's own `receive`, each file made durable (`commit`) while its slot
+ * already serves the next one, every failure collected instead of stopping the batch, an async
  * iterable consumed while it still produces, and `maxConcurrent: 'auto'` steered by
- * `AdaptiveConcurrency` (adaptive.ts).
+ * `AdaptiveConcurrency` (adaptive.ts). How one file travels is the client's business.
  */
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, toError } from '../errors.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
+import { remoteBaseName } from './safe-name.js';
 import type {
   DownloadBatch,
   DownloadFailure,
@@ -18,8 +20,12 @@ import type {
 
 export const DEFAULT_MAX_CONCURRENT = 5;
 
-export interface BatchClient {
-  downloadFile(remote: string | RemoteEntry, localDir: string, options: DownloadOptions): Promise<string>;
+/** What a batch needs of a client: `downloadFile` in its two halves, and the pool's cap. */
+export interface BatchTransport<Part> {
+  /** Everything of `downloadFile` that needs the server: a complete `.part`, not yet durable. */
+  receive(file: string | RemoteEntry, localDir: string, options: DownloadOptions): Promise<Part>;
+  /** Syncs a received `.part` and gives it its final name; resolves to the local path. */
+  commit(part: Part): Promise<string>;
   /** The pool's current cap on transfers at once. */
   poolLimit(): number;
   /** Lets the pool run `n` transfers at once (only when the user gave no explicit cap). */
@@ -29,24 +35,17 @@ export interface BatchClient {
   log: Logger | undefined;
 }
 
-function adaptiveController(client: BatchClient, autoCap: number | undefined): AdaptiveConcurrency {
-  const cap = autoCap ?? DEFAULT_AUTO_CAP;
-  if (!Number.isInteger(cap) || cap < 1) {
-    throw new InvalidArgumentError('autoCap', `expected an integer >= 1, got ${String(autoCap)}`);
-  }
-  return new AdaptiveConcurrency({
-    cap: client.explicitCap === undefined ? cap : Math.min(cap, client.explicitCap),
-  });
-}
+type BatchFiles = readonly (string | RemoteEntry)[] | AsyncIterable<string | RemoteEntry>;
 
-export async function runDownloadBatch(
-  client: BatchClient,
-  files: readonly (string | RemoteEntry)[] | AsyncIterable<string | RemoteEntry>,
+export async function runDownloadBatch<Part>(
+  transport: BatchTransport<Part>,
+  files: BatchFiles,
   localDir: string,
   options: DownloadFilesOptions,
 ): Promise<DownloadBatch> {
   const requested = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
-  const adaptive = requested === 'auto' ? adaptiveController(client, options.autoCap) : undefined;
+  const adaptive =
+    requested === 'auto' ? adaptiveController(transport.explicitCap, options.autoCap) : undefined;
   const maxConcurrent = adaptive?.concurrency ?? requested;
   if (typeof maxConcurrent !== 'number' || !Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
     throw new InvalidArgumentError(
@@ -54,59 +53,168 @@ export async function runDownloadBatch(
       `expected an integer >= 1 or 'auto', got ${String(requested)}`,
     );
   }
-  if (client.explicitCap === undefined) client.raiseLimit(adaptive?.cap ?? maxConcurrent);
-  const queue = new PQueue({ concurrency: maxConcurrent });
-  const results: (string | undefined)[] = [];
-  const failures: DownloadFailure[] = [];
-  const started: Promise<void>[] = [];
-  const enqueue = (file: string | RemoteEntry, i: number): void => {
-    started.push(
-      queue.add(async () => {
-        const remotePath = typeof file === 'string' ? file : file.path;
-        let seen = 0;
-        const fileOptions: DownloadOptions = {};
-        if (options.signal !== undefined) fileOptions.signal = options.signal;
-        if (adaptive !== undefined) {
-          fileOptions.onProgress = (bytes) => {
-            adaptive.addBytes(bytes - seen);
-            seen = bytes;
-          };
-        }
-        try {
-          const localPath = await client.downloadFile(file, localDir, fileOptions);
-          results[i] = localPath;
-          options.onFileDone?.({ remotePath, localPath });
-        } catch (err) {
-          const error = err instanceof Error ? err : new Error(String(err));
-          failures.push({ remotePath, error });
-          client.log?.warn({ remotePath, err: error }, 'download failed');
-          options.onFileDone?.({ remotePath, error });
-        } finally {
-          if (adaptive !== undefined) {
-            const next = adaptive.fileDone(client.poolLimit(), Date.now(), queue.size > 0);
-            if (next !== queue.concurrency) {
-              client.log?.debug({ from: queue.concurrency, to: next }, 'adaptive concurrency');
-              queue.concurrency = next;
-            }
-          }
-        }
-      }),
-    );
-  };
+  // Without an explicit per-server cap, the caller's concurrency (or the auto cap) is the cap.
+  if (transport.explicitCap === undefined) transport.raiseLimit(adaptive?.cap ?? maxConcurrent);
+  const batch = new Batch(transport, localDir, options, maxConcurrent, adaptive);
   if (Symbol.asyncIterator in files) {
+    // A listing still in progress (walkEntries): transfers start while it goes on.
     let i = 0;
     try {
-      for await (const file of files) enqueue(file, i++);
+      for await (const file of files) batch.add(file, i++);
     } finally {
-      await Promise.all(started);
+      await batch.settled();
     }
   } else {
-    files.forEach(enqueue);
+    files.forEach((file, i) => batch.add(file, i));
   }
-  await Promise.all(started);
-  const downloaded = results.filter((p): p is string => p !== undefined);
-  return Object.assign(
-    downloaded,
-    adaptive === undefined ? { failures } : { failures, concurrency: [...adaptive.steps] },
-  );
+  await batch.settled();
+  return batch.result();
+}
+
+/** The controller of one `'auto'` batch; an explicit `maxConnections` also bounds it. */
+function adaptiveController(
+  explicitCap: number | undefined,
+  autoCap: number | undefined,
+): AdaptiveConcurrency {
+  const cap = autoCap ?? DEFAULT_AUTO_CAP;
+  if (!Number.isInteger(cap) || cap < 1) {
+    throw new InvalidArgumentError('autoCap', `expected an integer >= 1, got ${String(autoCap)}`);
+  }
+  return new AdaptiveConcurrency({ cap: explicitCap === undefined ? cap : Math.min(cap, explicitCap) });
+}
+
+/** One running batch: its queue, the commits still going, and the per-file outcomes. */
+class Batch<Part> {
+  readonly #transport: BatchTransport<Part>;
+  readonly #localDir: string;
+  readonly #options: DownloadFilesOptions;
+  readonly #adaptive: AdaptiveConcurrency | undefined;
+  readonly #queue: PQueue;
+  /** Local paths by the file's position in the batch (holes where it failed). */
+  readonly #results: (string | undefined)[] = [];
+  readonly #failures: DownloadFailure[] = [];
+  readonly #started: Promise<void>[] = [];
+  readonly #commits = new Set<Promise<void>>();
+  /**
+   * One writer per local file: a batch that names the same file twice (a path and its listed
+   * entry, say) takes the copies in turn, so two transfers never share one `.part`.
+   */
+  readonly #writers = new Map<string, Promise<void>>();
+
+  constructor(
+    transport: BatchTransport<Part>,
+    localDir: string,
+    options: DownloadFilesOptions,
+    concurrency: number,
+    adaptive: AdaptiveConcurrency | undefined,
+  ) {
+    this.#transport = transport;
+    this.#localDir = localDir;
+    this.#options = options;
+    this.#adaptive = adaptive;
+    this.#queue = new PQueue({ concurrency });
+  }
+
+  add(file: string | RemoteEntry, i: number): void {
+    this.#started.push(this.#queue.add(() => this.#transfer(file, i)));
+  }
+
+  /** Every transfer started so far has ended and its file is committed (or failed). */
+  async settled(): Promise<void> {
+    await Promise.all(this.#started);
+    await Promise.all([...this.#commits]);
+  }
+
+  result(): DownloadBatch {
+    const failures = this.#failures;
+    const downloaded = this.#results.filter((p): p is string => p !== undefined);
+    return Object.assign(
+      downloaded,
+      this.#adaptive === undefined ? { failures } : { failures, concurrency: [...this.#adaptive.steps] },
+    );
+  }
+
+  async #transfer(file: string | RemoteEntry, i: number): Promise<void> {
+    const remotePath = typeof file === 'string' ? file : file.path;
+    const fileOptions = this.#fileOptions();
+    // A disk slower than the link must not let finished-but-not-durable files pile up.
+    while (this.#commits.size >= this.#queue.concurrency) await Promise.race(this.#commits);
+    const release = await this.#becomeWriter(remotePath);
+    let part: Part;
+    try {
+      part = await this.#transport.receive(file, this.#localDir, fileOptions);
+    } catch (err) {
+      release();
+      this.#fail(remotePath, err);
+      return;
+    } finally {
+      this.#steer();
+    }
+    // The slot (and the connection) go to the next file while this one is made durable.
+    const commit = this.#transport
+      .commit(part)
+      .then(
+        (localPath) => {
+          this.#results[i] = localPath;
+          try {
+            this.#options.onFileDone?.({ remotePath, localPath });
+          } catch (err) {
+            this.#fail(remotePath, err);
+          }
+        },
+        (err: unknown) => this.#fail(remotePath, err),
+      )
+      .finally(() => {
+        this.#commits.delete(commit);
+        release();
+      });
+    this.#commits.add(commit);
+  }
+
+  /** The batch's signal, and with 'auto' a progress hook feeding the controller. */
+  #fileOptions(): DownloadOptions {
+    const fileOptions: DownloadOptions = {};
+    if (this.#options.signal !== undefined) fileOptions.signal = this.#options.signal;
+    const adaptive = this.#adaptive;
+    if (adaptive !== undefined) {
+      let seen = 0;
+      fileOptions.onProgress = (bytes) => {
+        adaptive.addBytes(bytes - seen);
+        seen = bytes;
+      };
+    }
+    return fileOptions;
+  }
+
+  /** Waits for the previous writer of the same local name; the returned call lets the next in. */
+  async #becomeWriter(remotePath: string): Promise<() => void> {
+    const target = remoteBaseName(remotePath);
+    const previous = this.#writers.get(target);
+    let release = (): void => undefined;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    this.#writers.set(target, mine);
+    await previous;
+    return () => {
+      if (this.#writers.get(target) === mine) this.#writers.delete(target);
+      release();
+    };
+  }
+
+  /** With 'auto': one more file ended, so the controller may change the concurrency. */
+  #steer(): void {
+    if (this.#adaptive === undefined) return;
+    const queue = this.#queue;
+    const next = this.#adaptive.fileDone(this.#transport.poolLimit(), Date.now(), queue.size > 0);
+    if (next !== queue.concurrency) {
+      this.#transport.log?.debug({ from: queue.concurrency, to: next }, 'adaptive concurrency');
+      queue.concurrency = next;
+    }
+  }
+
+  #fail(remotePath: string, err: unknown): void {
+    const error = toError(err);
+    this.#failures.push({ remotePath, error });
+    this.#transport.log?.warn({ remotePath, err: error }, 'download failed');
+    this.#options.onFileDone?.({ remotePath, error });
+  }
 }

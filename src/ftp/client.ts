@@ -5,7 +5,6 @@
  */
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import PQueue from 'p-queue';
 import {
   FtpReplyError,
   FtpSizeMismatchError,
@@ -14,35 +13,30 @@ import {
   type FtpErrorContext,
 } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
-import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
+import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';
-import { makeMatcher, toDirEntry, type DirEntry } from './listing.js';
+import { toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
-import { joinRemote, localNameForDownload } from './safe-name.js';
-import { remoteBaseName } from '../util/remote-path.js';
+import { localNameForDownload } from './safe-name.js';
 import type {
   AsyncFTPClientOptions,
   ConnectOptions,
   DownloadBatch,
-  DownloadFailure,
   DownloadFilesOptions,
   DownloadOptions,
   ListOptions,
   RemoteEntry,
   SignalOption,
 } from './types.js';
+import { listMatching, walkMatching } from './walk.js';
 
-const DEFAULT_PATTERN = '*.BUFR';
-const DEFAULT_MAX_CONCURRENT = 5;
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
 /** A listed size stands in for SIZE this long; older, the file may have changed meanwhile. */
 const LISTED_SIZE_TTL_MS = 10 * 60_000;
 /** Listed sizes kept at most (about 100 bytes each). */
 const LISTED_SIZES_MAX = 200_000;
-/** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
-const MAX_WALK_DEPTH = 32;
 
 /**
  * An FTP/FTPS client with a pool of logged-in connections, so that `maxConcurrent` transfers
@@ -199,26 +193,8 @@ export class AsyncFTPClient implements AsyncDisposable {
    * Files under `path` whose path relative to it matches `pattern`, with size and mtime.
    * Recursive walks list sub-folders in parallel (bounded by the pool).
    */
-  async listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
-    const matches = makeMatcher(options.pattern ?? DEFAULT_PATTERN);
-    const recursive = options.recursive ?? false;
-    const root = path.replace(/\/+$/, '') || '/';
-    const found: RemoteEntry[] = [];
-    const visit = async (dir: string, rel: string, depth: number): Promise<void> => {
-      const entries = await this.listDir(dir, options);
-      const subdirs: Promise<void>[] = [];
-      for (const e of entries) {
-        const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
-        if (e.type === 'file') {
-          if (matches(relPath)) found.push(remoteEntryOf(e));
-        } else if (recursive && depth < MAX_WALK_DEPTH) {
-          subdirs.push(visit(joinRemote(dir, e.name), relPath, depth + 1));
-        }
-      }
-      await Promise.all(subdirs);
-    };
-    await visit(root, '', 0);
-    return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
+    return listMatching((dir, o) => this.listDir(dir, o), path, options);
   }
 
   /**
@@ -226,47 +202,8 @@ export class AsyncFTPClient implements AsyncDisposable {
    * `downloadFiles(client.walkEntries(...), dir)` starts transferring while deeper folders of a
    * date tree are still being listed. On a 50 ms link a 7-level radar tree takes seconds to list.
    */
-  async *walkEntries(path: string, options: ListOptions = {}): AsyncGenerator<RemoteEntry> {
-    const matches = makeMatcher(options.pattern ?? DEFAULT_PATTERN);
-    const recursive = options.recursive ?? false;
-    const ready: RemoteEntry[] = [];
-    let pending = 0;
-    let failure: { error: unknown } | undefined;
-    let wake: (() => void) | undefined;
-    const visit = (dir: string, rel: string, depth: number): void => {
-      pending++;
-      this.listDir(dir, options)
-        .then((entries) => {
-          for (const e of entries) {
-            const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
-            if (e.type === 'file') {
-              if (matches(relPath)) ready.push(remoteEntryOf(e));
-            } else if (recursive && depth < MAX_WALK_DEPTH) {
-              visit(joinRemote(dir, e.name), relPath, depth + 1);
-            }
-          }
-        })
-        .catch((error: unknown) => {
-          failure ??= { error };
-        })
-        .finally(() => {
-          pending--;
-          const w = wake;
-          wake = undefined;
-          w?.();
-        });
-    };
-    visit(path.replace(/\/+$/, '') || '/', '', 0);
-    // Bounded: each pass yields entries, ends, or waits for one of the `pending` listings.
-    for (;;) {
-      if (failure !== undefined) throw failure.error;
-      if (ready.length > 0) {
-        yield* ready.splice(0);
-        continue;
-      }
-      if (pending === 0) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
+  walkEntries(path: string, options: ListOptions = {}): AsyncGenerator<RemoteEntry> {
+    return walkMatching((dir, o) => this.listDir(dir, o), path, options);
   }
 
   /** Remote paths of the matching files (the Python original's `list_files`). */
@@ -411,139 +348,23 @@ export class AsyncFTPClient implements AsyncDisposable {
    * transfers then start while it is still producing; an error it throws is thrown here after
    * the transfers already started have ended.
    */
-  async downloadFiles(
+  downloadFiles(
     files: readonly (string | RemoteEntry)[] | AsyncIterable<string | RemoteEntry>,
     localDir: string,
     options: DownloadFilesOptions = {},
   ): Promise<DownloadBatch> {
-    const requested = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
-    const adaptive = requested === 'auto' ? this.#adaptiveController(options.autoCap) : undefined;
-    const maxConcurrent = adaptive?.concurrency ?? requested;
-    if (typeof maxConcurrent !== 'number' || !Number.isInteger(maxConcurrent) || maxConcurrent < 1) {
-      throw new InvalidArgumentError(
-        'maxConcurrent',
-        `expected an integer >= 1 or 'auto', got ${String(requested)}`,
-      );
-    }
-    // Without an explicit per-server cap, the caller's concurrency (or the auto cap) is the cap.
-    if (!this.#explicitCap) this.#pool.raiseLimit(adaptive?.cap ?? maxConcurrent);
-    const queue = new PQueue({ concurrency: maxConcurrent });
-    const results: (string | undefined)[] = [];
-    const failures: DownloadFailure[] = [];
-    const started: Promise<void>[] = [];
-    const commits = new Set<Promise<void>>();
-    // One writer per local file: a batch that names the same file twice (a path and its listed
-    // entry, say) takes the copies in turn, so two transfers never share one `.part`.
-    const writers = new Map<string, Promise<void>>();
-    const fail = (remotePath: string, err: unknown): void => {
-      const error = err instanceof Error ? err : new Error(String(err));
-      failures.push({ remotePath, error });
-      this.#log?.warn({ remotePath, err: error }, 'download failed');
-      options.onFileDone?.({ remotePath, error });
-    };
-    const enqueue = (file: string | RemoteEntry, i: number): void => {
-      started.push(
-        queue.add(async () => {
-          const remotePath = typeof file === 'string' ? file : file.path;
-          let seen = 0;
-          const fileOptions: DownloadOptions = {};
-          if (options.signal !== undefined) fileOptions.signal = options.signal;
-          if (adaptive !== undefined) {
-            fileOptions.onProgress = (bytes) => {
-              adaptive.addBytes(bytes - seen);
-              seen = bytes;
-            };
-          }
-          // A disk slower than the link must not let finished-but-not-durable files pile up.
-          while (commits.size >= queue.concurrency) await Promise.race(commits);
-          const target = remoteBaseName(remotePath);
-          const previous = writers.get(target);
-          let release = (): void => undefined;
-          const mine = new Promise<void>((resolve) => (release = resolve));
-          writers.set(target, mine);
-          const done = (): void => {
-            if (writers.get(target) === mine) writers.delete(target);
-            release();
-          };
-          await previous;
-          let part: ReceivedPart;
-          try {
-            part = await this.#receive(file, localDir, fileOptions);
-          } catch (err) {
-            done();
-            fail(remotePath, err);
-            return;
-          } finally {
-            if (adaptive !== undefined) {
-              const next = adaptive.fileDone(this.#pool.stats.limit, Date.now(), queue.size > 0);
-              if (next !== queue.concurrency) {
-                this.#log?.debug({ from: queue.concurrency, to: next }, 'adaptive concurrency');
-                queue.concurrency = next;
-              }
-            }
-          }
-          // The slot (and the connection) go to the next file while this one is made durable.
-          const commit = commitPart(part)
-            .then(
-              (localPath) => {
-                results[i] = localPath;
-                try {
-                  options.onFileDone?.({ remotePath, localPath });
-                } catch (err) {
-                  fail(remotePath, err);
-                }
-              },
-              (err: unknown) => fail(remotePath, err),
-            )
-            .finally(() => {
-              commits.delete(commit);
-              done();
-            });
-          commits.add(commit);
-        }),
-      );
-    };
-    if (Symbol.asyncIterator in files) {
-      // A listing still in progress (walkEntries): transfers start while it goes on.
-      let i = 0;
-      try {
-        for await (const file of files) enqueue(file, i++);
-      } finally {
-        await Promise.all(started);
-        await Promise.all([...commits]);
-      }
-    } else {
-      files.forEach(enqueue);
-    }
-    await Promise.all(started);
-    await Promise.all([...commits]);
-    const downloaded = results.filter((p): p is string => p !== undefined);
-    return Object.assign(
-      downloaded,
-      adaptive === undefined ? { failures } : { failures, concurrency: [...adaptive.steps] },
+    return runDownloadBatch(
+      {
+        receive: (file, dir, o) => this.#receive(file, dir, o),
+        commit: (part) => commitPart(part),
+        poolLimit: () => this.#pool.stats.limit,
+        raiseLimit: (n) => this.#pool.raiseLimit(n),
+        explicitCap: this.#explicitCap ? this.#server.maxConnections : undefined,
+        log: this.#log,
+      },
+      files,
+      localDir,
+      options,
     );
   }
-
-  /** The controller of one `'auto'` batch; an explicit `maxConnections` also bounds it. */
-  #adaptiveController(autoCap: number | undefined): AdaptiveConcurrency {
-    const cap = autoCap ?? DEFAULT_AUTO_CAP;
-    if (!Number.isInteger(cap) || cap < 1) {
-      throw new InvalidArgumentError('autoCap', `expected an integer >= 1, got ${String(autoCap)}`);
-    }
-    return new AdaptiveConcurrency({
-      cap: this.#explicitCap ? Math.min(cap, this.#server.maxConnections) : cap,
-    });
-  }
-}
-
-/** A listing entry as `RemoteEntry`, keeping what the daemon needs to read its time. */
-function remoteEntryOf(e: DirEntry): RemoteEntry {
-  return {
-    path: e.path,
-    name: e.name,
-    size: e.size,
-    modifiedAt: e.modifiedAt,
-    modifiedAtPrecisionMs: e.modifiedAtPrecisionMs,
-    modifiedAtInServerZone: e.modifiedAtInServerZone,
-  };
 }

@@ -17,8 +17,17 @@ function rootOf(path: string): string {
   return path.replace(/\/+$/, '') || '/';
 }
 
+/** A listing entry as `RemoteEntry`, keeping what the daemon needs to read its time. */
 function toRemoteEntry(e: DirEntry): RemoteEntry {
-  return { path: e.path, name: e.name, size: e.size, modifiedAt: e.modifiedAt };
+  // One object literal (no spread): a 200,000-entry walk keeps every entry alive at once.
+  return {
+    path: e.path,
+    name: e.name,
+    size: e.size,
+    modifiedAt: e.modifiedAt,
+    modifiedAtPrecisionMs: e.modifiedAtPrecisionMs,
+    modifiedAtInServerZone: e.modifiedAtInServerZone,
+  };
 }
 
 /**
@@ -60,7 +69,11 @@ export async function listMatching(
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** The matching files, yielded as their folders are listed (unsorted). */
+/**
+ * The matching files, yielded as their folders are listed (unsorted), so that a batch fed by it
+ * starts transferring while deeper folders of a date tree are still being listed. A failed
+ * listing ends the walk at once: files found but not yet yielded are not handed out.
+ */
 export async function* walkMatching(
   listDir: ListDir,
   path: string,
@@ -89,12 +102,12 @@ export async function* walkMatching(
   );
   // Bounded: each pass yields entries, ends, or waits for the walk to find a file or finish.
   for (;;) {
+    if (outcome !== undefined && outcome !== 'done') throw outcome.error;
     if (ready.length > 0) {
       yield* ready.splice(0);
       continue;
     }
     if (outcome === 'done') return;
-    if (outcome !== undefined) throw outcome.error;
     await new Promise<void>((resolve) => (wake = resolve));
   }
 }

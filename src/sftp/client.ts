@@ -27,7 +27,7 @@ import type {
 } from '../ftp/types.js';
 import { listMatching, walkMatching } from '../ftp/walk.js';
 import { resolveSftpServer, sftpContext, type ResolvedSftpServer } from './connection.js';
-import { commitPart, receiveOverSftp } from './download.js';
+import { commitPart, receiveOverSftp, type ReceivedPart } from './download.js';
 import { SftpChannelPool, type SftpPoolStats } from './pool.js';
 import { SftpRequests } from './requests.js';
 import type { AsyncSFTPClientOptions } from './types.js';
@@ -185,6 +185,15 @@ export class AsyncSFTPClient implements AsyncDisposable {
     localDir: string,
     options: DownloadOptions = {},
   ): Promise<string> {
+    return commitPart(await this.#receive(remote, localDir, options), options.beforeCommit);
+  }
+
+  /** Everything of `downloadFile` that needs the server: the complete `.part`, not yet durable. */
+  async #receive(
+    remote: string | RemoteEntry,
+    localDir: string,
+    options: DownloadOptions,
+  ): Promise<ReceivedPart> {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
     const localName = localNameForDownload(remote, options.localName);
     throwIfAborted(options.signal, `downloading ${remotePath}`);
@@ -196,7 +205,7 @@ export class AsyncSFTPClient implements AsyncDisposable {
     const ctx = this.#ctx('READ', remotePath);
     const expectedSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
     // The channel goes back to the pool before the fsyncs: the disk need not wait for the link.
-    const part = await this.#pool.use(
+    return this.#pool.use(
       (channel) =>
         receiveOverSftp(
           new SftpRequests(channel, this.#server.timeouts.commandMs),
@@ -217,12 +226,12 @@ export class AsyncSFTPClient implements AsyncDisposable {
       ctx,
       options.signal,
     );
-    return commitPart(part, options.beforeCommit);
   }
 
   /**
    * Downloads many files, `maxConcurrent` at a time, each on its own SFTP channel. Returns the
    * local paths that succeeded; `result.failures` lists every other file with its typed error.
+   * One failure never stops the others; `files` may be an async iterable (`walkEntries`).
    */
   downloadFiles(
     files: readonly (string | RemoteEntry)[] | AsyncIterable<string | RemoteEntry>,
@@ -231,7 +240,8 @@ export class AsyncSFTPClient implements AsyncDisposable {
   ): Promise<DownloadBatch> {
     return runDownloadBatch(
       {
-        downloadFile: (file, dir, o) => this.downloadFile(file, dir, o),
+        receive: (file, dir, o) => this.#receive(file, dir, o),
+        commit: (part) => commitPart(part),
         poolLimit: () => this.#pool.stats.limit,
         raiseLimit: (n) => this.#pool.raiseLimit(n),
         explicitCap: this.#explicitCap,

@@ -1,25 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { EXIT_CONFIG, registerDaemonCommand, runDaemonCommand } from '../../src/cli/commands/daemon.js';
 import { registerRetryFailedCommand, retryFailed } from '../../src/cli/commands/retry-failed.js';
 import { formatStatus, registerStatusCommand, statusReport } from '../../src/cli/commands/status.js';
+import { textSink } from '../helpers/text-sink.js';
 import { rig, writeYamlConfig, type Rig } from './helpers/setup.js';
-
-function sink(): { stream: Writable; text(): string } {
-  let out = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        out += chunk.toString();
-        cb();
-      },
-    }),
-    text: () => out,
-  };
-}
 
 function configFile(r: Rig, extra: Record<string, unknown> = {}): string {
   return writeYamlConfig(r, { maxAttempts: 1, ...extra });
@@ -33,7 +20,7 @@ test('daemon --once, status, retry-failed', async (t) => {
   const config = configFile(r);
   const env = { RADARLIB_PASSWORD: r.server.password };
 
-  const logs = sink();
+  const logs = textSink();
   const code = await runDaemonCommand(
     { config, once: true, logFormat: 'json' },
     { env, destination: logs.stream, handleSignals: false },
@@ -62,7 +49,10 @@ test('daemon --once, status, retry-failed', async (t) => {
 
   r.server.setRefuse(undefined);
   assert.equal(
-    await runDaemonCommand({ config, once: true }, { env, destination: sink().stream, handleSignals: false }),
+    await runDaemonCommand(
+      { config, once: true },
+      { env, destination: textSink().stream, handleSignals: false },
+    ),
     0,
   );
   assert.equal((await statusReport({ ledger })).counts.processed, 2);
@@ -71,7 +61,7 @@ test('daemon --once, status, retry-failed', async (t) => {
 test('daemon: a bad config exits 78 naming the key; --print-config redacts the password', async (t) => {
   const r = await rig(t);
   const config = configFile(r, { maxConcurrentDownloads: 'many' });
-  const logs = sink();
+  const logs = textSink();
   const code = await runDaemonCommand(
     { config, logFormat: 'json' },
     { env: {}, destination: logs.stream, handleSignals: false },
@@ -82,7 +72,7 @@ test('daemon: a bad config exits 78 naming the key; --print-config redacts the p
   assert.match(fatal.msg, /maxConcurrentDownloads/);
 
   const good = configFile(r);
-  const out = sink();
+  const out = textSink();
   assert.equal(
     await runDaemonCommand(
       { config: good, printConfig: true },
@@ -93,7 +83,7 @@ test('daemon: a bad config exits 78 naming the key; --print-config redacts the p
   assert.ok(!out.text().includes('topsecret'));
   assert.match(out.text(), /\[redacted\]/);
 
-  const envErr = sink();
+  const envErr = textSink();
   assert.equal(
     await runDaemonCommand(
       { config: good, logFormat: 'json' },

@@ -11,7 +11,6 @@ import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { runDaemonCommand } from '../../src/cli/commands/daemon.js';
@@ -20,25 +19,14 @@ import { loadDaemonConfig, redactUrl } from '../../src/daemon/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { FILE_STATES, type FileRecord, type StateCounts } from '../../src/ledger/ledger.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
+import { hasRawControl, TERMINAL_TRICK_NAMES } from '../helpers/hostile-names.js';
 import { recordSecurityRow } from '../helpers/security-row.js';
+import { textSink } from '../helpers/text-sink.js';
 
 function scratch(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'radarlib-redact-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-function sink(): { stream: Writable; text(): string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        text += chunk.toString('utf8');
-        cb();
-      },
-    }),
-    text: () => text,
-  };
 }
 
 test('ledger URLs: a password with @, ?password= and other secret parameters are redacted whole', () => {
@@ -70,7 +58,7 @@ test('--print-config hides ledger URL secrets, the FTP password and the status t
     `postgres://radar@db.example/radar?password=${secrets[1]}`,
   ]) {
     writeFileSync(config, YAML.stringify({ ...base, ledger, http: { port: 0, tokenFile } }));
-    const out = sink();
+    const out = textSink();
     const code = await runDaemonCommand(
       { config, printConfig: true },
       { env: {}, destination: out.stream, handleSignals: false },
@@ -105,7 +93,7 @@ test('a YAML syntax error names the line, never quotes it (the password line inc
   assert.ok(!err.message.includes('Yaml-Secr3t'), err.message);
   assert.equal(err.cause, undefined, 'the parser error (which quotes the line) is not attached');
   // And as `radarlib daemon` logs it.
-  const logs = sink();
+  const logs = textSink();
   await runDaemonCommand(
     { config: file, logFormat: 'json' },
     { env: {}, destination: logs.stream, handleSignals: false },
@@ -121,19 +109,6 @@ test('a YAML syntax error names the line, never quotes it (the password line inc
     observed: 'error and fatal log give line and column only; the password is in neither',
   });
 });
-
-const HOSTILE = [
-  'RMA1_\u001b]0;owned\u0007.BUFR',
-  'x\u001b[31mred\u001b[0m.BUFR',
-  'abc\u202eRFUB.exe',
-  'a\\x1b.BUFR',
-];
-
-/** True when `text` holds a byte that a terminal would act on (C0/C1 controls other than \n) or a bidi control. */
-function hasControl(text: string): boolean {
-  // eslint-disable-next-line no-control-regex -- looking for control characters is the point
-  return /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(text);
-}
 
 test('radarlib status prints remote names and errors with control characters escaped', () => {
   const row = (remotePath: string, lastError: string | null): FileRecord =>
@@ -155,13 +130,13 @@ test('radarlib status prints remote names and errors with control characters esc
   const report: StatusReport = {
     counts: {
       ...(Object.fromEntries(FILE_STATES.map((st) => [st, 0])) as StateCounts),
-      failed: HOSTILE.length,
+      failed: TERMINAL_TRICK_NAMES.length,
     },
-    total: HOSTILE.length,
-    recent: HOSTILE.map((n) => row(`/L2/${n}`, null)),
-    failed: HOSTILE.map((n) => row(`/L2/${n}`, `550 ${n}: no`)),
+    total: TERMINAL_TRICK_NAMES.length,
+    recent: TERMINAL_TRICK_NAMES.map((n) => row(`/L2/${n}`, null)),
+    failed: TERMINAL_TRICK_NAMES.map((n) => row(`/L2/${n}`, `550 ${n}: no`)),
     callbackErrors: [],
-    latency: HOSTILE.map((radar) => ({
+    latency: TERMINAL_TRICK_NAMES.map((radar) => ({
       source: 's',
       radar,
       files: 1,
@@ -171,7 +146,7 @@ test('radarlib status prints remote names and errors with control characters esc
     })),
   };
   const text = formatStatus(report);
-  assert.ok(!hasControl(text), JSON.stringify(text));
+  assert.ok(!hasRawControl(text), JSON.stringify(text));
   assert.match(text, /RMA1_\\x1b\]0;owned\\x07\.BUFR/);
   assert.match(text, /abc\\u202eRFUB\.exe/);
   assert.match(text, /a\\\\x1b\.BUFR/, 'a literal backslash cannot fake an escape');
@@ -180,7 +155,7 @@ test('radarlib status prints remote names and errors with control characters esc
 test('radarlib ls prints hostile names from a real FTP server escaped', async (t) => {
   const dir = scratch(t);
   mkdirSync(join(dir, 'data'));
-  for (const n of HOSTILE) writeFileSync(join(dir, 'data', n), 'x');
+  for (const n of TERMINAL_TRICK_NAMES) writeFileSync(join(dir, 'data', n), 'x');
   const server = await startEmbeddedFtp({ root: dir, user: 'radar', password: 'pw-ls' });
   t.after(() => server.stop());
   const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -191,15 +166,15 @@ test('radarlib ls prints hostile names from a real FTP server escaped', async (t
       ['--import', 'tsx', main, 'ls', `ftp://radar@127.0.0.1:${server.port}/data`, ...long],
       { env: { ...process.env, RADARLIB_FTP_PASSWORD: 'pw-ls' }, encoding: 'utf8', timeout: 60_000 },
     );
-    assert.ok(!hasControl(run.stdout), JSON.stringify(run.stdout));
-    assert.equal(run.stdout.trim().split('\n').length, HOSTILE.length, run.stdout);
+    assert.ok(!hasRawControl(run.stdout), JSON.stringify(run.stdout));
+    assert.equal(run.stdout.trim().split('\n').length, TERMINAL_TRICK_NAMES.length, run.stdout);
     assert.match(run.stdout, /x\\x1b\[31mred\\x1b\[0m\.BUFR/);
   }
   recordSecurityRow({
     id: 'cli-escapes',
     scenario: 'terminal escape sequences in remote names (radarlib status, radarlib ls)',
     injected: 'names with ESC ]0;… BEL, ESC [31m, U+202E, a literal \\x1b',
-    cases: HOSTILE.length * 3,
+    cases: TERMINAL_TRICK_NAMES.length * 3,
     longestHangMs: 0,
     observed: 'no control or bidi character printed; shown as \\xNN / \\uNNNN escapes',
   });

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import YAML from 'yaml';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
@@ -19,22 +18,10 @@ import { runDaemonCommand } from '../../src/cli/commands/daemon.js';
 import { createLogger } from '../../src/observe/log.js';
 import { startStatusServer } from '../../src/web/server.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
+import { textSink } from '../helpers/text-sink.js';
 import { memorySampler, recordRow } from './helpers.js';
 
 const PASSWORD = 'Kn0wn-Pa55word-radarlib-7Q';
-
-function sink(): { stream: Writable; text(): string } {
-  let text = '';
-  return {
-    stream: new Writable({
-      write(chunk: Buffer, _e, cb) {
-        text += chunk.toString('utf8');
-        cb();
-      },
-    }),
-    text: () => text,
-  };
-}
 
 test(
   'credentials: a known password appears in no log line, error, ledger row or status page',
@@ -58,7 +45,7 @@ test(
     const started = Date.now();
 
     // 1. The client, logging at trace: downloads, a refused file, a wrong password, a dead port.
-    const clientLog = sink();
+    const clientLog = textSink();
     const logger = createLogger({ destination: clientLog.stream, pretty: false, level: 'trace' });
     const client = new AsyncFTPClient({
       host: server.host,
@@ -122,19 +109,19 @@ test(
         ],
       }),
     );
-    const daemonLog = sink();
+    const daemonLog = textSink();
     const status = await runDaemonCommand(
       { config, logLevel: 'trace', logFormat: 'json', maxIterations: 2 },
       { destination: daemonLog.stream, handleSignals: false, env: { RADARLIB_PASSWORD: PASSWORD } },
     );
     texts.push({ where: 'daemon log', text: daemonLog.text() });
-    const printed = sink();
+    const printed = textSink();
     await runDaemonCommand(
       { config, printConfig: true },
       { destination: printed.stream, handleSignals: false, env: {} },
     );
     texts.push({ where: 'print-config', text: printed.text() });
-    const pretty = sink();
+    const pretty = textSink();
     await runDaemonCommand(
       { config, logLevel: 'trace', logFormat: 'pretty', maxIterations: 1 },
       { destination: pretty.stream, handleSignals: false, env: {} },

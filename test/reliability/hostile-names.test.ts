@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { UnsafePathError } from '../../src/errors.js';
+import { unsafeName } from '../helpers/hostile-names.js';
 import { memorySampler, recordRow, walkFiles } from './helpers.js';
 import { lsLine, startScriptedFtp, type ScriptedFtp } from './scripted-ftp.js';
 
@@ -32,14 +33,11 @@ async function rig(t: TestContext): Promise<Rig> {
   const sentinel = join(base, 'sentinel');
   mkdirSync(sentinel);
   const hostile = [
-    { label: '../x', name: '../x.BUFR' },
+    unsafeName('../x'),
     { label: 'deeper ../', name: 'sub/../../z.BUFR' },
     { label: 'absolute path', name: `${sentinel}/abs.BUFR` },
     { label: '/etc/x', name: '/etc/radarlib-x.BUFR' },
-    { label: 'NUL', name: 'a\0b.BUFR' },
-    { label: 'CR', name: 'cr\rlf.BUFR' },
-    { label: 'backslash', name: '..\\y.BUFR' },
-    { label: '4,096 characters', name: `${'n'.repeat(4091)}.BUFR` },
+    ...['NUL', 'CR', 'backslash', '4,096 characters'].map(unsafeName),
   ];
   const legit = ['x.BUFR', 'z.BUFR', 'Case.BUFR', 'case.BUFR', 'CASE.BUFR'];
   const names = [...legit, ...hostile.map((h) => h.name)];

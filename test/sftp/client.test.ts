@@ -36,6 +36,7 @@ import {
 } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
 import { startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
+import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
 
@@ -100,6 +101,9 @@ describe('AsyncSFTPClient: listing', () => {
         name: 'RMA1_0315_01_DBZH_20251020T152828Z.BUFR',
         size: 50_000,
         modifiedAt: MTIME,
+        // UTC to the second: nothing for the daemon's server clock to correct
+        modifiedAtPrecisionMs: 1000,
+        modifiedAtInServerZone: false,
       },
     ]);
     assert.deepEqual(await client.listFiles('/L2', { pattern: '*.BUFR' }), []); // not recursive
@@ -225,7 +229,7 @@ describe('AsyncSFTPClient: downloads', () => {
   test('hostile names from the server never leave the target folder', async () => {
     const hostile = await startEmbeddedSftp({
       root: tree.root,
-      extraNames: ['..', '.', 'a/b.BUFR', '../evil.BUFR', '..\\evil.BUFR'],
+      extraNames: ['.', ...UNSAFE_LOCAL_NAMES.map((n) => n.name)],
     });
     const kh = join(base, 'known_hosts_hostile');
     writeFileSync(kh, `${hostile.knownHostsLine}\n`);
@@ -238,12 +242,14 @@ describe('AsyncSFTPClient: downloads', () => {
         knownHosts: kh,
       });
       const entries = await client.listEntries('/', { pattern: /./ });
-      assert.deepEqual(entries.map((e) => e.name).sort(), ['../evil.BUFR', '..\\evil.BUFR', 'a/b.BUFR']);
+      // `.` and `..` are the folder's own entries, never files; every other name is listed as sent.
+      const listed = UNSAFE_LOCAL_NAMES.map((n) => n.name).filter((n) => n !== '..');
+      assert.deepEqual(entries.map((e) => e.name).sort(), listed.sort());
       const result = await client.downloadFiles(entries, dir);
       assert.equal(result.length, 0);
-      assert.equal(result.failures.length, 3);
+      assert.equal(result.failures.length, listed.length);
       for (const f of result.failures) assert.ok(f.error instanceof UnsafePathError, f.error.message);
-      assert.equal(existsSync(join(base, 'evil.BUFR')), false);
+      assert.equal(existsSync(join(base, 'x.BUFR')), false);
       assert.ok(!existsSync(dir) || readdirSync(dir).length === 0);
       assert.ok(!hostile.requests.some((r) => r.startsWith('OPEN ')), 'nothing was even opened');
     } finally {

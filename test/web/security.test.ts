@@ -10,7 +10,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { encodeRadarVolume, makeSyntheticVolume } from '../../src/bufr/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { METRIC_NAMES } from '../../src/web/metrics.js';
@@ -22,26 +21,17 @@ import {
   type StatusSnapshot,
 } from '../../src/web/index.js';
 import { recordSecurityRow } from '../helpers/security-row.js';
+import { textSink } from '../helpers/text-sink.js';
 import { addRow, http, LEDGER_PASSWORD, SOURCE_PASSWORD, webRig, type WebRig } from './helpers.js';
 
 function logSink(): {
   logger: ReturnType<typeof createLogger>;
   lines: () => { level: number; msg: string }[];
 } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _e, cb) {
-      text += chunk.toString('utf8');
-      cb();
-    },
-  });
+  const sink = textSink();
   return {
-    logger: createLogger({ destination: stream, pretty: false, level: 'debug' }),
-    lines: () =>
-      text
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as { level: number; msg: string }),
+    logger: createLogger({ destination: sink.stream, pretty: false, level: 'debug' }),
+    lines: () => sink.lines().map((l) => JSON.parse(l) as { level: number; msg: string }),
   };
 }
 
