@@ -37,6 +37,7 @@ import { FILE_STATES } from './ledger.js';
 import { LedgerProcessLock } from './process-lock.js';
 import type {
   Claim,
+  Completion,
   FailOptions,
   FileRecord,
   FileState,
@@ -421,6 +422,24 @@ export class SqliteLedger implements Ledger {
     );
     if (row === undefined) throw new LeaseLostError(claim.record.remotePath);
     return toRecord(row);
+  }
+
+  async completeMany(
+    completions: readonly Completion[],
+    options: { now: number },
+  ): Promise<(FileRecord | null)[]> {
+    if (completions.length === 0) return [];
+    const { now } = options;
+    return this.#run('completeMany', () =>
+      this.#db
+        .transaction(() =>
+          completions.map(({ claim, localPath }) => {
+            const row = this.#complete.get(localPath, now, now, claim.record.id, claim.token);
+            return row === undefined ? null : toRecord(row);
+          }),
+        )
+        .immediate(),
+    );
   }
 
   async fail(claim: Claim, error: string, options: FailOptions): Promise<boolean> {
