@@ -12,6 +12,7 @@ export { AsyncFTPClient } from './ftp/client.js';
 export type * from './ftp/types.js';
 export type {
   Claim,
+  Completion,
   FailOptions,
   FileRecord,
   FileState,

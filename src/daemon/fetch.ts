@@ -1,6 +1,7 @@
 /**
  * The fetch of one claim: download the claimed row (.part -> check -> rename, under a renewed
- * lease) and record the outcome in the ledger (`complete`, or `fail` with a retry time or parked).
+ * lease) and record the outcome in the ledger (`complete`, grouped with the other files made
+ * durable at the same moment, or `fail` with a retry time or parked).
  * Never throws: every outcome is a return value, an event and a log line.
  */
 import { unlink } from 'node:fs/promises';
@@ -21,6 +22,7 @@ import { renderTemplate } from '../radar/template.js';
 import { linkedController } from '../util/abort.js';
 import { remoteBaseName } from '../util/remote-path.js';
 import { backoffDelayMs } from './backoff.js';
+import { completionGroupOf } from './completion-group.js';
 import type { DownloadedEvent, FailedEvent } from './events.js';
 import type { SourceRuntime } from './source.js';
 import { verifyDownload } from './verify.js';
@@ -147,7 +149,8 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
       },
     );
     src.adaptive?.fileDone(src.client.poolStats?.limit ?? Infinity, Date.now(), src.queue.size > 0);
-    const done = await ledger.complete(claim, localPath, { now: ctx.now() });
+    // With the other files made durable at this moment: one ledger transaction for the group.
+    const done = await completionGroupOf(ctx, ledger, ctx.now).complete(claim, localPath);
     // An earlier attempt (another instance's, or one that lost its claim) may have left a .part.
     if (rec.attempts > 0 || rec.lastError !== null) await removeStaleParts(localDir, target.name);
     const durationMs = Date.now() - started;

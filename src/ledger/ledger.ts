@@ -155,6 +155,13 @@ export interface FailOptions {
   retryAt: number | null;
 }
 
+/** One committed download of a group (see {@link Ledger.completeMany}). */
+export interface Completion {
+  claim: Claim;
+  /** Final local path: the file and its folder entry are already durable. */
+  localPath: string;
+}
+
 /** How many files a source has in each state. */
 export type StateCounts = Record<FileState, number>;
 
@@ -194,6 +201,16 @@ export interface Ledger {
    * token is no longer the row's: the caller must then neither keep the file nor fire the callback.
    */
   complete(claim: Claim, localPath: string, options: { now: number }): Promise<FileRecord>;
+
+  /**
+   * Group commit: records several committed downloads as `complete` does each, in ONE
+   * transaction (one commit, one fsync, for files made durable at the same moment). All or
+   * nothing: when the store fails, none is recorded and the call throws `LedgerError`. A lost
+   * claim is not a failure of the group: its result is null (where `complete` throws
+   * `LeaseLostError`) and the others are recorded. Results are in the order of `completions`;
+   * an empty group costs no transaction.
+   */
+  completeMany(completions: readonly Completion[], options: { now: number }): Promise<(FileRecord | null)[]>;
 
   /** Records a failed attempt (attempts + 1, lastError). False when the claim was lost. */
   fail(claim: Claim, error: string, options: FailOptions): Promise<boolean>;

@@ -39,6 +39,7 @@ import type { FileRow, NormalizedFile, VersionRow } from './common.js';
 import { FILE_STATES } from './ledger.js';
 import type {
   Claim,
+  Completion,
   FailOptions,
   FileRecord,
   FileState,
@@ -464,6 +465,38 @@ export class PostgresLedger implements Ledger {
     const row = rows[0];
     if (row === undefined) throw new LeaseLostError(claim.record.remotePath);
     return toRecord(row);
+  }
+
+  async completeMany(
+    completions: readonly Completion[],
+    options: { now: number },
+  ): Promise<(FileRecord | null)[]> {
+    if (completions.length === 0) return [];
+    // One statement: atomic without an explicit transaction, and one round trip for the group.
+    const rows = await this.#query<FileRow & { claim_token: string }>(
+      'completeMany',
+      `UPDATE ${this.#t} AS f
+          SET state = 'downloaded', attempts = f.attempts + 1, local_path = c.local_path, downloaded_at = $1,
+              updated_at = $1, next_attempt_at = NULL, lease_token = NULL, lease_owner = NULL, lease_until = NULL
+         FROM unnest($2::bigint[], $3::text[], $4::text[]) AS c(id, token, local_path)
+        WHERE f.id = c.id AND f.state = 'downloading' AND f.lease_token = c.token
+        RETURNING f.*, c.token AS claim_token`,
+      [
+        options.now,
+        completions.map((c) => c.claim.record.id),
+        completions.map((c) => c.claim.token),
+        completions.map((c) => c.localPath),
+      ],
+    );
+    const key = (id: number, token: string): string => `${id} ${token}`;
+    const recorded = new Map(rows.map((row) => [key(Number(row.id), row.claim_token), toRecord(row)]));
+    // A claim given twice is recorded once: its first occurrence gets the row (as in SQLite).
+    return completions.map(({ claim }) => {
+      const k = key(claim.record.id, claim.token);
+      const record = recorded.get(k) ?? null;
+      recorded.delete(k);
+      return record;
+    });
   }
 
   async fail(claim: Claim, error: string, options: FailOptions): Promise<boolean> {

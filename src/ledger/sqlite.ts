@@ -37,6 +37,7 @@ import { FILE_STATES } from './ledger.js';
 import { LedgerProcessLock } from './process-lock.js';
 import type {
   Claim,
+  Completion,
   FailOptions,
   FileRecord,
   FileState,
@@ -124,7 +125,8 @@ export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
 const CLAIM_ORDER = 'coalesce(next_attempt_at, 0), id';
 
 /**
- * The SQLite ledger (the default): one file, WAL, synchronous FULL; one process at a time. The
+ * The SQLite ledger (the default): one file, WAL, an fsync for each commit of downloads (and of
+ * `retryFailed`), none for the rest (see `open`); one process at a time. The
  * native binding (better-sqlite3) loads on the first open.
  */
 export class SqliteLedger implements Ledger {
@@ -289,11 +291,13 @@ export class SqliteLedger implements Ledger {
     }
     try {
       db.pragma('journal_mode = WAL');
-      // FULL, not NORMAL: in WAL mode NORMAL survives a process crash but may lose the last
-      // commits on power loss. A lost `complete` means downloading the file again, which our
-      // promise forbids; commits are per file (tens per second at most), and each file already
-      // costs an fsync of its own, so one more is cheap.
-      db.pragma('synchronous = FULL');
+      // NORMAL by default, FULL for the commits that must outlive a power cut (see #durably).
+      // In WAL mode NORMAL survives a process crash (SIGKILL) entirely; a power cut may lose
+      // the last NORMAL commits, which only repeats work: a claim or a lease renewal (the
+      // restarted daemon reclaims every lease), a listing (listed again), a callback outcome
+      // (the callback runs again: at least once). Each FULL commit was a synchronous fsync on the
+      // event loop; four per file were about half the daemon's time (issue 15).
+      db.pragma('synchronous = NORMAL');
       // `radarlib status` / `retry-failed` may open the file while the daemon writes.
       db.pragma('busy_timeout = 5000');
       // 8 MiB page cache: the recent part of the indexes stays hot; RSS stays flat with history.
@@ -417,10 +421,30 @@ export class SqliteLedger implements Ledger {
   async complete(claim: Claim, localPath: string, options: { now: number }): Promise<FileRecord> {
     const { now } = options;
     const row = this.#run('complete', () =>
-      this.#complete.get(localPath, now, now, claim.record.id, claim.token),
+      this.#durably(() => this.#complete.get(localPath, now, now, claim.record.id, claim.token)),
     );
     if (row === undefined) throw new LeaseLostError(claim.record.remotePath);
     return toRecord(row);
+  }
+
+  async completeMany(
+    completions: readonly Completion[],
+    options: { now: number },
+  ): Promise<(FileRecord | null)[]> {
+    if (completions.length === 0) return [];
+    const { now } = options;
+    return this.#run('completeMany', () =>
+      this.#durably(() =>
+        this.#db
+          .transaction(() =>
+            completions.map(({ claim, localPath }) => {
+              const row = this.#complete.get(localPath, now, now, claim.record.id, claim.token);
+              return row === undefined ? null : toRecord(row);
+            }),
+          )
+          .immediate(),
+      ),
+    );
   }
 
   async fail(claim: Claim, error: string, options: FailOptions): Promise<boolean> {
@@ -471,7 +495,9 @@ export class SqliteLedger implements Ledger {
   async retryFailed(source?: string): Promise<number> {
     const now = Date.now();
     return this.#run('retryFailed', () =>
-      source === undefined ? this.#retryAll.run(now).changes : this.#retrySource.run(now, source).changes,
+      this.#durably(() =>
+        source === undefined ? this.#retryAll.run(now).changes : this.#retrySource.run(now, source).changes,
+      ),
     );
   }
 
@@ -534,6 +560,21 @@ export class SqliteLedger implements Ledger {
       this.#db.close();
     } finally {
       this.#lock?.release();
+    }
+  }
+
+  /**
+   * Runs `fn` (one transaction) with `synchronous = FULL`: its commit fsyncs the WAL before it
+   * returns, which also makes every earlier NORMAL commit durable (the WAL is written in order).
+   * For the commits a power cut must not undo: downloads recorded (the file would be fetched
+   * again) and an operator's `retryFailed`.
+   */
+  #durably<T>(fn: () => T): T {
+    this.#db.pragma('synchronous = FULL');
+    try {
+      return fn();
+    } finally {
+      this.#db.pragma('synchronous = NORMAL');
     }
   }
 

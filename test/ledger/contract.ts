@@ -14,6 +14,11 @@ import type { Claim, FileRecord, Ledger, ListedFile, ObserveOptions } from '../.
 export interface LedgerContractOptions {
   /** Opens the same store again after `ledger.close()`; enables the persistence tests. */
   reopen?: (closed: Ledger) => Promise<Ledger>;
+  /**
+   * Makes the store refuse, inside its transaction, any write that records `localPath` as a row's
+   * local path (a trigger): enables the group-commit atomicity test.
+   */
+  refuseLocalPath?: (ledger: Ledger, localPath: string) => Promise<void>;
   /** Skips the whole suite, with the reason shown. */
   skip?: string | false;
 }
@@ -773,5 +778,116 @@ export function ledgerContract(
           return second;
         }),
     );
+
+    test('completeMany: a group recorded as complete records each, in order; lost claims are null', () =>
+      use(async (l) => {
+        await makeReady(l, 's1', [
+          file('/a.BUFR', 1),
+          file('/b.BUFR', 2),
+          file('/c.BUFR', 3),
+          file('/d.BUFR', 4),
+        ]);
+        const now = T0 + 5 * MIN;
+        const [a, b, c, d] = await l.claimReady('s1', 4, { now, leaseMs: 10_000, owner: 'test-a' });
+        assert.ok(a && b && c && d);
+        assert.deepEqual(await l.completeMany([], { now }), [], 'an empty group is allowed');
+        // b's lease ends and another instance claims it: b's holder may no longer commit.
+        await l.renewLease(a, { now: now + 9_000, leaseMs: 10_000 });
+        await l.renewLease(c, { now: now + 9_000, leaseMs: 10_000 });
+        await l.renewLease(d, { now: now + 9_000, leaseMs: 10_000 });
+        assert.equal(await l.reclaimExpired({ now: now + 10_000 }), 1);
+        const b2 = await claimOne(l, 's1', now + 11_000);
+        assert.equal(b2.record.id, b.record.id);
+        const at = now + 12_000;
+        const results = await l.completeMany(
+          [
+            { claim: c, localPath: '/data/c.BUFR' },
+            { claim: b, localPath: '/data/b-stale.BUFR' },
+            { claim: a, localPath: '/data/a.BUFR' },
+            { claim: a, localPath: '/data/a-twice.BUFR' },
+          ],
+          { now: at },
+        );
+        assert.deepEqual(
+          results.map((r) => r?.remotePath ?? null),
+          ['/c.BUFR', null, '/a.BUFR', null],
+          'in input order; the stale claim and a second completion of one claim are null',
+        );
+        for (const r of results) {
+          if (r === null) continue;
+          assert.equal(r.state, 'downloaded');
+          assert.equal(r.attempts, 1);
+          assert.equal(r.downloadedAt, at);
+          assert.equal(r.updatedAt, at);
+          assert.deepEqual(await l.get(r.id), r, 'the returned row is the stored one');
+        }
+        assert.equal((await l.get(a.record.id))?.localPath, '/data/a.BUFR');
+        // The row of the stale claim still belongs to its new holder, who can complete it.
+        assert.equal((await l.get(b.record.id))?.state, 'downloading');
+        const [b2done] = await l.completeMany([{ claim: b2, localPath: '/data/b.BUFR' }], { now: at });
+        assert.equal(b2done?.localPath, '/data/b.BUFR');
+        // Completed rows behave as complete() left them: pending callbacks, then processed.
+        assert.deepEqual(
+          (await l.pendingCallbacks('s1', 10)).map((r) => r.remotePath),
+          ['/a.BUFR', '/b.BUFR', '/c.BUFR'],
+        );
+        assert.equal((await l.counts('s1')).downloading, 1, 'd was not in a group');
+        await assert.rejects(l.complete(a, '/data/a', { now: at }), LeaseLostError, 'a token commits once');
+      }));
+
+    test(
+      'completeMany is all or nothing: a write refused inside the group records none of it',
+      { skip: options.refuseLocalPath === undefined ? 'this store cannot refuse a write' : false },
+      () =>
+        use(async (l) => {
+          const refuse = options.refuseLocalPath as (ledger: Ledger, localPath: string) => Promise<void>;
+          await makeReady(l, 's1', [file('/a.BUFR', 1), file('/b.BUFR', 2), file('/c.BUFR', 3)]);
+          const now = T0 + 5 * MIN;
+          const [a, b, c] = await l.claimReady('s1', 3, { now, ...LEASE });
+          assert.ok(a && b && c);
+          await refuse(l, '/data/refused.BUFR');
+          // The refused write comes after one that succeeded: it must be rolled back too.
+          await assert.rejects(
+            l.completeMany(
+              [
+                { claim: a, localPath: '/data/a.BUFR' },
+                { claim: b, localPath: '/data/refused.BUFR' },
+                { claim: c, localPath: '/data/c.BUFR' },
+              ],
+              { now: now + 1000 },
+            ),
+            LedgerError,
+          );
+          for (const claim of [a, b, c]) {
+            const row = await l.get(claim.record.id);
+            assert.equal(row?.state, 'downloading', `${claim.record.remotePath} not recorded`);
+            assert.equal(row?.localPath, null);
+          }
+          // The claims are intact: the same files commit in the next group.
+          const results = await l.completeMany(
+            [
+              { claim: a, localPath: '/data/a.BUFR' },
+              { claim: b, localPath: '/data/b.BUFR' },
+              { claim: c, localPath: '/data/c.BUFR' },
+            ],
+            { now: now + 2000 },
+          );
+          assert.deepEqual(
+            results.map((r) => r?.state),
+            ['downloaded', 'downloaded', 'downloaded'],
+          );
+        }),
+    );
+
+    test('completeMany after close fails with LedgerError', () =>
+      use(async (l) => {
+        await makeReady(l, 's1', [file('/a.BUFR', 1)]);
+        const claim = await claimOne(l, 's1', T0 + 5 * MIN);
+        await l.close();
+        await assert.rejects(
+          l.completeMany([{ claim, localPath: '/data/a' }], { now: T0 + 6 * MIN }),
+          LedgerError,
+        );
+      }));
   });
 }

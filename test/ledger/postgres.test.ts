@@ -59,6 +59,24 @@ ledgerContract(
   {
     skip,
     reopen: async (closed) => make(schemas.get(closed)),
+    refuseLocalPath: async (ledger, localPath) => {
+      const schema = schemas.get(ledger) as string;
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(
+          `CREATE FUNCTION "${schema}".refuse_local_path() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'refused by the test'; END $$`,
+        );
+        await client.query(
+          `CREATE TRIGGER refuse_local_path BEFORE UPDATE ON "${schema}".radarlib_files FOR EACH ROW
+             WHEN (NEW.local_path = ${pg.escapeLiteral(localPath)})
+             EXECUTE FUNCTION "${schema}".refuse_local_path()`,
+        );
+      } finally {
+        await client.end();
+      }
+    },
   },
 );
 

@@ -40,6 +40,19 @@ ledgerContract(
       paths.set(ledger, path);
       return ledger;
     },
+    refuseLocalPath: async (ledger, localPath) => {
+      // From a second connection, as another process could: the ledger's statements see it.
+      const db = new Database(paths.get(ledger) as string);
+      try {
+        db.prepare(
+          `CREATE TRIGGER refuse_local_path BEFORE UPDATE OF local_path ON files
+             WHEN NEW.local_path = '${localPath.replaceAll("'", "''")}'
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END`,
+        ).run();
+      } finally {
+        db.close();
+      }
+    },
   },
 );
 
