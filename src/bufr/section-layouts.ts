@@ -55,12 +55,8 @@ export const SECTION1_ED4 = [
   field('second', 22),
 ];
 
-/** Section 1, edition 3: 17 octets (year of the century, no seconds), then optional local data. */
-export const SECTION1_ED3 = [
-  field('length', 1, 3),
-  field('masterTable', 4),
-  field('subCentre', 5),
-  field('centre', 6),
+/** Octets 7-17 of section 1 in editions 2 and 3 (octets 4-6 differ between them). */
+const SECTION1_ED2_ED3_TAIL = [
   field('updateSequence', 7),
   field('flags', 8),
   field('dataCategory', 9),
@@ -74,6 +70,15 @@ export const SECTION1_ED3 = [
   field('minute', 17),
 ];
 
+/** Section 1, edition 3: 17 octets (year of the century, no seconds), then optional local data. */
+export const SECTION1_ED3 = [
+  field('length', 1, 3),
+  field('masterTable', 4),
+  field('subCentre', 5),
+  field('centre', 6),
+  ...SECTION1_ED2_ED3_TAIL,
+];
+
 /**
  * Section 1, edition 2 (Manual on Codes 1988): as edition 3, but the originating centre fills
  * octets 5-6 and there is no sub-centre.
@@ -82,17 +87,7 @@ export const SECTION1_ED2 = [
   field('length', 1, 3),
   field('masterTable', 4),
   field('centre', 5, 2),
-  field('updateSequence', 7),
-  field('flags', 8),
-  field('dataCategory', 9),
-  field('localSubCategory', 10),
-  field('masterTableVersion', 11),
-  field('localTableVersion', 12),
-  field('year', 13),
-  field('month', 14),
-  field('day', 15),
-  field('hour', 16),
-  field('minute', 17),
+  ...SECTION1_ED2_ED3_TAIL,
 ];
 
 export type Edition = 2 | 3 | 4;
