@@ -12,8 +12,10 @@ import { endianness } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { RadarVolume } from '../radar/model.js';
 import { BitWriter } from './bit-writer.js';
-import { descriptorToWire } from './descriptors.js';
 import { D, RMA_DESCRIPTORS } from './radar-structure.js';
+import { writeMessage } from './section-writer.js';
+import { formatDescriptor } from './descriptors.js';
+import { elementPlan, newDecodeState, scaled, type ElementPlan } from './operators.js';
 import { defaultTableProvider } from './tables/index.js';
 import type { BufrTables } from './tables/types.js';
 
@@ -34,38 +36,50 @@ const MASTER_TABLE_VERSION = 16;
 const DATA_CATEGORY_RADAR = 6;
 const MAX_CHUNK = 65534;
 
+/** The RMA structure uses no operator: every element is written as table B defines it. */
+const NO_OPERATORS = newDecodeState();
+
 class DataWriter {
   readonly w: BitWriter;
   constructor(
     private readonly tables: BufrTables,
+    private readonly localTableVersion: number,
     capacity: number,
   ) {
     this.w = new BitWriter(capacity);
   }
 
-  /** Encodes a numeric element through its table B entry, refusing values it cannot hold exactly. */
-  num(code: number, value: number, field: string): void {
+  /** How the decoder will read `code`: width, scale and reference from the same plan. */
+  private plan(code: number): ElementPlan {
     const def = this.tables.b.get(code);
-    if (def === undefined) throw new Error(`table B has no ${code}`);
-    const scaledValue = def.scale >= 0 ? value * 10 ** def.scale : value / 10 ** -def.scale;
-    const raw = Math.round(scaledValue) - def.reference;
-    // Factors (class 31) may use all ones; other fields must stay below the missing pattern.
-    const max = Math.floor(code / 1000) === 31 ? 2 ** def.width - 1 : 2 ** def.width - 2;
-    const back = raw + def.reference;
-    const decoded = def.scale === 0 ? back : def.scale > 0 ? back / 10 ** def.scale : back * 10 ** -def.scale;
-    if (!Number.isFinite(value) || raw < 0 || raw > max || decoded !== value) {
+    if (def === undefined) {
       throw new InvalidArgumentError(
-        field,
-        `${value} cannot be stored exactly in ${def.name} (scale ${def.scale}, reference ${def.reference}, ${def.width} bits)`,
+        'localTableVersion',
+        `centre-${CENTRE} local table version ${this.localTableVersion} has no ${formatDescriptor(code)}`,
       );
     }
-    this.w.writeUint(def.width, raw);
+    return elementPlan(def, NO_OPERATORS);
+  }
+
+  /** Encodes a numeric element through its table B entry, refusing values it cannot hold exactly. */
+  num(code: number, value: number, field: string): void {
+    const plan = this.plan(code);
+    const unscaled = plan.scale >= 0 ? value * 10 ** plan.scale : value / 10 ** -plan.scale;
+    const raw = Math.round(unscaled) - plan.reference;
+    // All ones is "missing" except where the decoder never reads it so (replication factors).
+    const max = plan.missing ? 2 ** plan.width - 2 : 2 ** plan.width - 1;
+    if (!Number.isFinite(value) || raw < 0 || raw > max || scaled(raw, plan) !== value) {
+      const def = this.tables.b.get(code);
+      throw new InvalidArgumentError(
+        field,
+        `${value} cannot be stored exactly in ${def?.name ?? formatDescriptor(code)} (scale ${plan.scale}, reference ${plan.reference}, ${plan.width} bits)`,
+      );
+    }
+    this.w.writeUint(plan.width, raw);
   }
 
   text(code: number, value: string, field: string): void {
-    const def = this.tables.b.get(code);
-    if (def === undefined) throw new Error(`table B has no ${code}`);
-    const n = def.width / 8;
+    const n = this.plan(code).width / 8;
     if (value.length > n || [...value].some((ch) => ch.charCodeAt(0) > 0xfe)) {
       throw new InvalidArgumentError(
         field,
@@ -131,7 +145,7 @@ export function encodeRadarVolume(volume: RadarVolume, options: EncodeRadarVolum
     });
   });
   const payloadTotal = compressed.flat().reduce((n, b) => n + b.length, 0);
-  const dw = new DataWriter(tables, payloadTotal + 1024 + volume.sweeps.length * 64);
+  const dw = new DataWriter(tables, localTableVersion, payloadTotal + 1024 + volume.sweeps.length * 64);
 
   // 3 21 204: station identifiers (one replication).
   dw.num(D.factor8, 1, 'station identifiers');
@@ -176,57 +190,28 @@ export function encodeRadarVolume(volume: RadarVolume, options: EncodeRadarVolum
     });
   });
 
-  // Section 4 holds the data rounded up to an even number of bytes, like the RMA files.
-  let dataBytes = Math.ceil(dw.w.pos / 8);
-  if ((4 + dataBytes) % 2 === 1) dataBytes++;
-  const sec4Len = 4 + dataBytes;
-  if (sec4Len >= 2 ** 24)
-    throw new InvalidArgumentError('volume', `section 4 would be ${sec4Len} bytes (max 16777215)`);
-  const sec1Len = 22;
-  const sec3Len = 7 + 2 * RMA_DESCRIPTORS.length + 1; // + 1 pad byte, as in the RMA files
-  const total = 8 + sec1Len + sec3Len + sec4Len + 4;
-  if (total >= 2 ** 24)
-    throw new InvalidArgumentError('volume', `message would be ${total} bytes (max 16777215)`);
-
-  const h = new BitWriter(64);
-  // Section 0
-  h.writeText(4, 'BUFR');
-  h.writeUint(24, total);
-  h.writeUint(8, 4);
-  // Section 1 (edition 4)
   const t = volume.time;
-  h.writeUint(24, sec1Len);
-  h.writeUint(8, 0); // master table
-  h.writeUint(16, CENTRE);
-  h.writeUint(16, 0); // sub-centre
-  h.writeUint(8, 0); // update sequence
-  h.writeUint(8, 0); // flags: no section 2
-  h.writeUint(8, DATA_CATEGORY_RADAR);
-  h.writeUint(8, options.internationalSubCategory ?? 2);
-  h.writeUint(8, 0); // local sub-category
-  h.writeUint(8, MASTER_TABLE_VERSION);
-  h.writeUint(8, localTableVersion);
-  h.writeUint(16, t.getUTCFullYear());
-  h.writeUint(8, t.getUTCMonth() + 1);
-  h.writeUint(8, t.getUTCDate());
-  h.writeUint(8, t.getUTCHours());
-  h.writeUint(8, t.getUTCMinutes());
-  h.writeUint(8, t.getUTCSeconds());
-  // Section 3
-  h.writeUint(24, sec3Len);
-  h.writeUint(8, 0);
-  h.writeUint(16, 1); // one subset
-  h.writeUint(8, 0x80); // observed, not compressed
-  for (const d of RMA_DESCRIPTORS) h.writeUint(16, descriptorToWire(d));
-  h.writeUint(8, 0);
-  // Section 4 header
-  h.writeUint(24, sec4Len);
-  h.writeUint(8, 0);
-  const head = h.finish();
-
-  const out = new Uint8Array(total);
-  out.set(head, 0);
-  out.set(dw.w.finish(dataBytes), head.length);
-  out.set([0x37, 0x37, 0x37, 0x37], total - 4);
-  return out;
+  return writeMessage({
+    what: 'volume',
+    section1: {
+      masterTable: 0,
+      centre: CENTRE,
+      subCentre: 0,
+      updateSequence: 0,
+      dataCategory: DATA_CATEGORY_RADAR,
+      internationalSubCategory: options.internationalSubCategory ?? 2,
+      localSubCategory: 0,
+      masterTableVersion: MASTER_TABLE_VERSION,
+      localTableVersion,
+      year: t.getUTCFullYear(),
+      month: t.getUTCMonth() + 1,
+      day: t.getUTCDate(),
+      hour: t.getUTCHours(),
+      minute: t.getUTCMinutes(),
+      second: t.getUTCSeconds(),
+    },
+    // One subset of observed data, not compressed, as the RMA files.
+    section3: { numberOfSubsets: 1, observed: true, compressed: false, descriptors: RMA_DESCRIPTORS },
+    data: dw.w.finish(),
+  });
 }

@@ -52,7 +52,8 @@ export { classifyValues, noDataToNaN, readRadarVolume, readRadarVolumeSync } fro
 export type { ReadRadarVolumeOptions } from './radar-volume.js';
 export { encodeRadarVolume } from './encoder.js';
 export type { EncodeRadarVolumeOptions } from './encoder.js';
-export { makeSyntheticVolume, radarVolumeFileName } from './synthetic.js';
+export { makeSyntheticVolume } from './synthetic.js';
+export { radarVolumeFileName } from '../radar/filename.js';
 export type { SyntheticVolumeOptions } from './synthetic.js';
 export { bufrToDict, bufrToDictSync, volumeToDict } from './dict.js';
 export type { BufrDict, BufrDictInfo, BufrDictSweeps } from './dict.js';

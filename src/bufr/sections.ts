@@ -8,82 +8,29 @@
 
 import { BitReader } from './bit-reader.js';
 import { descriptorFromWire } from './descriptors.js';
-
-type Layout = readonly (readonly [name: string, bytes: number])[];
-
-/** Section 0: indicator section (8 bytes). */
-const SECTION0: Layout = [
-  ['start', 4],
-  ['totalLength', 3],
-  ['edition', 1],
-];
-
-/** Section 1, edition 4 (BUFR regulation 94.3; 22 bytes + optional local data). */
-const SECTION1_ED4: Layout = [
-  ['length', 3],
-  ['masterTable', 1],
-  ['centre', 2],
-  ['subCentre', 2],
-  ['updateSequence', 1],
-  ['flags', 1],
-  ['dataCategory', 1],
-  ['internationalSubCategory', 1],
-  ['localSubCategory', 1],
-  ['masterTableVersion', 1],
-  ['localTableVersion', 1],
-  ['year', 2],
-  ['month', 1],
-  ['day', 1],
-  ['hour', 1],
-  ['minute', 1],
-  ['second', 1],
-];
-
-/** Section 1, edition 3 (17 bytes + optional local data; year of century, no seconds). */
-const SECTION1_ED3: Layout = [
-  ['length', 3],
-  ['masterTable', 1],
-  ['subCentre', 1],
-  ['centre', 1],
-  ['updateSequence', 1],
-  ['flags', 1],
-  ['dataCategory', 1],
-  ['localSubCategory', 1],
-  ['masterTableVersion', 1],
-  ['localTableVersion', 1],
-  ['year', 1],
-  ['month', 1],
-  ['day', 1],
-  ['hour', 1],
-  ['minute', 1],
-];
-
-/**
- * Section 1, edition 2 (Manual on Codes 1988): as edition 3 but the originating centre fills
- * octets 5-6 and there is no sub-centre.
- */
-const SECTION1_ED2: Layout = [['length', 3], ['masterTable', 1], ['centre', 2], ...SECTION1_ED3.slice(4)];
-
-/** Sections 2, 3 and 4 share their first 4 bytes: length and a reserved byte. */
-const SECTION_HEAD: Layout = [
-  ['length', 3],
-  ['reserved', 1],
-];
-
-const SECTION3_REST: Layout = [
-  ['numberOfSubsets', 2],
-  ['flags', 1],
-];
-
-function layoutBytes(layout: Layout): number {
-  return layout.reduce((n, [, b]) => n + b, 0);
-}
-
-function readLayout(r: BitReader, layout: Layout): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [name, bytes] of layout) out[name] = r.readUint(bytes * 8);
-  return out;
-}
+import {
+  BUFR_END,
+  BUFR_START,
+  DESCRIPTOR_OCTETS,
+  fieldBitOffset,
+  fixedOctets,
+  readFields,
+  SECTION0,
+  SECTION1,
+  SECTION1_HAS_SECTION2,
+  SECTION3,
+  SECTION3_COMPRESSED,
+  SECTION3_OBSERVED,
+  SECTION1_ED2,
+  SECTION1_ED3,
+  SECTION1_ED4,
+  SECTION5,
+  SECTION5_OCTETS,
+  SECTION_HEAD,
+  SECTION_LENGTH,
+  type Edition,
+  type FieldValues,
+} from './section-layouts.js';
 
 /** BUFR section 1 (identification): tables, originating centre, data category and the reference time. */
 export interface Section1 {
@@ -136,24 +83,40 @@ export interface SectionLayout {
   lengths: Record<'0' | '1' | '2' | '3' | '4' | '5', number>;
 }
 
-const MIN_SECTION_LENGTH = { 1: 17, 2: 4, 3: 7, 4: 4 } as const;
+/** The fewest octets each section can declare: its fixed fields (section 1: the shortest edition). */
+const MIN_SECTION_LENGTH = {
+  1: Math.min(...Object.values(SECTION1).map(fixedOctets)),
+  2: fixedOctets(SECTION_HEAD),
+  3: fixedOctets(SECTION3),
+  4: fixedOctets(SECTION_HEAD),
+} as const;
+
+/** The shortest message: sections 0, 1, 3, 4 and 5 holding their fixed fields only. */
+const MIN_TOTAL_LENGTH =
+  fixedOctets(SECTION0) +
+  MIN_SECTION_LENGTH[1] +
+  MIN_SECTION_LENGTH[3] +
+  MIN_SECTION_LENGTH[4] +
+  SECTION5_OCTETS;
+
+/** Section 1's fields in any edition: those only later editions have are optional. */
+type Section1Fields = FieldValues<typeof SECTION1_ED2> & Partial<FieldValues<typeof SECTION1_ED4>>;
 
 /** Reads a section's 3-byte length and checks it fits in the message. */
 function sectionLength(r: BitReader, section: 1 | 2 | 3 | 4, offset: number, totalLength: number): number {
   r.section = section;
   r.endBit = totalLength * 8;
-  if (offset + 4 > totalLength) {
+  if (offset + fixedOctets(SECTION_HEAD) > totalLength) {
     throw r.error(`section ${section} would start at byte ${offset}, beyond the end of the message`);
   }
-  r.pos = offset * 8;
-  const length = r.readUint(24);
+  const { length } = readFields(r, SECTION_LENGTH, offset);
   r.pos = offset * 8;
   if (length < MIN_SECTION_LENGTH[section]) {
     throw r.error(
       `declared length ${length} is shorter than the fixed fields (${MIN_SECTION_LENGTH[section]})`,
     );
   }
-  if (offset + length > totalLength - 4) {
+  if (offset + length > totalLength - SECTION5_OCTETS) {
     throw r.error(
       `declared length ${length} at byte ${offset} runs past the end of the message (${totalLength} bytes, 4 for section 5)`,
     );
@@ -162,101 +125,133 @@ function sectionLength(r: BitReader, section: 1 | 2 | 3 | 4, offset: number, tot
   return length;
 }
 
-/** Parses sections 0-3 and 5 and locates section 4. Throws `BufrFormatError` on any mismatch. */
-export function readSections(bytes: Uint8Array, file: string): SectionLayout {
-  const r = new BitReader(bytes, file);
+/** Section 0: checks "BUFR", the edition and that the total length is the length of `bytes`. */
+function readSection0(r: BitReader): { edition: Edition; totalLength: number } {
+  const bytes = r.bytes;
   r.section = 0;
-  if (bytes.length < 8) throw r.error(`only ${bytes.length} bytes: not a BUFR message`);
-  const s0 = readLayout(r, SECTION0);
-  if (s0['start'] !== 0x42554652) throw r.error('does not start with "BUFR"', undefined, 0);
-  const edition = s0['edition'] as number;
-  const totalLength = s0['totalLength'] as number;
-  if (edition < 2 || edition > 4)
-    throw r.error(`edition ${edition} is not supported (2, 3 or 4)`, undefined, 56);
+  if (bytes.length < fixedOctets(SECTION0)) throw r.error(`only ${bytes.length} bytes: not a BUFR message`);
+  const { start, totalLength, edition } = readFields(r, SECTION0, 0);
+  if (start !== BUFR_START) throw r.error('does not start with "BUFR"', undefined, 0);
+  if (edition !== 2 && edition !== 3 && edition !== 4) {
+    throw r.error(
+      `edition ${edition} is not supported (2, 3 or 4)`,
+      undefined,
+      fieldBitOffset(SECTION0, 'edition', 0),
+    );
+  }
+  const totalLengthAt = fieldBitOffset(SECTION0, 'totalLength', 0);
   if (totalLength > bytes.length) {
     throw r.error(
       `total length ${totalLength} exceeds the ${bytes.length} bytes present (truncated?)`,
       undefined,
-      32,
+      totalLengthAt,
     );
   }
   if (totalLength < bytes.length) {
-    throw r.error(`${bytes.length - totalLength} bytes after the declared end of the message`, undefined, 32);
+    throw r.error(
+      `${bytes.length - totalLength} bytes after the declared end of the message`,
+      undefined,
+      totalLengthAt,
+    );
   }
-  if (totalLength < 8 + 17 + 7 + 4 + 4)
-    throw r.error(`total length ${totalLength} is too short`, undefined, 32);
+  if (totalLength < MIN_TOTAL_LENGTH)
+    throw r.error(`total length ${totalLength} is too short`, undefined, totalLengthAt);
+  return { edition, totalLength };
+}
 
-  // Section 1
-  let offset = 8;
-  const len1 = sectionLength(r, 1, offset, totalLength);
-  const layout1 = edition === 4 ? SECTION1_ED4 : edition === 3 ? SECTION1_ED3 : SECTION1_ED2;
-  const fixed1 = layoutBytes(layout1);
-  if (len1 < fixed1) throw r.error(`declared length ${len1} is shorter than the ${fixed1} fixed bytes`);
-  const f1 = readLayout(r, layout1);
-  const section1: Section1 = {
-    length: len1,
-    masterTable: f1['masterTable'] as number,
-    centre: f1['centre'] as number,
-    subCentre: (f1['subCentre'] ?? 0) as number,
-    updateSequence: f1['updateSequence'] as number,
-    hasSection2: ((f1['flags'] as number) & 0x80) !== 0,
-    dataCategory: f1['dataCategory'] as number,
-    internationalSubCategory: edition === 4 ? (f1['internationalSubCategory'] as number) : null,
-    localSubCategory: f1['localSubCategory'] as number,
-    masterTableVersion: f1['masterTableVersion'] as number,
-    localTableVersion: f1['localTableVersion'] as number,
-    year: edition === 4 ? (f1['year'] as number) : yearOfCentury(f1['year'] as number),
-    month: f1['month'] as number,
-    day: f1['day'] as number,
-    hour: f1['hour'] as number,
-    minute: f1['minute'] as number,
-    second: edition === 4 ? (f1['second'] as number) : 0,
-    local: bytes.slice(offset + fixed1, offset + len1),
+/** Section 1 at byte `offset`, in the layout of `edition`. */
+function readSection1(r: BitReader, edition: Edition, offset: number, totalLength: number): Section1 {
+  const length = sectionLength(r, 1, offset, totalLength);
+  const fixed = fixedOctets(SECTION1[edition]);
+  if (length < fixed) throw r.error(`declared length ${length} is shorter than the ${fixed} fixed bytes`);
+  const f: Section1Fields =
+    edition === 4
+      ? readFields(r, SECTION1_ED4, offset)
+      : edition === 3
+        ? readFields(r, SECTION1_ED3, offset)
+        : readFields(r, SECTION1_ED2, offset);
+  return {
+    length,
+    masterTable: f.masterTable,
+    centre: f.centre,
+    subCentre: f.subCentre ?? 0,
+    updateSequence: f.updateSequence,
+    hasSection2: (f.flags & SECTION1_HAS_SECTION2) !== 0,
+    dataCategory: f.dataCategory,
+    internationalSubCategory: f.internationalSubCategory ?? null,
+    localSubCategory: f.localSubCategory,
+    masterTableVersion: f.masterTableVersion,
+    localTableVersion: f.localTableVersion,
+    year: edition === 4 ? f.year : yearOfCentury(f.year),
+    month: f.month,
+    day: f.day,
+    hour: f.hour,
+    minute: f.minute,
+    second: f.second ?? 0,
+    local: r.bytes.slice(offset + fixed, offset + length),
   };
-  offset += len1;
+}
 
-  // Section 2 (optional)
+/** Section 3 at byte `offset`: the fixed fields, then two octets per descriptor. */
+function readSection3(r: BitReader, offset: number, totalLength: number): Section3 {
+  const length = sectionLength(r, 3, offset, totalLength);
+  const { numberOfSubsets, flags } = readFields(r, SECTION3, offset);
+  const fixed = fixedOctets(SECTION3);
+  const ndesc = Math.floor((length - fixed) / DESCRIPTOR_OCTETS);
+  if (ndesc === 0) throw r.error('no descriptors');
+  const descriptors: number[] = [];
+  r.pos = (offset + fixed) * 8;
+  for (let i = 0; i < ndesc; i++) descriptors.push(descriptorFromWire(r.readUint(8 * DESCRIPTOR_OCTETS)));
+  return {
+    length,
+    numberOfSubsets,
+    flags,
+    observed: (flags & SECTION3_OBSERVED) !== 0,
+    compressed: (flags & SECTION3_COMPRESSED) !== 0,
+    descriptors,
+  };
+}
+
+/** Section 5 must start where section 4 ends and be "7777". */
+function checkSection5(r: BitReader, offset: number, totalLength: number): void {
+  r.section = 5;
+  r.endBit = totalLength * 8;
+  r.pos = offset * 8;
+  if (offset !== totalLength - SECTION5_OCTETS) {
+    throw r.error(
+      `sections 0-4 end at byte ${offset} but section 5 must start at byte ${totalLength - SECTION5_OCTETS}`,
+    );
+  }
+  if (readFields(r, SECTION5, offset).end !== BUFR_END) {
+    throw r.error('section 5 is not "7777"', undefined, offset * 8);
+  }
+}
+
+/** Parses sections 0-3 and 5 and locates section 4. Throws `BufrFormatError` on any mismatch. */
+export function readSections(bytes: Uint8Array, file: string): SectionLayout {
+  const r = new BitReader(bytes, file);
+  const { edition, totalLength } = readSection0(r);
+  let offset = fixedOctets(SECTION0);
+
+  const section1 = readSection1(r, edition, offset, totalLength);
+  offset += section1.length;
+
   let section2: Uint8Array | null = null;
   let len2 = 0;
   if (section1.hasSection2) {
     len2 = sectionLength(r, 2, offset, totalLength);
-    section2 = bytes.slice(offset + 4, offset + len2);
+    section2 = bytes.slice(offset + fixedOctets(SECTION_HEAD), offset + len2);
     offset += len2;
   }
 
-  // Section 3
-  const len3 = sectionLength(r, 3, offset, totalLength);
-  readLayout(r, SECTION_HEAD);
-  const f3 = readLayout(r, SECTION3_REST);
-  const ndesc = Math.floor((len3 - 7) / 2);
-  if (ndesc === 0) throw r.error('no descriptors');
-  const descriptors: number[] = [];
-  for (let i = 0; i < ndesc; i++) descriptors.push(descriptorFromWire(r.readUint(16)));
-  const flags3 = f3['flags'] as number;
-  const section3: Section3 = {
-    length: len3,
-    numberOfSubsets: f3['numberOfSubsets'] as number,
-    flags: flags3,
-    observed: (flags3 & 0x80) !== 0,
-    compressed: (flags3 & 0x40) !== 0,
-    descriptors,
-  };
-  offset += len3;
+  const section3 = readSection3(r, offset, totalLength);
+  offset += section3.length;
 
-  // Section 4
-  const len4 = sectionLength(r, 4, offset, totalLength);
   const section4Offset = offset;
-  offset += len4;
+  const section4Length = sectionLength(r, 4, offset, totalLength);
+  offset += section4Length;
 
-  // Section 5
-  r.section = 5;
-  r.endBit = totalLength * 8;
-  r.pos = offset * 8;
-  if (offset !== totalLength - 4) {
-    throw r.error(`sections 0-4 end at byte ${offset} but section 5 must start at byte ${totalLength - 4}`);
-  }
-  if (r.readUint(32) !== 0x37373737) throw r.error('section 5 is not "7777"', undefined, offset * 8);
-
+  checkSection5(r, offset, totalLength);
   return {
     edition,
     totalLength,
@@ -264,8 +259,15 @@ export function readSections(bytes: Uint8Array, file: string): SectionLayout {
     section2,
     section3,
     section4Offset,
-    section4Length: len4,
-    lengths: { '0': 8, '1': len1, '2': len2, '3': len3, '4': len4, '5': 4 },
+    section4Length,
+    lengths: {
+      '0': fixedOctets(SECTION0),
+      '1': section1.length,
+      '2': len2,
+      '3': section3.length,
+      '4': section4Length,
+      '5': SECTION5_OCTETS,
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import {
   type RadarSweep,
   type RadarVolume,
 } from '../radar/model.js';
+import { radarVolumeFileName } from '../radar/filename.js';
 import { seededRandom as prng } from '../util/prng.js';
 
 /** Options of {@link makeSyntheticVolume}: every property of the made-up volume, each with a default. */
@@ -158,18 +159,4 @@ export function makeSyntheticVolume(options: SyntheticVolumeOptions = {}): Radar
         : radarVolumeFileName({ radar, strategy, volumeNumber, field, time }),
     sweeps,
   };
-}
-
-function compactUtc(t: Date): string {
-  return t
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** The conventional file name of a volume: `RMA11_0315_01_DBZH_20251020T152828Z.BUFR`. */
-export function radarVolumeFileName(
-  v: Pick<RadarVolume, 'radar' | 'strategy' | 'volumeNumber' | 'field' | 'time'>,
-): string {
-  return `${v.radar}_${v.strategy ?? '0000'}_${v.volumeNumber ?? '01'}_${v.field}_${compactUtc(v.time)}.BUFR`;
 }

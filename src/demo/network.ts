@@ -13,9 +13,10 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { encodeRadarVolume } from '../bufr/encoder.js';
-import { makeSyntheticVolume, radarVolumeFileName } from '../bufr/synthetic.js';
+import { makeSyntheticVolume } from '../bufr/synthetic.js';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger } from '../observe/log.js';
+import { radarVolumeFileName } from '../radar/filename.js';
 import { FILL, NO_DATA, type RadarVolume } from '../radar/model.js';
 import { radarTreeFolder } from '../radar/tree.js';
 

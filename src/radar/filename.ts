@@ -1,10 +1,13 @@
 /**
- * The RMA radar file-name convention, as pure functions (no I/O).
+ * The RMA radar file-name convention, as pure functions (no I/O): the parser and the formatter
+ * side by side, each the inverse of the other.
  *
  *   RMA11_0315_01_DBZH_20251020T152828Z.BUFR
  *   <radar>_<strategy>_<volume>_<field>_<YYYYMMDDTHHMMSSZ>.BUFR
  */
 import { remoteBaseName } from '../util/remote-path.js';
+
+import type { RadarVolume } from './model.js';
 
 export interface RadarFileName {
   /** Radar name, e.g. `RMA11`. */
@@ -41,6 +44,38 @@ export function parseRadarFileName(nameOrPath: string): RadarFileName | null {
   const time = parseCompactUtc(stamp);
   if (time === null) return null;
   return { radar, strategy, volume, field, time, extension };
+}
+
+/** The name made of `parts` (extension `BUFR` unless given): `parseRadarFileName` reads it back. */
+export function formatRadarFileName(
+  parts: Omit<RadarFileName, 'extension'> & { extension?: string },
+): string {
+  const { radar, strategy, volume, field, time } = parts;
+  return `${radar}_${strategy}_${volume}_${field}_${formatCompactUtc(time)}Z.${parts.extension ?? 'BUFR'}`;
+}
+
+/**
+ * The conventional file name of a volume: `RMA11_0315_01_DBZH_20251020T152828Z.BUFR`. A volume
+ * read without a name has no strategy or volume number; `0000` and `01` stand in for them.
+ */
+export function radarVolumeFileName(
+  v: Pick<RadarVolume, 'radar' | 'strategy' | 'volumeNumber' | 'field' | 'time'>,
+): string {
+  return formatRadarFileName({
+    radar: v.radar,
+    strategy: v.strategy ?? '0000',
+    volume: v.volumeNumber ?? '01',
+    field: v.field,
+    time: v.time,
+  });
+}
+
+/** Date (UTC, whole seconds) -> `20251020T152828`: the inverse of `parseCompactUtc`. */
+export function formatCompactUtc(t: Date): string {
+  return t
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, '');
 }
 
 /** `20251020T152828` -> Date (UTC), or null when a part is out of range. */

@@ -11,8 +11,9 @@ import { decodeBufr } from '../../src/bufr/decoder.js';
 import { formatDescriptor } from '../../src/bufr/descriptors.js';
 import { encodeRadarVolume } from '../../src/bufr/encoder.js';
 import { readRadarVolume, readRadarVolumeSync, readRawVolume } from '../../src/bufr/radar-volume.js';
-import { makeSyntheticVolume, radarVolumeFileName } from '../../src/bufr/synthetic.js';
+import { makeSyntheticVolume } from '../../src/bufr/synthetic.js';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { radarVolumeFileName } from '../../src/radar/filename.js';
 import { FILL, NO_DATA, ValueClass } from '../../src/radar/model.js';
 import { fixturesDir, sharedMissing } from './helpers.js';
 
