@@ -72,6 +72,10 @@ export interface LatencyRun {
   p95S: number | null;
   maxS: number | null;
   commandsPerMinute: number;
+  /** The server's command log over the window, per verb (LIST/MLSD, EPSV, RETR...). */
+  commandsByVerb: Record<string, number>;
+  /** Listings per minute (MLSD + LIST + NLST in the server's log). */
+  listingsPerMinute: number;
   partialFiles: number;
   note: string | null;
 }
@@ -212,11 +216,13 @@ function summarize(
   env: Target['env'],
   volumes: Volume[],
   arrived: Map<string, number>,
-  commands: number,
+  verbs: Record<string, number>,
   minutes: number,
   partialFiles: number,
   note: string | null,
 ): LatencyRun {
+  const commands = sumVerbs(verbs);
+  const listings = (verbs['MLSD'] ?? 0) + (verbs['LIST'] ?? 0) + (verbs['NLST'] ?? 0);
   const lat = volumes
     .filter((v) => v.completedAt !== null && arrived.has(v.remotePath))
     .map((v) => ((arrived.get(v.remotePath) as number) - (v.completedAt as number)) / 1000)
@@ -230,6 +236,8 @@ function summarize(
     p95S: lat.length === 0 ? null : round(quantile(lat, 0.95)),
     maxS: lat.length === 0 ? null : round(lat[lat.length - 1] ?? null),
     commandsPerMinute: Math.round(commands / minutes),
+    commandsByVerb: verbs,
+    listingsPerMinute: Math.round(listings / minutes),
     partialFiles,
     note,
   };
@@ -237,7 +245,12 @@ function summarize(
 
 const sumVerbs = (c: Record<string, number>): number => Object.values(c).reduce((a, b) => a + b, 0);
 
-async function latencyRadarlib(t: Target, durationS: number, seed: number): Promise<LatencyRun> {
+async function latencyRadarlib(
+  t: Target,
+  durationS: number,
+  seed: number,
+  hotInterval?: number,
+): Promise<LatencyRun> {
   const base = await mkdtemp(join(tmpdir(), 'radarlib-bench-latency-'));
   chmodSync(base, 0o755); // proftpd's `nobody` must reach the served folder
   const srv = join(base, 'srv');
@@ -258,6 +271,7 @@ async function latencyRadarlib(t: Target, durationS: number, seed: number): Prom
       localDir: join(base, 'local'),
       localLayout: '{remoteDir}/',
       ledger: join(base, 'ledger.sqlite'),
+      ...(hotInterval === undefined ? {} : { hotInterval }),
     },
     {
       // RADARLIB_BENCH_LOG=warn shows the daemon's warnings on stderr.
@@ -281,12 +295,15 @@ async function latencyRadarlib(t: Target, durationS: number, seed: number): Prom
   const until = Date.now() + 2 * POLL_S * 1000;
   while (arrived.size < volumes.length && Date.now() < until) await sleep(100);
   const minutes = (Date.now() - t0) / 60_000;
-  const commands = sumVerbs(server.commands());
+  const verbs = server.commands();
+  const counted = daemon.pipelineStats().sources[0]?.commandsPerMinute ?? null;
   await daemon.stop();
   await running;
   await server.stop();
   rmSync(base, { recursive: true, force: true });
-  return summarize('radarlib (defaults)', t.env, volumes, arrived, commands, minutes, partial, null);
+  const label = hotInterval === undefined ? 'radarlib (defaults)' : `radarlib hotInterval ${hotInterval}`;
+  const note = counted === null ? null : `daemon's own count: ${Math.round(counted)} commands/min`;
+  return summarize(label, t.env, volumes, arrived, verbs, minutes, partial, note);
 }
 
 function lftpArgv(server: BenchServer, dest: string): string[] {
@@ -395,14 +412,14 @@ async function latencyPeer(
   done = true;
   await watcher;
   const minutes = (Date.now() - t0) / 60_000;
-  const commands = sumVerbs(server.commands());
+  const verbs = server.commands();
   await server.stop();
   rmSync(base, { recursive: true, force: true });
   const label =
     tool === 'lftp'
       ? `lftp mirror --parallel=5 every ${POLL_S} s`
       : `rclone copy --transfers 5 every ${POLL_S} s`;
-  return summarize(label, t.env, volumes, arrived, commands, minutes, partial, null);
+  return summarize(label, t.env, volumes, arrived, verbs, minutes, partial, null);
 }
 
 async function slowCallbacks(t: Target, pollInterval: number): Promise<SlowRun> {
@@ -508,6 +525,8 @@ async function main(): Promise<void> {
       'skip-latency': { type: 'boolean', default: false },
       'no-docs': { type: 'boolean', default: false },
       seed: { type: 'string', default: '12' },
+      // hotInterval values to compare (one radarlib row each, beside the defaults' row)
+      hot: { type: 'string', default: '' },
     },
   });
   const durationS = Number(values.duration);
@@ -538,6 +557,10 @@ async function main(): Promise<void> {
       if (!values['skip-latency']) {
         latency.push(await latencyRadarlib(t, durationS, seed));
         console.log(JSON.stringify(latency.at(-1)));
+        for (const hot of values.hot.split(',').filter((x) => x !== '')) {
+          latency.push(await latencyRadarlib(t, durationS, seed, Number(hot)));
+          console.log(JSON.stringify(latency.at(-1)));
+        }
         if (!values['skip-peers']) {
           for (const tool of ['lftp', 'rclone'] as const) {
             if (!has(tool)) continue;

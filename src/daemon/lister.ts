@@ -41,6 +41,8 @@ export interface DaemonFtpClient {
   ): Promise<string>;
   /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
   readonly poolStats?: { limit: number };
+  /** Present on AsyncFTPClient: commands sent to the server so far (the load shown per source). */
+  readonly commandsSent?: number;
   /** Closes every connection politely (QUIT). */
   disconnect(): Promise<void>;
   /** Closes every connection at once (when QUIT would hang). */

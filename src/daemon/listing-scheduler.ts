@@ -5,9 +5,10 @@
  *  - A **full round** (every `pollInterval`) is the source's lister: the flat folder, the
  *    recursive listing, or the radar-tree walk of src/daemon/tree-walker.ts.
  *  - A **hot round** (every `hotInterval`) lists only the hot folders: the flat folder itself; in a
- *    radar tree the newest hour folder of each radar (new minute folders appear there), minute
- *    folders found in the last `HOT_FOLDER_MS`, and every folder holding a file that is still
- *    changing, until it has settled.
+ *    radar tree the newest hour folder of each radar (new minute folders appear there), the minute
+ *    folders in it that are new or whose modification time changed (a file was added), and every
+ *    folder holding a file that is still changing, until it has settled. A minute folder that
+ *    shows no change is not listed again: a volume costs a few listings, not one per round.
  *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for the
  *    longer of `settle` and `quietMs` (src/daemon/observe-listing.ts), however soon another round
  *    lists it again; so the gap between two listings is never what decides a file is complete.
@@ -20,22 +21,42 @@ import { FtpReplyError } from '../errors.js';
 import type { Ledger, ListedFile } from '../ledger/ledger.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
 import { logListingOutcome, observeOptions } from './observe-listing.js';
-import { RateWindow } from './rate.js';
+import { CounterRate, RateWindow } from './rate.js';
 import type { SourceRuntime } from './source.js';
 import { mapLimit, type FolderError, type TreeDirEntry } from './tree-walker.js';
 
 /**
- * How long a newly found minute folder stays hot after it was found (a volume's files arrive
- * together); it stays hot longer while a file in it has not settled. Short, so the hot rounds
- * stay about one listing per radar (its hour folder) between uploads.
+ * The longest a minute folder stays hot after its modification time last changed: for servers
+ * whose folder times are coarse (LIST `hh:mm`) or missing, a file added within the same minute
+ * does not change the time shown, so the folder is re-listed for this long instead.
  */
 export const HOT_FOLDER_MS = 15_000;
 
+/** What the hot rounds know of one minute folder, from its entry in the hour folder's listing. */
+interface MinuteFolderState {
+  /** Its modification time as listed (server time), or null when the server shows none. */
+  mtime: number | null;
+  /** When that time (or the folder) was first seen (round start, our clock). */
+  changedAt: number;
+  /** When a hot round last listed the folder (round start), or -Infinity. */
+  listedAt: number;
+}
+
 /**
- * Server commands one listing costs: EPSV (or PASV) + LIST (or MLSD). The daemon counts the
- * listings it sends; commands per minute are estimated from them (logins and downloads aside).
+ * Whether a hot round lists a minute folder whose entry (in the hour listing) shows `mtime`. A
+ * change made within the same `precision` period as the last one shown leaves the time unchanged,
+ * so the folder is listed until a listing has started at least `precision` after the change was
+ * first seen (then every file added up to that change is in it).
  */
-export const COMMANDS_PER_LISTING = 2;
+function minuteFolderDue(
+  state: MinuteFolderState | undefined,
+  mtime: number | null,
+  precisionMs: number,
+): boolean {
+  if (state === undefined || state.mtime !== mtime) return true;
+  const window = mtime === null ? HOT_FOLDER_MS : Math.min(precisionMs, HOT_FOLDER_MS);
+  return state.listedAt < state.changedAt + window;
+}
 
 /** What one round did. */
 export interface RoundResult {
@@ -80,11 +101,13 @@ function hourPath(radarFolder: string, t: number): string {
 const HOUR_MS = 3_600_000;
 
 /**
- * 550 (or 450, as some servers answer a LIST of a missing path) on a folder that vanished or an
- * hour folder not created yet means "empty".
+ * 550 on a folder that vanished means "empty"; so do 450 and 501 (some servers' answer to a
+ * LIST/MLSD of a missing path), as in the full rounds' walk.
  */
 function isMissing(err: unknown): boolean {
-  return err instanceof FtpReplyError && (err.replyCode === 550 || err.replyCode === 450);
+  return (
+    err instanceof FtpReplyError && (err.replyCode === 550 || err.replyCode === 450 || err.replyCode === 501)
+  );
 }
 
 export class ListingScheduler {
@@ -95,9 +118,11 @@ export class ListingScheduler {
   readonly #sightings = new Map<string, Sighting>();
   /** Paths still changing (or not yet confirmed): their folders are hot. */
   readonly #unsettled = new Set<string>();
-  /** Minute folders found by hot rounds: path -> when found. */
-  readonly #young = new Map<string, number>();
+  /** Minute folders of the hour folders the hot rounds list, by path. */
+  readonly #minuteFolders = new Map<string, MinuteFolderState>();
   readonly #listings = new RateWindow();
+  /** Null when the client does not count its commands (SFTP, stand-ins). */
+  readonly #commands: CounterRate | null;
   readonly #since: number;
   #settleDueAt: number | null = null;
 
@@ -107,6 +132,8 @@ export class ListingScheduler {
     this.#now = options.now;
     this.#filter = makeFileFilter(src.config);
     this.#since = Date.now();
+    const sent = src.client.commandsSent;
+    this.#commands = sent === undefined ? null : new CounterRate(this.#since, sent);
   }
 
   /**
@@ -144,9 +171,13 @@ export class ListingScheduler {
     return this.#listings.perMinute(Date.now(), this.#since);
   }
 
-  /** Estimated server commands per minute spent on listings (`COMMANDS_PER_LISTING` each). */
-  commandsPerMinute(): number {
-    return this.listingsPerMinute() * COMMANDS_PER_LISTING;
+  /**
+   * Commands per minute sent to the server over the last minute, as the FTP client counted them:
+   * listings, downloads, logins, health checks (null when the client does not count them).
+   */
+  commandsPerMinute(): number | null {
+    const sent = this.#src.client.commandsSent;
+    return sent === undefined || this.#commands === null ? null : this.#commands.perMinute(Date.now(), sent);
   }
 
   /** The source's full listing (`pollInterval`), under the ledger's listing lock. */
@@ -156,7 +187,7 @@ export class ListingScheduler {
       const listing = await src.lister.list(this.#now(), signal);
       // Flat and recursive listings report 0 folders; they cost at least one LIST.
       const listings = Math.max(1, listing.listings);
-      this.#listings.add(listings, Date.now());
+      this.#count(listings);
       const observed = await this.#observe(listing.files, true, quietMs, listing);
       return { listed: listing.files.length, listings, ...observed };
     });
@@ -169,7 +200,7 @@ export class ListingScheduler {
     const result = await this.#ledger.withSourceLock(src.config.name, async () => {
       if (src.config.layout === 'flat') {
         const listing = await src.lister.list(this.#now(), signal);
-        this.#listings.add(1, Date.now());
+        this.#count(1);
         const observed = await this.#observe(listing.files, true, quietMs, listing);
         return { listed: listing.files.length, listings: 1, ...observed };
       }
@@ -182,7 +213,10 @@ export class ListingScheduler {
     const src = this.#src;
     const now = this.#now();
     const hours = new Set<string>();
-    const known = new Set<string>(this.#young.keys());
+    /** Hour folders that may not exist yet (the next hour's): any refusal means "not yet". */
+    const guessed = new Set<string>();
+    /** Minute folders the full rounds found (and listed). */
+    const known = new Set<string>();
     for (const memory of src.lister.walker.memories.values()) {
       let newest: [string, number] | null = null;
       for (const entry of memory.minuteFolders) {
@@ -195,32 +229,48 @@ export class ListingScheduler {
       // names are hours behind in local time: the gap is then more than one hour).
       const newestHour = Math.floor(newest[1] / HOUR_MS) * HOUR_MS;
       const gap = Math.floor(now / HOUR_MS) * HOUR_MS - newestHour;
-      if (gap > 0 && gap <= HOUR_MS) hours.add(hourPath(parentOf(newest[0], 5), now));
+      if (gap > 0 && gap <= HOUR_MS) {
+        const next = hourPath(parentOf(newest[0], 5), now);
+        hours.add(next);
+        guessed.add(next);
+      }
     }
     const minutes = new Set<string>();
-    for (const [path, found] of this.#young) {
-      if (now - found < HOT_FOLDER_MS) minutes.add(path);
-      else this.#young.delete(path);
-    }
     for (const path of this.#unsettled) minutes.add(parentOf(path));
 
     const concurrency = src.config.maxConnections;
     const list = (path: string): Promise<TreeDirEntry[]> =>
       src.client.listDir(path, { signal }).catch((err: unknown) => {
-        if (isMissing(err)) return [];
+        // (ftp-srv answers a missing folder with 451 ENOENT: a guessed path must not fail the round)
+        if (isMissing(err) || (guessed.has(path) && err instanceof FtpReplyError)) return [];
         throw err;
       });
     const hourList = [...hours];
     const hourEntries = await mapLimit(hourList, concurrency, list);
+    const shownNow = new Set<string>();
     hourEntries.forEach((entries, i) => {
       for (const e of entries) {
         if (e.type !== 'dir' || !/^\d{4}$/.test(e.name)) continue;
         const path = `${hourList[i] ?? ''}/${e.name}`;
-        if (known.has(path)) continue;
-        this.#young.set(path, now);
+        shownNow.add(path);
+        const mtime = e.modifiedAt?.getTime() ?? null;
+        const state = this.#minuteFolders.get(path);
+        if (state === undefined && known.has(path)) {
+          // Found and listed by a full round: from now on listed when its time changes.
+          this.#minuteFolders.set(path, { mtime, changedAt: -Infinity, listedAt: now });
+          continue;
+        }
+        if (!minuteFolderDue(state, mtime, e.modifiedAtPrecisionMs ?? 1000)) continue;
+        if (state === undefined || state.mtime !== mtime) {
+          this.#minuteFolders.set(path, { mtime, changedAt: now, listedAt: now });
+        } else {
+          state.listedAt = now;
+        }
         minutes.add(path);
       }
     });
+    // Folders of hours no longer listed (the hour turned) are forgotten: memory stays O(hour).
+    for (const path of this.#minuteFolders.keys()) if (!shownNow.has(path)) this.#minuteFolders.delete(path);
     const minuteList = [...minutes];
     const minuteEntries = await mapLimit(minuteList, concurrency, list);
     const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
@@ -232,13 +282,21 @@ export class ListingScheduler {
       if (minutes.has(parentOf(path)) && !shown.has(path)) this.#forget(path);
     }
     const listings = hourList.length + minuteList.length;
-    this.#listings.add(listings, Date.now());
+    this.#count(listings);
     // Each minute folder was listed whole (a missing one as empty): files gone from it vanished.
     const observed = await this.#observe(files, false, quietMs, {
       completeFolders: minuteList,
       folderErrors: [],
     });
     return { listed: files.length, listings, ...observed };
+  }
+
+  /** Records a round's listings, and samples the client's command counter (for its rate). */
+  #count(listings: number): void {
+    const now = Date.now();
+    this.#listings.add(listings, now);
+    const sent = this.#src.client.commandsSent;
+    if (sent !== undefined) this.#commands?.sample(now, sent);
   }
 
   #forget(path: string): void {

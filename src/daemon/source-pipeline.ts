@@ -40,8 +40,11 @@ export interface PipelineStats {
   source: string;
   /** LIST commands per minute over the last minute. */
   listingsPerMinute: number;
-  /** Server commands per minute spent on listings (estimated: EPSV + LIST per listing). */
-  commandsPerMinute: number;
+  /**
+   * Commands per minute sent to the server (listings, downloads, logins; counted by the FTP
+   * client), null when the client does not count them (SFTP).
+   */
+  commandsPerMinute: number | null;
   /** Folders re-listed by every hot round because a file in them has not settled. */
   unsettledFolders: number;
   /** Hot rounds run (`hotInterval` > 0, shorter than `pollInterval`, not a recursive layout). */

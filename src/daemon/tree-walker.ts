@@ -14,6 +14,7 @@ import {
   createTreeMemory,
   inWindow,
   mustList,
+  nodeAt,
   pruneTreeMemory,
   radarNode,
   recentHorizon,
@@ -30,6 +31,8 @@ export interface TreeDirEntry {
   type: 'file' | 'dir';
   size: number;
   modifiedAt: Date | null;
+  /** Precision of `modifiedAt` in ms (1000 for MLSD, 60 000 for LIST `hh:mm`), when known. */
+  modifiedAtPrecisionMs?: number;
 }
 
 /** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
@@ -126,47 +129,29 @@ export class RadarTreeWalker {
 
   /**
    * Lists the radar trees under `options.root` inside the window: the files found, and how many
-   * LIST commands it took.
+   * LIST commands it took. Listings run `options.concurrency` at a time across every level and
+   * radar: a folder's sub-folders are listed as soon as its own listing returns, and folders an
+   * earlier walk knew (the recent branches, the recent minute folders, the radars) start at once,
+   * so an idle walk is one wave of parallel listings rather than one level after another.
    */
   async walk(options: TreeWalkOptions): Promise<TreeWalkResult> {
     const signal = options.signal;
     let listings = 0;
-    const list = async (path: string, allowMissing: boolean): Promise<TreeDirEntry[]> => {
-      listings++;
-      try {
-        return await this.#listDir(path, signal === undefined ? {} : { signal });
-      } catch (err) {
-        if (allowMissing && isMissing(err)) return [];
-        throw err;
-      }
-    };
-
-    let root = options.root;
-    let radars: readonly string[];
-    if (options.radars !== null) {
-      radars = options.radars;
-    } else if (this.#singleRadar !== null && this.#singleRadar.configured === options.root) {
-      root = this.#singleRadar.root;
-      radars = [this.#singleRadar.radar];
-    } else {
-      const entries = await list(root, false);
-      const dirs = entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name);
-      const trimmed = root.replace(/\/+$/, '');
-      const base = remoteBaseName(trimmed);
-      if (dirs.length > 0 && dirs.every((d) => /^\d{4}$/.test(d)) && base !== '') {
-        // `remotePath` is one radar's folder (`/L2/RMA11`): its children are years.
-        root = trimmed.slice(0, trimmed.lastIndexOf('/')) || '/';
-        radars = [base];
-        this.#singleRadar = { configured: options.root, root, radar: base };
-      } else {
-        radars = dirs;
-      }
-    }
+    const slot = limiter(options.concurrency);
+    const list = (path: string, allowMissing: boolean): Promise<TreeDirEntry[]> =>
+      slot(async () => {
+        listings++;
+        try {
+          return await this.#listDir(path, signal === undefined ? {} : { signal });
+        } catch (err) {
+          if (allowMissing && isMissing(err)) return [];
+          throw err;
+        }
+      });
 
     const folderErrors: FolderError[] = [];
     const radarFailures: Error[] = [];
-    // Radars are independent: walked side by side (the pool bounds the listings at once).
-    const perRadar = await mapLimit(radars, options.concurrency, async (radar) => {
+    const walkOne = async (root: string, radar: string): Promise<RadarWalk> => {
       let memory = this.#memory.get(radar);
       if (memory === undefined) {
         memory = createTreeMemory();
@@ -185,13 +170,70 @@ export class RadarTreeWalker {
         folderErrors.push({ path: node.path, error });
         return { files: [], minuteFoldersListed: 0, completeFolders: [] };
       }
-    });
+    };
+
+    let walks: Promise<RadarWalk>[];
+    let radarCount: number;
+    if (options.radars !== null) {
+      walks = options.radars.map((radar) => walkOne(options.root, radar));
+      radarCount = options.radars.length;
+    } else if (this.#singleRadar !== null && this.#singleRadar.configured === options.root) {
+      walks = [walkOne(this.#singleRadar.root, this.#singleRadar.radar)];
+      radarCount = 1;
+    } else {
+      // Radars of earlier walks are walked while the root is listed again; new ones join after.
+      const early = new Map<string, Promise<RadarWalk>>();
+      for (const radar of this.#memory.keys()) early.set(radar, walkOne(options.root, radar));
+      let radars: string[];
+      try {
+        radars = await this.#radarsUnder(options.root, list);
+      } catch (err) {
+        await Promise.allSettled(early.values());
+        throw err;
+      }
+      if (this.#singleRadar !== null) {
+        // `root` is one radar's folder: radars remembered under it were not radars
+        await Promise.allSettled(early.values());
+        walks = [walkOne(this.#singleRadar.root, this.#singleRadar.radar)];
+        radarCount = 1;
+      } else {
+        walks = radars.map((radar) => early.get(radar) ?? walkOne(options.root, radar));
+        radarCount = radars.length;
+        // A radar gone from the root: its early walk found nothing (550) and is left out.
+        await Promise.allSettled([...early].filter(([r]) => !radars.includes(r)).map(([, w]) => w));
+      }
+    }
+    const settled = await Promise.allSettled(walks);
+    const aborted = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (aborted !== undefined) throw aborted.reason;
+    const perRadar = settled.map((r) => (r as PromiseFulfilledResult<RadarWalk>).value);
     // No radar could be walked at all: the server is the problem, not a folder.
-    if (radars.length > 0 && radarFailures.length === radars.length) throw radarFailures[0];
+    if (radarCount > 0 && radarFailures.length >= radarCount) throw radarFailures[0];
     const files = perRadar.flatMap((r) => r.files);
     const completeFolders = perRadar.flatMap((r) => r.completeFolders);
     const minuteFoldersListed = perRadar.reduce((n, r) => n + r.minuteFoldersListed, 0);
     return { files, listings, minuteFoldersListed, completeFolders, folderErrors };
+  }
+
+  /** The radar folders under `root`; notices when `root` is one radar's folder (children are years). */
+  async #radarsUnder(
+    root: string,
+    list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
+  ): Promise<string[]> {
+    const entries = await list(root, false);
+    const dirs = entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name);
+    const trimmed = root.replace(/\/+$/, '');
+    const base = remoteBaseName(trimmed);
+    if (dirs.length > 0 && dirs.every((d) => /^\d{4}$/.test(d)) && base !== '') {
+      // `remotePath` is one radar's folder (`/L2/RMA11`): its children are years.
+      this.#singleRadar = {
+        configured: root,
+        root: trimmed.slice(0, trimmed.lastIndexOf('/')) || '/',
+        radar: base,
+      };
+      return [base];
+    }
+    return dirs;
   }
 
   async #walkRadar(
@@ -200,55 +242,109 @@ export class RadarTreeWalker {
     options: TreeWalkOptions,
     list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
     folderErrors: FolderError[],
-  ): Promise<{ files: TreeDirEntry[]; minuteFoldersListed: number; completeFolders: string[] }> {
+  ): Promise<RadarWalk> {
     const previousHorizon = memory.horizon;
     // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
     const listedNow: TreeNode[] = [];
     const minuteCandidates: TreeNode[] = [];
-    let frontier: TreeNode[] = [root];
-    while (frontier.length > 0) {
-      const listingsOfLevel = await mapLimit(frontier, options.concurrency, (node) => list(node.path, true));
-      const next: TreeNode[] = [];
-      frontier.forEach((node, i) => {
-        listedNow.push(node);
-        for (const e of listingsOfLevel[i] ?? []) {
-          if (e.type !== 'dir') continue;
-          const child = childNode(node, e.name);
-          if (child === null || !inWindow(child, options.windowStart)) continue;
-          if (child.level === 'minute') {
-            memory.minuteFolders.set(child.path, child.start);
-            minuteCandidates.push(child);
-          } else if (mustList(child, memory, previousHorizon)) {
-            next.push(child);
-          }
-        }
-      });
-      frontier = next;
-    }
+    const files: TreeDirEntry[] = [];
+    const completeFolders: string[] = [];
+    const scheduled = new Set<string>();
+    let minuteFoldersListed = 0;
+    const running = new Set<Promise<void>>();
+    /** The first failure above the minute level: the radar's walk fails, nothing new starts. */
+    let failure: { error: unknown } | null = null;
 
-    const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
-    const toList = minuteCandidates.filter((m) => mustList(m, memory, horizon));
+    const listFolder = async (node: TreeNode): Promise<void> => {
+      const entries = await list(node.path, true);
+      listedNow.push(node);
+      for (const e of entries) {
+        if (e.type !== 'dir') continue;
+        const child = childNode(node, e.name);
+        if (child === null || !inWindow(child, options.windowStart)) continue;
+        if (child.level === 'minute') {
+          memory.minuteFolders.set(child.path, child.start);
+          minuteCandidates.push(child);
+        }
+        if (mustList(child, memory, previousHorizon)) visit(child);
+      }
+    };
     // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
-    const listed = await mapLimit(toList, options.concurrency, async (node) => {
+    const listMinute = async (node: TreeNode): Promise<void> => {
+      let entries: TreeDirEntry[];
       try {
-        return await list(node.path, true);
+        entries = await list(node.path, true);
       } catch (err) {
         if (options.signal?.aborted === true) throw err;
         folderErrors.push({ path: node.path, error: err instanceof Error ? err : new Error(String(err)) });
-        return null;
+        return;
       }
-    });
-    const files: TreeDirEntry[] = [];
-    const completeFolders: string[] = [];
-    toList.forEach((node, i) => {
-      const entries = listed[i];
-      if (entries === null || entries === undefined) return;
       listedNow.push(node);
       completeFolders.push(node.path);
       for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
-    });
+    };
+    const visit = (node: TreeNode): void => {
+      if (failure !== null || scheduled.has(node.path)) return;
+      scheduled.add(node.path);
+      if (node.level === 'minute') minuteFoldersListed++;
+      const job = (node.level === 'minute' ? listMinute(node) : listFolder(node))
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => running.delete(job));
+      running.add(job);
+    };
+    const settle = async (): Promise<void> => {
+      while (running.size > 0) await Promise.all([...running]);
+      if (failure !== null) throw failure.error;
+    };
+
+    visit(root);
+    // What the last walk listed and must list again (recent branches, recent minute folders, and
+    // minute folders whose listing failed) starts now, beside the radar folder, not level by level.
+    for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
+      const node = nodeAt(root, path);
+      if (node !== null && inWindow(node, options.windowStart) && mustList(node, memory, previousHorizon))
+        visit(node);
+    }
+    await settle();
+    // Minute folders listed before and older than the last horizon: recent again only if the
+    // horizon (now that every minute folder is known) still reaches them.
+    const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
+    for (const node of minuteCandidates) if (mustList(node, memory, horizon)) visit(node);
+    await settle();
+
     for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
     memory.horizon = horizon;
-    return { files, minuteFoldersListed: toList.length, completeFolders };
+    // Listings complete in any order: report in path (= time) order.
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    completeFolders.sort();
+    return { files, minuteFoldersListed, completeFolders };
   }
+}
+
+/** One radar's part of a walk. */
+interface RadarWalk {
+  files: TreeDirEntry[];
+  minuteFoldersListed: number;
+  completeFolders: string[];
+}
+
+/** Runs at most `limit` of the functions given to it at once; the others wait their turn. */
+function limiter(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  const max = Math.max(1, limit);
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active < max) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter (or is freed).
+      const next = waiting.shift();
+      if (next === undefined) active--;
+      else next();
+    }
+  };
 }

@@ -117,6 +117,11 @@ export class AsyncFTPClient implements AsyncDisposable {
     return this.#pool.stats;
   }
 
+  /** Commands sent to the server since this client was made, by all its connections (logins included). */
+  get commandsSent(): number {
+    return this.#server.sent.commands;
+  }
+
   #ctx(command: string, remotePath?: string): FtpErrorContext {
     return {
       host: this.#server.host,

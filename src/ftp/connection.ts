@@ -33,6 +33,8 @@ export interface ResolvedServer {
   epsv: boolean;
   maxConnections: number;
   timeouts: FtpTimeouts;
+  /** Commands sent to this server by every connection (the load the daemon shows per source). */
+  readonly sent: { commands: number };
 }
 
 export function resolveServer(options: FtpServerOptions): ResolvedServer {
@@ -47,6 +49,7 @@ export function resolveServer(options: FtpServerOptions): ResolvedServer {
     epsv: options.epsv ?? true,
     maxConnections: options.maxConnections ?? 5,
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
+    sent: { commands: 0 },
   };
 }
 
@@ -115,6 +118,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
     : [enterPassiveToControlHost];
   client.prepareTransfer = firstWorking(strategies, client);
   addReplyDeadline(client.ftp, server.timeouts.commandMs);
+  countCommands(client.ftp, server.sent);
 
   let timedOut = false;
   const connectTimer = setTimeout(() => {
@@ -224,6 +228,15 @@ function addReplyDeadline(ftp: FTPContext, commandMs: number): void {
       clearTimeout(timer);
       responseHandler(res, task);
     }).finally(() => clearTimeout(timer));
+  };
+}
+
+/** Counts every command written to the control connection (pipelined ones included). */
+function countCommands(ftp: FTPContext, sent: { commands: number }): void {
+  const send = ftp.send.bind(ftp);
+  ftp.send = (command) => {
+    sent.commands++;
+    send(command);
   };
 }
 

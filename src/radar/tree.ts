@@ -111,6 +111,19 @@ export function rangeOf(level: TreeLevel, parts: readonly number[]): { start: nu
   }
 }
 
+/**
+ * The node of `path` inside `radar`'s tree (`<radar>/YYYY/MM/...`), or null when a segment is not
+ * a valid date part or the path is not below `radar`.
+ */
+export function nodeAt(radar: TreeNode, path: string): TreeNode | null {
+  if (!path.startsWith(`${radar.path}/`)) return null;
+  let node: TreeNode | null = radar;
+  for (const seg of path.slice(radar.path.length + 1).split('/')) {
+    node = node === null ? null : childNode(node, seg);
+  }
+  return node;
+}
+
 /** `<root>/<radar>/YYYY/MM/DD/HH/MMSS` for a volume time (UTC). */
 export function radarTreeFolder(root: string, radar: string, time: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');

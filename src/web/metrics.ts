@@ -69,7 +69,8 @@ export function stageLatencies(
 export interface PipelineSourceStats {
   source: string;
   listingsPerMinute: number;
-  commandsPerMinute: number;
+  /** Null when the source's client does not count commands (SFTP). */
+  commandsPerMinute: number | null;
   callbacksBottleneck: boolean;
 }
 
@@ -235,12 +236,13 @@ export class DaemonMetrics {
     });
     new Gauge({
       name: METRIC_NAMES.commandsPerMinute,
-      help: 'Server commands per minute spent on listings (EPSV + LIST per listing; last minute)',
+      help: 'FTP commands per minute sent to the source, as the client counted them: listings, downloads, logins (last minute)',
       labelNames: ['source'],
       registers,
       collect() {
         this.reset();
-        for (const s of pipelineSources()) this.set({ source: s.source }, s.commandsPerMinute);
+        for (const s of pipelineSources())
+          if (s.commandsPerMinute !== null) this.set({ source: s.source }, s.commandsPerMinute);
       },
     });
     new Gauge({

@@ -149,8 +149,8 @@ function renderSources(s, now) {
         h('dt', { text: 'Server' }), h('dd', { text: src.host + ':' + src.port + '  ' + src.remotePath + '  (' + src.layout + ')' }),
         h('dt', { text: 'Last poll' }), h('dd', {}, (p ? clock(p.at) + ' (' + ago(p.at, now) + ') · ' : ''), result),
         h('dt', { text: 'Next poll' }), h('dd', { text: next + ' · every ' + src.pollInterval + ' s' }),
-        ...(load ? [h('dt', { text: 'Server load' }), h('dd', { class: 'load' + (load.callbacksBottleneck ? ' warn' : ''), text: Math.round(load.commandsPerMinute) +
-          ' commands/min (' + Math.round(load.listingsPerMinute) + ' listings/min)' + (load.callbacksBottleneck ? ' · callbacks are the bottleneck' : '') })] : []),
+        ...(load ? [h('dt', { text: 'Server load' }), h('dd', { class: 'load' + (load.callbacksBottleneck ? ' warn' : ''), text: (load.commandsPerMinute === null ? '' : Math.round(load.commandsPerMinute) + ' commands/min, ') +
+          Math.round(load.listingsPerMinute) + ' listings/min' + (load.callbacksBottleneck ? ' · callbacks are the bottleneck' : '') })] : []),
         ...(src.healthReason ? [h('dt', { text: 'Health' }), h('dd', { class: 'bad', text: src.healthReason })] : [])),
       chips, radars));
   }

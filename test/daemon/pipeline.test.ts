@@ -19,7 +19,7 @@ import { MTIME_PRECISION } from '../../src/ledger/ledger.js';
 import { DaemonMetrics, METRIC_NAMES } from '../../src/web/metrics.js';
 import { radarTreeFolder } from '../../src/radar/tree.js';
 import { sha256File as sha256 } from '../helpers/hash.js';
-import { listLocal, payload, rig } from './helpers/setup.js';
+import { HOT_RADAR_TREE, listLocal, payload, rig } from './helpers/setup.js';
 
 /** Resolves once `predicate` holds (checked on every event of `daemon`), or rejects after `capMs`. */
 function until(daemon: FTPDaemon, predicate: () => boolean, what: string, capMs = 60_000): Promise<void> {
@@ -142,17 +142,9 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
   r.put(`${first}/${volumeName(now - 120_000)}`, payload(3, 900), new Date(now - 120_000));
   const got: string[] = [];
   const cycles: CycleEvent[] = [];
-  const d = new FTPDaemon(
-    r.config({
-      remotePath: '/L2',
-      layout: 'radar-tree',
-      localLayout: '{remoteDir}/',
-      pollInterval: 3600,
-      hotInterval: 0.2,
-      minAge: 3600,
-    }),
-    { onFileDownloaded: (_p, info) => void got.push(info.remotePath) },
-  );
+  const d = new FTPDaemon(r.config({ ...HOT_RADAR_TREE, hotInterval: 0.2 }), {
+    onFileDownloaded: (_p, info) => void got.push(info.remotePath),
+  });
   d.on('cycle', (e) => cycles.push(e));
   const metrics = new DaemonMetrics({ defaultMetrics: false });
   metrics.attach(d);

@@ -72,6 +72,18 @@ export async function rig(t: TestContext, options: { maxConnections?: number } =
   };
 }
 
+/**
+ * A radar tree under `/L2` that only hot rounds can keep up with: one full round an hour, and
+ * files must settle (minAge an hour) unless a test says otherwise.
+ */
+export const HOT_RADAR_TREE = {
+  remotePath: '/L2',
+  layout: 'radar-tree',
+  localLayout: '{remoteDir}/',
+  pollInterval: 3600,
+  minAge: 3600,
+} as const satisfies Partial<FTPDaemonConfig>;
+
 /** Deterministic bytes for file `i`. */
 export function payload(i: number, size: number): Buffer {
   const b = Buffer.alloc(size);
