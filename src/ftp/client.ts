@@ -16,6 +16,7 @@ import { throwIfAborted } from '../util/abort.js';
 import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';
+import { ListedSizes } from './listed-sizes.js';
 import { toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
 import { localNameForDownload } from './safe-name.js';
@@ -33,10 +34,6 @@ import { listMatching, walkMatching } from './walk.js';
 
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
-/** A listed size stands in for SIZE this long; older, the file may have changed meanwhile. */
-const LISTED_SIZE_TTL_MS = 10 * 60_000;
-/** Listed sizes kept at most (about 100 bytes each). */
-const LISTED_SIZES_MAX = 200_000;
 
 /**
  * An FTP/FTPS client with a pool of logged-in connections, so that `maxConcurrent` transfers
@@ -60,8 +57,8 @@ export class AsyncFTPClient implements AsyncDisposable {
   readonly #log: Logger | undefined;
   readonly #explicitCap: boolean;
   #pool: FtpConnectionPool;
-  /** Sizes from this client's recent listings, by remote path (see #receive). */
-  readonly #listedSizes = new Map<string, { size: number; at: number }>();
+  /** Sizes from this client's recent listings (see #receive). */
+  readonly #listedSizes = new ListedSizes();
 
   /**
    * @example new AsyncFTPClient('ftp.example.com', 'user', 'pass')        // port 21
@@ -179,19 +176,8 @@ export class AsyncFTPClient implements AsyncDisposable {
     );
     const base = path === '' ? '.' : path;
     const entries = infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
-    this.#rememberSizes(entries, now.getTime());
+    for (const e of entries) if (e.type === 'file') this.#listedSizes.remember(e.path, e.size, now.getTime());
     return entries;
-  }
-
-  #rememberSizes(entries: readonly DirEntry[], at: number): void {
-    // bounded: a huge walk must not grow this for ever (the next lookups then send SIZE)
-    if (this.#listedSizes.size + entries.length > LISTED_SIZES_MAX) this.#listedSizes.clear();
-    for (const e of entries) if (e.type === 'file') this.#listedSizes.set(e.path, { size: e.size, at });
-  }
-
-  #listedSize(remotePath: string): number | undefined {
-    const seen = this.#listedSizes.get(remotePath);
-    return seen !== undefined && Date.now() - seen.at <= LISTED_SIZE_TTL_MS ? seen.size : undefined;
   }
 
   /**
@@ -285,7 +271,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     // and the file is fetched once more with SIZE.
     let fromListing = false;
     if (knownSize === undefined) {
-      knownSize = this.#listedSize(remotePath);
+      knownSize = this.#listedSizes.get(remotePath);
       fromListing = knownSize !== undefined;
     }
     const modifiedAt = typeof remote === 'string' ? null : remote.modifiedAt;
