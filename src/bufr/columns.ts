@@ -26,6 +26,66 @@ export interface BufrColumn {
   refersTo?: number;
 }
 
+/** A scratch buffer kept between messages (decoding is synchronous: one user at a time). */
+let spare: Float64Array | null = null;
+/** Scratch buffers larger than this (32 MiB) are not kept after the message. */
+const MAX_SPARE = 1 << 22;
+
+/**
+ * The per-subset numbers of one message's varying columns. During the walk they go into one
+ * scratch buffer reused from message to message; {@link finish} copies them into one exact-size
+ * Float64Array and gives each column its view. One ArrayBuffer per message, not per column: an
+ * allocation per column (and the collector's work for that external memory) was half of the time
+ * of decoding a small compressed message.
+ */
+export class ColumnNumbers {
+  /** The scratch buffer; write a column's numbers at the offset {@link reserve} returns. */
+  buffer: Float64Array;
+  private used = 0;
+  private readonly pending: BufrColumn[] = [];
+  private readonly offsets: number[] = [];
+
+  constructor() {
+    this.buffer = spare ?? new Float64Array(4096);
+    spare = null;
+  }
+
+  /** Room for `n` numbers of `column`; returns their offset in {@link buffer}. */
+  reserve(column: BufrColumn, n: number): number {
+    const at = this.used;
+    if (at + n > this.buffer.length) {
+      const grown = new Float64Array(Math.max(at + n, 2 * this.buffer.length));
+      grown.set(this.buffer.subarray(0, at));
+      this.buffer = grown;
+    }
+    this.used = at + n;
+    this.pending.push(column);
+    this.offsets.push(at);
+    return at;
+  }
+
+  /** Subset `s` of the column reserved last, before {@link finish} (`null` = missing). */
+  lastValue(s: number): number | null {
+    const v = this.buffer[(this.offsets.at(-1) as number) + s] as number;
+    return v !== v ? null : v;
+  }
+
+  /** Gives every reserved column its numbers and returns the scratch buffer for the next message. */
+  finish(): void {
+    if (this.used > 0) {
+      const all = this.buffer.slice(0, this.used);
+      const n = this.pending.length;
+      for (let k = 0; k < n; k++) {
+        const at = this.offsets[k] as number;
+        const end = k + 1 < n ? (this.offsets[k + 1] as number) : this.used;
+        // A view made from the buffer directly: cheaper than subarray(), which looks up a species.
+        (this.pending[k] as BufrColumn).numbers = new Float64Array(all.buffer, at * 8, end - at);
+      }
+    }
+    if (this.buffer.length <= MAX_SPARE) spare = this.buffer;
+  }
+}
+
 /** The value of `column` in subset `s` (`null` = missing). */
 export function columnValue(column: BufrColumn, s: number): number | string | null {
   if (column.constant !== undefined) return column.constant;

@@ -11,8 +11,8 @@
 import { BufrFormatError, BufrUnsupportedError } from '../errors.js';
 import { allOnes, BitReader, MAX_NUMERIC_BITS } from './bit-reader.js';
 import { descriptorF, descriptorX, descriptorY, formatDescriptor } from './descriptors.js';
-import { BitmapTracker, isBitmapDescriptor } from './bitmap.js';
-import { columnValue, materialize, type BufrColumn } from './columns.js';
+import { BitmapTracker, isBitmapDescriptor, type BitmapTarget } from './bitmap.js';
+import { ColumnNumbers, columnValue, materialize, type BufrColumn } from './columns.js';
 import {
   ASSOCIATED_FIELD_SIGNIFICANCE,
   applyOperator,
@@ -22,6 +22,7 @@ import {
   FACTOR_DESCRIPTORS,
   isEventOperator,
   newDecodeState,
+  pow10,
   scaled,
   type DecodeState,
   type ElementPlan,
@@ -217,6 +218,8 @@ class Walker {
    * back-reference bookkeeping is needed. Off when bit-maps need every element counted.
    */
   private bulk = true;
+  /** Compressed: the varying columns' numbers until the walk ends (see columns.ts). */
+  private numbers: ColumnNumbers | null = null;
 
   constructor(r: BitReader, tables: BufrTables, o: WalkerOptions) {
     this.r = r;
@@ -236,7 +239,9 @@ class Walker {
     if (this.nsub === 0) return [];
     this.bulk = !usesBitmaps(descriptors, this.tables);
     if (this.compressed) {
+      this.numbers = new ColumnNumbers();
       this.walk(descriptors, 0);
+      this.numbers.finish();
       return [];
     }
     const subsets: DataItem[][] = [];
@@ -271,19 +276,40 @@ class Walker {
     }
   }
 
-  /** Runs a bit-map step, turning its complaint into a format error at the current bit. */
-  private bitmapStep<T>(code: number, step: () => T): T {
+  /** A bit-map complaint as a format error at the current bit. */
+  private bitmapError(e: unknown, code: number): BufrFormatError {
+    return e instanceof BufrFormatError ? e : this.fail((e as Error).message, code);
+  }
+
+  /** `bitmap.related` (no closure per element: this runs for every element of the message). */
+  private related(code: number): BitmapTarget | null {
     try {
-      return step();
+      return this.bitmap.related(code);
     } catch (e) {
-      if (e instanceof BufrFormatError) throw e;
-      throw this.fail((e as Error).message, code);
+      throw this.bitmapError(e, code);
     }
   }
 
-  private walk(descs: readonly number[], depth: number): void {
-    if (depth > MAX_DEPTH) throw this.fail(`sequences nested more than ${MAX_DEPTH} deep`, descs[0] ?? 0);
-    for (let i = 0; i < descs.length; i++) {
+  private bitmapElement(index: number, code: number, p: ElementPlan, value: unknown): void {
+    try {
+      this.bitmap.element(index, code, p, value);
+    } catch (e) {
+      throw this.bitmapError(e, code);
+    }
+  }
+
+  private bitmapOperator(code: number): void {
+    try {
+      this.bitmap.operator(code);
+    } catch (e) {
+      throw this.bitmapError(e, code);
+    }
+  }
+
+  /** Walks descs[from..to) (a replication body is a range of its list, not a copy). */
+  private walk(descs: readonly number[], depth: number, from = 0, to = descs.length): void {
+    if (depth > MAX_DEPTH) throw this.fail(`sequences nested more than ${MAX_DEPTH} deep`, descs[from] ?? 0);
+    for (let i = from; i < to; i++) {
       const code = descs[i] as number;
       this.tick(code);
       switch (descriptorF(code)) {
@@ -291,7 +317,7 @@ class Walker {
           this.elementDescriptor(code);
           break;
         case 1:
-          i = this.replicate(descs, i, depth);
+          i = this.replicate(descs, i, to, depth);
           break;
         case 2:
           this.operator(code);
@@ -356,7 +382,7 @@ class Walker {
     const x = descriptorX(code);
     const assocWidth = x === 31 ? 0 : associatedWidth(this.state);
     const associated = assocWidth > 0 ? this.readAssociated(assocWidth, code) : null;
-    const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
+    const target = this.bulk ? null : this.related(code);
     const first = this.compressed ? this.readCompressed(p, code) : this.readOne(p, code);
     const index = this.lastIndex();
     if (this.compressed) {
@@ -370,7 +396,7 @@ class Walker {
       if (target !== null) col.refersTo = target.item;
       if (code === ASSOCIATED_FIELD_SIGNIFICANCE) {
         this.significance = Array.from({ length: this.nsub }, (_, s) => {
-          const v = columnValue(col, s);
+          const v = this.subsetValue(col, s);
           return typeof v === 'number' ? v : null;
         });
       }
@@ -382,7 +408,7 @@ class Walker {
       if (code === ASSOCIATED_FIELD_SIGNIFICANCE)
         this.significance = [typeof first === 'number' ? first : null];
     }
-    if (!this.bulk) this.bitmapStep(code, () => this.bitmap.element(index, code, p, first));
+    if (!this.bulk) this.bitmapElement(index, code, p, first);
     return first;
   }
 
@@ -486,19 +512,40 @@ class Walker {
       col.constant = r0Missing ? null : scaled(r0, p);
       return col.constant;
     }
-    const incMissing = allOnes(nbinc);
-    const numbers = new Float64Array(nsub);
-    for (let s = 0; s < nsub; s++) {
-      const inc = r.readUint(nbinc, d);
-      numbers[s] = p.missing && inc === incMissing ? Number.NaN : scaled(r0 + inc, p);
+    const store = this.numbers as ColumnNumbers;
+    const at = store.reserve(col, nsub);
+    const numbers = store.buffer;
+    r.readUintsInto(nbinc, numbers, at, nsub, d);
+    // In place: increment -> (r0 + increment + reference) / 10^scale, as scaled() computes it.
+    const incMissing = p.missing ? allOnes(nbinc) : -1;
+    const reference = p.reference;
+    const scale = p.scale;
+    const factor = pow10(scale > 0 ? scale : -scale);
+    const end = at + nsub;
+    for (let k = at; k < end; k++) {
+      const inc = numbers[k] as number;
+      if (inc === incMissing) numbers[k] = Number.NaN;
+      else {
+        const v = r0 + inc + reference;
+        numbers[k] = scale === 0 ? v : scale > 0 ? v / factor : v * factor;
+      }
     }
-    col.numbers = numbers;
-    const first = numbers[0] as number;
+    const first = numbers[at] as number;
     return first !== first ? null : first;
   }
 
-  /** Handles the replication at descs[i]; returns the index of its last body descriptor. */
-  private replicate(descs: readonly number[], i: number, depth: number): number {
+  /** Subset `s` of a column during the walk (numbers are still in the scratch store). */
+  private subsetValue(col: BufrColumn, s: number): number | string | null {
+    if (col.constant === undefined && col.texts === undefined && col.numbers === undefined)
+      return (this.numbers as ColumnNumbers).lastValue(s);
+    return columnValue(col, s);
+  }
+
+  /**
+   * Handles the replication at descs[i] (its body must end before `to`); returns the index of its
+   * last body descriptor.
+   */
+  private replicate(descs: readonly number[], i: number, to: number, depth: number): number {
     const code = descs[i] as number;
     const x = descriptorX(code);
     const y = descriptorY(code);
@@ -506,7 +553,7 @@ class Walker {
     let count = y;
     let bodyStart = i + 1;
     if (y === 0) {
-      const factorCode = descs[i + 1];
+      const factorCode = i + 1 < to ? descs[i + 1] : undefined;
       if (factorCode === undefined || descriptorF(factorCode) !== 0) {
         throw this.fail('delayed replication is not followed by a factor descriptor', code);
       }
@@ -524,7 +571,7 @@ class Walker {
         // Every subset must replicate the same number of times (regulation 94.6.3 note 2).
         const col = this.columns.at(-1) as BufrColumn;
         for (let s = 0; s < this.nsub; s++) {
-          if (columnValue(col, s) !== factor)
+          if (this.subsetValue(col, s) !== factor)
             throw this.r.error(
               'delayed replication factors differ between subsets',
               formatDescriptor(factorCode),
@@ -537,21 +584,20 @@ class Walker {
       count = factor;
       bodyStart = i + 2;
     }
-    const body = descs.slice(bodyStart, bodyStart + x);
-    if (body.length !== x)
-      throw this.fail(`replication of ${x} descriptors but only ${body.length} follow`, code);
-    if (count > 0 && this.bulkBytes(body, count)) return bodyStart + x - 1;
-    for (let k = 0; k < count; k++) this.walk(body, depth + 1);
-    return bodyStart + x - 1;
+    const bodyEnd = bodyStart + x;
+    if (bodyEnd > to)
+      throw this.fail(`replication of ${x} descriptors but only ${to - bodyStart} follow`, code);
+    if (count > 0 && x === 1 && this.bulkBytes(descs[bodyStart] as number, count)) return bodyEnd - 1;
+    for (let k = 0; k < count; k++) this.walk(descs, depth + 1, bodyStart, bodyEnd);
+    return bodyEnd - 1;
   }
 
   /**
    * Bulk path: a replicated single 8-bit element with scale 0 and reference 0, no operators in
    * force and uncompressed data is copied out as one byte run (one shift loop, no per-byte work).
    */
-  private bulkBytes(body: readonly number[], count: number): boolean {
-    if (this.compressed || !this.bulk || body.length !== 1) return false;
-    const code = body[0] as number;
+  private bulkBytes(code: number, count: number): boolean {
+    if (this.compressed || !this.bulk) return false;
     if (descriptorF(code) !== 0) return false;
     const def = this.tables.b.get(code);
     if (def === undefined || def.isText) return false;
@@ -594,7 +640,7 @@ class Walker {
     }
     if (isBitmapDescriptor(code) && y === 255 && x !== 37) {
       // 2 23 255 / 2 24 255 / 2 25 255 / 2 32 255: a value of the element the bit-map points at.
-      const target = this.bulk ? null : this.bitmapStep(code, () => this.bitmap.related(code));
+      const target = this.bulk ? null : this.related(code);
       if (target === null) throw this.fail('marker operator without a data present bit-map in force', code);
       const plan = x === 25 ? differencePlan(target.plan) : target.plan;
       if (this.compressed) {
@@ -609,7 +655,7 @@ class Walker {
     if ((x >= 22 && x <= 25) || x === 32 || (x >= 35 && x <= 37)) {
       if (!(y === 0 || (x === 37 && y === 255)))
         throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
-      this.bitmapStep(code, () => this.bitmap.operator(code));
+      this.bitmapOperator(code);
       this.pushOperator(code);
       return;
     }
@@ -618,7 +664,7 @@ class Walker {
       // ecCodes reads 2 41 and 2 42; it refuses 2 43, which table C defines the same way).
       if (!isEventOperator(code))
         throw this.fail(`operator 2 ${x} ${String(y).padStart(3, '0')} is not defined`, code);
-      if (!this.bulk) this.bitmapStep(code, () => this.bitmap.operator(code));
+      if (!this.bulk) this.bitmapOperator(code);
       this.pushOperator(code);
       return;
     }

@@ -178,6 +178,18 @@ export function differencePlan(p: ElementPlan): ElementPlan {
 }
 
 /**
+ * 10^k for k = 0..340, computed once with the same `10 ** k` the division used to compute per
+ * value (so results are bit-for-bit those of before; the exponentiation was a third of the time
+ * of a compressed message).
+ */
+const POW10: readonly number[] = Array.from({ length: 341 }, (_, k) => 10 ** k);
+
+/** 10^k for a non-negative integer k (from the table when it is in it). */
+export function pow10(k: number): number {
+  return POW10[k] ?? 10 ** k;
+}
+
+/**
  * (raw + reference) / 10^scale in float64: the nearest double to the exact decimal value.
  * Dividing by 10^s (not multiplying by 10^-s, which is inexact) gives it, and matches the OPERA
  * library. ecCodes multiplies by an inexact power of ten and is sometimes 1-2 ulp off
@@ -185,6 +197,7 @@ export function differencePlan(p: ElementPlan): ElementPlan {
  */
 export function scaled(raw: number, plan: ElementPlan): number {
   const v = raw + plan.reference;
-  if (plan.scale === 0) return v;
-  return plan.scale > 0 ? v / 10 ** plan.scale : v * 10 ** -plan.scale;
+  const s = plan.scale;
+  if (s === 0) return v;
+  return s > 0 ? v / pow10(s) : v * pow10(-s);
 }
