@@ -9,7 +9,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, toError } from '../errors.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
-import { remoteBaseName } from './safe-name.js';
+import { remoteBaseName } from '../util/remote-path.js';
 import type {
   DownloadBatch,
   DownloadFailure,

@@ -7,7 +7,6 @@ import {
   joinRemote,
   localNameForDownload,
 } from '../../src/ftp/safe-name.js';
-import { remoteBaseName } from '../../src/util/remote-path.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 describe('assertSafeLocalName', () => {
