@@ -1,13 +1,15 @@
 /**
- * The readiness model against real servers (issue 11's table): a LIST-only pyftpdlib listing in
- * its local time west (UTC-3) and east (UTC+3) of UTC, and vsftpd with `use_localtime=YES` west
- * of UTC (its RETR/REST commands checked in its protocol log), a BUFR file uploaded in three
- * pieces with pauses longer than `settle`. With test/readiness/*, test/daemon/one-process.test.ts and the
- * ledger contract, run them all with
- * `node scripts/run-tests.mjs readiness one-process ledger tree-walker test/daemon/servers`.
+ * The readiness model against real servers listing in their local time (issue 11's table):
+ * pyftpdlib LIST-only west (UTC-3) and east (UTC+3) of UTC, vsftpd `use_localtime=YES` west, and
+ * proftpd `TimesGMT off` (LIST-only) west and east. pyftpdlib and vsftpd render MDTM in local time
+ * too (the zone can only be learned from files changing between listings); proftpd keeps MDTM in
+ * UTC. A BUFR file is uploaded in three pieces with pauses longer than `settle`; a download cut
+ * off midway is resumed with REST by the next daemon. Run them with
+ * `node scripts/run-tests.mjs test/reliability/readiness`.
  *
  * Asserted is what users rely on: callbacks per file, the bytes each callback saw, the final
- * files, the ledger's record, and the offset the daemon learned.
+ * files, the ledger's record, the offset the daemon learned, and, from each server's own command
+ * log, every RETR and REST it received.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +29,7 @@ import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { memorySampler, recordRow } from './helpers.js';
 import { debianServerAvailable, startDebianServer, type DebianServer } from '../helpers/debian-servers.js';
 
-type Kind = 'pyftpdlib' | 'vsftpd';
+type Kind = 'pyftpdlib' | 'vsftpd' | 'proftpd';
 
 /** A BUFR edition 4 message of `size` bytes: section 0 declares the length, it ends with 7777. */
 function bufrMessage(size: number, seed: number): Buffer {
@@ -43,7 +45,7 @@ function bufrMessage(size: number, seed: number): Buffer {
 async function serve(
   t: TestContext,
   kind: Kind,
-  opts: { listTimeZone?: string; listOnly?: boolean },
+  opts: { listTimeZone?: string; listOnly?: boolean; rateLimit?: number },
 ): Promise<{ server: DebianServer; root: string; local: string }> {
   const base = mkdtempSync(join(tmpdir(), 'radarlib-readiness-'));
   const root = join(base, 'srv');
@@ -62,39 +64,56 @@ async function serve(
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+const KIND_NAMES: Record<Kind, string> = {
+  pyftpdlib: 'LIST-only pyftpdlib (use_gmt_times=False)',
+  vsftpd: 'vsftpd (use_localtime=YES)',
+  proftpd: 'LIST-only proftpd (TimesGMT off)',
+};
+const zoneName = (offsetMinutes: number): string => `UTC${offsetMinutes > 0 ? '+' : ''}${offsetMinutes / 60}`;
+const NAME = 'RMA1_0315_01_DBZH_20251020T150000Z.BUFR';
+const REMOTE = `/data/${NAME}`;
+
+/**
+ * What the server received for our file: every RETR is of it, no read resumed a partial `.part`
+ * (REST > 0) unless `resumes`, and the number of RETRs.
+ */
+function retrsOf(server: DebianServer): { retrs: number; rests: number[] } {
+  const commands = server.receivedCommands();
+  assert.ok(commands !== null, `${server.kind} logs its commands`);
+  const reads = commands.filter((c) => c.startsWith('RETR '));
+  assert.deepEqual(
+    reads.filter((c) => c !== `RETR ${REMOTE}`),
+    [],
+    'every RETR is of the uploaded file',
+  );
+  const rests = commands.filter((c) => /^REST [1-9]/.test(c)).map((c) => Number(c.slice(5)));
+  return { retrs: reads.length, rests };
+}
+
 for (const [kind, zone, offsetMinutes] of [
   ['pyftpdlib', 'America/Argentina/Buenos_Aires', -180],
   ['pyftpdlib', 'Europe/Moscow', 180],
   ['vsftpd', 'America/Argentina/Buenos_Aires', -180],
+  ['proftpd', 'America/Argentina/Buenos_Aires', -180],
+  ['proftpd', 'Europe/Moscow', 180],
 ] as const) {
   const skip = debianServerAvailable(kind);
-  const kindName = kind === 'pyftpdlib' ? 'LIST-only server' : 'vsftpd (use_localtime=YES)';
   test(
-    `${kindName} in ${zone} (UTC${offsetMinutes > 0 ? '+' : ''}${offsetMinutes / 60}): a BUFR uploaded in three pieces with pauses longer than settle reaches the callback once, complete`,
-    {
-      skip: skip ?? false,
-      timeout: 90_000,
-      // Known bug (issue 11, left open): vsftpd renders MDTM in local time too, so until a change
-      // pins the zone the file's corrected mtime can shift while it is taken, and one upload has
-      // then been recorded as two versions with two callbacks (1 run in 3 here). Runs and reports
-      // every time; it stops being a todo when the zone learning settles identities.
-      todo:
-        kind === 'vsftpd'
-          ? 'known bug: a version can be taken twice while the LIST zone is being learned (issue 11)'
-          : false,
-    },
+    `${KIND_NAMES[kind]} in ${zone} (${zoneName(offsetMinutes)}): a BUFR uploaded in three pieces with pauses longer than settle reaches the callback once, complete, read again only after settle`,
+    { skip: skip ?? false, timeout: 90_000 },
     async (t) => {
       const { server, root, local } = await serve(
         t,
         kind,
-        kind === 'pyftpdlib' ? { listTimeZone: zone, listOnly: true } : { listTimeZone: zone },
+        kind === 'vsftpd' ? { listTimeZone: zone } : { listTimeZone: zone, listOnly: true },
       );
       const memory = memorySampler();
       const started = Date.now();
       const full = bufrMessage(30_000, offsetMinutes);
-      const remote = join(root, 'data', 'RMA1_0315_01_DBZH_20251020T150000Z.BUFR');
+      const remote = join(root, 'data', NAME);
       mkdirSync(dirname(remote), { recursive: true });
       writeFileSync(remote, full.subarray(0, 10_000));
+      const settle = 1;
 
       const seen: { size: number; bytes: Buffer }[] = [];
       const daemon = new FTPDaemon(
@@ -109,7 +128,7 @@ for (const [kind, zone, offsetMinutes] of [
           // The defaults that matter: minAge 120 s (a fresh file read as UTC-3 looks 3 h old and
           // would pass it at first sight) and settle, here shorter than the upload's pauses.
           minAge: 120,
-          settle: 1,
+          settle,
           serverTimeZone: 'auto',
           backoff: { initialDelay: 0.05, maxDelay: 0.1, jitter: 0 },
         },
@@ -124,31 +143,20 @@ for (const [kind, zone, offsetMinutes] of [
       appendFileSync(remote, full.subarray(10_000, 20_000));
       await sleep(2500);
       appendFileSync(remote, full.subarray(20_000));
+      const uploadMs = Date.now() - started;
       for (let i = 0; i < 100 && seen.length === 0; i++) await sleep(100);
       await sleep(1000); // a second callback would show up here
       await daemon.stop();
       await running;
-      let retrs = 0;
-      if (kind === 'vsftpd') {
-        // The server's own record of the reads. Each refused (incomplete) download is discarded,
-        // so no read resumes a partial `.part` (REST > 0) and every read is of this one file. The
-        // count is reported: while the zone is not yet learned the piece looks old (minAge) and is
-        // read again after each refusal (see /work/notes/issue-11.md).
-        const log = readFileSync(join(server.stateDir, 'vsftpd.log'), 'utf8');
-        const commands = log.split('\n').filter((l) => l.includes('FTP command: Client'));
-        const reads = commands.filter((l) => l.includes('"RETR '));
-        retrs = reads.length;
-        assert.ok(retrs >= 1, 'the server saw the download');
-        assert.ok(
-          reads.every((l) => l.endsWith('"RETR /data/RMA1_0315_01_DBZH_20251020T150000Z.BUFR"')),
-          reads.join('\n'),
-        );
-        assert.deepEqual(
-          commands.filter((l) => /"REST [1-9]/.test(l)),
-          [],
-          'no partial download resumed',
-        );
-      }
+      // The server's own record of the reads. A refused (incomplete) download is discarded, so no
+      // read resumes a partial `.part`; and a requeued file is read again only after the settle
+      // period (not at every listing because it looks old): at most one refused read per settle
+      // period of the upload, one for a read racing the last piece, and the complete one.
+      const { retrs, rests } = retrsOf(server);
+      assert.ok(retrs >= 1, 'the server saw the download');
+      assert.deepEqual(rests, [], 'no partial download resumed');
+      const bound = Math.ceil(uploadMs / (settle * 1000)) + 2;
+      assert.ok(retrs <= bound, `${retrs} RETRs for an upload of ${uploadMs} ms (at most ${bound})`);
 
       assert.equal(seen.length, 1, 'exactly one callback');
       assert.ok(seen[0]?.bytes.equals(full), 'the callback saw the complete file');
@@ -159,21 +167,12 @@ for (const [kind, zone, offsetMinutes] of [
       );
       t.after(() => ledger.close());
       const rows = await ledger.recent({ source: src?.name ?? '', limit: 10 });
-      if (kind === 'pyftpdlib') {
-        assert.deepEqual(
-          rows.map((r) => r.state),
-          ['processed'],
-          'one version: the pieces were one growing file',
-        );
-      } else {
-        // vsftpd: while the zone is unlearned a piece looks old and is taken at once, so the file
-        // may grow during a download: that version is superseded (never committed), as the model says.
-        assert.deepEqual(
-          rows.filter((r) => r.state !== 'superseded').map((r) => r.state),
-          ['processed'],
-          'one version processed; any other was superseded while the file grew',
-        );
-      }
+      // A download racing the growth may leave a version superseded (never committed): allowed.
+      assert.deepEqual(
+        rows.filter((r) => r.state !== 'superseded').map((r) => r.state),
+        ['processed'],
+        'one version processed: the pieces were one growing file',
+      );
       const row = rows.find((r) => r.state === 'processed');
       // The corrected mtime is the real one (to LIST's minute), not hours off.
       assert.ok(row !== undefined && row.mtime !== null);
@@ -182,15 +181,15 @@ for (const [kind, zone, offsetMinutes] of [
       assert.ok(row.readyAt !== null && row.downloadedAt !== null && row.processedAt !== null);
       recordRow({
         id: kind === 'pyftpdlib' ? `readiness-${zone}` : `readiness-${kind}-${zone}`,
-        scenario: `Readiness (${kind === 'pyftpdlib' ? 'pyftpdlib, LIST-only' : 'vsftpd, use_localtime=YES'}, local time ${zone}): BUFR uploaded in 3 pieces`,
-        injected: `LIST times in UTC${offsetMinutes > 0 ? '+' : ''}${offsetMinutes / 60} (MDTM local too), minAge 120 s, settle 1 s, pauses 2.5 s between pieces`,
+        scenario: `Readiness (${KIND_NAMES[kind]}, local time ${zone}): BUFR uploaded in 3 pieces`,
+        injected: `LIST times in ${zoneName(offsetMinutes)} (MDTM ${kind === 'proftpd' ? 'UTC' : 'local too'}), minAge 120 s, settle 1 s, pauses 2.5 s between pieces`,
         cases: 1,
         lost: 1 - Math.min(1, seen.length),
         duplicated: Math.max(0, seen.length - 1),
         corrupt: seen.filter((c) => !c.bytes.equals(full)).length,
         maxRssMb: memory.stop(),
         longestHangMs: Date.now() - started,
-        observed: `callbacks ${seen.length} (complete); ledger versions ${rows.length};${kind === 'vsftpd' ? ` RETR ${retrs};` : ''} corrected mtime within ${Math.round(Math.abs(row.mtime - Date.now()) / 1000)} s of now (read as UTC it was ${-offsetMinutes / 60} h off)`,
+        observed: `callbacks ${seen.length} (complete); ledger versions ${rows.length}; RETR ${retrs} (no REST); corrected mtime within ${Math.round(Math.abs(row.mtime - Date.now()) / 1000)} s of now (read as UTC it was ${-offsetMinutes / 60} h off)`,
       });
     },
   );
