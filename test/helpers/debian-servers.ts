@@ -103,6 +103,8 @@ export interface DebianServer {
    * The commands the server received so far, in order, as sent (`RETR /data/x`, `REST 4096`),
    * read from the server's own log: vsftpd `log_ftp_protocol`, proftpd `ExtendedLog`,
    * pyftpdlib's command trace. null for pure-ftpd (it logs no commands). PASS is masked.
+   * proftpd logs a command when it has finished (a RETR when its transfer ends; one cut off by
+   * the client, never).
    */
   receivedCommands(): string[] | null;
   /** Kill the server (and its session processes) and remove its temp folder. Idempotent. */

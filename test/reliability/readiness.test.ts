@@ -15,6 +15,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   appendFileSync,
+  existsSync,
+  readdirSync,
+  statSync,
+  utimesSync,
   chmodSync,
   mkdirSync,
   mkdtempSync,
@@ -190,6 +194,109 @@ for (const [kind, zone, offsetMinutes] of [
         maxRssMb: memory.stop(),
         longestHangMs: Date.now() - started,
         observed: `callbacks ${seen.length} (complete); ledger versions ${rows.length}; RETR ${retrs} (no REST); corrected mtime within ${Math.round(Math.abs(row.mtime - Date.now()) / 1000)} s of now (read as UTC it was ${-offsetMinutes / 60} h off)`,
+      });
+    },
+  );
+}
+
+/** The daemon settings the resume test runs both daemons with (one ledger in `local`). */
+function resumeConfig(server: DebianServer, local: string): ConstructorParameters<typeof FTPDaemon>[0] {
+  return {
+    host: server.host,
+    port: server.port,
+    username: server.user,
+    password: server.password,
+    remotePath: '/data',
+    localDir: local,
+    pollInterval: 0.25,
+    minAge: 120,
+    settle: 1,
+    serverTimeZone: 'auto',
+    // Stop cuts the running transfer at once: its `.part` stays, as a kill leaves it.
+    stopTimeout: 0,
+    backoff: { initialDelay: 0.05, maxDelay: 0.1, jitter: 0 },
+  };
+}
+
+const partsIn = (dir: string): { name: string; size: number }[] =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.part'))
+    .map((name) => ({ name, size: statSync(join(dir, name)).size }));
+
+// Where the resume check can hold: the zone is known (proftpd's MDTM is UTC) or, unconfirmed, the
+// file does not look newer than the `.part` (west of UTC read as UTC looks older). A server east
+// of UTC whose MDTM is local too (pyftpdlib) makes the file look hours newer than any `.part`
+// until a change pins its zone: that `.part` is not trusted and the download starts over.
+for (const [kind, zone, offsetMinutes] of [
+  ['proftpd', 'America/Argentina/Buenos_Aires', -180],
+  ['proftpd', 'Europe/Moscow', 180],
+  ['pyftpdlib', 'America/Argentina/Buenos_Aires', -180],
+] as const) {
+  const skip = debianServerAvailable(kind);
+  test(
+    `${KIND_NAMES[kind]} in ${zone} (${zoneName(offsetMinutes)}): a download cut off midway is resumed with REST by the next daemon, one callback with the complete bytes`,
+    { skip: skip ?? false, timeout: 90_000 },
+    async (t) => {
+      // 250 kB/s: the 1.5 MB file takes 6 s; the client writes its .part in 512 KiB blocks, so
+      // the first block lands after ~2 s and the download is cut off then.
+      const { server, root, local } = await serve(t, kind, {
+        listTimeZone: zone,
+        listOnly: true,
+        rateLimit: 250_000,
+      });
+      const full = bufrMessage(1_500_000, 7);
+      const remote = join(root, 'data', NAME);
+      mkdirSync(dirname(remote), { recursive: true });
+      writeFileSync(remote, full);
+      const tenMinutesAgo = new Date(Date.now() - 600_000);
+      utimesSync(remote, tenMinutesAgo, tenMinutesAgo);
+      const seen: Buffer[] = [];
+      const onFileDownloaded = (path: string): void => void seen.push(readFileSync(path));
+
+      const first = new FTPDaemon(resumeConfig(server, local), { onFileDownloaded });
+      const firstRun = first.run();
+      t.after(() => first.stop());
+      let part: { name: string; size: number } | undefined;
+      for (let i = 0; i < 300; i++) {
+        part = partsIn(local).find((p) => p.size > 0);
+        if (part !== undefined) break;
+        await sleep(50);
+      }
+      assert.ok(part !== undefined, 'the download got under way');
+      await first.stop();
+      await firstRun;
+      const [left] = partsIn(local);
+      assert.ok(left !== undefined && left.size > 0 && left.size < full.length, 'a partial .part is left');
+      assert.equal(seen.length, 0, 'no callback for the cut-off download');
+      assert.ok(!existsSync(join(local, NAME)), 'no final file yet');
+
+      const second = new FTPDaemon(resumeConfig(server, local), { onFileDownloaded });
+      const secondRun = second.run();
+      t.after(() => second.stop());
+      for (let i = 0; i < 300 && seen.length === 0; i++) await sleep(50);
+      await sleep(500); // a second callback would show up here
+      await second.stop();
+      await secondRun;
+
+      assert.equal(seen.length, 1, 'exactly one callback');
+      assert.ok(seen[0]?.equals(full), 'the callback saw the complete file');
+      assert.ok(readFileSync(join(local, NAME)).equals(full), 'the final file is complete');
+      assert.deepEqual(partsIn(local), [], 'no .part left');
+      const { retrs, rests } = retrsOf(server);
+      // proftpd logs a command once it has finished: the cut-off RETR never did.
+      assert.equal(retrs, kind === 'proftpd' ? 1 : 2, 'one cut-off read and one resumed read');
+      assert.deepEqual(rests, [left.size], 'the second read resumed where the .part ended');
+      recordRow({
+        id: `readiness-resume-${kind}-${zone}`,
+        scenario: `Readiness (${KIND_NAMES[kind]}, local time ${zone}): a download cut off midway, next daemon`,
+        injected: `LIST times in ${zoneName(offsetMinutes)}, 1.5 MB at 250 kB/s, daemon stopped (stopTimeout 0) once the .part has its first block`,
+        cases: 1,
+        lost: 1 - Math.min(1, seen.length),
+        duplicated: Math.max(0, seen.length - 1),
+        corrupt: seen.filter((b) => !b.equals(full)).length,
+        maxRssMb: Math.round(process.memoryUsage().rss / 1048576),
+        longestHangMs: 0,
+        observed: `RETR ${retrs}, REST ${rests.join(',')} (the .part had ${left.size} B); callbacks ${seen.length} (complete)`,
       });
     },
   );
