@@ -17,6 +17,7 @@ import {
   appendFileSync,
   existsSync,
   readdirSync,
+  renameSync,
   statSync,
   utimesSync,
   chmodSync,
@@ -301,3 +302,175 @@ for (const [kind, zone, offsetMinutes] of [
     },
   );
 }
+
+/** The LIST line pyftpdlib gives for `name` now (the test's own look at what the daemon reads). */
+async function listLine(server: DebianServer, folder: string, name: string): Promise<string> {
+  const { Client } = await import('basic-ftp');
+  const client = new Client();
+  try {
+    await client.access({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+    });
+    const lines: string[] = [];
+    client.ftp.verbose = true;
+    client.ftp.log = (m) => lines.push(...m.split('\n').filter((l) => l.includes(name)));
+    await client.list(folder);
+    return lines[lines.length - 1] ?? '';
+  } finally {
+    client.close();
+  }
+}
+
+const pyftpdlibSkip = debianServerAvailable('pyftpdlib');
+
+test(
+  'LIST-only pyftpdlib in UTC-3: a file crossing the six-month mark (`Jun 04 21:19` becomes `Jun 04  2026`) is not taken again',
+  { skip: pyftpdlibSkip ?? false, timeout: 60_000 },
+  async (t) => {
+    // Honest clock: the file's mtime is set to 180 days minus a few seconds ago, and the server's
+    // own rendering switches to the year form when the real clock passes the mark (pyftpdlib:
+    // `now - mtime > 180 days`). No fake clock, no stand-in listing.
+    const { server, root, local } = await serve(t, 'pyftpdlib', {
+      listTimeZone: 'America/Argentina/Buenos_Aires',
+      listOnly: true,
+    });
+    const SIX_MONTHS_MS = 180 * 86_400_000;
+    const full = bufrMessage(20_000, 3);
+    const remote = join(root, 'data', NAME);
+    mkdirSync(dirname(remote), { recursive: true });
+    writeFileSync(remote, full);
+    const switchAt = Date.now() + 4000;
+    const mtime = new Date(switchAt - SIX_MONTHS_MS);
+    utimesSync(remote, mtime, mtime);
+    const before = await listLine(server, '/data', NAME);
+    assert.match(before, / \d\d:\d\d RMA1_/, `hh:mm form first: ${before}`);
+
+    const seen: Buffer[] = [];
+    const daemon = new FTPDaemon(
+      { ...resumeConfig(server, local), stopTimeout: 5 },
+      { onFileDownloaded: (path) => void seen.push(readFileSync(path)) },
+    );
+    const running = daemon.run();
+    t.after(() => daemon.stop());
+    for (let i = 0; i < 200 && seen.length === 0; i++) await sleep(50);
+    assert.equal(seen.length, 1, 'taken once before the switch');
+    while (Date.now() < switchAt + 1000) await sleep(100);
+    const after = await listLine(server, '/data', NAME);
+    assert.match(after, / {2}\d{4} RMA1_/, `year form now: ${after}`);
+    await sleep(2000); // eight listings in the year form: a second version would be taken here
+    await daemon.stop();
+    await running;
+
+    assert.equal(seen.length, 1, 'exactly one callback across the switch');
+    assert.ok(seen[0]?.equals(full));
+    const { retrs } = retrsOf(server);
+    assert.equal(retrs, 1, 'read once');
+    const ledger = await import('../../src/ledger/open.js').then((m) =>
+      m.openLedger(join(local, '.radarlib', 'ledger.sqlite')),
+    );
+    t.after(() => ledger.close());
+    const rows = await ledger.recent({ limit: 10 });
+    assert.deepEqual(
+      rows.map((r) => [r.state, r.mtimePrecisionMs]),
+      [['processed', 60_000]],
+      'one version, known by its minute-precision reading',
+    );
+    recordRow({
+      id: 'readiness-six-month-switch',
+      scenario: 'Readiness (LIST-only pyftpdlib, UTC-3): a listed file crosses the six-month mark',
+      injected:
+        'file mtime 180 days minus 4 s ago: the server switches its LIST time from hh:mm to the year while the daemon runs',
+      cases: 1,
+      lost: 1 - Math.min(1, seen.length),
+      duplicated: Math.max(0, seen.length - 1),
+      corrupt: seen.filter((b) => !b.equals(full)).length,
+      maxRssMb: Math.round(process.memoryUsage().rss / 1048576),
+      longestHangMs: 0,
+      observed: `callbacks ${seen.length}; RETR ${retrs}; ledger versions ${rows.length}`,
+    });
+  },
+);
+
+test(
+  'LIST-only pyftpdlib in UTC-3: a file replaced while its old version downloads → one consistent outcome, the new content, no .part left, no attempt burned',
+  { skip: pyftpdlibSkip ?? false, timeout: 60_000 },
+  async (t) => {
+    // 250 kB/s: the old version (1.5 MB) takes 6 s; it is replaced (written aside, renamed over,
+    // as uploaders do) once its download is under way.
+    const { server, root, local } = await serve(t, 'pyftpdlib', {
+      listTimeZone: 'America/Argentina/Buenos_Aires',
+      listOnly: true,
+      rateLimit: 250_000,
+    });
+    const oldVersion = bufrMessage(1_500_000, 1);
+    const newVersion = bufrMessage(300_000, 2);
+    const remote = join(root, 'data', NAME);
+    mkdirSync(dirname(remote), { recursive: true });
+    writeFileSync(remote, oldVersion);
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    utimesSync(remote, tenMinutesAgo, tenMinutesAgo);
+
+    const seen: Buffer[] = [];
+    const daemon = new FTPDaemon(
+      { ...resumeConfig(server, local), stopTimeout: 5 },
+      { onFileDownloaded: (path) => void seen.push(readFileSync(path)) },
+    );
+    const running = daemon.run();
+    t.after(() => daemon.stop());
+    let underWay = false;
+    for (let i = 0; i < 300 && !underWay; i++) {
+      underWay = partsIn(local).some((p) => p.size > 0);
+      if (!underWay) await sleep(50);
+    }
+    assert.ok(underWay, 'the old version is being downloaded');
+    writeFileSync(`${remote}.tmp`, newVersion);
+    renameSync(`${remote}.tmp`, remote);
+    for (let i = 0; i < 300 && !seen.some((b) => b.equals(newVersion)); i++) await sleep(50);
+    await sleep(1000); // a late callback would show up here
+    await daemon.stop();
+    await running;
+
+    assert.ok(
+      seen.every((b) => b.equals(oldVersion) || b.equals(newVersion)),
+      'every callback saw one complete version',
+    );
+    assert.equal(seen.filter((b) => b.equals(newVersion)).length, 1, 'the new version, once');
+    assert.ok(seen.length <= 2 && seen.filter((b) => b.equals(oldVersion)).length <= 1);
+    assert.ok(readFileSync(join(local, NAME)).equals(newVersion), 'the final file is the new content');
+    assert.deepEqual(partsIn(local), [], 'no .part left');
+    const ledger = await import('../../src/ledger/open.js').then((m) =>
+      m.openLedger(join(local, '.radarlib', 'ledger.sqlite')),
+    );
+    t.after(() => ledger.close());
+    const rows = (await ledger.recent({ limit: 10 })).sort((a, b) => a.id - b.id);
+    const newest = rows[rows.length - 1];
+    assert.equal(newest?.size, newVersion.length);
+    assert.equal(newest?.state, 'processed');
+    assert.equal(newest?.attempts, 1, 'the new version took one attempt');
+    assert.deepEqual(
+      rows.filter((r) => r.state === 'failed'),
+      [],
+      'nothing parked as failed',
+    );
+    const old = rows.find((r) => r.size === oldVersion.length);
+    // Superseded mid-download (its lease fenced, its .part removed), or committed just before
+    // the listing showed the replacement: either way a complete old file, never the new bytes.
+    assert.ok(old !== undefined && ['superseded', 'processed'].includes(old.state), old?.state);
+    const { retrs } = retrsOf(server);
+    recordRow({
+      id: 'readiness-replaced-while-downloading',
+      scenario: 'Readiness (LIST-only pyftpdlib, UTC-3): a file replaced while its old version downloads',
+      injected: '1.5 MB at 250 kB/s; a 300 kB new version renamed over it once the download is under way',
+      cases: 1,
+      lost: seen.some((b) => b.equals(newVersion)) ? 0 : 1,
+      duplicated: Math.max(0, seen.filter((b) => b.equals(newVersion)).length - 1),
+      corrupt: seen.filter((b) => !b.equals(oldVersion) && !b.equals(newVersion)).length,
+      maxRssMb: Math.round(process.memoryUsage().rss / 1048576),
+      longestHangMs: 0,
+      observed: `old version ${old.state}; new version processed after ${newest.attempts} attempt; callbacks ${seen.length}; RETR ${retrs}; no .part left`,
+    });
+  },
+);
