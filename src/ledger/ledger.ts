@@ -86,6 +86,7 @@ export interface ListedFile {
   mtimeUncertaintyMs?: number;
 }
 
+/** One ledger row: a version of a remote file as listed, and what has happened to it. */
 export interface FileRecord extends Omit<ListedFile, 'mtimeUncertaintyMs'> {
   id: number;
   source: string;
