@@ -49,6 +49,8 @@ export interface CycleEvent {
   skippedListing: boolean;
   /** Set when listing failed (downloads of already-ready files still ran). */
   error: Error | null;
+  /** Folders this cycle's listing could not list (every other folder was listed). */
+  folderErrors: { path: string; error: Error }[];
 }
 
 /** Typed events: `daemon.on('downloaded', (e) => ...)`. */

@@ -12,7 +12,7 @@ import { relativeRemoteDir } from '../radar/template.js';
 import { windowStart } from '../radar/tree.js';
 import type { SourceConfig } from './config.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
-import { ServerClock } from './server-clock.js';
+import { ServerClock, UNKNOWN_ZONE_SPAN_MS } from './server-clock.js';
 import { RadarTreeWalker, type FolderError, type ListDirFn } from './tree-walker.js';
 
 /** The part of `AsyncFTPClient` the daemon uses (so tests and other clients can stand in). */
@@ -176,16 +176,29 @@ export class SourceLister {
       now,
       signal,
     );
-    return unique.map((e) => ({
-      remotePath: e.path,
-      size: e.size,
-      mtime:
-        e.modifiedAt === null
-          ? null
-          : inServerZone(e)
-            ? this.clock.toUtc(e.modifiedAt.getTime(), now)
-            : e.modifiedAt.getTime(),
-      mtimePrecisionMs: e.modifiedAtPrecisionMs ?? 1000,
-    }));
+    return unique.map((e): ListedFile => {
+      const precision = e.modifiedAtPrecisionMs ?? 1000;
+      if (e.modifiedAt === null || !inServerZone(e)) {
+        return {
+          remotePath: e.path,
+          size: e.size,
+          mtime: e.modifiedAt?.getTime() ?? null,
+          mtimePrecisionMs: precision,
+        };
+      }
+      const wall = e.modifiedAt.getTime();
+      const mtime = this.clock.toUtc(wall, now);
+      return {
+        remotePath: e.path,
+        size: e.size,
+        mtime,
+        mtimePrecisionMs: precision,
+        // The ledger knows the file by the server's own reading too: a zone learned later
+        // re-keys the row instead of making the file look new.
+        zoneOffsetMs: wall - mtime,
+        // Unconfirmed zone: the file may be up to UTC-12's worth younger than it looks.
+        mtimeUncertaintyMs: this.clock.confirmed ? 0 : Math.max(0, wall + UNKNOWN_ZONE_SPAN_MS - mtime),
+      };
+    });
   }
 }

@@ -68,6 +68,8 @@ export interface RoundResult {
   becameReady: number;
   /** Another instance holds the source's listing lock: nothing was listed. */
   skipped: boolean;
+  /** Folders a full round could not list (the others were listed). */
+  folderErrors: readonly FolderError[];
 }
 
 /** The last listing of one path, for the quiet period. */
@@ -189,7 +191,7 @@ export class ListingScheduler {
       const listings = Math.max(1, listing.listings);
       this.#count(listings);
       const observed = await this.#observe(listing.files, true, quietMs, listing);
-      return { listed: listing.files.length, listings, ...observed };
+      return { listed: listing.files.length, listings, ...observed, folderErrors: listing.folderErrors };
     });
     return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
   }
@@ -202,7 +204,7 @@ export class ListingScheduler {
         const listing = await src.lister.list(this.#now(), signal);
         this.#count(1);
         const observed = await this.#observe(listing.files, true, quietMs, listing);
-        return { listed: listing.files.length, listings: 1, ...observed };
+        return { listed: listing.files.length, listings: 1, ...observed, folderErrors: listing.folderErrors };
       }
       return this.#hotTreeRound(signal, quietMs);
     });
@@ -288,7 +290,7 @@ export class ListingScheduler {
       completeFolders: minuteList,
       folderErrors: [],
     });
-    return { listed: files.length, listings, ...observed };
+    return { listed: files.length, listings, ...observed, folderErrors: [] };
   }
 
   /** Records a round's listings, and samples the client's command counter (for its rate). */
@@ -322,7 +324,9 @@ export class ListingScheduler {
     for (const f of files) {
       const prev = this.#sightings.get(f.remotePath);
       if (prev === undefined || prev.size !== f.size || prev.mtime !== f.mtime) {
-        const old = f.mtime !== null && now - f.mtime >= minAgeMs;
+        // As the ledger counts it: an unconfirmed server zone makes a LIST time uncertain.
+        const uncertainty = minAgeMs > 0 ? (f.mtimeUncertaintyMs ?? 0) : 0;
+        const old = f.mtime !== null && now - f.mtime - uncertainty >= minAgeMs;
         this.#sightings.set(f.remotePath, { size: f.size, mtime: f.mtime, since: now, confirmed: old });
         if (old) this.#unsettled.delete(f.remotePath);
         else this.#unsettled.add(f.remotePath);
@@ -353,4 +357,10 @@ export class ListingScheduler {
   }
 }
 
-const EMPTY: Omit<RoundResult, 'skipped'> = { listed: 0, listings: 0, added: 0, becameReady: 0 };
+const EMPTY: Omit<RoundResult, 'skipped'> = {
+  listed: 0,
+  listings: 0,
+  added: 0,
+  becameReady: 0,
+  folderErrors: [],
+};

@@ -38,6 +38,11 @@ const MINUTE_MS = 60_000;
 const QUARTER_HOUR_MS = 15 * MINUTE_MS;
 /** How far in the future a corrected LIST time may lie before the offset is doubted (clock skew). */
 const FUTURE_TOLERANCE_MS = 2 * MINUTE_MS;
+/**
+ * While the zone is not confirmed, a LIST time read with the offset learned so far may be this
+ * much too early: real zones lie within UTC-12..UTC+14, and the file may be in UTC-12.
+ */
+export const UNKNOWN_ZONE_SPAN_MS = 12 * 60 * MINUTE_MS;
 /** Re-learn the offset this often: daylight saving changes it twice a year. */
 export const RELEARN_EVERY_MS = 3_600_000;
 
@@ -106,6 +111,16 @@ export class ServerClock {
   }
 
   /**
+   * True when LIST times are known to be corrected right: a configured zone, an MDTM that differs
+   * from LIST (a real UTC witness), or files that changed between listings. An MDTM equal to
+   * LIST proves nothing (vsftpd and pyftpdlib render MDTM in their local time too), nor does a
+   * server without MDTM: until then a LIST time may be hours off (see `UNKNOWN_ZONE_SPAN_MS`).
+   */
+  get confirmed(): boolean {
+    return this.zone !== 'auto' || this.#fromChanges || (this.#mdtmOffsetMs ?? 0) !== 0;
+  }
+
+  /**
    * With 'auto': learns the offset from one candidate when it is unknown, due, or doubted. Call
    * it with each listing's LIST-timed files before `toUtc`. A failed probe keeps the old offset.
    */
@@ -131,10 +146,11 @@ export class ServerClock {
       return;
     }
     if (mdtm === null) return this.#noMdtm(pick.remotePath);
-    if (this.#fromChanges) return;
     // LIST floors to the minute: wall - mdtm lies in (offset - 60 s, offset].
     const offset =
       Math.round((pick.wallMs - mdtm.getTime() + MINUTE_MS / 2) / QUARTER_HOUR_MS) * QUARTER_HOUR_MS;
+    this.#mdtmOffsetMs = offset;
+    if (this.#fromChanges) return;
     if (offset !== this.#offsetMs) {
       this.#log.info(
         {

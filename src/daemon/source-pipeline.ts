@@ -243,6 +243,7 @@ export class SourcePipeline {
       failed: 0,
       skippedListing: false,
       error: null,
+      folderErrors: [],
     };
     if (stopRequested.aborted) return event;
 
@@ -266,6 +267,7 @@ export class SourcePipeline {
       event.listings = r.skipped ? 0 : r.listings;
       event.added = r.added;
       event.becameReady = r.becameReady;
+      event.folderErrors = [...r.folderErrors];
       this.#serverDown = false;
     } catch (err) {
       event.error = toError(err);

@@ -24,6 +24,7 @@ export interface FileRow {
   local_path: string | null;
   callback_error: string | null;
   mtime_precision_ms: number | string;
+  zone_offset_ms: number | string;
   first_seen_at: number | string;
   stable_since: number | string | null;
   ready_at: number | string | null;
@@ -39,12 +40,16 @@ export interface VersionRow {
   size: number | string;
   mtime: number | string | null;
   mtime_precision_ms: number | string;
+  zone_offset_ms: number | string;
   stable_since: number | string | null;
   state: string;
+  /** Set on a `seen` row that was requeued (its download proved incomplete). */
+  last_error: string | null;
 }
 
 /** The columns `VersionRow` reads, for the stores' SELECTs. */
-export const VERSION_COLUMNS = 'id, remote_path, size, mtime, mtime_precision_ms, stable_since, state';
+export const VERSION_COLUMNS =
+  'id, remote_path, size, mtime, mtime_precision_ms, zone_offset_ms, stable_since, state, last_error';
 
 /** States a newer version of the path supersedes: not yet downloaded. */
 export const SUPERSEDABLE_STATES: readonly FileState[] = ['seen', 'ready', 'downloading', 'failed'];
@@ -77,6 +82,7 @@ export function toRecord(row: FileRow): FileRecord {
     localPath: row.local_path,
     callbackError: row.callback_error,
     mtimePrecisionMs: num(row.mtime_precision_ms),
+    zoneOffsetMs: num(row.zone_offset_ms),
     firstSeenAt: num(row.first_seen_at),
     stableSince: numOrNull(row.stable_since) ?? num(row.first_seen_at),
     readyAt: numOrNull(row.ready_at),
@@ -123,6 +129,14 @@ export function compatibleTimes(
   return fine >= coarse && fine < coarse + precision;
 }
 
+/** No zone is a day or more away from UTC. */
+const MAX_ZONE_OFFSET_MS = 86_400_000;
+
+/** The server's own reading of a time (its wall clock), which no learned offset changes. */
+function serverReading(mtime: number | null, zoneOffsetMs: number): number | null {
+  return mtime === null ? null : mtime + zoneOffsetMs;
+}
+
 /** Checks a listing and keeps the last entry per path (a listing names each path once). */
 export function normalizeListing(files: readonly ListedFile[]): NormalizedFile[] {
   const byPath = new Map<string, NormalizedFile>();
@@ -146,12 +160,28 @@ export function normalizeListing(files: readonly ListedFile[]): NormalizedFile[]
         `must be a positive integer (ms), got ${precision}`,
       );
     }
+    const zoneOffsetMs = f.zoneOffsetMs ?? 0;
+    if (!Number.isSafeInteger(zoneOffsetMs) || Math.abs(zoneOffsetMs) > MAX_ZONE_OFFSET_MS) {
+      throw new InvalidArgumentError(
+        `files[${i}].zoneOffsetMs`,
+        `must be an integer within ±1 day (ms), got ${zoneOffsetMs}`,
+      );
+    }
+    const uncertainty = f.mtimeUncertaintyMs ?? 0;
+    if (!(uncertainty >= 0)) {
+      throw new InvalidArgumentError(
+        `files[${i}].mtimeUncertaintyMs`,
+        `must be ≥ 0 (ms), got ${uncertainty}`,
+      );
+    }
     byPath.delete(f.remotePath); // keep insertion order of the last occurrence
     byPath.set(f.remotePath, {
       remotePath: f.remotePath,
       size: f.size,
       mtime: f.mtime,
       mtimePrecisionMs: precision,
+      zoneOffsetMs,
+      mtimeUncertaintyMs: uncertainty,
     });
   });
   return [...byPath.values()];
@@ -181,14 +211,21 @@ export interface ObservePlan {
     size: number;
     mtime: number | null;
     mtimePrecisionMs: number;
+    zoneOffsetMs: number;
     state: 'seen' | 'ready';
   }[];
+  /**
+   * Known versions whose time the listing corrects with another, confirmed zone offset (it was
+   * learned since): same server reading, `mtime` and `zoneOffsetMs` rewritten.
+   */
+  toRekey: { id: number; oldMtime: number | null; mtime: number | null; zoneOffsetMs: number }[];
   /** New paths, and new versions of paths whose latest row has left `seen`. */
   toInsert: {
     remotePath: string;
     size: number;
     mtime: number | null;
     mtimePrecisionMs: number;
+    zoneOffsetMs: number;
     state: 'seen' | 'ready';
   }[];
   /** Older versions of paths that get a new version, not yet downloaded: -> superseded. */
@@ -219,11 +256,14 @@ export function folderOf(remotePath: string): string {
  *
  * - a version with the same size and a compatible time is known: `seen` -> ready once it has
  *   been unchanged for `settleMs`; `vanished` -> seen again (the listing that missed it was
- *   wrong or the file came back); other states untouched;
+ *   wrong or the file came back); other states untouched. Times are compared both as corrected
+ *   (`mtime`) and as the server's own reading (`mtime + zoneOffsetMs`): a zone offset learned
+ *   since the row was recorded re-keys the row instead of making a new version;
  * - else latest version still `seen`: the upload is still growing, update that row in place;
  * - else (no row, or latest version past `seen`): insert a new row (a new file or new version),
  *   and supersede older versions that were not downloaded yet.
- * A row is ready at once when its (corrected) mtime is older than `minAgeMs`.
+ * A row is ready at once when its mtime plus its uncertainty is older than `minAgeMs`, unless it
+ * was requeued as incomplete (it looked old and was still being written: only settle counts).
  */
 export function planObserve(
   listed: readonly NormalizedFile[],
@@ -235,6 +275,7 @@ export function planObserve(
   const plan: ObservePlan = {
     toReady: [],
     toUpdate: [],
+    toRekey: [],
     toInsert: [],
     toSupersede: [],
     toVanish: [],
@@ -244,23 +285,50 @@ export function planObserve(
   const waitUntil = (at: number): void => {
     plan.settleDueAt = plan.settleDueAt === null ? at : Math.min(plan.settleDueAt, at);
   };
-  const oldEnough = (mtime: number | null): boolean => mtime !== null && now - mtime > minAgeMs;
+  const oldEnough = (f: NormalizedFile): boolean =>
+    f.mtime !== null && now - f.mtime - (minAgeMs > 0 ? f.mtimeUncertaintyMs : 0) > minAgeMs;
+  const requeued = (v: VersionRow | undefined): boolean => v?.state === 'seen' && v.last_error !== null;
   for (const f of listed) {
     const versions = versionsByPath.get(f.remotePath) ?? [];
+    const reading = serverReading(f.mtime, f.zoneOffsetMs);
     let known: VersionRow | undefined;
     let latest: VersionRow | undefined;
     for (const v of versions) {
+      const mtime = numOrNull(v.mtime);
+      const precision = num(v.mtime_precision_ms);
       const sameVersion =
         num(v.size) === f.size &&
-        compatibleTimes(numOrNull(v.mtime), num(v.mtime_precision_ms), f.mtime, f.mtimePrecisionMs);
+        (compatibleTimes(mtime, precision, f.mtime, f.mtimePrecisionMs) ||
+          compatibleTimes(
+            serverReading(mtime, num(v.zone_offset_ms)),
+            precision,
+            reading,
+            f.mtimePrecisionMs,
+          ));
       if (sameVersion) known = v;
       if (latest === undefined || num(v.id) > num(latest.id)) latest = v;
     }
     if (known !== undefined) {
+      const knownMtime = numOrNull(known.mtime);
+      const knownOffset = num(known.zone_offset_ms);
+      // Only to a confirmed offset: a restart's not-yet-learned one must not undo a learned one.
+      if (
+        f.mtimeUncertaintyMs === 0 &&
+        knownOffset !== f.zoneOffsetMs &&
+        num(known.mtime_precision_ms) === f.mtimePrecisionMs &&
+        serverReading(knownMtime, knownOffset) === reading
+      ) {
+        plan.toRekey.push({
+          id: num(known.id),
+          oldMtime: knownMtime,
+          mtime: f.mtime,
+          zoneOffsetMs: f.zoneOffsetMs,
+        });
+      }
       if (known.state === 'seen') {
         const since = numOrNull(known.stable_since) ?? now;
-        if (now - since >= settleMs || oldEnough(numOrNull(known.mtime))) {
-          plan.toReady.push({ id: num(known.id), size: num(known.size), mtime: numOrNull(known.mtime) });
+        if (now - since >= settleMs || (!requeued(known) && oldEnough(f))) {
+          plan.toReady.push({ id: num(known.id), size: num(known.size), mtime: knownMtime });
         } else waitUntil(since + settleMs);
       } else if (known.state === 'vanished') {
         plan.toRevive.push(num(known.id));
@@ -268,9 +336,10 @@ export function planObserve(
       }
       continue;
     }
-    const state = oldEnough(f.mtime) ? 'ready' : 'seen';
+    const growing = latest !== undefined && latest.state === 'seen';
+    const state = oldEnough(f) && !(growing && requeued(latest)) ? 'ready' : 'seen';
     if (state === 'seen') waitUntil(now + settleMs);
-    if (latest !== undefined && latest.state === 'seen') {
+    if (latest !== undefined && growing) {
       plan.toUpdate.push({
         id: num(latest.id),
         oldSize: num(latest.size),
@@ -278,6 +347,7 @@ export function planObserve(
         size: f.size,
         mtime: f.mtime,
         mtimePrecisionMs: f.mtimePrecisionMs,
+        zoneOffsetMs: f.zoneOffsetMs,
         state,
       });
     } else {
@@ -286,6 +356,7 @@ export function planObserve(
         size: f.size,
         mtime: f.mtime,
         mtimePrecisionMs: f.mtimePrecisionMs,
+        zoneOffsetMs: f.zoneOffsetMs,
         state,
       });
       for (const v of versions) {

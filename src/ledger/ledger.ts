@@ -17,7 +17,7 @@
  *   ready ──claim──> downloading ──complete──> downloaded ──callback ok──> processed
  *                         │                                   └─callback threw──> processed (callbackError set)
  *                         ├──fail──> ready (nextAttemptAt = backoff)  ...after maxAttempts──> failed
- *                         └──requeue (download incomplete or stale)──> seen (settles again)
+ *                         └──requeue (download incomplete or stale)──> seen (settles again, never on minAge)
  *   failed ──retryFailed──> ready
  *   seen/ready/downloading/failed ──a newer version of the path is listed──> superseded
  *   seen/ready/failed ──gone from a complete listing of its folder──> vanished ──listed again──> seen
@@ -70,9 +70,24 @@ export interface ListedFile {
   mtime: number | null;
   /** Precision of `mtime` in ms (see `MTIME_PRECISION`). @default 1000 */
   mtimePrecisionMs?: number;
+  /**
+   * For a LIST time the server rendered in its own zone: the offset (ms) subtracted from the
+   * server's wall-clock reading to give `mtime` (a server in UTC-3: -10 800 000). A version is
+   * recognised by the server's own reading (`mtime + zoneOffsetMs`) as well as by `mtime`, so an
+   * offset learned or corrected later (or learned again after a restart) never makes a known file
+   * look new; the row's `mtime` is then corrected in place. @default 0
+   */
+  zoneOffsetMs?: number;
+  /**
+   * How much later than `mtime` the file may really have changed: while the server's zone is not
+   * known for sure, a LIST time may be hours off. `minAge` counts from `mtime` plus this, so a file
+   * still being written is not taken on its apparent age. Not stored. @default 0
+   */
+  mtimeUncertaintyMs?: number;
 }
 
-export interface FileRecord extends ListedFile {
+/** One ledger row: a version of a remote file as listed, and what has happened to it. */
+export interface FileRecord extends Omit<ListedFile, 'mtimeUncertaintyMs'> {
   id: number;
   source: string;
   state: FileState;
@@ -88,6 +103,8 @@ export interface FileRecord extends ListedFile {
   callbackError: string | null;
   /** Precision of `mtime` in ms, as the listing that created the row gave it. */
   mtimePrecisionMs: number;
+  /** The zone offset `mtime` was corrected with (0 for UTC times), see {@link ListedFile}. */
+  zoneOffsetMs: number;
   /** When the row was first listed (stage timestamp). */
   firstSeenAt: number;
   /** When the current size+mtime was first listed: the start of the settle period. */
@@ -106,9 +123,11 @@ export interface ObserveOptions {
   /** Current time (epoch ms). */
   now: number;
   /**
-   * A file whose (corrected) mtime is older than this is ready at once,
-   * without a second listing. Files without mtime never are; `Infinity` always requires the
-   * settle period.
+   * A file whose (corrected) mtime, plus its `mtimeUncertaintyMs`, is older than this is ready
+   * at once, without a second listing; `0` makes every file with an mtime ready at once, whatever
+   * its uncertainty. Files without mtime never are, nor is a row requeued as incomplete (it was
+   * being written although it looked old: only the settle period readies it again); `Infinity`
+   * always requires the settle period.
    */
   minAgeMs: number;
   /**

@@ -113,6 +113,8 @@ const MIGRATIONS: readonly string[] = [
      ADD COLUMN ready_at bigint;
    UPDATE {s}.radarlib_files
       SET stable_since = updated_at, ready_at = CASE WHEN state = 'ready' THEN updated_at END;`,
+  // 3: the zone offset a LIST time was corrected with (same as SQLite's migration 3).
+  `ALTER TABLE {s}.radarlib_files ADD COLUMN zone_offset_ms bigint NOT NULL DEFAULT 0;`,
 ];
 
 export const POSTGRES_SCHEMA_VERSION = MIGRATIONS.length;
@@ -333,11 +335,12 @@ export class PostgresLedger implements Ledger {
       const u = plan.toUpdate;
       const r = await c.query<{ state: string }>(
         `UPDATE ${this.#t} f
-            SET size = u.size, mtime = u.mtime, mtime_precision_ms = u.precision, state = u.state,
-                stable_since = $1::bigint, ready_at = CASE WHEN u.state = 'ready' THEN $1::bigint END,
-                updated_at = $1::bigint
-           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-                AS u(id, osize, omk, size, mtime, precision, state)
+            SET size = u.size, mtime = u.mtime, mtime_precision_ms = u.precision, zone_offset_ms = u.zone,
+                state = u.state, stable_since = $1::bigint,
+                ready_at = CASE WHEN u.state = 'ready' THEN $1::bigint END, updated_at = $1::bigint
+           FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[],
+                       $8::text[], $9::bigint[])
+                AS u(id, osize, omk, size, mtime, precision, state, zone)
           WHERE f.id = u.id AND f.state = 'seen' AND f.size = u.osize AND coalesce(f.mtime, -1) = u.omk
           RETURNING f.state`,
         [
@@ -349,9 +352,29 @@ export class PostgresLedger implements Ledger {
           u.map((x) => x.mtime),
           u.map((x) => x.mtimePrecisionMs),
           u.map((x) => x.state),
+          u.map((x) => x.zoneOffsetMs),
         ],
       );
       becameReady += r.rows.filter((x) => x.state === 'ready').length;
+    }
+    if (plan.toRekey.length > 0) {
+      // After toReady, whose writes check the stored mtime. A ledger already holding the re-keyed
+      // identity keeps both rows as they are.
+      const k = plan.toRekey;
+      await c.query(
+        `UPDATE ${this.#t} f SET mtime = u.mtime, zone_offset_ms = u.zone
+           FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, omk, mtime, zone)
+          WHERE f.id = u.id AND coalesce(f.mtime, -1) = u.omk
+            AND NOT EXISTS (SELECT 1 FROM ${this.#t} o
+                             WHERE o.source = f.source AND o.remote_path = f.remote_path AND o.size = f.size
+                               AND coalesce(o.mtime, -1) = coalesce(u.mtime, -1) AND o.id <> f.id)`,
+        [
+          k.map((x) => x.id),
+          k.map((x) => mtimeKey(x.oldMtime)),
+          k.map((x) => x.mtime),
+          k.map((x) => x.zoneOffsetMs),
+        ],
+      );
     }
     if (plan.toSupersede.length > 0) {
       // Clearing the lease fences a running download of the old version: its complete() fails.
@@ -366,12 +389,12 @@ export class PostgresLedger implements Ledger {
     if (plan.toInsert.length > 0) {
       const n = plan.toInsert;
       const r = await c.query<{ state: string }>(
-        `INSERT INTO ${this.#t} (source, remote_path, size, mtime, mtime_precision_ms, state, first_seen_at,
-                                 stable_since, ready_at, updated_at)
-         SELECT $1, u.p, u.size, u.mtime, u.precision, u.state, $2::bigint, $2::bigint,
+        `INSERT INTO ${this.#t} (source, remote_path, size, mtime, mtime_precision_ms, zone_offset_ms, state,
+                                 first_seen_at, stable_since, ready_at, updated_at)
+         SELECT $1, u.p, u.size, u.mtime, u.precision, u.zone, u.state, $2::bigint, $2::bigint,
                 CASE WHEN u.state = 'ready' THEN $2::bigint END, $2::bigint
-           FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[])
-                AS u(p, size, mtime, precision, state)
+           FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
+                AS u(p, size, mtime, precision, state, zone)
          ON CONFLICT DO NOTHING
          RETURNING state`,
         [
@@ -382,6 +405,7 @@ export class PostgresLedger implements Ledger {
           n.map((x) => x.mtime),
           n.map((x) => x.mtimePrecisionMs),
           n.map((x) => x.state),
+          n.map((x) => x.zoneOffsetMs),
         ],
       );
       added += r.rowCount ?? 0;

@@ -118,6 +118,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX files_identity ON files (source, remote_path, size, coalesce(mtime, -1));
    CREATE INDEX files_queue ON files (source, state, coalesce(next_attempt_at, 0), id);
    CREATE INDEX files_recent ON files (state, updated_at, id);`,
+  // 3: the zone offset a LIST time was corrected with, so that identity can use the server's own
+  // reading (an offset learned later must not make a known file new).
+  `ALTER TABLE files ADD COLUMN zone_offset_ms INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const SQLITE_SCHEMA_VERSION = MIGRATIONS.length;
@@ -145,10 +148,11 @@ export class SqliteLedger implements Ledger {
   readonly #unfinished: Statement<[string], VersionRow>;
   readonly #setReady: Statement<[number, number, number, number, number]>;
   readonly #updateSeen: Statement<
-    [number, number | null, number, string, number, number | null, number, number, number, number]
+    [number, number | null, number, number, string, number, number | null, number, number, number, number]
   >;
+  readonly #rekey: Statement<[number | null, number, number, number]>;
   readonly #insert: Statement<
-    [string, string, number, number | null, number, string, number, number, number | null, number]
+    [string, string, number, number | null, number, number, string, number, number, number | null, number]
   >;
   readonly #supersede: Statement<[number, number]>;
   readonly #vanish: Statement<[number, number]>;
@@ -184,14 +188,18 @@ export class SqliteLedger implements Ledger {
         WHERE id = ? AND state = 'seen' AND size = ? AND coalesce(mtime, -1) = ?`,
     );
     this.#updateSeen = db.prepare(
-      `UPDATE files SET size = ?, mtime = ?, mtime_precision_ms = ?, state = ?, stable_since = ?, ready_at = ?,
-              updated_at = ?
+      `UPDATE files SET size = ?, mtime = ?, mtime_precision_ms = ?, zone_offset_ms = ?, state = ?,
+              stable_since = ?, ready_at = ?, updated_at = ?
         WHERE id = ? AND state = 'seen' AND size = ? AND coalesce(mtime, -1) = ?`,
     );
+    // OR IGNORE: a ledger that already holds the re-keyed identity keeps both rows as they are.
+    this.#rekey = db.prepare(
+      `UPDATE OR IGNORE files SET mtime = ?, zone_offset_ms = ? WHERE id = ? AND coalesce(mtime, -1) = ?`,
+    );
     this.#insert = db.prepare(
-      `INSERT INTO files (source, remote_path, size, mtime, mtime_precision_ms, state, first_seen_at,
-                          stable_since, ready_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      `INSERT INTO files (source, remote_path, size, mtime, mtime_precision_ms, zone_offset_ms, state,
+                          first_seen_at, stable_since, ready_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     // Clearing the lease fences a running download of the old version: its complete() fails.
     this.#supersede = db.prepare(
@@ -348,6 +356,7 @@ export class SqliteLedger implements Ledger {
               u.size,
               u.mtime,
               u.mtimePrecisionMs,
+              u.zoneOffsetMs,
               u.state,
               now,
               ready ? now : null,
@@ -358,6 +367,8 @@ export class SqliteLedger implements Ledger {
             ).changes;
             if (ready) result.becameReady += changes;
           }
+          // After toReady, whose writes check the stored mtime.
+          for (const k of plan.toRekey) this.#rekey.run(k.mtime, k.zoneOffsetMs, k.id, mtimeKey(k.oldMtime));
           for (const id of plan.toSupersede) result.superseded += this.#supersede.run(now, id).changes;
           for (const n of plan.toInsert) {
             const ready = n.state === 'ready';
@@ -367,6 +378,7 @@ export class SqliteLedger implements Ledger {
               n.size,
               n.mtime,
               n.mtimePrecisionMs,
+              n.zoneOffsetMs,
               n.state,
               now,
               now,

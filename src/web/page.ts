@@ -151,7 +151,10 @@ function renderSources(s, now) {
         h('dt', { text: 'Next poll' }), h('dd', { text: next + ' · every ' + src.pollInterval + ' s' }),
         ...(load ? [h('dt', { text: 'Server load' }), h('dd', { class: 'load' + (load.callbacksBottleneck ? ' warn' : ''), text: (load.commandsPerMinute === null ? '' : Math.round(load.commandsPerMinute) + ' commands/min, ') +
           Math.round(load.listingsPerMinute) + ' listings/min' + (load.callbacksBottleneck ? ' · callbacks are the bottleneck' : '') })] : []),
-        ...(src.healthReason ? [h('dt', { text: 'Health' }), h('dd', { class: 'bad', text: src.healthReason })] : [])),
+        ...(src.healthReason ? [h('dt', { text: 'Health' }), h('dd', { class: 'bad', text: src.healthReason })] : []),
+        // A folder the server refuses is one folder: the others were listed (issue 11).
+        ...(p && p.folderErrors && p.folderErrors.length ? [h('dt', { text: 'Folder errors' }), h('dd', { class: 'folder-errors' },
+          ...p.folderErrors.map((f) => h('div', { class: 'bad', 'data-folder': f.path, text: f.path + ': ' + f.error })))] : [])),
       chips, radars));
   }
 }

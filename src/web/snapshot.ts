@@ -119,7 +119,12 @@ function sourcesOf(
       lastPoll:
         poll === null
           ? null
-          : { ...poll, at: iso(poll.at) as string, error: poll.error === null ? null : scrub(poll.error) },
+          : {
+              ...poll,
+              at: iso(poll.at) as string,
+              error: poll.error === null ? null : scrub(poll.error),
+              folderErrors: poll.folderErrors.map((f) => ({ path: f.path, error: scrub(f.error) })),
+            },
       nextPollAt: iso(tracker.nextPollAt(s.name)),
       lastSuccessAt: iso(h?.lastSuccessAt),
       healthy: h?.healthy ?? true,

@@ -36,6 +36,8 @@ export interface PollInfo {
   downloaded: number;
   failed: number;
   skippedListing: boolean;
+  /** Folders the poll could not list (the others were listed), with the error text. */
+  folderErrors: { path: string; error: string }[];
 }
 
 /** One recent download as the status page lists it (with its throughput). */
@@ -186,6 +188,7 @@ export class StatusTracker {
       downloaded: e.downloaded,
       failed: e.failed,
       skippedListing: e.skippedListing,
+      folderErrors: e.folderErrors.map((f) => ({ path: f.path, error: errorText(f.error) })),
     };
     if (e.error === null) s.lastSuccessAt = at;
   }

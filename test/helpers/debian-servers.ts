@@ -64,11 +64,15 @@ export interface DebianServerOptions {
   rateLimit?: number;
   /**
    * List times in this IANA zone's local time instead of UTC (pyftpdlib `use_gmt_times=False`,
-   * vsftpd `use_localtime=YES`, both run with `TZ`), as the RMA radars' servers do. Both render
-   * MDTM in that local time too. pyftpdlib and vsftpd only.
+   * vsftpd `use_localtime=YES`, proftpd `TimesGMT off`, each run with `TZ`), as the RMA radars'
+   * servers do. pyftpdlib and vsftpd render MDTM in that local time too; proftpd keeps MDTM in
+   * UTC. Not pure-ftpd.
    */
   listTimeZone?: string;
-  /** No MLSD/MLST: clients must read LIST (and its zone). pyftpdlib only. */
+  /**
+   * No MLSD/MLST: clients must read LIST (and its zone). pyftpdlib (MLSD removed) and proftpd
+   * (`FactsAdvertise off`: FEAT does not offer MLST, so clients list with LIST).
+   */
   listOnly?: boolean;
 }
 
@@ -95,6 +99,14 @@ export interface DebianServer {
   stateDir: string;
   /** Last lines of the server's logs, for failure messages. */
   logTail(lines?: number): string;
+  /**
+   * The commands the server received so far, in order, as sent (`RETR /data/x`, `REST 4096`),
+   * read from the server's own log: vsftpd `log_ftp_protocol`, proftpd `ExtendedLog`,
+   * pyftpdlib's command trace. null for pure-ftpd (it logs no commands). PASS is masked.
+   * proftpd logs a command when it has finished (a RETR when its transfer ends; one cut off by
+   * the client, never).
+   */
+  receivedCommands(): string[] | null;
   /** Kill the server (and its session processes) and remove its temp folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -332,6 +344,8 @@ export function run(cmd: string, args: string[], input?: string): Promise<string
       if (code === 0) res(out);
       else rej(new Error(`${cmd} ${args[0] ?? ''} exited ${code}: ${err.trim()}`));
     });
+    // A child that exits without reading its stdin (EPIPE) fails by its exit code, not here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
 }
@@ -401,6 +415,31 @@ interface LaunchContext {
   keyPath: string;
   /** Extra log files worth showing when the server fails. */
   extraLogs: string[];
+  /** The server's log of received commands and how to read one command per line, if any. */
+  commandLog?: { path: string; command: (line: string) => string | null };
+}
+
+/** The command of a vsftpd protocol-log line (`... FTP command: Client "127.0.0.1", "RETR /x"`). */
+function vsftpdCommand(line: string): string | null {
+  return /FTP command: Client "[^"]*", "(.*)"$/.exec(line)?.[1] ?? null;
+}
+
+/** The command of a pyftpdlib debug line (`DEBUG:pyftpdlib:127.0.0.1:4242-[radarlib] <- RETR /x`). */
+function pyftpdlibCommand(line: string): string | null {
+  return /\] <- (.*)$/.exec(line)?.[1] ?? null;
+}
+
+function readCommands(log: { path: string; command: (line: string) => string | null }): string[] {
+  let text: string;
+  try {
+    text = readFileSync(log.path, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').flatMap((l) => {
+    const c = log.command(l);
+    return c === null ? [] : [c];
+  });
 }
 
 let vsftpdUserPromise: Promise<string> | undefined;
@@ -450,6 +489,7 @@ async function startVsftpd(c: LaunchContext): Promise<ChildProcess> {
   await mkdir(empty, { mode: 0o755 });
   const log = join(c.stateDir, 'vsftpd.log');
   c.extraLogs.push(log);
+  c.commandLog = { path: log, command: vsftpdCommand };
   const lines = [
     'listen=YES',
     'listen_ipv6=NO',
@@ -528,7 +568,9 @@ async function startProftpd(c: LaunchContext): Promise<ChildProcess> {
   await writeFile(group, `nogroup:x:${NOGROUP_GID}:\n`, { mode: 0o600 });
   const syslog = join(c.stateDir, 'proftpd.syslog');
   const tlslog = join(c.stateDir, 'proftpd.tls.log');
+  const cmdlog = join(c.stateDir, 'proftpd.commands.log');
   c.extraLogs.push(syslog, tlslog);
+  c.commandLog = { path: cmdlog, command: (line) => (line === '' ? null : line) };
   const lines = [
     'ServerName "radarlib test proftpd"',
     'ServerType standalone',
@@ -549,7 +591,12 @@ async function startProftpd(c: LaunchContext): Promise<ChildProcess> {
     'TransferLog none',
     `SystemLog ${syslog}`,
     'UseReverseDNS off',
-    'TimesGMT on',
+    // Local time (TZ of the process) when asked, as `listTimeZone` says; MDTM stays UTC.
+    `TimesGMT ${c.opts.listTimeZone === undefined ? 'on' : 'off'}`,
+    // One line per command as the client sent it (%r hides PASS): receivedCommands().
+    'LogFormat radarlibcommands "%r"',
+    `ExtendedLog ${cmdlog} ALL radarlibcommands`,
+    ...(c.opts.listOnly === true ? ['FactsAdvertise off'] : []),
     `ModulePath ${BIN.proftpdModules}`,
     'AuthPAM off',
     'AuthOrder mod_auth_file.c',
@@ -587,7 +634,12 @@ async function startProftpd(c: LaunchContext): Promise<ChildProcess> {
   }
   const conf = join(c.stateDir, 'proftpd.conf');
   await writeFile(conf, `${lines.join('\n')}\n`, { mode: 0o600 });
-  return launch(BIN.proftpd, ['-n', '-c', conf], c.logPath);
+  return launch(
+    BIN.proftpd,
+    ['-n', '-c', conf],
+    c.logPath,
+    c.opts.listTimeZone === undefined ? {} : { TZ: c.opts.listTimeZone },
+  );
 }
 
 async function startPureftpd(c: LaunchContext): Promise<ChildProcess> {
@@ -647,6 +699,7 @@ async function startPyftpdlib(c: LaunchContext): Promise<ChildProcess> {
   }
   if (c.opts.listTimeZone !== undefined) args.push('--local-times');
   if (c.opts.listOnly === true) args.push('--list-only');
+  c.commandLog = { path: c.logPath, command: pyftpdlibCommand };
   // -I: ignore PYTHON* variables and user site-packages of the caller's environment
   return launch(
     PYTHON,
@@ -694,10 +747,12 @@ function validate(kind: DebianServerKind, opts: DebianServerOptions): void {
     (opts.tls !== undefined || opts.requireSslReuse === true)
   )
     throw new Error('pyftpdlib: rateLimit cannot be combined with TLS in this helper');
-  if (kind !== 'pyftpdlib' && kind !== 'vsftpd' && opts.listTimeZone !== undefined)
-    throw new Error(`${kind}: listTimeZone is a pyftpdlib and vsftpd option in this helper`);
-  if (kind !== 'pyftpdlib' && opts.listOnly === true)
-    throw new Error(`${kind}: listOnly is a pyftpdlib option in this helper (vsftpd has no MLSD anyway)`);
+  if (kind === 'pureftpd' && opts.listTimeZone !== undefined)
+    throw new Error(`${kind}: listTimeZone is a pyftpdlib, vsftpd and proftpd option in this helper`);
+  if (kind !== 'pyftpdlib' && kind !== 'proftpd' && opts.listOnly === true)
+    throw new Error(
+      `${kind}: listOnly is a pyftpdlib and proftpd option in this helper (vsftpd has no MLSD anyway)`,
+    );
   const n = opts.passivePorts ?? 100;
   if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`passivePorts must be 1..1000, got ${n}`);
 }
@@ -768,6 +823,7 @@ export async function startDebianServer(
         passivePorts: pasv,
         stateDir,
         logTail: (lines = 30) => tail(logs, lines),
+        receivedCommands: () => (ctx.commandLog === undefined ? null : readCommands(ctx.commandLog)),
         stop: () =>
           (stopped ??= (async () => {
             await killGroup(child);

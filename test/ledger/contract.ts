@@ -715,6 +715,89 @@ export function ledgerContract(
         assert.equal(row?.state, 'ready');
       }));
 
+    test('a requeued row is not ready again on minAge: only after the settle period, even when it grows', () =>
+      use(async (l) => {
+        const p = '/radar/looks-old.BUFR';
+        // Read as UTC, a fresh LIST time of a UTC-3 server looks 3 h old: minAge (2 min) passes.
+        const old = T0 - 3 * 60 * MIN;
+        const opts = (now: number) => ({ now, minAgeMs: 2 * MIN, settleMs: 10_000 });
+        assert.equal((await l.observe('s1', [file(p, 100, old)], opts(T0))).becameReady, 1);
+        const c = await claimOne(l, 's1', T0);
+        assert.equal(await l.requeue(c, 'RADARLIB_INCOMPLETE_FILE: no 7777', { now: T0 + 1000 }), true);
+        // The next listing, 1 s later, unchanged: old by minAge, but it was being written.
+        let r = await l.observe('s1', [file(p, 100, old)], opts(T0 + 2000));
+        assert.equal(r.becameReady, 0, 'not on minAge');
+        assert.equal(r.settleDueAt, T0 + 1000 + 10_000);
+        // It grew: still only the settle period counts (from the change).
+        r = await l.observe('s1', [file(p, 200, old + MIN)], opts(T0 + 3000));
+        assert.equal(r.becameReady, 0, 'a change alone does not ready it either');
+        r = await l.observe('s1', [file(p, 200, old + MIN)], opts(T0 + 3000 + 10_000));
+        assert.equal(r.becameReady, 1, 'ready once unchanged for the settle period');
+        assert.equal((await only(l, 's1', p)).length, 1, 'one row: the pieces are one version');
+      }));
+
+    test('a zone offset learned later does not make a known file new: the row is re-keyed', () =>
+      use(async (l) => {
+        const p = '/L2/RMA1/x.BUFR';
+        const wall = Date.UTC(2025, 9, 20, 12, 0); // the server's LIST reading, in UTC-3
+        const HOUR = 60 * MIN;
+        // Recorded while the zone was taken as UTC (offset 0), downloaded.
+        const asUtc: ListedFile = {
+          remotePath: p,
+          size: 500,
+          mtime: wall,
+          mtimePrecisionMs: MIN,
+          zoneOffsetMs: 0,
+        };
+        await makeReady(l, 's1', [asUtc]);
+        const c = await claimOne(l, 's1', T0);
+        await l.complete(c, '/data/x.BUFR', { now: T0 });
+        // The zone is learned (UTC-3): same reading, corrected mtime 3 h later. Same version.
+        const learned: ListedFile = { ...asUtc, mtime: wall + 3 * HOUR, zoneOffsetMs: -3 * HOUR };
+        let r = await l.observe('s1', [learned], { now: T0 + MIN, minAgeMs: 0 });
+        assert.equal(r.added, 0, 'not a new version');
+        let rows = await only(l, 's1', p);
+        assert.deepEqual(
+          rows.map((x) => [x.state, x.mtime, x.zoneOffsetMs]),
+          [['downloaded', wall + 3 * HOUR, -3 * HOUR]],
+          'the row now carries the corrected time',
+        );
+        // After a restart the zone is not known yet (offset 0 again, uncertain): still the same
+        // version, and the learned time stays.
+        const restarted: ListedFile = { ...asUtc, mtimeUncertaintyMs: 12 * HOUR };
+        r = await l.observe('s1', [restarted], { now: T0 + 2 * MIN, minAgeMs: 0 });
+        assert.equal(r.added, 0, 'not a new version after a restart either');
+        assert.equal((await only(l, 's1', p))[0]?.mtime, wall + 3 * HOUR);
+        // A real change of the server's reading is a new version.
+        r = await l.observe('s1', [{ ...learned, mtime: learned.mtime! + MIN }], {
+          now: T0 + 3 * MIN,
+          minAgeMs: 0,
+        });
+        assert.equal(r.added, 1);
+        rows = await only(l, 's1', p);
+        assert.equal(rows.length, 2);
+      }));
+
+    test('mtimeUncertaintyMs: a file whose zone is not known is not ready on its apparent age', () =>
+      use(async (l) => {
+        const looksOld: ListedFile = {
+          remotePath: '/radar/fresh.BUFR',
+          size: 100,
+          mtime: T0 - 3 * 60 * MIN,
+          mtimePrecisionMs: MIN,
+          mtimeUncertaintyMs: 12 * 60 * MIN,
+        };
+        let r = await l.observe('s1', [looksOld], { now: T0, minAgeMs: 2 * MIN, settleMs: 10_000 });
+        assert.deepEqual([r.added, r.becameReady], [1, 0], 'seen, not ready at first sight');
+        r = await l.observe('s1', [looksOld], { now: T0 + 10_000, minAgeMs: 2 * MIN, settleMs: 10_000 });
+        assert.equal(r.becameReady, 1, 'ready after the settle period');
+        // Older than minAge even in the farthest zone: ready at first sight. minAge 0 ignores it.
+        const ancient = { ...looksOld, remotePath: '/radar/ancient.BUFR', mtime: T0 - 13 * 60 * MIN };
+        const zero = { ...looksOld, remotePath: '/radar/zero.BUFR' };
+        assert.equal((await l.observe('s1', [ancient], { now: T0, minAgeMs: 2 * MIN })).becameReady, 1);
+        assert.equal((await l.observe('s1', [zero], { now: T0, minAgeMs: 0 })).becameReady, 1);
+      }));
+
     test('after close, calls fail with LedgerError', () =>
       use(async (l) => {
         await l.close();

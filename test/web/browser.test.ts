@@ -13,6 +13,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { readRadarVolume } from '../../src/bufr/index.js';
 import { startDemo, type DemoHandle } from '../../src/demo/run-demo.js';
 import { lowestSweep, ppiLayout, REFLECTIVITY_SCALE, sweepRangeKm } from '../../src/render/index.js';
+import type { StatusSnapshot } from '../../src/web/index.js';
 import { annulusDataFraction, decodePng, syntheticRingKm } from '../render/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -55,6 +56,9 @@ test(
       refreshMs: 300,
       pollInterval: 0.5,
       daemonConfig: {
+        // NOPE has no folder: ftp-srv answers its LIST with 451 (not a "missing" 450/501/550), a
+        // folder error of this source shown on the page, while the other radars go on.
+        radars: ['RMA1', 'RMA2', 'NOPE'],
         maxAttempts: 2,
         backoff: { initialDelay: 0.2, maxDelay: 0.5, multiplier: 2, jitter: 0 },
       },
@@ -89,6 +93,17 @@ test(
     assert.match(firstRow, /RMA\d_0315_01_(DBZH|VRAD|ZDR)_\d{8}T\d{6}Z\.BUFR/);
     assert.match(firstRow, /KiB\/s|MiB\/s/);
     await page.waitForSelector('section.source .chip.done b');
+
+    // 1b. The folder the server refuses is shown with the server's reply, in the page and the JSON.
+    const folderError = await page
+      .locator('section.source .folder-errors [data-folder="/L2/NOPE"]')
+      .innerText();
+    assert.match(folderError, /^\/L2\/NOPE: .*451/);
+    const json = (await (await fetch(new URL('api/status', demo.status.url))).json()) as StatusSnapshot;
+    assert.deepEqual(
+      json.sources[0]?.lastPoll?.folderErrors.map((f) => f.path),
+      ['/L2/NOPE'],
+    );
 
     // 2. The server refuses every ZDR file from now on: one of them ends up parked as failed.
     demo.ftp.setRefuse((p) => p.includes('_ZDR_'));

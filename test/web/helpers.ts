@@ -34,6 +34,7 @@ export class FakeDaemon extends EventEmitter<DaemonEvents> {
       failed: 0,
       skippedListing: false,
       error: null,
+      folderErrors: [],
       ...extra,
     });
   }

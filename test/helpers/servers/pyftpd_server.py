@@ -36,7 +36,11 @@ def main():
     ap.add_argument("--list-only", action="store_true", help="no MLSD/MLST: clients must read LIST")
     a = ap.parse_args()
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    # INFO, plus the debug trace of each received command (`<- RETR /x`, PASS masked), which
+    # the tests read as the server's record of what clients asked (receivedCommands()).
+    logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    for h in logging.getLogger().handlers:
+        h.addFilter(lambda r: r.levelno >= logging.INFO or "] <- " in r.getMessage())
     with open(a.password_file, encoding="utf-8") as f:
         password = f.read().strip()
 
