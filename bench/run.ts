@@ -432,7 +432,7 @@ async function idleRadarlib(
   work: string,
   idleJs: string,
   timeoutS: number,
-): Promise<IdleRun> {
+): Promise<IdleRun[]> {
   const dir = join(work, `idle-${env}-${days}d`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -463,6 +463,8 @@ async function idleRadarlib(
     listings: null,
     changedFiles: null,
   };
+  // The first walk's commands (read when the child says READY, before the idle cycle's count).
+  let firstWalk: Record<string, number> | null = null;
   const result = await new Promise<IdlePollResult | string>((resolve) => {
     const child = spawn(process.execPath, [idleJs, JSON.stringify(req)], { stdio: ['pipe', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
@@ -472,6 +474,7 @@ async function idleRadarlib(
       out += d.toString();
       if (out.includes('READY\n') && !out.includes('\n{')) {
         if (!child.stdin.writableEnded) {
+          firstWalk = server.commands();
           server.resetCommands();
           child.stdin.end('go\n');
         }
@@ -486,9 +489,19 @@ async function idleRadarlib(
     });
   });
   rmSync(dir, { recursive: true, force: true });
-  if (typeof result === 'string') return { ...base, note: result };
+  if (typeof result === 'string') return [{ ...base, note: result }];
   const verbs = cycleCommands(server.commands());
-  return {
+  const first: IdleRun = {
+    ...base,
+    tool: 'radarlib first walk (runOnce, history in the ledger)',
+    ok: result.warm.downloaded === 0,
+    wallS: result.warm.wallMs / 1000,
+    commands: sumCommands(firstWalk),
+    commandsByVerb: firstWalk,
+    listings: result.warm.listings,
+    changedFiles: result.warm.downloaded,
+  };
+  const idle: IdleRun = {
     ...base,
     ok: result.idle.added === 0 && result.idle.downloaded === 0,
     note: `cycle 1 (first walk): ${result.warm.listings} listings, ${(result.warm.wallMs / 1000).toFixed(2)} s`,
@@ -498,6 +511,7 @@ async function idleRadarlib(
     listings: result.idle.listings,
     changedFiles: result.idle.downloaded,
   };
+  return [first, idle];
 }
 
 async function idleLftp(
@@ -883,11 +897,12 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         for (const e of envs) {
           const server = await e.server();
           try {
-            const r = await idleRadarlib(e.env, days, server, idleFiles, work, children.idle, 600);
-            console.error(
-              `  ${e.env} ${days}d radarlib: ${f(r.wallS)} s, ${r.commands} commands ${r.ok ? '' : r.note}`,
-            );
-            idle.push(r);
+            for (const r of await idleRadarlib(e.env, days, server, idleFiles, work, children.idle, 600)) {
+              console.error(
+                `  ${e.env} ${days}d ${r.tool}: ${f(r.wallS)} s, ${r.commands} commands ${r.ok ? '' : r.note}`,
+              );
+              idle.push(r);
+            }
             if (lftp) {
               const l = await idleLftp(e.env, days, server, dir, work, e.env === 'wan' ? 150 : 120);
               console.error(
