@@ -12,6 +12,7 @@ import { BufrFormatError, BufrUnsupportedError, InvalidArgumentError } from '../
 import { copyByteRun, type BufrMessage, type BytesItem, type DataItem } from './decoder.js';
 import { formatDescriptor } from './descriptors.js';
 import { RMA_VOLUME, type ElementGroup } from './rma-structure.js';
+import { fixedOctets, SECTION_HEAD } from './section-layouts.js';
 
 export interface RawParameter {
   momentCode: number;
@@ -237,7 +238,8 @@ export function readRadarStructure(msg: BufrMessage, message?: Uint8Array): RawV
     });
   }
   const l = msg.sectionLengths;
-  const endBit = (l['0'] + l['1'] + l['2'] + l['3'] + 4) * 8 + msg.dataBitsUsed;
+  // The data end where the decoder stopped: section 4's head, then the bits it used.
+  const endBit = (l['0'] + l['1'] + l['2'] + l['3'] + fixedOctets(SECTION_HEAD)) * 8 + msg.dataBitsUsed;
   const c = new Cursor(msg.subsets[0] as DataItem[], file, endBit);
 
   const ids = readStationIds(c);
