@@ -8,6 +8,7 @@
 
 import type { RadarVolume } from './model.js';
 
+/** The parts of a radar volume file name. */
 export interface RadarFileName {
   /** Radar name, e.g. `RMA11`. */
   radar: string;
