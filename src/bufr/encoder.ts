@@ -10,12 +10,10 @@
 import { deflateSync } from 'node:zlib';
 import { endianness } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
-import type { RadarVolume } from '../radar/model.js';
-import { BitWriter } from './bit-writer.js';
-import { D, RMA_DESCRIPTORS } from './radar-structure.js';
+import type { RadarSweep, RadarVolume } from '../radar/model.js';
+import { DataWriter, utcParts } from './data-writer.js';
+import { RMA_VOLUME } from './rma-structure.js';
 import { writeMessage } from './section-writer.js';
-import { formatDescriptor } from './descriptors.js';
-import { elementPlan, newDecodeState, scaled, type ElementPlan } from './operators.js';
 import { defaultTableProvider } from './tables/index.js';
 import type { BufrTables } from './tables/types.js';
 
@@ -36,78 +34,91 @@ const MASTER_TABLE_VERSION = 16;
 const DATA_CATEGORY_RADAR = 6;
 const MAX_CHUNK = 65534;
 
-/** The RMA structure uses no operator: every element is written as table B defines it. */
-const NO_OPERATORS = newDecodeState();
-
-class DataWriter {
-  readonly w: BitWriter;
-  constructor(
-    private readonly tables: BufrTables,
-    private readonly localTableVersion: number,
-    capacity: number,
-  ) {
-    this.w = new BitWriter(capacity);
-  }
-
-  /** How the decoder will read `code`: width, scale and reference from the same plan. */
-  private plan(code: number): ElementPlan {
-    const def = this.tables.b.get(code);
-    if (def === undefined) {
-      throw new InvalidArgumentError(
-        'localTableVersion',
-        `centre-${CENTRE} local table version ${this.localTableVersion} has no ${formatDescriptor(code)}`,
-      );
-    }
-    return elementPlan(def, NO_OPERATORS);
-  }
-
-  /** Encodes a numeric element through its table B entry, refusing values it cannot hold exactly. */
-  num(code: number, value: number, field: string): void {
-    const plan = this.plan(code);
-    const unscaled = plan.scale >= 0 ? value * 10 ** plan.scale : value / 10 ** -plan.scale;
-    const raw = Math.round(unscaled) - plan.reference;
-    // All ones is "missing" except where the decoder never reads it so (replication factors).
-    const max = plan.missing ? 2 ** plan.width - 2 : 2 ** plan.width - 1;
-    if (!Number.isFinite(value) || raw < 0 || raw > max || scaled(raw, plan) !== value) {
-      const def = this.tables.b.get(code);
-      throw new InvalidArgumentError(
-        field,
-        `${value} cannot be stored exactly in ${def?.name ?? formatDescriptor(code)} (scale ${plan.scale}, reference ${plan.reference}, ${plan.width} bits)`,
-      );
-    }
-    this.w.writeUint(plan.width, raw);
-  }
-
-  text(code: number, value: string, field: string): void {
-    const n = this.plan(code).width / 8;
-    if (value.length > n || [...value].some((ch) => ch.charCodeAt(0) > 0xfe)) {
-      throw new InvalidArgumentError(
-        field,
-        `${JSON.stringify(value)} does not fit in ${n} latin1 characters`,
-      );
-    }
-    this.w.writeText(n, value);
-  }
-
-  time(t: Date, withSeconds: boolean, field: string): void {
-    if (!(t instanceof Date) || Number.isNaN(t.getTime()) || t.getUTCMilliseconds() !== 0) {
-      throw new InvalidArgumentError(field, 'must be a valid Date with whole seconds');
-    }
-    this.num(D.year, t.getUTCFullYear(), `${field} (year)`);
-    this.num(D.month, t.getUTCMonth() + 1, field);
-    this.num(D.day, t.getUTCDate(), field);
-    this.num(D.hour, t.getUTCHours(), field);
-    this.num(D.minute, t.getUTCMinutes(), field);
-    if (withSeconds) this.num(D.second, t.getUTCSeconds(), field);
-  }
-}
-
 function payloadBytes(values: Float64Array): Uint8Array {
   if (endianness() === 'LE') return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   const out = new Uint8Array(values.length * 8);
   const view = new DataView(out.buffer);
   values.forEach((v, i) => view.setFloat64(i * 8, v, true));
   return out;
+}
+
+/** The tables of centre 41 at `localTableVersion`; they must hold the payload byte element. */
+function radarTables(localTableVersion: number): BufrTables {
+  const tables = defaultTableProvider({
+    masterTable: 0,
+    masterTableVersion: MASTER_TABLE_VERSION,
+    centre: CENTRE,
+    subCentre: 0,
+    localTableVersion,
+  });
+  if (tables === undefined || !tables.b.has(RMA_VOLUME.sweeps.parameters.chunks.byte)) {
+    throw new InvalidArgumentError(
+      'localTableVersion',
+      `no centre-${CENTRE} local table version ${localTableVersion}`,
+    );
+  }
+  return tables;
+}
+
+/** Each sweep's moments (main first, then additional) as zlib streams. */
+function compressMoments(volume: RadarVolume, level: number): Uint8Array[][] {
+  return volume.sweeps.map((s, i) => {
+    const moments = [{ momentCode: s.momentCode, values: s.values }, ...s.additionalMoments];
+    return moments.map((m, k) => {
+      if (!(m.values instanceof Float64Array) || m.values.length !== s.nrays * s.ngates) {
+        throw new InvalidArgumentError(
+          `sweeps[${i}].${k === 0 ? 'values' : `additionalMoments[${k - 1}].values`}`,
+          `must be a Float64Array of nrays x ngates = ${s.nrays * s.ngates} values`,
+        );
+      }
+      return deflateSync(payloadBytes(m.values), { level });
+    });
+  });
+}
+
+/** 3 21 204 (one replication) and 3 01 031. */
+function writeStation(dw: DataWriter, volume: RadarVolume): void {
+  const { stationIds, station } = RMA_VOLUME;
+  dw.num(stationIds.factor, 1, 'station identifiers');
+  dw.texts(stationIds.each, volume, (key) => key);
+  dw.numbers(station.identification, volume, (key) => key);
+  dw.time(station.time, volume.time, 'time');
+  dw.numbers(station.position, volume, (key) => key);
+}
+
+/** One sweep of 3 21 203; `payloads` are its moments' zlib streams, main moment first. */
+function writeSweep(
+  dw: DataWriter,
+  s: RadarSweep,
+  f: string,
+  payloads: Uint8Array[],
+  chunkSize: number,
+): void {
+  const { times, geometry, parameters } = RMA_VOLUME.sweeps;
+  dw.time(times, s.startTime, `${f}.startTime`);
+  dw.time(times, s.endTime, `${f}.endTime`);
+  dw.numbers(geometry, s, (key) => `${f}.${key}`);
+  const moments = [s.momentCode, ...s.additionalMoments.map((m) => m.momentCode)];
+  dw.num(parameters.factor, moments.length, `${f}.additionalMoments.length`);
+  moments.forEach((code, k) => {
+    dw.num(parameters.moment.code, code, `${f}.momentCode`);
+    if (s.compressionMethod !== 0)
+      throw new InvalidArgumentError(`${f}.compressionMethod`, 'only 0 (zlib) is written');
+    dw.num(parameters.method.code, 0, `${f}.compressionMethod`);
+    writeChunks(dw, payloads[k] ?? new Uint8Array(0), chunkSize, f);
+  });
+}
+
+/** 3 21 206's chunks: their count, then each chunk's length and bytes. */
+function writeChunks(dw: DataWriter, payload: Uint8Array, chunkSize: number, f: string): void {
+  const { chunks } = RMA_VOLUME.sweeps.parameters;
+  const nchunks = Math.ceil(payload.length / chunkSize);
+  dw.num(chunks.factor, nchunks, `${f} chunk count`);
+  for (let c = 0; c < nchunks; c++) {
+    const chunk = payload.subarray(c * chunkSize, Math.min(payload.length, (c + 1) * chunkSize));
+    dw.num(chunks.length, chunk.length, `${f} chunk length`);
+    dw.w.writeBytes(chunk);
+  }
 }
 
 /** Writes a radar volume as one BUFR message (the bytes of a complete file). */
@@ -117,80 +128,19 @@ export function encodeRadarVolume(volume: RadarVolume, options: EncodeRadarVolum
     throw new InvalidArgumentError('chunkSize', `${chunkSize} is not an integer in 1..${MAX_CHUNK}`);
   }
   const localTableVersion = options.localTableVersion ?? 2;
-  const tables = defaultTableProvider({
-    masterTable: 0,
-    masterTableVersion: MASTER_TABLE_VERSION,
-    centre: CENTRE,
-    subCentre: 0,
-    localTableVersion,
-  });
-  if (tables === undefined || !tables.b.has(D.payloadByte)) {
-    throw new InvalidArgumentError(
-      'localTableVersion',
-      `no centre-41 local table version ${localTableVersion}`,
-    );
-  }
-
+  const tables = radarTables(localTableVersion);
   // Compress first: the payload dominates the size and sets the buffer capacity.
-  const compressed = volume.sweeps.map((s, i) => {
-    const moments = [{ momentCode: s.momentCode, values: s.values }, ...s.additionalMoments];
-    return moments.map((m, k) => {
-      if (!(m.values instanceof Float64Array) || m.values.length !== s.nrays * s.ngates) {
-        throw new InvalidArgumentError(
-          `sweeps[${i}].${k === 0 ? 'values' : `additionalMoments[${k - 1}].values`}`,
-          `must be a Float64Array of nrays x ngates = ${s.nrays * s.ngates} values`,
-        );
-      }
-      return deflateSync(payloadBytes(m.values), { level: options.level ?? 6 });
-    });
-  });
+  const compressed = compressMoments(volume, options.level ?? 6);
   const payloadTotal = compressed.flat().reduce((n, b) => n + b.length, 0);
-  const dw = new DataWriter(tables, localTableVersion, payloadTotal + 1024 + volume.sweeps.length * 64);
+  const dw = new DataWriter(
+    tables,
+    { option: 'localTableVersion', detail: `centre-${CENTRE} local table version ${localTableVersion}` },
+    payloadTotal + 1024 + volume.sweeps.length * 64,
+  );
+  writeStation(dw, volume);
+  dw.num(RMA_VOLUME.sweeps.factor, volume.sweeps.length, 'sweeps.length');
+  volume.sweeps.forEach((s, i) => writeSweep(dw, s, `sweeps[${i}]`, compressed[i] ?? [], chunkSize));
 
-  // 3 21 204: station identifiers (one replication).
-  dw.num(D.factor8, 1, 'station identifiers');
-  dw.text(D.stationIdType, volume.stationIdType, 'stationIdType');
-  dw.text(D.stationId, volume.stationId, 'stationId');
-  // 3 01 031: WMO block/station, type, date and time (minutes), position.
-  dw.num(D.wmoBlock, volume.wmoBlock, 'wmoBlock');
-  dw.num(D.wmoStation, volume.wmoStation, 'wmoStation');
-  dw.num(D.stationType, volume.stationType, 'stationType');
-  dw.time(volume.time, false, 'time');
-  dw.num(D.latitude, volume.latitude, 'latitude');
-  dw.num(D.longitude, volume.longitude, 'longitude');
-  dw.num(D.height, volume.height, 'height');
-  // 3 21 203: sweeps.
-  dw.num(D.factor8, volume.sweeps.length, 'sweeps.length');
-  volume.sweeps.forEach((s, i) => {
-    const f = `sweeps[${i}]`;
-    dw.time(s.startTime, true, `${f}.startTime`);
-    dw.time(s.endTime, true, `${f}.endTime`);
-    dw.num(D.productType, s.productType, `${f}.productType`);
-    dw.num(D.elevation, s.elevation, `${f}.elevation`);
-    dw.num(D.ngates, s.ngates, `${f}.ngates`);
-    dw.num(D.gateSize, s.gateSize, `${f}.gateSize`);
-    dw.num(D.gateOffset, s.firstGateOffset, `${f}.firstGateOffset`);
-    dw.num(D.nrays, s.nrays, `${f}.nrays`);
-    dw.num(D.azimuth, s.firstAzimuth, `${f}.firstAzimuth`);
-    const moments = [s.momentCode, ...s.additionalMoments.map((m) => m.momentCode)];
-    dw.num(D.factor8, moments.length, `${f}.additionalMoments.length`);
-    moments.forEach((code, k) => {
-      const payload = compressed[i]?.[k] as Uint8Array;
-      dw.num(D.productType, code, `${f}.momentCode`);
-      if (s.compressionMethod !== 0)
-        throw new InvalidArgumentError(`${f}.compressionMethod`, 'only 0 (zlib) is written');
-      dw.num(D.compression, 0, `${f}.compressionMethod`);
-      const nchunks = Math.ceil(payload.length / chunkSize);
-      dw.num(D.factor16, nchunks, `${f} chunk count`);
-      for (let c = 0; c < nchunks; c++) {
-        const chunk = payload.subarray(c * chunkSize, Math.min(payload.length, (c + 1) * chunkSize));
-        dw.num(D.factor16, chunk.length, `${f} chunk length`);
-        dw.w.writeBytes(chunk);
-      }
-    });
-  });
-
-  const t = volume.time;
   return writeMessage({
     what: 'volume',
     section1: {
@@ -203,15 +153,10 @@ export function encodeRadarVolume(volume: RadarVolume, options: EncodeRadarVolum
       localSubCategory: 0,
       masterTableVersion: MASTER_TABLE_VERSION,
       localTableVersion,
-      year: t.getUTCFullYear(),
-      month: t.getUTCMonth() + 1,
-      day: t.getUTCDate(),
-      hour: t.getUTCHours(),
-      minute: t.getUTCMinutes(),
-      second: t.getUTCSeconds(),
+      ...utcParts(volume.time),
     },
     // One subset of observed data, not compressed, as the RMA files.
-    section3: { numberOfSubsets: 1, observed: true, compressed: false, descriptors: RMA_DESCRIPTORS },
+    section3: { numberOfSubsets: 1, observed: true, compressed: false, descriptors: RMA_VOLUME.descriptors },
     data: dw.w.finish(),
   });
 }

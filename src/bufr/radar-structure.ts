@@ -1,47 +1,18 @@
 /**
  * Reads the RMA / ODIM-like radar structure out of a decoded message: station identifiers
  * (3 21 204), WMO position and time (3 01 031) and the sweeps (3 21 203), each with its
- * compressed payload bytes (3 21 206) concatenated but not yet inflated.
+ * compressed payload bytes (3 21 206) concatenated but not yet inflated. What comes in which
+ * order is `RMA_VOLUME` (rma-structure.ts), which the encoder writes through too.
  *
  * Each expected element is checked by descriptor, so a message with another structure is a
  * `BufrFormatError` at the bit offset of the first item that does not fit.
  */
 
-import { BufrFormatError, BufrUnsupportedError } from '../errors.js';
+import { BufrFormatError, BufrUnsupportedError, InvalidArgumentError } from '../errors.js';
 import { copyByteRun, type BufrMessage, type BytesItem, type DataItem } from './decoder.js';
 import { formatDescriptor } from './descriptors.js';
-
-/** Element descriptors of the structure, FXXYYY. */
-export const D = {
-  factor8: 31001,
-  factor16: 31002,
-  stationIdType: 1192,
-  stationId: 1193,
-  wmoBlock: 1001,
-  wmoStation: 1002,
-  stationType: 2001,
-  year: 4001,
-  month: 4002,
-  day: 4003,
-  hour: 4004,
-  minute: 4005,
-  second: 4006,
-  latitude: 5001,
-  longitude: 6001,
-  height: 7001,
-  productType: 30196,
-  elevation: 2135,
-  ngates: 30194,
-  gateSize: 21201,
-  gateOffset: 21203,
-  nrays: 30195,
-  azimuth: 2134,
-  compression: 30197,
-  payloadByte: 30198,
-} as const;
-
-/** The unexpanded descriptors of an RMA volume: 3 21 204, 3 01 031, 3 21 203. */
-export const RMA_DESCRIPTORS: readonly number[] = [321204, 301031, 321203];
+import { RMA_VOLUME, type ElementGroup } from './rma-structure.js';
+import { fixedOctets, SECTION_HEAD } from './section-layouts.js';
 
 export interface RawParameter {
   momentCode: number;
@@ -158,17 +129,30 @@ export function utcDate(y: number, mo: number, d: number, h: number, mi: number,
   return t;
 }
 
-/** Reads 3 01 011 + 3 01 013 (date and time with seconds). */
+/** Reads the numbers of `group`, in order. */
+function readNumbers<K extends string>(c: Cursor, group: ElementGroup<K>): Record<K, number> {
+  // Every key of the group is set by the loop, so the record is complete when returned.
+  const values = {} as Record<K, number>;
+  for (const e of group) values[e.key] = c.number(e.code);
+  return values;
+}
+
+/** Reads the strings of `group`, in order, without their padding. */
+function readTexts<K extends string>(c: Cursor, group: ElementGroup<K>): Record<K, string> {
+  const values = {} as Record<K, string>;
+  for (const e of group) values[e.key] = trimStation(c.text(e.code));
+  return values;
+}
+
+/** Reads a sweep's start or end time (3 01 011 + 3 01 013); an impossible date is an error. */
 function readTime(c: Cursor): Date {
   const at = c.bitOffset;
-  const y = c.number(D.year);
-  const mo = c.number(D.month);
-  const d = c.number(D.day);
-  const h = c.number(D.hour);
-  const mi = c.number(D.minute);
-  const s = c.number(D.second);
-  const t = utcDate(y, mo, d, h, mi, s);
-  if (t === null) throw c.fail(`invalid date/time ${y}-${mo}-${d} ${h}:${mi}:${s}`, D.year, at);
+  const group = RMA_VOLUME.sweeps.times;
+  const { year, month, day, hour, minute, second } = readNumbers(c, group);
+  const t = utcDate(year, month, day, hour, minute, second);
+  if (t === null) {
+    throw c.fail(`invalid date/time ${year}-${month}-${day} ${hour}:${minute}:${second}`, group[0]?.code, at);
+  }
   return t;
 }
 
@@ -188,10 +172,57 @@ function gather(
   for (const run of runs) {
     if (run.bytes !== null) out.set(run.bytes, o);
     else if (message !== undefined) copyByteRun(message, run, out, o, file);
-    else throw new Error('byte runs were deferred but the message bytes were not given');
+    else throw new InvalidArgumentError('message', `${file} was decoded with deferByteRuns: pass its bytes`);
     o += run.length;
   }
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+}
+
+/** 3 21 204: the station identifiers (the factor is 1 in real files; the first are kept). */
+function readStationIds(c: Cursor): Record<'stationIdType' | 'stationId', string> {
+  const { factor, each } = RMA_VOLUME.stationIds;
+  const n = c.number(factor);
+  let ids = { stationIdType: '', stationId: '' };
+  for (let k = 0; k < n; k++) {
+    const read = readTexts(c, each);
+    if (k === 0) ids = read;
+  }
+  return ids;
+}
+
+/** One parameter of a sweep: moment code, then 3 21 206 (method, chunks of bytes). */
+function readParameter(c: Cursor, message: Uint8Array | undefined, file: string): RawParameter {
+  const { moment, method, chunks } = RMA_VOLUME.sweeps.parameters;
+  const momentCode = c.number(moment.code);
+  const bitOffset = c.bitOffset;
+  const compressionMethod = c.number(method.code);
+  const nchunks = c.number(chunks.factor);
+  const runs: BytesItem[] = [];
+  const chunkLengths: number[] = [];
+  let total = 0;
+  for (let k = 0; k < nchunks; k++) {
+    const len = c.number(chunks.length);
+    chunkLengths.push(len);
+    const run = c.bytes(chunks.byte, len);
+    if (run !== null) runs.push(run);
+    total += len;
+  }
+  const payload = gather(message, runs, total, file);
+  return { momentCode, compressionMethod, chunkLengths, payload, bitOffset };
+}
+
+/** One sweep of 3 21 203: start and end time, geometry, parameters. */
+function readSweep(c: Cursor, index: number, message: Uint8Array | undefined, file: string): RawSweep {
+  const { geometry, parameters: p } = RMA_VOLUME.sweeps;
+  const bitOffset = c.bitOffset;
+  const startTime = readTime(c);
+  const endTime = readTime(c);
+  const scan = readNumbers(c, geometry);
+  const nparams = c.number(p.factor);
+  const parameters: RawParameter[] = [];
+  for (let k = 0; k < nparams; k++) parameters.push(readParameter(c, message, file));
+  if (nparams === 0) throw c.fail(`sweep ${index} has no parameter`, p.factor);
+  return { index, startTime, endTime, ...scan, parameters, bitOffset };
 }
 
 /**
@@ -207,111 +238,29 @@ export function readRadarStructure(msg: BufrMessage, message?: Uint8Array): RawV
     });
   }
   const l = msg.sectionLengths;
-  const endBit = (l['0'] + l['1'] + l['2'] + l['3'] + 4) * 8 + msg.dataBitsUsed;
+  // The data end where the decoder stopped: section 4's head, then the bits it used.
+  const endBit = (l['0'] + l['1'] + l['2'] + l['3'] + fixedOctets(SECTION_HEAD)) * 8 + msg.dataBitsUsed;
   const c = new Cursor(msg.subsets[0] as DataItem[], file, endBit);
 
-  // 3 21 204: station identifiers, replicated (factor is 1 in real files; keep the first).
-  const nIds = c.number(D.factor8);
-  let stationIdType = '';
-  let stationId = '';
-  for (let k = 0; k < nIds; k++) {
-    const t = trimStation(c.text(D.stationIdType));
-    const id = trimStation(c.text(D.stationId));
-    if (k === 0) {
-      stationIdType = t;
-      stationId = id;
-    }
-  }
-
-  // 3 01 031: WMO block/station, type, date, time (no seconds), position.
-  const wmoBlock = c.number(D.wmoBlock);
-  const wmoStation = c.number(D.wmoStation);
-  const stationType = c.number(D.stationType);
-  const year = c.number(D.year);
-  const month = c.number(D.month);
-  const day = c.number(D.day);
-  const hour = c.number(D.hour);
-  const minute = c.number(D.minute);
-  const latitude = c.number(D.latitude);
-  const longitude = c.number(D.longitude);
-  const height = c.number(D.height);
-
-  // 3 21 203: the sweeps.
-  const nsweeps = c.number(D.factor8);
+  const ids = readStationIds(c);
+  const { identification, time, position } = RMA_VOLUME.station;
+  const station = {
+    ...readNumbers(c, identification),
+    ...readNumbers(c, time),
+    ...readNumbers(c, position),
+  };
+  const nsweeps = c.number(RMA_VOLUME.sweeps.factor);
   const sweeps: RawSweep[] = [];
-  for (let index = 0; index < nsweeps; index++) {
-    const bitOffset = c.bitOffset;
-    // 3 21 205 = 1 02 002: start then end time.
-    const startTime = readTime(c);
-    const endTime = readTime(c);
-    const productType = c.number(D.productType);
-    const elevation = c.number(D.elevation);
-    const ngates = c.number(D.ngates);
-    const gateSize = c.number(D.gateSize);
-    const firstGateOffset = c.number(D.gateOffset);
-    const nrays = c.number(D.nrays);
-    const firstAzimuth = c.number(D.azimuth);
-    const nparams = c.number(D.factor8);
-    const parameters: RawParameter[] = [];
-    for (let p = 0; p < nparams; p++) {
-      const momentCode = c.number(D.productType);
-      // 3 21 206: compression method, chunks (1 03 000 + 0 31 002), per chunk a byte run.
-      const at = c.bitOffset;
-      const compressionMethod = c.number(D.compression);
-      const nchunks = c.number(D.factor16);
-      const runs: BytesItem[] = [];
-      const chunkLengths: number[] = [];
-      let total = 0;
-      for (let k = 0; k < nchunks; k++) {
-        const len = c.number(D.factor16);
-        chunkLengths.push(len);
-        const run = c.bytes(D.payloadByte, len);
-        if (run !== null) runs.push(run);
-        total += len;
-      }
-      const payload = gather(message, runs, total, file);
-      parameters.push({ momentCode, compressionMethod, chunkLengths, payload, bitOffset: at });
-    }
-    if (nparams === 0) throw c.fail(`sweep ${index} has no parameter`, D.factor8);
-    sweeps.push({
-      index,
-      startTime,
-      endTime,
-      productType,
-      elevation,
-      ngates,
-      gateSize,
-      firstGateOffset,
-      nrays,
-      firstAzimuth,
-      parameters,
-      bitOffset,
-    });
-  }
+  for (let index = 0; index < nsweeps; index++) sweeps.push(readSweep(c, index, message, file));
   if (!c.done()) throw c.fail('unexpected data after the last sweep');
   for (const p of sweeps.flatMap((s) => s.parameters)) {
     if (p.compressionMethod !== 0) {
       throw new BufrUnsupportedError(
-        formatDescriptor(D.compression),
+        formatDescriptor(RMA_VOLUME.sweeps.parameters.method.code),
         `compression method ${p.compressionMethod} (only 0 = zlib)`,
         file,
       );
     }
   }
-  return {
-    stationIdType,
-    stationId,
-    wmoBlock,
-    wmoStation,
-    stationType,
-    year,
-    month,
-    day,
-    hour,
-    minute,
-    latitude,
-    longitude,
-    height,
-    sweeps,
-  };
+  return { ...ids, ...station, sweeps };
 }

@@ -21,6 +21,7 @@ import {
   type RadarVolume,
 } from '../radar/model.js';
 import { decodeBufr, type BufrMessage, type DecodeBufrOptions } from './decoder.js';
+import { fieldBitOffset, fixedOctets, isEdition, SECTION0, SECTION1 } from './section-layouts.js';
 import {
   readRadarStructure,
   utcDate,
@@ -185,13 +186,10 @@ function assemble(
   const s1 = msg.section1;
   const time = utcDate(s1.year, s1.month, s1.day, s1.hour, s1.minute, s1.second);
   if (time === null) {
+    const layout = SECTION1[isEdition(msg.edition) ? msg.edition : 4];
     throw new BufrFormatError(
       `invalid section-1 date ${s1.year}-${s1.month}-${s1.day} ${s1.hour}:${s1.minute}:${s1.second}`,
-      {
-        file,
-        section: 1,
-        bitOffset: 8 * 8 + 15 * 8,
-      },
+      { file, section: 1, bitOffset: fieldBitOffset(layout, 'year', fixedOctets(SECTION0)) },
     );
   }
   const sweeps: RadarSweep[] = raw.sweeps.map((sw, i) => {

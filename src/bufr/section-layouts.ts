@@ -92,6 +92,11 @@ export const SECTION1_ED2 = [
 
 export type Edition = 2 | 3 | 4;
 
+/** True for the editions these layouts describe (every message `readSections` accepted). */
+export function isEdition(n: number): n is Edition {
+  return n === 2 || n === 3 || n === 4;
+}
+
 /** Section 1's layout by edition. */
 export const SECTION1 = { 2: SECTION1_ED2, 3: SECTION1_ED3, 4: SECTION1_ED4 } as const;
 

@@ -14,6 +14,7 @@ import {
   DESCRIPTOR_OCTETS,
   fieldBitOffset,
   fixedOctets,
+  isEdition,
   readFields,
   SECTION0,
   SECTION1,
@@ -132,7 +133,7 @@ function readSection0(r: BitReader): { edition: Edition; totalLength: number } {
   if (bytes.length < fixedOctets(SECTION0)) throw r.error(`only ${bytes.length} bytes: not a BUFR message`);
   const { start, totalLength, edition } = readFields(r, SECTION0, 0);
   if (start !== BUFR_START) throw r.error('does not start with "BUFR"', undefined, 0);
-  if (edition !== 2 && edition !== 3 && edition !== 4) {
+  if (!isEdition(edition)) {
     throw r.error(
       `edition ${edition} is not supported (2, 3 or 4)`,
       undefined,

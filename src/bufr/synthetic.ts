@@ -65,6 +65,53 @@ function rangeFor(field: string): { lo: number; hi: number } {
   }
 }
 
+/** The moment code of `field`, which must have one to be written. */
+function momentCodeOf(field: string): number {
+  const code = momentByName(field)?.code;
+  if (code === null || code === undefined) {
+    throw new InvalidArgumentError(
+      'field',
+      `${field} has no known moment code (use one of DBZH, DBZV, ZDR, KDP, VRAD, WRAD)`,
+    );
+  }
+  return code;
+}
+
+/**
+ * One sweep's values: no data everywhere but an echo ring at 40-60 % of the range (thinning with
+ * elevation) and a cell, each value a float32; sweep 1 has a few fill rays (not scanned), as in
+ * real files. Draws from `rand` in a fixed order, so a seed gives the same values.
+ */
+function echoValues(
+  rand: () => number,
+  index: number,
+  grid: { nrays: number; ngates: number },
+  range: { lo: number; hi: number },
+): Float64Array {
+  const { nrays, ngates } = grid;
+  const { lo, hi } = range;
+  const values = new Float64Array(nrays * ngates).fill(NO_DATA);
+  const ringCentre = ngates * (0.5 - 0.05 * index);
+  const ringWidth = Math.max(2, ngates * 0.1);
+  const cellRay = Math.floor(rand() * nrays);
+  const cellGate = Math.floor(ngates * (0.2 + 0.3 * rand()));
+  for (let r = 0; r < nrays; r++) {
+    const wobble = Math.sin((r / nrays) * 2 * Math.PI * 3) * ringWidth * 0.5;
+    for (let g = 0; g < ngates; g++) {
+      const d = Math.abs(g - ringCentre - wobble) / ringWidth;
+      const dr = Math.min(Math.abs(r - cellRay), nrays - Math.abs(r - cellRay));
+      const cell = Math.hypot(dr / 6, (g - cellGate) / 10);
+      const strength = Math.max(1 - d, 1 - cell);
+      if (strength > 0 && rand() < 0.9) {
+        const v = lo + (hi - lo) * Math.min(1, strength * (0.7 + 0.3 * rand()));
+        values[r * ngates + g] = Math.fround(v);
+      }
+    }
+  }
+  if (index === 1 && nrays > 10) values.fill(FILL, 5 * ngates, 8 * ngates);
+  return values;
+}
+
 /**
  * Builds a synthetic volume. `readRadarVolumeSync(encodeRadarVolume(v), { fileName: v.fileName })`
  * reproduces it exactly; with `strategy: null` (and so `fileName: null`) no name is needed.
@@ -78,44 +125,15 @@ export function makeSyntheticVolume(options: SyntheticVolumeOptions = {}): Radar
   const time = options.time ?? new Date(Date.UTC(2025, 9, 20, 15, 28, 28));
   const sweepSeconds = options.sweepSeconds ?? 25;
   const rand = prng(options.seed ?? 1);
-  const moment = momentByName(field);
-  if (moment?.code === null || moment === undefined) {
-    throw new InvalidArgumentError(
-      'field',
-      `${field} has no known moment code (use one of DBZH, DBZV, ZDR, KDP, VRAD, WRAD)`,
-    );
-  }
+  const momentCode = momentCodeOf(field);
   if (!Number.isInteger(nrays) || nrays < 1 || nrays > 2046)
     throw new InvalidArgumentError('nrays', `${nrays} not in 1..2046`);
   if (!Number.isInteger(ngates) || ngates < 1 || ngates > 4094)
     throw new InvalidArgumentError('ngates', `${ngates} not in 1..4094`);
-  const m = /^([A-Za-z]*)(.*)$/.exec(radar) as RegExpExecArray;
-  const { lo, hi } = rangeFor(field);
-  const gateSize = options.gateSize ?? 360;
-  const firstGateOffset = options.firstGateOffset ?? 1770;
+  const range = rangeFor(field);
 
   const sweeps: RadarSweep[] = elevations.map((elevation, index) => {
-    const values = new Float64Array(nrays * ngates).fill(NO_DATA);
-    // An echo ring at 40-60 % of the range, thinning with elevation, plus a cell.
-    const ringCentre = ngates * (0.5 - 0.05 * index);
-    const ringWidth = Math.max(2, ngates * 0.1);
-    const cellRay = Math.floor(rand() * nrays);
-    const cellGate = Math.floor(ngates * (0.2 + 0.3 * rand()));
-    for (let r = 0; r < nrays; r++) {
-      const wobble = Math.sin((r / nrays) * 2 * Math.PI * 3) * ringWidth * 0.5;
-      for (let g = 0; g < ngates; g++) {
-        const d = Math.abs(g - ringCentre - wobble) / ringWidth;
-        const dr = Math.min(Math.abs(r - cellRay), nrays - Math.abs(r - cellRay));
-        const cell = Math.hypot(dr / 6, (g - cellGate) / 10);
-        const strength = Math.max(1 - d, 1 - cell);
-        if (strength > 0 && rand() < 0.9) {
-          const v = lo + (hi - lo) * Math.min(1, strength * (0.7 + 0.3 * rand()));
-          values[r * ngates + g] = Math.fround(v);
-        }
-      }
-    }
-    // A few fill rays (not scanned), as in real files.
-    if (index === 1 && nrays > 10) values.fill(FILL, 5 * ngates, 8 * ngates);
+    const values = echoValues(rand, index, { nrays, ngates }, range);
     const startTime = new Date(time.getTime() + index * sweepSeconds * 1000);
     const endTime = new Date(startTime.getTime() + Math.max(0, sweepSeconds - 1) * 1000);
     return {
@@ -123,13 +141,13 @@ export function makeSyntheticVolume(options: SyntheticVolumeOptions = {}): Radar
       elevation,
       nrays,
       ngates,
-      gateSize,
-      firstGateOffset,
+      gateSize: options.gateSize ?? 360,
+      firstGateOffset: options.firstGateOffset ?? 1770,
       startTime,
       endTime,
       firstAzimuth: Math.floor(rand() * 360),
       productType: PRODUCT_TYPE_L2_VOLUME,
-      momentCode: moment.code as number,
+      momentCode,
       compressionMethod: 0,
       values,
       additionalMoments: [],
@@ -138,10 +156,12 @@ export function makeSyntheticVolume(options: SyntheticVolumeOptions = {}): Radar
   const strategy = options.strategy === undefined ? '0315' : options.strategy;
   const volumeNumber =
     options.volumeNumber === undefined ? (strategy === null ? null : '01') : options.volumeNumber;
+  // Station id type: the name's leading letters; station id: the rest.
+  const [, stationIdType = '', stationId = ''] = /^([A-Za-z]*)(.*)$/.exec(radar) ?? [];
   return {
     radar,
-    stationIdType: m[1] ?? '',
-    stationId: m[2] ?? '',
+    stationIdType,
+    stationId,
     wmoBlock: 0,
     wmoStation: 0,
     stationType: 0,

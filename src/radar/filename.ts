@@ -9,6 +9,7 @@ import { remoteBaseName } from '../util/remote-path.js';
 
 import type { RadarVolume } from './model.js';
 
+/** The parts of a radar volume file name. */
 export interface RadarFileName {
   /** Radar name, e.g. `RMA11`. */
   radar: string;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { utcParts } from '../../src/bufr/data-writer.js';
 import { decodeBufr } from '../../src/bufr/decoder.js';
 import { formatDescriptor } from '../../src/bufr/descriptors.js';
 import { bufrToDictSync } from '../../src/bufr/dict.js';
@@ -115,14 +116,7 @@ interface RefFile {
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const bytesOf = (a: Float64Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-const parts = (t: Date): DateParts => ({
-  year: t.getUTCFullYear(),
-  month: t.getUTCMonth() + 1,
-  day: t.getUTCDate(),
-  hour: t.getUTCHours(),
-  minute: t.getUTCMinutes(),
-  second: t.getUTCSeconds(),
-});
+const parts = (t: Date): DateParts => utcParts(t);
 
 function stats(values: Float64Array, nrays: number, ngates: number) {
   let nMissing = 0;
