@@ -14,6 +14,7 @@ import { AsyncSFTPClient } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { startEmbeddedSftp } from '../helpers/embedded-sftp.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** What the suite uses of a client: the same methods on both. */
 type TransferClient = Pick<AsyncFTPClient, 'listEntries' | 'walkEntries' | 'downloadFiles' | 'disconnect'>;
@@ -29,12 +30,7 @@ const PROTOCOLS: Protocol[] = [
     name: 'FTP',
     start: async (root) => {
       const server = await startEmbeddedFtp({ root });
-      const client = new AsyncFTPClient({
-        host: server.host,
-        port: server.port,
-        username: server.user,
-        password: server.password,
-      });
+      const client = new AsyncFTPClient(loginTo(server));
       return { client, stop: () => server.stop() };
     },
   },
