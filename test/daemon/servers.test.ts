@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { daemonServerScenario } from '../helpers/daemon-server-scenario.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 for (const kind of DEBIAN_SERVER_KINDS) {
   daemonServerScenario({
@@ -20,12 +21,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
       const server = await startDebianServer(kind, { root });
       return {
         root,
-        connection: {
-          host: server.host,
-          port: server.port,
-          username: server.user,
-          password: server.password,
-        },
+        connection: loginTo(server),
         logTail: () => server.logTail(20),
         stop: () => server.stop(),
       };

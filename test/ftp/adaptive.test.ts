@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdaptiveConcurrency } from '../../src/ftp/adaptive.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** Feeds one window: `n` completions, `bytes` in total, over `ms`; returns the new concurrency. */
 function window(c: AdaptiveConcurrency, t: { now: number }, bytes: number, ms: number, limit = 100): number {
@@ -93,12 +94,7 @@ test("downloadFiles 'auto' against a server capped at 3 connections: 421s are no
       sizeMin: 5_000,
       sizeMax: 50_000,
     });
-    const client = new AsyncFTPClient({
-      host: server.host,
-      port: server.port,
-      username: server.user,
-      password: server.password,
-    });
+    const client = new AsyncFTPClient(loginTo(server));
     try {
       const entries = await client.listEntries('/');
       const batch = await client.downloadFiles(entries, join(dir, 'out'), { maxConcurrent: 'auto' });

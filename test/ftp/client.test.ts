@@ -28,6 +28,7 @@ import {
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
 import { sha256Hex } from '../helpers/hash.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** Deterministic file contents that differ per file (so a mixed-up download cannot pass). */
 function content(seed: number, size: number): Buffer {
@@ -70,10 +71,7 @@ function clientFor(
   extra: Partial<ConstructorParameters<typeof AsyncFTPClient>[0] & object> = {},
 ): AsyncFTPClient {
   return new AsyncFTPClient({
-    host: server.host,
-    port: server.port,
-    username: server.user,
-    password: server.password,
+    ...loginTo(server),
     timeouts: { connectMs: 5000, commandMs: 5000, dataStallMs: 5000 },
     ...extra,
   });

@@ -38,6 +38,7 @@ import {
   type DebianServerKind,
   type DebianServerOptions,
 } from '../helpers/debian-servers.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** TEST-NET-1 (RFC 5737): never routed, so nothing can ever answer there. Never connected to. */
 const WRONG_PASV_ADDRESS = '192.0.2.1';
@@ -47,10 +48,7 @@ const CLIENT_TIMEOUTS = { connectMs: 10_000, commandMs: 20_000, dataStallMs: 20_
 
 function clientFor(server: DebianServer, extra: Partial<AsyncFTPClientOptions> = {}): AsyncFTPClient {
   return new AsyncFTPClient({
-    host: server.host,
-    port: server.port,
-    username: server.user,
-    password: server.password,
+    ...loginTo(server),
     timeouts: CLIENT_TIMEOUTS,
     ...extra,
   });

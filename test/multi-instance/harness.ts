@@ -31,6 +31,7 @@ import {
 } from '../helpers/debian-servers.js';
 import type { FileState } from '../../src/ledger/ledger.js';
 import { dropSchema, freshSchemaName, postgresAvailable, redactPgUrl } from '../helpers/postgres.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(HERE, '..', '..');
@@ -133,10 +134,7 @@ export function instanceConfig(o: InstanceConfigOptions): Record<string, unknown
     sources: [
       {
         name: 'radar-ftp',
-        host: o.server.host,
-        port: o.server.port,
-        username: o.server.user,
-        password: o.server.password,
+        ...loginTo(o.server),
         remotePath: o.remotePath,
         localDir: o.localDir,
         filePattern: '*.BUFR',

@@ -15,6 +15,7 @@ import { LocalIoError } from '../../src/errors.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
 import { sha256File } from '../helpers/hash.js';
 import { checkMirror, count, memorySampler, recordRow, walkFiles } from './helpers.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** A download into a full disk that neither fails nor ends is abandoned after this. */
 const GIVE_UP_MS = count(6000, 20_000);
@@ -80,12 +81,7 @@ test(
     const r = await diskRig(t);
     if (typeof r === 'string') return t.skip(r);
     const mem = memorySampler();
-    const client = new AsyncFTPClient({
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      password: r.server.password,
-    });
+    const client = new AsyncFTPClient(loginTo(r.server));
     t.after(() => client.destroy());
     const started = Date.now();
     const first = await client.downloadFiles(['/a.BUFR', '/big.BUFR', '/c.BUFR'], r.mnt, {
@@ -105,12 +101,7 @@ test(
 
     client.destroy();
     r.grow();
-    const client2 = new AsyncFTPClient({
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      password: r.server.password,
-    });
+    const client2 = new AsyncFTPClient(loginTo(r.server));
     t.after(() => client2.destroy());
     const retry = await client2.downloadFiles(
       first.failures.map((f) => f.remotePath),
@@ -143,12 +134,7 @@ test(
   async (t) => {
     const r = await diskRig(t);
     if (typeof r === 'string') return t.skip(r);
-    const client = new AsyncFTPClient({
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      password: r.server.password,
-    });
+    const client = new AsyncFTPClient(loginTo(r.server));
     t.after(() => client.destroy());
     await assert.rejects(
       client.downloadFile('/big.BUFR', r.mnt, { signal: AbortSignal.timeout(GIVE_UP_MS) }),
@@ -170,10 +156,7 @@ test(
     const errors: string[] = [];
     const callbacks = new Map<string, number>();
     const config = {
-      host: r.server.host,
-      port: r.server.port,
-      username: r.server.user,
-      password: r.server.password,
+      ...loginTo(r.server),
       remotePath: '/',
       localDir: r.mnt,
       // The ledger lives elsewhere: this is about the download folder filling up.

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/observe/log.js';
 import type { AsyncFTPClientOptions } from '../../src/ftp/types.js';
 import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { FULL, memorySampler, recordRow } from './helpers.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 /** Collects pino JSON lines. */
 function lineSink(): { stream: Writable; lines: string[] } {
@@ -58,10 +59,7 @@ for (const kind of kinds) {
       const mem = memorySampler();
       const ca = server.tlsCertPem ?? '';
       const common: AsyncFTPClientOptions = {
-        host: server.host,
-        port: server.port,
-        username: server.user,
-        password: server.password,
+        ...loginTo(server),
         secure: 'explicit',
         timeouts: { connectMs: 5000, commandMs: 5000, dataStallMs: 5000 },
       };
@@ -114,10 +112,7 @@ for (const kind of kinds) {
         const local = mkdtempSync(join(base, 'daemon-'));
         const d = new FTPDaemon(
           {
-            host: server.host,
-            port: server.port,
-            username: server.user,
-            password: server.password,
+            ...loginTo(server),
             secure: 'explicit',
             ...(tls === undefined ? {} : { tls }),
             remotePath: '/',

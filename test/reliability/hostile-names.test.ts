@@ -14,6 +14,7 @@ import { UnsafePathError } from '../../src/errors.js';
 import { unsafeName } from '../helpers/hostile-names.js';
 import { memorySampler, recordRow, walkFiles } from './helpers.js';
 import { lsLine, startScriptedFtp, type ScriptedFtp } from './scripted-ftp.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 interface Rig {
   base: string;
@@ -63,12 +64,7 @@ function outside(r: Rig): string[] {
 test('hostile names (client): nothing outside the folder; NUL, backslash, long names skipped naming them', async (t) => {
   const r = await rig(t);
   const mem = memorySampler();
-  const client = new AsyncFTPClient({
-    host: r.server.host,
-    port: r.server.port,
-    username: r.server.user,
-    password: r.server.password,
-  });
+  const client = new AsyncFTPClient(loginTo(r.server));
   t.after(() => client.destroy());
   const started = Date.now();
   const entries = await client.listEntries('/data', { pattern: /./ });
@@ -122,12 +118,7 @@ test('hostile names (client): nothing outside the folder; NUL, backslash, long n
 
 test('hostile names (client): names with "/" or ".." are skipped, never written under their base name', async (t) => {
   const r = await rig(t);
-  const client = new AsyncFTPClient({
-    host: r.server.host,
-    port: r.server.port,
-    username: r.server.user,
-    password: r.server.password,
-  });
+  const client = new AsyncFTPClient(loginTo(r.server));
   t.after(() => client.destroy());
   const entries = await client.listEntries('/data', { pattern: /./ });
   const batch = await client.downloadFiles(entries, r.local, { maxConcurrent: 1 });
@@ -152,10 +143,7 @@ test('hostile names (daemon): nothing outside the folder; each unsafe name filte
   const mem = memorySampler();
   const ledgerFile = join(r.base, 'local', '.radarlib', 'ledger.sqlite');
   const d = new FTPDaemon({
-    host: r.server.host,
-    port: r.server.port,
-    username: r.server.user,
-    password: r.server.password,
+    ...loginTo(r.server),
     remotePath: '/data',
     localDir: r.local,
     ledger: ledgerFile,

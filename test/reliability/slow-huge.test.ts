@@ -13,6 +13,7 @@ import { FtpTimeoutError, RadarlibError } from '../../src/errors.js';
 import type { FtpTimeouts } from '../../src/ftp/types.js';
 import { count, memorySampler, recordRow } from './helpers.js';
 import { lsLine, startScriptedFtp, type ScriptedFtpOptions } from './scripted-ftp.js';
+import { loginTo } from '../helpers/ftp-login.js';
 
 const ENTRIES = 200_000;
 /** Tests that wait for a timeout give up after this (the wait itself is what is measured). */
@@ -26,10 +27,7 @@ async function withServer<T>(
 ): Promise<T> {
   const server = await startScriptedFtp(options);
   const client = new AsyncFTPClient({
-    host: server.host,
-    port: server.port,
-    username: server.user,
-    password: server.password,
+    ...loginTo(server),
     timeouts,
   });
   try {

@@ -19,7 +19,6 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import ssh2 from 'ssh2';
 import {
   AbortedError,
   AsyncSFTPClient,
@@ -35,7 +34,7 @@ import {
   type AsyncSFTPClientOptions,
 } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
-import { startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
+import { ed25519KeyPair, startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
@@ -329,7 +328,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
   });
 
   test('private key file with passphrase; a wrong passphrase is a typed error', async () => {
-    const keys = ssh2.utils.generateKeyPairSync('ed25519', {
+    const keys = ed25519KeyPair({
       passphrase: 'open sesame',
       cipher: 'aes256-ctr',
       rounds: 2,
@@ -365,7 +364,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
       t.skip('ssh-agent/ssh-add not installed (openssh-client)');
       return;
     }
-    const keys = ssh2.utils.generateKeyPairSync('ed25519');
+    const keys = ed25519KeyPair();
     const keyFile = join(base, 'agent_key');
     writeFileSync(keyFile, keys.private, { mode: 0o600 });
     const sock = join(base, 'agent.sock');
@@ -406,8 +405,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
   });
 
   test('wrong host key (another key for this host:port): refused as a mismatch', async () => {
-    const other = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public);
-    assert.ok(!(other instanceof Error));
+    const other = ed25519KeyPair().parsed;
     const file = join(base, 'known_hosts_wrong');
     writeFileSync(
       file,

@@ -10,13 +10,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import ssh2 from 'ssh2';
 import { checkHostKey, parseKnownHosts, sha256Fingerprint } from '../../src/sftp/known-hosts.js';
+import { ed25519KeyPair } from '../helpers/embedded-sftp.js';
 
 function newKey(): { blob: Buffer; line: string } {
-  const parsed = ssh2.utils.parseKey(ssh2.utils.generateKeyPairSync('ed25519').public);
-  if (parsed instanceof Error) throw parsed;
-  const blob = parsed.getPublicSSH();
+  const blob = ed25519KeyPair().parsed.getPublicSSH();
   return { blob, line: `ssh-ed25519 ${blob.toString('base64')}` };
 }
 

@@ -15,6 +15,7 @@ import type { TestContext } from 'node:test';
 import YAML from 'yaml';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../../helpers/embedded-ftp.js';
 import type { FTPDaemonConfig } from '../../../src/daemon/config.js';
+import { loginTo } from '../../helpers/ftp-login.js';
 
 export interface Rig {
   server: EmbeddedFtpServer;
@@ -54,10 +55,7 @@ export async function rig(t: TestContext, options: { maxConnections?: number } =
     local,
     put,
     config: (extra = {}) => ({
-      host: server.host,
-      port: server.port,
-      username: server.user,
-      password: server.password,
+      ...loginTo(server),
       remotePath: '/data',
       localDir: local,
       // Files written by the test are "old" at once unless a test wants stability checks, and
