@@ -3,14 +3,12 @@
  * timeouts and cancellation. Every method borrows a connection from the pool, so concurrent
  * calls on one client run in parallel up to the server's connection cap.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import PQueue from 'p-queue';
 import {
   FtpReplyError,
   FtpSizeMismatchError,
   InvalidArgumentError,
-  LocalIoError,
   type FtpErrorContext,
 } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -37,6 +35,12 @@ const DEFAULT_PATTERN = '*.BUFR';
 const DEFAULT_MAX_CONCURRENT = 5;
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
+/**
+ * Received files that may wait for their fdatasync at once (at least `maxConcurrent`). A disk
+ * takes parallel fdatasyncs far faster than one at a time (7 ms vs ~1 ms each here), so a batch
+ * lets them pile up a little; a disk slower than the link still holds the transfers back.
+ */
+const MIN_PENDING_COMMITS = 16;
 /** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
 const MAX_WALK_DEPTH = 32;
 
@@ -316,11 +320,6 @@ export class AsyncFTPClient implements AsyncDisposable {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
     const localName = localNameForDownload(remote, options.localName);
     throwIfAborted(options.signal, `downloading ${remotePath}`);
-    try {
-      await mkdir(localDir, { recursive: true });
-    } catch (err) {
-      throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
-    }
     const ctx = this.#ctx('RETR', remotePath);
     let knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
     // A bare path this client listed a moment ago (listFiles, the README's way): the listing's
@@ -440,7 +439,8 @@ export class AsyncFTPClient implements AsyncDisposable {
             };
           }
           // A disk slower than the link must not let finished-but-not-durable files pile up.
-          while (commits.size >= queue.concurrency) await Promise.race(commits);
+          while (commits.size >= Math.max(MIN_PENDING_COMMITS, queue.concurrency))
+            await Promise.race(commits);
           const target = remoteBaseName(remotePath);
           const previous = writers.get(target);
           let release = (): void => undefined;
