@@ -26,10 +26,12 @@
 /** Default upper bound of `'auto'`. */
 export const DEFAULT_AUTO_CAP = 16;
 /**
- * Transfers at the start of an `'auto'` batch. Wide: a daemon cycle's batch (~50 files) is over
- * before a ramp from 4 has taken two steps on a 50 ms link, and on loopback 8 costs little.
+ * Transfers at the start of an `'auto'` batch: the default cap. A daemon cycle's batch (~50
+ * files) is over before a ramp from 4 or 8 has paid off on a 50 ms link (48 files: 0.65 × lftp
+ * -P5 starting at 8), and on loopback 16 connections cost about what 5 do (docs/PERFORMANCE.md).
+ * A higher `autoCap` still grows from here; a 421 still lowers it.
  */
-export const DEFAULT_AUTO_INITIAL = 8;
+export const DEFAULT_AUTO_INITIAL = 16;
 /** Shortest measuring window: below this, TCP and timer noise dominate the rate. */
 const MIN_WINDOW_MS = 300;
 /** Longest window: a batch of huge files must still get decisions. */
@@ -38,7 +40,7 @@ const MAX_WINDOW_MS = 3000;
 export interface AdaptiveOptions {
   /** Never more transfers than this. @default 16 */
   cap?: number;
-  /** Transfers to start with. @default 8 (or cap when lower) */
+  /** Transfers to start with. @default 16 (or cap when lower) */
   initial?: number;
   /** Relative throughput rise that justifies growing again. @default 0.1 (10 %) */
   gain?: number;

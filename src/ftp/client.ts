@@ -3,13 +3,11 @@
  * timeouts and cancellation. Every method borrows a connection from the pool, so concurrent
  * calls on one client run in parallel up to the server's connection cap.
  */
-import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
   FtpReplyError,
   FtpSizeMismatchError,
   InvalidArgumentError,
-  LocalIoError,
   type FtpErrorContext,
 } from '../errors.js';
 import { throwIfAborted } from '../util/abort.js';
@@ -259,11 +257,6 @@ export class AsyncFTPClient implements AsyncDisposable {
     const remotePath = typeof remote === 'string' ? remote : remote.path;
     const localName = localNameForDownload(remote, options.localName);
     throwIfAborted(options.signal, `downloading ${remotePath}`);
-    try {
-      await mkdir(localDir, { recursive: true });
-    } catch (err) {
-      throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
-    }
     const ctx = this.#ctx('RETR', remotePath);
     let knownSize = options.expectedSize ?? (typeof remote === 'string' ? undefined : remote.size);
     // A bare path this client listed a moment ago (listFiles, the README's way): the listing's

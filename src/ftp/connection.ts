@@ -18,6 +18,12 @@ import {
   FtpTlsError,
   type FtpErrorContext,
 } from '../errors.js';
+import {
+  enablePassivePrefetch,
+  queuesCommandsDuringTransfer,
+  takePrefetched,
+  usePassiveCommand,
+} from './passive-prefetch.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -53,24 +59,28 @@ export function resolveServer(options: FtpServerOptions): ResolvedServer {
   };
 }
 
-type PassiveStrategy = (ftp: FTPContext, connectEarly: boolean) => Promise<FTPResponse>;
-
 /**
- * PASV, but always connecting to the control connection's host on the announced port.
- *
- * A server behind NAT often announces its private address; connecting to the announced address
- * would fail, and connecting to a *third* host is the FTP bounce attack. The port is all we take.
+ * One way to ask for a passive data port. PASV: always connecting to the control connection's
+ * host on the announced port. A server behind NAT often announces its private address;
+ * connecting to the announced address would fail, and connecting to a *third* host is the FTP
+ * bounce attack. The port is all we take. EPSV (RFC 2428) announces only a port.
  */
-async function enterPassiveToControlHost(ftp: FTPContext, connectEarly: boolean): Promise<FTPResponse> {
-  const res = await ftp.request('PASV');
-  await connectData(ftp, parsePasvResponse(res.message).port, connectEarly);
-  return res;
+interface PassiveMode {
+  command: 'EPSV' | 'PASV';
+  port: (reply: string) => number;
 }
 
-/** EPSV (RFC 2428): the port on the control connection's host. */
-async function enterExtendedPassive(ftp: FTPContext, connectEarly: boolean): Promise<FTPResponse> {
-  const res = await ftp.request('EPSV');
-  await connectData(ftp, parseEpsvResponse(res.message), connectEarly);
+const EPSV: PassiveMode = { command: 'EPSV', port: parseEpsvResponse };
+const PASV: PassiveMode = { command: 'PASV', port: (reply) => parsePasvResponse(reply).port };
+
+/**
+ * Asks for the port (or takes the one prefetched during the previous transfer, see
+ * passive-prefetch.ts) and opens the data connection to the control host.
+ */
+async function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: boolean): Promise<FTPResponse> {
+  const prefetched = connectEarly ? await takePrefetched(ftp, mode.command, ftp.timeout) : undefined;
+  const res = prefetched ?? (await ftp.request(mode.command));
+  await connectData(ftp, mode.port(res.message), connectEarly);
   return res;
 }
 
@@ -113,10 +123,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   if (signal?.aborted === true) throw new AbortedError(`connecting to ${server.host}:${server.port}`);
   const client = new Client(server.timeouts.commandMs);
 
-  const strategies = server.epsv
-    ? [enterExtendedPassive, enterPassiveToControlHost]
-    : [enterPassiveToControlHost];
-  client.prepareTransfer = firstWorking(strategies, client);
+  client.prepareTransfer = firstWorking(server.epsv ? [EPSV, PASV] : [PASV], client);
   addReplyDeadline(client.ftp, server.timeouts.commandMs);
   countCommands(client.ftp, server.sent);
 
@@ -128,7 +135,8 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   const onAbort = (): void => client.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await logIn(client, server);
+    const greeting = await logIn(client, server);
+    if (queuesCommandsDuringTransfer(greeting)) enablePassivePrefetch(client.ftp);
     return client;
   } catch (err) {
     client.close();
@@ -158,10 +166,12 @@ const OPTS_MLST =
  * pipelined commands concurrently and may answer out of order, so only commands whose replies
  * need no telling apart are pipelined: FEAT (multi-line) goes alone, and PBSZ must precede PROT.
  */
-async function logIn(client: Client, server: ResolvedServer): Promise<void> {
+async function logIn(client: Client, server: ResolvedServer): Promise<string> {
   const tls = { ...server.tls, servername: server.tls?.servername ?? tlsServerName(server.host) };
-  if (server.secure === 'implicit') await client.connectImplicitTLS(server.host, server.port, tls);
-  else await client.connect(server.host, server.port);
+  const greeting =
+    server.secure === 'implicit'
+      ? await client.connectImplicitTLS(server.host, server.port, tls)
+      : await client.connect(server.host, server.port);
   // the data connections resume this session under the control connection's host name
   if (server.secure === 'explicit') await client.useTLS({ ...tls, host: tls.host ?? server.host });
   // non-ASCII credentials: some servers only take them after UTF-8 is on (basic-ftp's reason too)
@@ -179,6 +189,7 @@ async function logIn(client: Client, server: ResolvedServer): Promise<void> {
     await client.sendIgnoringError('PBSZ 0');
     await client.sendIgnoringError('PROT P');
   }
+  return greeting.message;
 }
 
 function isAscii(text: string): boolean {
@@ -250,20 +261,18 @@ function tlsServerName(host: string): string | undefined {
 }
 
 /**
- * Tries each data-connection strategy in order and keeps the first that works (as basic-ftp
- * does). Until one has worked, the data connection is awaited (a failing connect moves on to the
- * next strategy); afterwards the kept strategy connects early (see connectData).
+ * Tries each passive mode in order and keeps the first that works (as basic-ftp does). Until one
+ * has worked, the data connection is awaited (a failing connect moves on to the next mode);
+ * afterwards the kept mode connects early (see connectData) and may be prefetched.
  */
-function firstWorking(
-  strategies: PassiveStrategy[],
-  client: Client,
-): (ftp: FTPContext) => Promise<FTPResponse> {
+function firstWorking(modes: PassiveMode[], client: Client): (ftp: FTPContext) => Promise<FTPResponse> {
   return async (ftp) => {
     let lastError: unknown;
-    for (const strategy of strategies) {
+    for (const mode of modes) {
       try {
-        const res = await strategy(ftp, false);
-        client.prepareTransfer = (ctx) => strategy(ctx, true);
+        const res = await enterPassive(ftp, mode, false);
+        client.prepareTransfer = (ctx) => enterPassive(ctx, mode, true);
+        usePassiveCommand(ftp, mode.command);
         return res;
       } catch (err) {
         lastError = err;

@@ -17,12 +17,11 @@
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { readdir, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
-import { BlockGatherer } from './block-gatherer.js';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
+import { FileSink } from './file-sink.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -94,6 +93,11 @@ export interface ReceivedPart {
   partPath: string;
   finalPath: string;
   localDir: string;
+  /**
+   * The `.part`'s descriptor, still open: `commitPart` fdatasyncs and closes it (no second open).
+   * Every ReceivedPart goes through `commitPart`, which closes it.
+   */
+  handle?: FileHandle | undefined;
   /** Runs after the fdatasync, immediately before the rename (see `DownloadOptions.beforeCommit`). */
   beforeCommit?: ((partPath: string) => Promise<void>) | undefined;
 }
@@ -129,22 +133,52 @@ export async function receivePart(
   const finalPath = join(req.localDir, req.localName);
   const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const startAt = await resumableBytes(partPath, req);
+  const handle = await openPart(req.localDir, partPath, startAt);
   let received = startAt;
   try {
     // An empty file is still fetched: RETR is what tells us the server lets us read it.
-    await transfer(client, partPath, startAt, req, ctx, (bytes) => {
+    const written = await transfer(client, handle, partPath, startAt, req, ctx, (bytes) => {
       received = startAt + bytes;
     });
-    received = (await stat(partPath)).size;
+    // The `.part` was empty or exactly `startAt` long when opened: its size is what was written.
+    received = startAt + written;
     if (received !== req.size) throw new FtpSizeMismatchError(req.size, received, ctx);
   } catch (err) {
+    await handle.close().catch(() => undefined);
     // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
     if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
       await unlink(partPath).catch(() => undefined);
     }
     throw wrapLocal(err, partPath, 'write failed');
   }
-  return { partPath, finalPath, localDir: req.localDir, beforeCommit: req.beforeCommit };
+  return { partPath, finalPath, localDir: req.localDir, handle, beforeCommit: req.beforeCommit };
+}
+
+/** Opens the `.part` for writing, creating `localDir` first when it is missing. */
+async function openPart(localDir: string, partPath: string, startAt: number): Promise<FileHandle> {
+  const flags = startAt > 0 ? 'r+' : 'w';
+  try {
+    return await open(partPath, flags);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotOpen(partPath, err);
+  }
+  // Created on first use, not before every file: one file-system call less per transfer.
+  try {
+    await mkdir(localDir, { recursive: true });
+  } catch (err) {
+    throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
+  }
+  try {
+    return await open(partPath, flags);
+  } catch (err) {
+    throw cannotOpen(partPath, err);
+  }
+}
+
+function cannotOpen(partPath: string, err: unknown): LocalIoError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const detail = `cannot open for writing${code === undefined ? '' : ` (${code})`}`;
+  return new LocalIoError(partPath, detail, { cause: err });
 }
 
 /**
@@ -154,9 +188,12 @@ export async function receivePart(
  */
 export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
   try {
-    await syncPath(part.partPath, 'data');
+    if (part.handle === undefined) await syncPath(part.partPath, 'data');
+    else await part.handle.datasync();
   } catch (err) {
     throw wrapLocal(err, part.partPath, 'write failed');
+  } finally {
+    await part.handle?.close().catch(() => undefined);
   }
   if (part.beforeCommit !== undefined) {
     try {
@@ -213,32 +250,19 @@ function wrapLocal(err: unknown, path: string, what: string): unknown {
 }
 
 /**
- * RETR (with REST when resuming) into `.part`, with a data-stall watchdog. The write stream owns
- * its descriptor and is closed (flushed) before this returns, on success and on failure alike.
+ * RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. Every byte
+ * received is written to the descriptor before this returns, on success and on failure alike
+ * (bytes still gathered when a transfer fails are dropped).
  */
 async function transfer(
   client: Client,
+  handle: FileHandle,
   partPath: string,
   startAt: number,
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
   onBytes: (bytes: number) => void,
-): Promise<void> {
-  const stream = createWriteStream(partPath, { flags: startAt > 0 ? 'r+' : 'w', start: startAt });
-  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', reject);
-  });
-  try {
-    await opened;
-  } catch (err) {
-    await closed;
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    throw new LocalIoError(partPath, `cannot open for writing${code === undefined ? '' : ` (${code})`}`, {
-      cause: err,
-    });
-  }
+): Promise<number> {
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
   // silent one and one trickling a byte now and then alike. basic-ftp reports progress every
   // 500 ms whether bytes came or not, so only growth counts.
@@ -263,23 +287,23 @@ async function transfer(
     },
     Math.min(1000, req.dataStallMs),
   );
+  const sink = new FileSink(handle, startAt);
   // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes
   // basic-ftp's pending task reject instead of waiting on a destination that will never drain.
-  stream.once('error', (err) => {
+  sink.once('error', (err) => {
     writeError = err;
     client.close();
   });
-  const gatherer = new BlockGatherer();
-  gatherer.pipe(stream);
+  const settled = new Promise<void>((resolve) => sink.once('close', () => resolve()));
   try {
-    // basic-ftp pipes the data socket into the gatherer and ends it when the transfer completes;
-    // the gatherer then ends the file stream.
-    await client.downloadTo(gatherer, req.remotePath, startAt);
-    await closed;
+    // basic-ftp pipes the data socket into the sink and resolves once it finished and the 226
+    // came; the sink has then written every byte.
+    await client.downloadTo(sink, req.remotePath, startAt);
+    return sink.bytesWritten;
   } catch (err) {
-    gatherer.destroy();
-    stream.destroy();
-    await closed;
+    sink.destroy();
+    // a write still running must be over before the caller closes the descriptor
+    await settled;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
     if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
     throw err;

@@ -30,8 +30,9 @@ test('grows while throughput rises, then holds', () => {
   );
 });
 
-test('starts at 8 (a daemon batch ends before a ramp from 4 would get there), or the cap', () => {
-  assert.equal(new AdaptiveConcurrency({ cap: 16 }).concurrency, 8);
+test('starts at 16 (a 48-file batch on a 50 ms link ends before a ramp from 8 pays off), or the cap', () => {
+  assert.equal(new AdaptiveConcurrency({ cap: 16 }).concurrency, 16);
+  assert.equal(new AdaptiveConcurrency({ cap: 32 }).concurrency, 16);
   assert.equal(new AdaptiveConcurrency({ cap: 5 }).concurrency, 5);
 });
 
