@@ -4,9 +4,14 @@
  *
  * Secrets are redacted by path, wherever a config or options object ends up in a log line.
  */
+import { createRequire } from 'node:module';
 import pino from 'pino';
 import type { Logger, LevelWithSilent } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+/** pino-pretty loads only for a pretty logger (a daemon under systemd and a piped CLI never need it). */
+const loadPretty = (): typeof PinoPretty =>
+  createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 /** Log paths whose values are replaced by `[redacted]`. */
 export const REDACT_PATHS: readonly string[] = [
@@ -49,7 +54,10 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   };
   if (usePretty) {
     // A synchronous pretty stream (not a worker transport), so lines are not lost on exit.
-    return pino(opts, pretty({ destination, colorize: isTty, sync: true, translateTime: 'SYS:standard' }));
+    return pino(
+      opts,
+      loadPretty()({ destination, colorize: isTty, sync: true, translateTime: 'SYS:standard' }),
+    );
   }
   return pino(opts, destination as pino.DestinationStream);
 }

@@ -6,10 +6,8 @@
  */
 import { Option, type Command } from 'commander';
 import type { Logger, LevelWithSilent } from 'pino';
-import { loadDaemonConfig, redactConfig } from '../../daemon/config.js';
-import { FTPDaemon, type FTPDaemonOptions } from '../../daemon/daemon.js';
+import type { FTPDaemon, FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';
-import { createLogger } from '../../observe/log.js';
 import { EXIT_CONFIG, formatCliError } from '../errors.js';
 import { positiveInt } from '../option-parsers.js';
 import {
@@ -81,6 +79,13 @@ export async function runDaemonCommand(
   opts: DaemonCliOptions,
   deps: DaemonCommandDeps = {},
 ): Promise<number> {
+  // The daemon, its config schema and the logger load when the command runs, not when the CLI
+  // starts: `radarlib get` and `--help` need none of them.
+  const [{ loadDaemonConfig, redactConfig }, { FTPDaemon }, { createLogger }] = await Promise.all([
+    import('../../daemon/config.js'),
+    import('../../daemon/daemon.js'),
+    import('../../observe/log.js'),
+  ]);
   const env = deps.env ?? process.env;
   const destination = deps.destination ?? process.stdout;
   let log: Logger = createLogger({

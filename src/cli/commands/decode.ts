@@ -9,8 +9,7 @@
  */
 
 import type { Command } from 'commander';
-import { decodeBufrFile, type BufrFileEntry } from '../../bufr/file.js';
-import { readRadarVolume } from '../../bufr/radar-volume.js';
+import type { BufrFileEntry } from '../../bufr/file.js';
 import { BufrFormatError, BufrUnsupportedError, RadarlibError } from '../../errors.js';
 import { FILL, NO_DATA, type RadarVolume } from '../../radar/model.js';
 
@@ -115,11 +114,14 @@ function failure(file: string, e: unknown): DecodeFailure {
 /** A radar volume when the file is one, else every message of the file. */
 async function decodeOne(file: string): Promise<DecodeResult> {
   try {
+    // The decoder loads when a file is decoded, not when any command starts (CLI start-up).
+    const { readRadarVolume } = await import('../../bufr/radar-volume.js');
     return summarizeVolume(file, await readRadarVolume(file));
   } catch (radarError) {
     if (!(radarError instanceof BufrFormatError || radarError instanceof BufrUnsupportedError))
       return failure(file, radarError);
     try {
+      const { decodeBufrFile } = await import('../../bufr/file.js');
       const entries = await decodeBufrFile(file);
       return { file, messages: entries.map(summarizeMessage) };
     } catch {

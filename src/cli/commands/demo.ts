@@ -5,7 +5,6 @@
 import { Option, type Command } from 'commander';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DemoOptions } from '../../demo/run-demo.js';
-import { createLogger } from '../../observe/log.js';
 import type { BindAddress } from '../../web/bind.js';
 import { addHttpOptions } from './web-options.js';
 
@@ -105,6 +104,7 @@ Examples:
   radarlib demo --http 127.0.0.1:9090 --dir ./demo-data`,
     )
     .action(async (opts: DemoCliOptions) => {
+      const { createLogger } = await import('../../observe/log.js');
       const logger = createLogger({ level: opts.logLevel, destination: process.stderr });
       const controller = new AbortController();
       const onSignal = (): void => {

@@ -2,27 +2,34 @@
  * `radarlib ls` and `radarlib get`: the client from a shell.
  */
 import { Command, Option } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
-import { AsyncFTPClient } from '../../ftp/client.js';
+import type { AsyncFTPClient } from '../../ftp/client.js';
 import type { RemoteEntry } from '../../ftp/types.js';
-import { createLogger } from '../../observe/log.js';
 import { escapeControlChars as shown } from '../../util/terminal-text.js';
 import type { AsyncSFTPClient } from '../../sftp/client.js';
 import { parseServerArg, type ParsedServer, type ServerArgOptions } from '../server-arg.js';
 
 /**
- * The client for an ftp://, ftps:// or sftp:// argument. The SSH library is loaded only for
- * sftp:// (an FTP user never pays its start-up time).
+ * The client for an ftp://, ftps:// or sftp:// argument. Clients load when a command runs, not
+ * when the CLI starts (`--help` needs none), and the SSH library only for sftp://.
  */
 async function openClient(
   parsed: ParsedServer,
   extra: { logger: Logger; maxConnections?: number },
 ): Promise<AsyncFTPClient | AsyncSFTPClient> {
-  if (parsed.protocol === 'ftp') return new AsyncFTPClient({ ...parsed.options, ...extra });
+  if (parsed.protocol === 'ftp') {
+    const { AsyncFTPClient: Client } = await import('../../ftp/client.js');
+    return new Client({ ...parsed.options, ...extra });
+  }
   const { AsyncSFTPClient: Client } = await import('../../sftp/client.js');
   return new Client({ ...parsed.options, ...extra });
+}
+
+/** Warnings and errors of the client on stderr (pino loads with the first command that runs). */
+async function warnLogger(): Promise<Logger> {
+  const { createLogger } = await import('../../observe/log.js');
+  return createLogger({ level: 'warn', destination: process.stderr });
 }
 
 function addServerOptions(cmd: Command): Command {
@@ -68,9 +75,7 @@ export function registerFtpCommands(program: Command): void {
       opts: ServerArgOptions & { pattern: string; recursive?: boolean; long?: boolean },
     ) => {
       const parsed = parseServerArg(server, opts);
-      await using client = await openClient(parsed, {
-        logger: createLogger({ level: 'warn', destination: process.stderr }),
-      });
+      await using client = await openClient(parsed, { logger: await warnLogger() });
       const entries = await client.listEntries(path ?? parsed.path ?? '/', {
         pattern: opts.pattern,
         recursive: opts.recursive === true,
@@ -107,7 +112,7 @@ export function registerFtpCommands(program: Command): void {
       const maxConcurrent = Number(opts.parallel);
       await using client = await openClient(parsed, {
         maxConnections: Math.max(maxConcurrent, Number(opts.connections)),
-        logger: createLogger({ level: 'warn', destination: process.stderr }),
+        logger: await warnLogger(),
       });
       let files: (string | RemoteEntry)[] = targets;
       if (opts.pattern !== undefined) {
@@ -119,6 +124,7 @@ export function registerFtpCommands(program: Command): void {
         }
       }
       const tty = process.stdout.isTTY === true;
+      const { SingleBar, Presets } = await import('cli-progress');
       const bar = tty
         ? new SingleBar(
             { format: 'get [{bar}] {value}/{total} files | {bytes} | {eta}s left' },

@@ -3,10 +3,8 @@
  * their errors. Reads the ledger only (safe while the daemon runs). `--json` for scripts.
  */
 import { Option, type Command } from 'commander';
-import { loadDaemonConfig } from '../../daemon/config.js';
 import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type Ledger } from '../../ledger/ledger.js';
-import { openLedger } from '../../ledger/open.js';
 import { summarizeLedger, type LedgerSummary } from '../../observe/ledger-summary.js';
 import { escapeControlChars as shown } from '../../util/terminal-text.js';
 import { positiveInt } from '../option-parsers.js';
@@ -35,10 +33,14 @@ export async function openLedgerFrom(
   opts: LedgerCliOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Ledger> {
+  // Loaded here, not at start-up: the config schema and the ledger drivers are most of the
+  // CLI's start-up time, and only the ledger commands need them.
+  const { openLedger } = await import('../../ledger/open.js');
   if (opts.ledger !== undefined && opts.ledger !== '') return openLedger(opts.ledger);
   if (opts.config === undefined) {
     throw new ConfigError('command line', 'ledger', 'give --config FILE or --ledger PATH');
   }
+  const { loadDaemonConfig } = await import('../../daemon/config.js');
   const { config } = await loadDaemonConfig({ file: opts.config, env });
   return openLedger(config.ledger);
 }
