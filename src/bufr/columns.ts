@@ -26,6 +26,9 @@ export interface BufrColumn {
   refersTo?: number;
 }
 
+/** `numbers` of a column whose numbers are still in the scratch store (during the walk only). */
+export const PENDING_NUMBERS = new Float64Array(0);
+
 /** A scratch buffer kept between messages (decoding is synchronous: one user at a time). */
 let spare: Float64Array | null = null;
 /** Scratch buffers larger than this (32 MiB) are not kept after the message. */
