@@ -15,7 +15,8 @@
  *    the server received (proftpd command log).
  * 2. Idle poll: a date tree with 2 and with 30 days of history; the daemon's idle `runOnce` (FTP
  *    commands, wall time) beside lftp re-running its mirror on a complete copy.
- * 3. Ledger (bench/ledger.ts) and BUFR (bench/bufr.ts) are run and their JSON merged.
+ * 3. Ledger (bench/ledger.ts) and BUFR (bench/bufr.ts, bench/bufr-eccodes.ts) are run and their
+ *    JSON merged.
  *
  * Writes bench/results/{mirror,idle-poll,suite}.json, prints the table and rewrites the sections
  * between the `<!-- bench:... -->` markers of docs/PERFORMANCE.md (other sections are kept).
@@ -101,6 +102,8 @@ export interface SuiteResult {
   idle: IdleRun[];
   ledger: unknown;
   bufr: unknown;
+  /** bench/bufr-eccodes.ts: general BUFR decode against ecCodes (issue 16). */
+  bufrEccodes?: unknown;
   skipped: string[];
 }
 
@@ -616,6 +619,14 @@ function renderSummaryTable(s: SuiteResult): string {
       `| BUFR decode | ${r.file} | ${f(r.decodeMs)} ms (zlib floor ${f(r.floorMs)} ms, ×${f(r.ratio)}) |`,
     );
   }
+  const eccodes = s.bufrEccodes as {
+    rows?: { message: string; radarlibMs: number; eccodesMs: number; ratio: number }[];
+  } | null;
+  for (const r of eccodes?.rows ?? []) {
+    rows.push(
+      `| BUFR vs ecCodes | ${r.message} | ${f(r.radarlibMs)} ms (ecCodes ${f(r.eccodesMs)} ms, ×${f(r.ratio)} faster) |`,
+    );
+  }
   return rows.join('\n');
 }
 
@@ -927,6 +938,10 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       smoke || opts.skipBufr === true
         ? readJson(join(RESULTS, 'bufr.json'))
         : runSideBench('bufr.ts', 'bufr.json', 600, skipped);
+    const bufrEccodes =
+      smoke || opts.skipBufr === true
+        ? readJson(join(RESULTS, 'bufr-eccodes.json'))
+        : runSideBench('bufr-eccodes.ts', 'bufr-eccodes.json', 600, skipped);
 
     const suite: SuiteResult = {
       date: new Date().toISOString(),
@@ -940,6 +955,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       idle,
       ledger,
       bufr,
+      bufrEccodes,
       skipped,
     };
     mkdirSync(outDir, { recursive: true });

@@ -6,7 +6,7 @@
  * only when `message.subsets` is first read.
  */
 
-import type { DataItem, OperatorItem, ValueItem } from './decoder.js';
+import type { DataItem, ValueItem } from './decoder.js';
 
 /** One element (or operator marker) of a compressed message, for every subset at once. */
 export interface BufrColumn {
@@ -25,6 +25,9 @@ export interface BufrColumn {
   /** As `ValueItem.refersTo` (the same in every subset). */
   refersTo?: number;
 }
+
+/** `numbers` of a column whose numbers are still in the scratch store (during the walk only). */
+export const PENDING_NUMBERS = new Float64Array(0);
 
 /** A scratch buffer kept between messages (decoding is synchronous: one user at a time). */
 let spare: Float64Array | null = null;
@@ -96,30 +99,41 @@ export function columnValue(column: BufrColumn, s: number): number | string | nu
   return column.texts?.[s] ?? null;
 }
 
-/** Builds the per-subset item lists; items the subsets share are one object. */
+const PLACEHOLDER: ValueItem = { kind: 'value', descriptor: 0, value: null, bitOffset: 0 };
+
+/**
+ * Builds the per-subset item lists; items the subsets share are one object. Each list starts as
+ * a copy of one template holding the shared items (one block copy), then gets a new item for
+ * each column whose value varies between subsets.
+ */
 export function materialize(columns: readonly BufrColumn[], nsub: number): DataItem[][] {
-  const shared: (ValueItem | OperatorItem | null)[] = columns.map((c) => {
-    if (c.kind === 'operator') return { kind: 'operator', descriptor: c.descriptor, bitOffset: c.bitOffset };
-    if (c.constant === undefined || c.associated !== undefined) return null;
-    const item: ValueItem = {
-      kind: 'value',
-      descriptor: c.descriptor,
-      value: c.constant,
-      bitOffset: c.bitOffset,
-    };
-    if (c.refersTo !== undefined) item.refersTo = c.refersTo;
-    return item;
-  });
-  const out: DataItem[][] = [];
+  const template: DataItem[] = [];
+  const varying: number[] = [];
+  for (let k = 0; k < columns.length; k++) {
+    const c = columns[k] as BufrColumn;
+    if (c.kind === 'operator') {
+      template.push({ kind: 'operator', descriptor: c.descriptor, bitOffset: c.bitOffset });
+    } else if (c.constant === undefined || c.associated !== undefined) {
+      // Replaced in every subset; an item of the same shape keeps the template's elements packed.
+      template.push(PLACEHOLDER);
+      varying.push(k);
+    } else {
+      const item: ValueItem = {
+        kind: 'value',
+        descriptor: c.descriptor,
+        value: c.constant,
+        bitOffset: c.bitOffset,
+      };
+      if (c.refersTo !== undefined) item.refersTo = c.refersTo;
+      template.push(item);
+    }
+  }
+  const out: DataItem[][] = new Array<DataItem[]>(nsub);
   for (let s = 0; s < nsub; s++) {
-    const items: DataItem[] = new Array<DataItem>(columns.length);
-    for (let k = 0; k < columns.length; k++) {
+    const items = template.slice();
+    for (let v = 0; v < varying.length; v++) {
+      const k = varying[v] as number;
       const c = columns[k] as BufrColumn;
-      const one = shared[k];
-      if (one !== null && one !== undefined) {
-        items[k] = one;
-        continue;
-      }
       const item: ValueItem = {
         kind: 'value',
         descriptor: c.descriptor,
@@ -135,7 +149,7 @@ export function materialize(columns: readonly BufrColumn[], nsub: number): DataI
       if (c.refersTo !== undefined) item.refersTo = c.refersTo;
       items[k] = item;
     }
-    out.push(items);
+    out[s] = items;
   }
   return out;
 }

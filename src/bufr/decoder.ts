@@ -12,7 +12,7 @@ import { BufrFormatError, BufrUnsupportedError } from '../errors.js';
 import { allOnes, BitReader, MAX_NUMERIC_BITS } from './bit-reader.js';
 import { descriptorF, descriptorX, descriptorY, formatDescriptor } from './descriptors.js';
 import { BitmapTracker, isBitmapDescriptor, type BitmapTarget } from './bitmap.js';
-import { ColumnNumbers, columnValue, materialize, type BufrColumn } from './columns.js';
+import { ColumnNumbers, columnValue, materialize, PENDING_NUMBERS, type BufrColumn } from './columns.js';
 import {
   ASSOCIATED_FIELD_SIGNIFICANCE,
   applyOperator,
@@ -489,29 +489,31 @@ class Walker {
     if (this.values > this.maxValues) {
       throw this.fail(`compressed data expands to more than ${this.maxValues} values (maxValues)`, code);
     }
-    const col: BufrColumn = { kind: 'value', descriptor: code, bitOffset };
-    this.columns.push(col);
+    // Each column is made whole in one literal (not grown property by property): fewer shapes.
     if (p.text) {
       const r0 = this.text(r.readText(p.width / 8, d));
       const nbinc = r.readUint(6, d);
       if (nbinc === 0) {
-        col.constant = r0;
+        this.columns.push({ kind: 'value', descriptor: code, bitOffset, constant: r0 });
         return r0;
       }
       const texts: (string | null)[] = [];
       for (let s = 0; s < nsub; s++) texts.push(this.text(r.readText(nbinc, d)));
-      col.texts = texts;
+      this.columns.push({ kind: 'value', descriptor: code, bitOffset, texts });
       return texts[0] ?? null;
     }
     const r0 = r.readUint(p.width, d);
     const nbinc = r.readUint(6, d);
-    const r0Missing = p.missing && p.width > 1 && r0 === allOnes(p.width);
     if (nbinc > MAX_NUMERIC_BITS) throw this.fail(`increment width ${nbinc} bits`, code);
     if (nbinc === 0) {
       // The same value in every subset: stored once (and one shared item per subset).
-      col.constant = r0Missing ? null : scaled(r0, p);
-      return col.constant;
+      const r0Missing = p.missing && p.width > 1 && r0 === allOnes(p.width);
+      const constant = r0Missing ? null : scaled(r0, p);
+      this.columns.push({ kind: 'value', descriptor: code, bitOffset, constant });
+      return constant;
     }
+    const col: BufrColumn = { kind: 'value', descriptor: code, bitOffset, numbers: PENDING_NUMBERS };
+    this.columns.push(col);
     const store = this.numbers as ColumnNumbers;
     const at = store.reserve(col, nsub);
     const numbers = store.buffer;
@@ -536,8 +538,7 @@ class Walker {
 
   /** Subset `s` of a column during the walk (numbers are still in the scratch store). */
   private subsetValue(col: BufrColumn, s: number): number | string | null {
-    if (col.constant === undefined && col.texts === undefined && col.numbers === undefined)
-      return (this.numbers as ColumnNumbers).lastValue(s);
+    if (col.numbers === PENDING_NUMBERS) return (this.numbers as ColumnNumbers).lastValue(s);
     return columnValue(col, s);
   }
 

@@ -135,7 +135,10 @@ export async function decodeBufrFile(
   options: DecodeBufrOptions = {},
 ): Promise<BufrFileEntry[]> {
   const file = options.file ?? (typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>');
-  const bytes = typeof pathOrBytes === 'string' ? new Uint8Array(await readFile(pathOrBytes)) : pathOrBytes;
+  // A plain Uint8Array view of readFile's Buffer (its own memory, not pooled): no copy.
+  const read = typeof pathOrBytes === 'string' ? await readFile(pathOrBytes) : null;
+  const bytes =
+    read === null ? (pathOrBytes as Uint8Array) : new Uint8Array(read.buffer, read.byteOffset, read.length);
   const out: BufrFileEntry[] = [];
   for (const slice of splitBufrMessages(bytes)) out.push(decodeSlice(slice, file, options));
   if (out.length === 0) throw noMessage(file);
