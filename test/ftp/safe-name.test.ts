@@ -2,11 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { UnsafePathError } from '../../src/errors.js';
-import {
-  assertSafeLocalName,
-  joinRemote,
-  localNameForDownload,
-} from '../../src/ftp/safe-name.js';
+import { assertSafeLocalName, joinRemote, localNameForDownload } from '../../src/ftp/safe-name.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 describe('assertSafeLocalName', () => {
