@@ -10,6 +10,8 @@
  * readings of one path with the same size are the same version when the finer time falls inside
  * the coarser one's interval, so a file crossing LIST's six-month mark is not taken again. What
  * LIST cannot show, a same-size replacement within the same minute, stays invisible to it.
+ * A LIST time is also compared as the server rendered it (`mtime + zoneOffsetMs`), so learning
+ * the server's zone later (or again after a restart) re-keys a row, never makes a second version.
  *
  * Life of a row:
  *
