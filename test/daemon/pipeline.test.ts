@@ -215,3 +215,26 @@ test('stopping mid-pipeline loses nothing: every file is handed over once across
   t.after(() => ledger.close());
   assert.equal((await ledger.counts()).processed, n);
 });
+
+test('with hot rounds far apart, a new file is listed again when its quiet period ends (a settle round)', async (t) => {
+  const r = await rig(t);
+  r.put('/data/new.BUFR', payload(7, 4000));
+  const sizes: number[] = [];
+  let listingsAtDownload = -1;
+  const listings = (): number => r.server.commands.filter((c) => c.directive === 'LIST').length;
+  // minAge an hour: only `settle` (0.3 s unchanged) can make the file ready; the next hot round
+  // is a minute away.
+  const d = new FTPDaemon(r.config({ pollInterval: 3600, hotInterval: 60, settle: 0.3, minAge: 3600 }), {
+    onFileDownloaded: (_p, info) => {
+      listingsAtDownload = listings();
+      sizes.push(info.size);
+    },
+  });
+  const running = d.run();
+  t.after(() => d.stop());
+  await until(d, () => sizes.length === 1, 'the new file', 30_000);
+  assert.equal(listingsAtDownload, 2, 'the full round, then one listing when the file had settled');
+  await d.stop();
+  await running;
+  assert.deepEqual(sizes, [4000]);
+});
