@@ -163,6 +163,10 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
       `stage ${stage} observed for both files`,
     );
   assert.match(scrape, new RegExp(`${METRIC_NAMES.listingsPerMinute}\\{source="[^"]+"\\} [1-9]`));
+  // Commands as the FTP client counted them (each listing is at least EPSV + LIST, logins aside).
+  const counted = d.pipelineStats().sources[0];
+  assert.ok(counted?.commandsPerMinute != null && counted.commandsPerMinute >= 2 * counted.listingsPerMinute);
+  assert.match(scrape, new RegExp(`${METRIC_NAMES.commandsPerMinute}\\{source="[^"]+"\\} [1-9]`));
   const rows = await d.ledger!.recent({ limit: 10 });
   await d.stop();
   await running;
