@@ -197,6 +197,9 @@ export class SourcePipeline {
         this.#serverDown = false;
         if (!r.skipped) pool.wake();
         const after = this.scheduler.settleDueAt;
+        // At most one settle round a second (uploads arriving all the time must not make it a
+        // stream of listings); one that left `settleDueAt` in the past waits for the next hot round.
+        if (settleFirst) settleBlockedUntil = now() + SETTLE_CHECK_MS;
         if (settleFirst && (r.skipped || (after !== null && after <= now()))) settleBlockedUntil = nextHot;
         warned = false;
       } catch (err) {
@@ -229,10 +232,9 @@ export class SourcePipeline {
       try {
         const r = await this.#serial(() => this.scheduler.settleRound(listAbort.signal));
         if (!r.skipped) pool.wake();
-        // Still due (skipped: another instance lists; or the row did not settle): no busy loop.
-        const next = this.scheduler.settleDueAt;
-        if (r.skipped || (next !== null && next <= this.#o.now()))
-          await sleepUntilAborted(SETTLE_CHECK_MS, signal);
+        // At most one settle round a second, whether or not files are still due (skipped: another
+        // instance lists; or the row did not settle): no busy loop, no stream of listings.
+        await sleepUntilAborted(SETTLE_CHECK_MS, signal);
       } catch (err) {
         if (!signal.aborted) this.#log.warn({ err }, 'listing the unsettled files failed');
         // The next full round lists them anyway: no retry storm meanwhile.
