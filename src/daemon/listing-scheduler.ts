@@ -9,10 +9,12 @@
  *    folders in it that are new or whose modification time changed (a file was added), and every
  *    folder holding a file that is still changing, until it has settled. A minute folder that
  *    shows no change is not listed again: a volume costs a few listings, not one per round.
- *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for the
- *    longer of `settle` and `quietMs` (src/daemon/observe-listing.ts), however soon another round
- *    lists it again; so the gap between two listings is never what decides a file is complete.
- *    Its folder stays hot until then, and the ledger's `settleDueAt` says when to look again.
+ *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for
+ *    `settle` (src/daemon/observe-listing.ts), however soon another round lists it again; so the
+ *    gap between two listings is never what decides a file is complete. Its folder stays hot
+ *    until then, and the ledger's `settleDueAt` says when to look again: a **settle round**
+ *    (`settleRound`) lists only the folders of unsettled files, at that moment, so a file is ready
+ *    `settle` after its last change whatever `hotInterval` is.
  *
  * The scheduler does not sleep: the daemon calls its rounds (see daemon.ts); it measures the
  * listings it sends so the server load is visible (status page, /metrics).
@@ -147,14 +149,6 @@ export class ListingScheduler {
     return c.hotInterval > 0 && c.hotInterval < c.pollInterval && c.layout !== 'recursive';
   }
 
-  /**
-   * How long a file must stay unchanged before `run()` confirms it: most of a hot interval (0
-   * without hot rounds: then the next listing, `pollInterval` later, confirms it, as always).
-   */
-  get quietMs(): number {
-    return this.hotEnabled ? this.#src.config.hotInterval * 750 : 0;
-  }
-
   /** Folders holding files not yet settled (re-listed by every hot round until they are). */
   get unsettledFolders(): number {
     return new Set([...this.#unsettled].map((p) => parentOf(p))).size;
@@ -183,35 +177,47 @@ export class ListingScheduler {
   }
 
   /** The source's full listing (`pollInterval`), under the ledger's listing lock. */
-  async fullRound(signal: AbortSignal, quietMs: number): Promise<RoundResult> {
+  async fullRound(signal: AbortSignal): Promise<RoundResult> {
     const src = this.#src;
     const result = await this.#ledger.withSourceLock(src.config.name, async () => {
       const listing = await src.lister.list(this.#now(), signal);
       // Flat and recursive listings report 0 folders; they cost at least one LIST.
       const listings = Math.max(1, listing.listings);
       this.#count(listings);
-      const observed = await this.#observe(listing.files, true, quietMs, listing);
+      const observed = await this.#observe(listing.files, true, listing);
       return { listed: listing.files.length, listings, ...observed, folderErrors: listing.folderErrors };
     });
     return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
   }
 
   /** The hot folders only (`hotInterval`), under the ledger's listing lock. */
-  async hotRound(signal: AbortSignal, quietMs: number): Promise<RoundResult> {
+  hotRound(signal: AbortSignal): Promise<RoundResult> {
+    return this.#hotRound(signal, false);
+  }
+
+  /**
+   * The folders holding unsettled files only (in a flat layout: the folder), when the ledger's
+   * `settleDueAt` has passed: what makes those files ready.
+   */
+  settleRound(signal: AbortSignal): Promise<RoundResult> {
+    return this.#hotRound(signal, true);
+  }
+
+  async #hotRound(signal: AbortSignal, unsettledOnly: boolean): Promise<RoundResult> {
     const src = this.#src;
     const result = await this.#ledger.withSourceLock(src.config.name, async () => {
       if (src.config.layout === 'flat') {
         const listing = await src.lister.list(this.#now(), signal);
         this.#count(1);
-        const observed = await this.#observe(listing.files, true, quietMs, listing);
+        const observed = await this.#observe(listing.files, true, listing);
         return { listed: listing.files.length, listings: 1, ...observed, folderErrors: listing.folderErrors };
       }
-      return this.#hotTreeRound(signal, quietMs);
+      return this.#hotTreeRound(signal, unsettledOnly);
     });
     return result === null ? { ...EMPTY, skipped: true } : { ...result, skipped: false };
   }
 
-  async #hotTreeRound(signal: AbortSignal, quietMs: number): Promise<Omit<RoundResult, 'skipped'>> {
+  async #hotTreeRound(signal: AbortSignal, unsettledOnly: boolean): Promise<Omit<RoundResult, 'skipped'>> {
     const src = this.#src;
     const now = this.#now();
     const hours = new Set<string>();
@@ -219,7 +225,7 @@ export class ListingScheduler {
     const guessed = new Set<string>();
     /** Minute folders the full rounds found (and listed). */
     const known = new Set<string>();
-    for (const memory of src.lister.walker.memories.values()) {
+    for (const memory of unsettledOnly ? [] : src.lister.walker.memories.values()) {
       let newest: [string, number] | null = null;
       for (const entry of memory.minuteFolders) {
         known.add(entry[0]);
@@ -275,6 +281,10 @@ export class ListingScheduler {
     for (const path of this.#minuteFolders.keys()) if (!shownNow.has(path)) this.#minuteFolders.delete(path);
     const minuteList = [...minutes];
     const minuteEntries = await mapLimit(minuteList, concurrency, list);
+    for (const path of minuteList) {
+      const state = this.#minuteFolders.get(path);
+      if (state !== undefined) state.listedAt = Math.max(state.listedAt, now);
+    }
     const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
     // Times corrected as the full rounds correct them (one identity per version).
     const files = await src.lister.toListedFiles(entries, now, signal, false);
@@ -286,7 +296,7 @@ export class ListingScheduler {
     const listings = hourList.length + minuteList.length;
     this.#count(listings);
     // Each minute folder was listed whole (a missing one as empty): files gone from it vanished.
-    const observed = await this.#observe(files, false, quietMs, {
+    const observed = await this.#observe(files, false, {
       completeFolders: minuteList,
       folderErrors: [],
     });
@@ -314,11 +324,10 @@ export class ListingScheduler {
   async #observe(
     files: readonly ListedFile[],
     complete: boolean,
-    quietMs: number,
     listing: { completeFolders: readonly string[]; folderErrors: readonly FolderError[] },
   ): Promise<{ added: number; becameReady: number }> {
     const now = this.#now();
-    const options = observeOptions(this.#src, now, listing.completeFolders, quietMs);
+    const options = observeOptions(this.#src, now, listing.completeFolders);
     const minAgeMs = options.minAgeMs ?? 0;
     const settleMs = options.settleMs ?? 0;
     for (const f of files) {

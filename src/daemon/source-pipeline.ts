@@ -105,7 +105,7 @@ export class SourcePipeline {
     try {
       for (let i = 0; i < max && !stopRequested.aborted; i++) {
         try {
-          await this.#fullRound(pool, this.scheduler.quietMs);
+          await this.#fullRound(pool);
         } catch (err) {
           // A ledger hiccup (busy database, lost PostgreSQL connection): log, wait, go on.
           this.#log.error({ err }, LOG_MESSAGES.cycleFailed);
@@ -127,7 +127,7 @@ export class SourcePipeline {
       const pool = this.#newPool();
       const downloaded: FileRecord[] = [];
       const callbacks: Promise<void>[] = [];
-      const event = await this.#listRound(this.#o.src.config.name, 0, callbacks);
+      const event = await this.#listRound(this.#o.src.config.name, callbacks);
       if (!this.#o.stopRequested.aborted && !this.#serverDown) {
         pool.drain();
         const onDone = (record: FileRecord, callback: Promise<void>): void => {
@@ -159,25 +159,48 @@ export class SourcePipeline {
     });
   }
 
-  async #fullRound(pool: DownloadPool, quietMs: number): Promise<void> {
-    const event = await this.#serial(() => this.#listRound(this.#o.src.config.name, quietMs, null));
+  async #fullRound(pool: DownloadPool): Promise<void> {
+    const event = await this.#serial(() => this.#listRound(this.#o.src.config.name, null));
     pool.wake();
     this.#emitCycle(event, pool);
   }
 
-  /** Hot rounds every `hotInterval` until `signal` aborts. */
+  /**
+   * Hot rounds every `hotInterval` until `signal` aborts; between them, a settle round when the
+   * ledger's `settleDueAt` comes first (a file's quiet period ended), so a file is ready `settle`
+   * after its last change rather than at the next hot round.
+   */
   async #hotLoop(pool: DownloadPool, signal: AbortSignal): Promise<void> {
     const every = this.#o.src.config.hotInterval * 1000;
+    const now = this.#o.now;
     let warned = false;
-    // Bounded by the stop: one round per interval.
-    for (let started = Date.now(); !signal.aborted; started = Date.now()) {
-      await sleepUntilAborted(every, signal);
-      if (signal.aborted) break;
+    let nextHot = now() + every;
+    // A settle round that left `settleDueAt` in the past (skipped, or the file changed again)
+    // does not run again before the next hot round: no busy loop.
+    let settleBlockedUntil = 0;
+    // Bounded by the stop: at most one hot round per interval and one settle round between.
+    while (!signal.aborted) {
+      const due = this.scheduler.settleDueAt;
+      const settleFirst = due !== null && due < nextHot && now() >= settleBlockedUntil;
+      // Looks again at least once a second: a round may set an earlier `settleDueAt` meanwhile.
+      const wait = (settleFirst ? due : nextHot) - now();
+      if (wait > 0) {
+        await sleepUntilAborted(Math.min(wait, SETTLE_CHECK_MS), signal);
+        continue;
+      }
+      if (!settleFirst) nextHot = now() + every;
+      const started = Date.now();
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
       try {
-        const r = await this.#serial(() => this.scheduler.hotRound(listAbort.signal, this.scheduler.quietMs));
+        const round = settleFirst ? this.scheduler.settleRound : this.scheduler.hotRound;
+        const r = await this.#serial(() => round.call(this.scheduler, listAbort.signal));
         this.#serverDown = false;
         if (!r.skipped) pool.wake();
+        const after = this.scheduler.settleDueAt;
+        // At most one settle round a second (uploads arriving all the time must not make it a
+        // stream of listings); one that left `settleDueAt` in the past waits for the next hot round.
+        if (settleFirst) settleBlockedUntil = now() + SETTLE_CHECK_MS;
+        if (settleFirst && (r.skipped || (after !== null && after <= now()))) settleBlockedUntil = nextHot;
         warned = false;
       } catch (err) {
         if (!signal.aborted && !warned) {
@@ -207,12 +230,11 @@ export class SourcePipeline {
       }
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
       try {
-        const r = await this.#serial(() => this.scheduler.hotRound(listAbort.signal, 0));
+        const r = await this.#serial(() => this.scheduler.settleRound(listAbort.signal));
         if (!r.skipped) pool.wake();
-        // Still due (skipped: another instance lists; or the row did not settle): no busy loop.
-        const next = this.scheduler.settleDueAt;
-        if (r.skipped || (next !== null && next <= this.#o.now()))
-          await sleepUntilAborted(SETTLE_CHECK_MS, signal);
+        // At most one settle round a second, whether or not files are still due (skipped: another
+        // instance lists; or the row did not settle): no busy loop, no stream of listings.
+        await sleepUntilAborted(SETTLE_CHECK_MS, signal);
       } catch (err) {
         if (!signal.aborted) this.#log.warn({ err }, 'listing the unsettled files failed');
         // The next full round lists them anyway: no retry storm meanwhile.
@@ -227,7 +249,7 @@ export class SourcePipeline {
    * A full listing round and the callbacks owed from before; returns the cycle event (downloads
    * filled in by `#emitCycle`). `callbacks` collects the owed callbacks' promises (runOnce).
    */
-  async #listRound(source: string, quietMs: number, callbacks: Promise<void>[] | null): Promise<CycleEvent> {
+  async #listRound(source: string, callbacks: Promise<void>[] | null): Promise<CycleEvent> {
     const { ledger, dispatcher, stopRequested, abortTransfers } = this.#o;
     const started = Date.now();
     const cycle = ++this.#o.src.cycles;
@@ -261,7 +283,7 @@ export class SourcePipeline {
     // Listing is cheap to redo: a stop request cancels it at once.
     const listAbort = linkedController([stopRequested, abortTransfers]);
     try {
-      const r: RoundResult = await this.scheduler.fullRound(listAbort.signal, quietMs);
+      const r: RoundResult = await this.scheduler.fullRound(listAbort.signal);
       event.skippedListing = r.skipped;
       event.listed = r.listed;
       event.listings = r.skipped ? 0 : r.listings;

@@ -199,8 +199,11 @@ export class RadarTreeWalker {
       } else {
         walks = radars.map((radar) => early.get(radar) ?? walkOne(options.root, radar));
         radarCount = radars.length;
-        // A radar gone from the root: its early walk found nothing (550) and is left out.
-        await Promise.allSettled([...early].filter(([r]) => !radars.includes(r)).map(([, w]) => w));
+        // A radar gone from the root: its early walk found nothing (550) and is left out, and
+        // forgotten (not walked again, and no longer hot).
+        const gone = [...early.keys()].filter((r) => !radars.includes(r));
+        await Promise.allSettled(gone.map((r) => early.get(r)));
+        for (const r of gone) this.#memory.delete(r);
       }
     }
     const settled = await Promise.allSettled(walks);

@@ -12,7 +12,7 @@ import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { makeFileFilter } from '../../src/daemon/filters.js';
 import { RadarTreeWalker, type TreeDirEntry } from '../../src/daemon/tree-walker.js';
 import { radarTreeFolder, windowStart } from '../../src/radar/tree.js';
-import { volumeFileName } from './helpers/radar-tree.js';
+import { FakeTree, treeFiles, volumeFileName } from './helpers/radar-tree.js';
 import { HOT_RADAR_TREE, payload, rig, type Rig } from './helpers/setup.js';
 
 const MINUTE = 60_000;
@@ -199,4 +199,30 @@ test('hot rounds list the hour folder and new minute folders only, never the unc
     );
   await d.stop();
   await running;
+});
+
+test('a radar gone from the root is walked once more at most, then forgotten (not hot any more)', async () => {
+  const end = new Date('2025-10-20T15:30:00Z');
+  const spec = { root: '/L2', end, historyMs: HOUR, stepMinutes: 10, fields: ['DBZH'] };
+  let tree = new FakeTree(treeFiles({ ...spec, radars: ['RMA1', 'RMA2'] }));
+  const walker = new RadarTreeWalker((path, options) => tree.listDir(path, options));
+  const options = {
+    root: '/L2',
+    radars: null,
+    windowStart: end.getTime() - 2 * HOUR,
+    recentFolders: 3,
+    fullRescan: false,
+    concurrency: 4,
+    acceptFile: () => true,
+  };
+  await walker.walk(options);
+  assert.deepEqual([...walker.memories.keys()].sort(), ['RMA1', 'RMA2']);
+  // RMA2 is removed from the server.
+  tree = new FakeTree(treeFiles({ ...spec, radars: ['RMA1'] }));
+  const second = await walker.walk(options);
+  assert.ok(second.files.every((f) => f.path.startsWith('/L2/RMA1/')));
+  assert.deepEqual([...walker.memories.keys()], ['RMA1'], 'RMA2 forgotten');
+  tree.listed = [];
+  await walker.walk(options);
+  assert.ok(!tree.listed.some((p) => p.startsWith('/L2/RMA2')), 'not walked again');
 });

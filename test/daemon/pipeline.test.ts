@@ -163,6 +163,10 @@ test('a new minute folder in a radar tree is taken by a hot round, not the next 
       `stage ${stage} observed for both files`,
     );
   assert.match(scrape, new RegExp(`${METRIC_NAMES.listingsPerMinute}\\{source="[^"]+"\\} [1-9]`));
+  // Commands as the FTP client counted them (each listing is at least EPSV + LIST, logins aside).
+  const counted = d.pipelineStats().sources[0];
+  assert.ok(counted?.commandsPerMinute != null && counted.commandsPerMinute >= 2 * counted.listingsPerMinute);
+  assert.match(scrape, new RegExp(`${METRIC_NAMES.commandsPerMinute}\\{source="[^"]+"\\} [1-9]`));
   const rows = await d.ledger!.recent({ limit: 10 });
   await d.stop();
   await running;
@@ -214,4 +218,27 @@ test('stopping mid-pipeline loses nothing: every file is handed over once across
   const ledger = await openLedger(join(r.local, '.radarlib', 'ledger.sqlite'));
   t.after(() => ledger.close());
   assert.equal((await ledger.counts()).processed, n);
+});
+
+test('with hot rounds far apart, a new file is listed again when its quiet period ends (a settle round)', async (t) => {
+  const r = await rig(t);
+  r.put('/data/new.BUFR', payload(7, 4000));
+  const sizes: number[] = [];
+  let listingsAtDownload = -1;
+  const listings = (): number => r.server.commands.filter((c) => c.directive === 'LIST').length;
+  // minAge an hour: only `settle` (0.3 s unchanged) can make the file ready; the next hot round
+  // is a minute away.
+  const d = new FTPDaemon(r.config({ pollInterval: 3600, hotInterval: 60, settle: 0.3, minAge: 3600 }), {
+    onFileDownloaded: (_p, info) => {
+      listingsAtDownload = listings();
+      sizes.push(info.size);
+    },
+  });
+  const running = d.run();
+  t.after(() => d.stop());
+  await until(d, () => sizes.length === 1, 'the new file', 30_000);
+  assert.equal(listingsAtDownload, 2, 'the full round, then one listing when the file had settled');
+  await d.stop();
+  await running;
+  assert.deepEqual(sizes, [4000]);
 });

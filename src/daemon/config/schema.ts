@@ -74,7 +74,7 @@ const sourceShape = {
   localLayout: z.string().default(''),
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
   /** Seconds between listings of the hot folders (newest ones; unsettled ones); 0 turns them off. */
-  hotInterval: seconds.default(2),
+  hotInterval: seconds.default(3),
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
