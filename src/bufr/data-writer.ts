@@ -40,14 +40,22 @@ export class DataWriter {
     this.w = new BitWriter(capacity);
   }
 
+  /** Plans by descriptor: a volume writes the same few elements for every sweep. */
+  private readonly plans = new Map<number, ElementPlan>();
+
   /** How the decoder will read `code`: width, scale and reference. */
   private plan(code: number): ElementPlan {
-    const def = this.tables.b.get(code);
-    if (def === undefined) {
-      const { option, detail } = this.tablesName;
-      throw new InvalidArgumentError(option, `${detail} has no ${formatDescriptor(code)}`);
+    let plan = this.plans.get(code);
+    if (plan === undefined) {
+      const def = this.tables.b.get(code);
+      if (def === undefined) {
+        const { option, detail } = this.tablesName;
+        throw new InvalidArgumentError(option, `${detail} has no ${formatDescriptor(code)}`);
+      }
+      plan = elementPlan(def, NO_OPERATORS);
+      this.plans.set(code, plan);
     }
-    return elementPlan(def, NO_OPERATORS);
+    return plan;
   }
 
   /** Encodes a numeric element, refusing values it cannot hold exactly. */

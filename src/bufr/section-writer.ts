@@ -1,7 +1,7 @@
 /**
- * Writes a whole edition-4 BUFR message around section 4's data, through the same layout tables
- * `readSections` reads (section-layouts.ts). Every section is padded to an even number of octets,
- * as edition 3 requires and the RMA files keep doing in edition 4.
+ * Writes a whole BUFR message (edition 4, or 3 for tests of older files) around section 4's data,
+ * through the same layout tables `readSections` reads (section-layouts.ts). Every section is padded
+ * to an even number of octets, as edition 3 requires and the RMA files keep doing in edition 4.
  */
 
 import { InvalidArgumentError } from '../errors.js';
@@ -12,6 +12,8 @@ import {
   DESCRIPTOR_OCTETS,
   fixedOctets,
   SECTION0,
+  SECTION1,
+  SECTION1_ED3,
   SECTION1_ED4,
   SECTION3,
   SECTION3_OBSERVED,
@@ -23,14 +25,22 @@ import {
   writeFields,
   writeOctets,
   type FieldValues,
+  type Layout,
 } from './section-layouts.js';
 
+/** Section 1's fields but its length and flags (no section 2 is written). */
+type Section1Values<L extends Layout<string>> = Omit<FieldValues<L>, 'length' | 'flags'>;
+
 /** What goes into a message; lengths, flags and padding are the writer's. */
-export interface MessageParts {
+export type MessageParts = MessageBody &
+  (
+    | { edition?: 4; section1: Section1Values<typeof SECTION1_ED4> }
+    | { edition: 3; section1: Section1Values<typeof SECTION1_ED3> }
+  );
+
+interface MessageBody {
   /** Named in the error when the message would be too long for its length fields. */
   what: string;
-  /** Section 1 (edition 4) without its length and flags (no section 2 is written). */
-  section1: Omit<FieldValues<typeof SECTION1_ED4>, 'length' | 'flags'>;
   section3: {
     numberOfSubsets: number;
     observed: boolean;
@@ -51,8 +61,9 @@ function even(octets: number): number {
 
 /** The bytes of the message: sections 0, 1, 3, 4 and 5. */
 export function writeMessage(parts: MessageParts): Uint8Array {
-  const { section1, section3, data } = parts;
-  const len1 = even(fixedOctets(SECTION1_ED4));
+  const { section3, data } = parts;
+  const edition = parts.edition ?? 4;
+  const len1 = even(fixedOctets(SECTION1[edition]));
   const fixed3 = fixedOctets(SECTION3);
   const len3 = even(fixed3 + DESCRIPTOR_OCTETS * section3.descriptors.length);
   const fixed4 = fixedOctets(SECTION_HEAD);
@@ -67,9 +78,10 @@ export function writeMessage(parts: MessageParts): Uint8Array {
 
   const out = new Uint8Array(total);
   let at = 0;
-  writeFields(out, SECTION0, at, { start: BUFR_START, totalLength: total, edition: 4 });
+  writeFields(out, SECTION0, at, { start: BUFR_START, totalLength: total, edition });
   at += fixedOctets(SECTION0);
-  writeFields(out, SECTION1_ED4, at, { ...section1, length: len1, flags: 0 });
+  if (parts.edition === 3) writeFields(out, SECTION1_ED3, at, { ...parts.section1, length: len1, flags: 0 });
+  else writeFields(out, SECTION1_ED4, at, { ...parts.section1, length: len1, flags: 0 });
   at += len1;
   const flags3 =
     (section3.observed ? SECTION3_OBSERVED : 0) | (section3.compressed ? SECTION3_COMPRESSED : 0);

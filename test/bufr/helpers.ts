@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BitWriter } from '../../src/bufr/bit-writer.js';
-import { descriptorToWire } from '../../src/bufr/descriptors.js';
+import { writeMessage } from '../../src/bufr/section-writer.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const sharedDir = path.resolve(repoRoot, '..', 'shared');
@@ -52,59 +52,40 @@ export interface MessageSpec {
   data: (w: BitWriter) => void;
 }
 
-/** Builds a complete BUFR message from a descriptor list and a data writer. */
+/** Builds a complete BUFR message from a descriptor list and a data writer (through writeMessage). */
 export function buildMessage(spec: MessageSpec): Uint8Array {
-  const edition = spec.edition ?? 4;
   const dw = new BitWriter();
   spec.data(dw);
-  let dataBytes = Math.ceil(dw.pos / 8);
-  if ((4 + dataBytes) % 2 === 1) dataBytes++;
-  const s4 = 4 + dataBytes;
-  const s1 = edition === 4 ? 22 : 18;
-  let s3 = 7 + 2 * spec.descriptors.length;
-  if (s3 % 2 === 1) s3++;
-  const total = 8 + s1 + s3 + s4 + 4;
-  const h = new BitWriter();
-  h.writeText(4, 'BUFR');
-  h.writeUint(24, total);
-  h.writeUint(8, edition);
-  h.writeUint(24, s1);
-  h.writeUint(8, 0);
-  if (edition === 4) {
-    h.writeUint(16, spec.centre ?? 41);
-    h.writeUint(16, 0);
-  } else {
-    h.writeUint(8, 0);
-    h.writeUint(8, spec.centre ?? 41);
-  }
-  h.writeUint(8, 0); // update sequence
-  h.writeUint(8, 0); // flags
-  h.writeUint(8, 6); // data category
-  if (edition === 4) h.writeUint(8, 0);
-  h.writeUint(8, 0);
-  h.writeUint(8, spec.masterTableVersion ?? 16);
-  h.writeUint(8, spec.localTableVersion ?? 2);
-  if (edition === 4) {
-    h.writeUint(16, 2025);
-    for (const v of [10, 20, 15, 28, 28]) h.writeUint(8, v);
-  } else {
-    for (const v of [25, 10, 20, 15, 28]) h.writeUint(8, v);
-    h.writeUint(8, 0); // pad to an even length
-  }
-  h.writeUint(24, s3);
-  h.writeUint(8, 0);
-  h.writeUint(16, spec.subsets ?? 1);
-  h.writeUint(8, 0x80 | (spec.compressed === true ? 0x40 : 0));
-  for (const d of spec.descriptors) h.writeUint(16, descriptorToWire(d));
-  if ((7 + 2 * spec.descriptors.length) % 2 === 1) h.writeUint(8, 0);
-  h.writeUint(24, s4);
-  h.writeUint(8, 0);
-  const head = h.finish();
-  const out = new Uint8Array(total);
-  out.set(head);
-  out.set(dw.finish(dataBytes), head.length);
-  out.set([0x37, 0x37, 0x37, 0x37], total - 4);
-  return out;
+  const section1 = {
+    masterTable: 0,
+    centre: spec.centre ?? 41,
+    subCentre: 0,
+    updateSequence: 0,
+    dataCategory: 6,
+    localSubCategory: 0,
+    masterTableVersion: spec.masterTableVersion ?? 16,
+    localTableVersion: spec.localTableVersion ?? 2,
+    month: 10,
+    day: 20,
+    hour: 15,
+    minute: 28,
+  };
+  const body = {
+    what: 'test message',
+    section3: {
+      numberOfSubsets: spec.subsets ?? 1,
+      observed: true,
+      compressed: spec.compressed === true,
+      descriptors: spec.descriptors,
+    },
+    data: dw.finish(),
+  };
+  return spec.edition === 3
+    ? writeMessage({ ...body, edition: 3, section1: { ...section1, year: 25 } })
+    : writeMessage({
+        ...body,
+        section1: { ...section1, internationalSubCategory: 0, year: 2025, second: 28 },
+      });
 }
 
 /** Exactly rounded sum of finite doubles (like Python's math.fsum), via BigInt fixed point. */
