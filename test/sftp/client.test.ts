@@ -34,7 +34,12 @@ import {
   type AsyncSFTPClientOptions,
 } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
-import { ed25519KeyPair, startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
+import {
+  ed25519KeyPair,
+  startEmbeddedSftp,
+  writeKnownHosts,
+  type EmbeddedSftpServer,
+} from '../helpers/embedded-sftp.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
@@ -85,8 +90,7 @@ const freshDir = (): string => join(base, `out-${dirCount++}`);
 
 before(async () => {
   server = await startEmbeddedSftp({ root: tree.root });
-  knownHosts = join(base, 'known_hosts');
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+  knownHosts = writeKnownHosts(server, base);
 });
 after(() => server.stop());
 
@@ -230,8 +234,7 @@ describe('AsyncSFTPClient: downloads', () => {
       root: tree.root,
       extraNames: ['.', ...UNSAFE_LOCAL_NAMES.map((n) => n.name)],
     });
-    const kh = join(base, 'known_hosts_hostile');
-    writeFileSync(kh, `${hostile.knownHostsLine}\n`);
+    const kh = writeKnownHosts(hostile, base);
     try {
       const dir = freshDir();
       await using client = new AsyncSFTPClient({
@@ -258,8 +261,7 @@ describe('AsyncSFTPClient: downloads', () => {
 
   test('connection dropped mid-transfer: typed error, the .part keeps the bytes, the retry resumes', async () => {
     const flaky = await startEmbeddedSftp({ root: tree.root, dropAfterBytes: 100_000 });
-    const kh = join(base, 'known_hosts_flaky');
-    writeFileSync(kh, `${flaky.knownHostsLine}\n`);
+    const kh = writeKnownHosts(flaky, base);
     try {
       const dir = freshDir();
       await using client = new AsyncSFTPClient({
@@ -336,8 +338,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
     const keyFile = join(base, 'id_ed25519');
     writeFileSync(keyFile, keys.private, { mode: 0o600 });
     const keyed = await startEmbeddedSftp({ root: tree.root, authorizedKey: keys.public });
-    const kh = join(base, 'known_hosts_keyed');
-    writeFileSync(kh, `${keyed.knownHostsLine}\n`);
+    const kh = writeKnownHosts(keyed, base);
     try {
       const base2 = {
         host: keyed.host,
@@ -378,8 +379,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
     assert.equal(added.status, 0, added.stderr);
     const keyed = await startEmbeddedSftp({ root: tree.root, authorizedKey: keys.public });
     t.after(() => keyed.stop());
-    const kh = join(base, 'known_hosts_agent');
-    writeFileSync(kh, `${keyed.knownHostsLine}\n`);
+    const kh = writeKnownHosts(keyed, base);
     await using client = new AsyncSFTPClient({
       host: keyed.host,
       port: keyed.port,
