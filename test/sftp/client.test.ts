@@ -85,6 +85,11 @@ function options(extra: Partial<AsyncSFTPClientOptions> = {}): AsyncSFTPClientOp
   };
 }
 
+/** `options()` for another embedded server (its port, password and host key). */
+function optionsFor(other: EmbeddedSftpServer): AsyncSFTPClientOptions {
+  return options({ port: other.port, password: other.password, knownHosts: writeKnownHosts(other, base) });
+}
+
 let dirCount = 0;
 const freshDir = (): string => join(base, `out-${dirCount++}`);
 
@@ -234,15 +239,9 @@ describe('AsyncSFTPClient: downloads', () => {
       root: tree.root,
       extraNames: ['.', ...UNSAFE_LOCAL_NAMES.map((n) => n.name)],
     });
-    const kh = writeKnownHosts(hostile, base);
     try {
       const dir = freshDir();
-      await using client = new AsyncSFTPClient({
-        ...options(),
-        port: hostile.port,
-        password: hostile.password,
-        knownHosts: kh,
-      });
+      await using client = new AsyncSFTPClient(optionsFor(hostile));
       const entries = await client.listEntries('/', { pattern: /./ });
       // `.` and `..` are the folder's own entries, never files; every other name is listed as sent.
       const listed = UNSAFE_LOCAL_NAMES.map((n) => n.name).filter((n) => n !== '..');
@@ -261,15 +260,9 @@ describe('AsyncSFTPClient: downloads', () => {
 
   test('connection dropped mid-transfer: typed error, the .part keeps the bytes, the retry resumes', async () => {
     const flaky = await startEmbeddedSftp({ root: tree.root, dropAfterBytes: 100_000 });
-    const kh = writeKnownHosts(flaky, base);
     try {
       const dir = freshDir();
-      await using client = new AsyncSFTPClient({
-        ...options(),
-        port: flaky.port,
-        password: flaky.password,
-        knownHosts: kh,
-      });
+      await using client = new AsyncSFTPClient(optionsFor(flaky));
       const [entry] = await client.listEntries('/big');
       assert.ok(entry !== undefined);
       await assert.rejects(client.downloadFile(entry, dir), FtpSocketError);
