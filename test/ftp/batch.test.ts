@@ -13,7 +13,7 @@ import { AsyncFTPClient, type DownloadFilesOptions, type RemoteEntry } from '../
 import { AsyncSFTPClient } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
-import { startEmbeddedSftp } from '../helpers/embedded-sftp.js';
+import { startEmbeddedSftp, writeKnownHosts } from '../helpers/embedded-sftp.js';
 import { loginTo } from '../helpers/ftp-login.js';
 
 /** What the suite uses of a client: the same methods on both. */
@@ -38,14 +38,12 @@ const PROTOCOLS: Protocol[] = [
     name: 'SFTP',
     start: async (root, base) => {
       const server = await startEmbeddedSftp({ root });
-      const knownHosts = join(base, 'known_hosts');
-      writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
       const client = new AsyncSFTPClient({
         host: server.host,
         port: server.port,
         username: server.username,
         password: server.password,
-        knownHosts,
+        knownHosts: writeKnownHosts(server, base),
       });
       return { client, stop: () => server.stop() };
     },

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import type { Stats as FsStats } from 'node:fs';
+import { writeFileSync, type Stats as FsStats } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { posix, join } from 'node:path';
 import ssh2, { type Attributes, type Connection, type ParsedKey, type SFTPWrapper } from 'ssh2';
@@ -76,6 +76,13 @@ export function ed25519KeyPair(options: Parameters<typeof utils.generateKeyPairS
     if (!(parsed instanceof Error)) return { ...keys, parsed };
     if (attempt === 20) throw parsed;
   }
+}
+
+/** Writes a known_hosts file holding `server`'s host key into `dir`; returns its path. */
+export function writeKnownHosts(server: { port: number; knownHostsLine: string }, dir: string): string {
+  const file = join(dir, `known_hosts-${server.port}`);
+  writeFileSync(file, `${server.knownHostsLine}\n`);
+  return file;
 }
 
 export async function startEmbeddedSftp(options: EmbeddedSftpOptions): Promise<EmbeddedSftpServer> {

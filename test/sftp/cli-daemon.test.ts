@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { payload } from '../daemon/helpers/setup.js';
-import { startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
+import { startEmbeddedSftp, writeKnownHosts, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
 
 const MAIN_CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -34,8 +34,7 @@ let server: EmbeddedSftpServer;
 let knownHosts: string;
 before(async () => {
   server = await startEmbeddedSftp({ root });
-  knownHosts = join(base, 'known_hosts');
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+  knownHosts = writeKnownHosts(server, base);
 });
 after(() => server.stop());
 

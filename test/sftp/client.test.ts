@@ -34,7 +34,12 @@ import {
   type AsyncSFTPClientOptions,
 } from '../../src/sftp/index.js';
 import { payload } from '../daemon/helpers/setup.js';
-import { ed25519KeyPair, startEmbeddedSftp, type EmbeddedSftpServer } from '../helpers/embedded-sftp.js';
+import {
+  ed25519KeyPair,
+  startEmbeddedSftp,
+  writeKnownHosts,
+  type EmbeddedSftpServer,
+} from '../helpers/embedded-sftp.js';
 import { UNSAFE_LOCAL_NAMES } from '../helpers/hostile-names.js';
 
 const sha256 = (buf: Buffer): string => createHash('sha256').update(buf).digest('hex');
@@ -80,13 +85,17 @@ function options(extra: Partial<AsyncSFTPClientOptions> = {}): AsyncSFTPClientOp
   };
 }
 
+/** `options()` for another embedded server (its port, password and host key). */
+function optionsFor(other: EmbeddedSftpServer): AsyncSFTPClientOptions {
+  return options({ port: other.port, password: other.password, knownHosts: writeKnownHosts(other, base) });
+}
+
 let dirCount = 0;
 const freshDir = (): string => join(base, `out-${dirCount++}`);
 
 before(async () => {
   server = await startEmbeddedSftp({ root: tree.root });
-  knownHosts = join(base, 'known_hosts');
-  writeFileSync(knownHosts, `${server.knownHostsLine}\n`);
+  knownHosts = writeKnownHosts(server, base);
 });
 after(() => server.stop());
 
@@ -230,16 +239,9 @@ describe('AsyncSFTPClient: downloads', () => {
       root: tree.root,
       extraNames: ['.', ...UNSAFE_LOCAL_NAMES.map((n) => n.name)],
     });
-    const kh = join(base, 'known_hosts_hostile');
-    writeFileSync(kh, `${hostile.knownHostsLine}\n`);
     try {
       const dir = freshDir();
-      await using client = new AsyncSFTPClient({
-        ...options(),
-        port: hostile.port,
-        password: hostile.password,
-        knownHosts: kh,
-      });
+      await using client = new AsyncSFTPClient(optionsFor(hostile));
       const entries = await client.listEntries('/', { pattern: /./ });
       // `.` and `..` are the folder's own entries, never files; every other name is listed as sent.
       const listed = UNSAFE_LOCAL_NAMES.map((n) => n.name).filter((n) => n !== '..');
@@ -258,16 +260,9 @@ describe('AsyncSFTPClient: downloads', () => {
 
   test('connection dropped mid-transfer: typed error, the .part keeps the bytes, the retry resumes', async () => {
     const flaky = await startEmbeddedSftp({ root: tree.root, dropAfterBytes: 100_000 });
-    const kh = join(base, 'known_hosts_flaky');
-    writeFileSync(kh, `${flaky.knownHostsLine}\n`);
     try {
       const dir = freshDir();
-      await using client = new AsyncSFTPClient({
-        ...options(),
-        port: flaky.port,
-        password: flaky.password,
-        knownHosts: kh,
-      });
+      await using client = new AsyncSFTPClient(optionsFor(flaky));
       const [entry] = await client.listEntries('/big');
       assert.ok(entry !== undefined);
       await assert.rejects(client.downloadFile(entry, dir), FtpSocketError);
@@ -336,8 +331,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
     const keyFile = join(base, 'id_ed25519');
     writeFileSync(keyFile, keys.private, { mode: 0o600 });
     const keyed = await startEmbeddedSftp({ root: tree.root, authorizedKey: keys.public });
-    const kh = join(base, 'known_hosts_keyed');
-    writeFileSync(kh, `${keyed.knownHostsLine}\n`);
+    const kh = writeKnownHosts(keyed, base);
     try {
       const base2 = {
         host: keyed.host,
@@ -378,8 +372,7 @@ describe('AsyncSFTPClient: authentication and host keys', () => {
     assert.equal(added.status, 0, added.stderr);
     const keyed = await startEmbeddedSftp({ root: tree.root, authorizedKey: keys.public });
     t.after(() => keyed.stop());
-    const kh = join(base, 'known_hosts_agent');
-    writeFileSync(kh, `${keyed.knownHostsLine}\n`);
+    const kh = writeKnownHosts(keyed, base);
     await using client = new AsyncSFTPClient({
       host: keyed.host,
       port: keyed.port,

@@ -4,10 +4,10 @@
  * always, and against OpenSSH's sshd when it is installed (skipped with the reason otherwise).
  * Every promise holds as for FTP; SFTP's exact times (UTC seconds) reach the ledger as listed.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { daemonServerScenario, type ServerUnderTest } from '../helpers/daemon-server-scenario.js';
-import { startEmbeddedSftp } from '../helpers/embedded-sftp.js';
+import { startEmbeddedSftp, writeKnownHosts } from '../helpers/embedded-sftp.js';
 import { opensshAvailable, startOpenSsh } from '../helpers/openssh-server.js';
 
 interface SftpServer {
@@ -47,9 +47,7 @@ const SERVERS: Record<
       const root = join(base, 'srv');
       mkdirSync(root);
       const s = await startEmbeddedSftp({ root });
-      const knownHosts = join(base, 'known_hosts');
-      writeFileSync(knownHosts, `${s.knownHostsLine}\n`);
-      return { ...s, knownHosts, root };
+      return { ...s, knownHosts: writeKnownHosts(s, base), root };
     },
   },
   openssh: { unavailable: opensshAvailable, start: () => startOpenSsh() },
