@@ -6,11 +6,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const RECORDER = fileURLToPath(new URL('./fixtures/record-imports.mjs', import.meta.url));
@@ -76,4 +77,43 @@ test('a command loads its own implementation when it runs (`decode` of a missing
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('`radarlib get` of one file (not on a terminal) loads the FTP client and nothing of the daemon', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'radarlib-imports-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'srv'));
+  writeFileSync(join(dir, 'srv', 'f.BUFR'), 'radar bytes');
+  const server = await startEmbeddedFtp({ root: join(dir, 'srv') });
+  t.after(() => server.stop());
+  const record = join(dir, 'imports.txt');
+  // Not spawnSync: the server runs in this process and must keep answering.
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      RECORDER,
+      MAIN,
+      'get',
+      `ftp://${server.user}@${server.host}:${server.port}/f.BUFR`,
+      '--to',
+      join(dir, 'dest'),
+    ],
+    {
+      env: { ...process.env, RECORD_IMPORTS: record, RADARLIB_FTP_PASSWORD: server.password },
+      stdio: 'ignore',
+    },
+  );
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 0);
+  assert.equal(readFileSync(join(dir, 'dest', 'f.BUFR'), 'utf8'), 'radar bytes');
+  const urls = readFileSync(record, 'utf8');
+  assert.match(urls, /src\/ftp\/client\.ts/);
+  const needed = new Set(['src/ftp/client.ts', 'node_modules/basic-ftp/', 'node_modules/pino/']);
+  assert.deepEqual(
+    HEAVY.filter((h) => urls.includes(h) && !needed.has(h)),
+    [],
+  );
 });

@@ -2,6 +2,7 @@
  * `radarlib ls` and `radarlib get`: the client from a shell.
  */
 import { Command, Option } from 'commander';
+import type { SingleBar } from 'cli-progress';
 import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
 import type { AsyncFTPClient } from '../../ftp/client.js';
@@ -30,6 +31,15 @@ async function openClient(
 async function warnLogger(): Promise<Logger> {
   const { createLogger } = await import('../../observe/log.js');
   return createLogger({ level: 'warn', destination: process.stderr });
+}
+
+/** The progress bar of `get` on a terminal (its library loads only then). */
+async function progressBar(): Promise<SingleBar> {
+  const { SingleBar: Bar, Presets } = await import('cli-progress');
+  return new Bar(
+    { format: 'get [{bar}] {value}/{total} files | {bytes} | {eta}s left' },
+    Presets.shades_classic,
+  );
 }
 
 function addServerOptions(cmd: Command): Command {
@@ -123,14 +133,7 @@ export function registerFtpCommands(program: Command): void {
           );
         }
       }
-      const tty = process.stdout.isTTY === true;
-      const { SingleBar, Presets } = await import('cli-progress');
-      const bar = tty
-        ? new SingleBar(
-            { format: 'get [{bar}] {value}/{total} files | {bytes} | {eta}s left' },
-            Presets.shades_classic,
-          )
-        : null;
+      const bar = process.stdout.isTTY === true ? await progressBar() : null;
       bar?.start(files.length, 0, { bytes: human(0) });
       let bytes = 0;
       const started = Date.now();
