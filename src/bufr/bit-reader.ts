@@ -100,6 +100,7 @@ export class BitReader {
    */
   readUintsInto(nbits: number, out: Float64Array, offset: number, count: number, descriptor?: string): void {
     const end = offset + count;
+    if (count <= 0) return;
     if (nbits === 0) {
       out.fill(0, offset, end);
       return;

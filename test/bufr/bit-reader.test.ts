@@ -62,3 +62,27 @@ void test('readText returns latin1 text and null when all bits are ones', () => 
   assert.equal(r.readText(3), 'RMA');
   assert.equal(r.readText(2), null);
 });
+
+void test('readUintsInto reads the same fields as readUint, at every width, start bit and up to the last bit', () => {
+  // Pseudo-random bytes; the runs end exactly at the last bit of the buffer, so the fields whose
+  // 32-bit window would pass the end take the one-at-a-time path.
+  const bytes = Uint8Array.from({ length: 64 }, (_, i) => (i * 2654435761) >>> 13);
+  for (let width = 1; width <= 53; width++) {
+    for (let start = 0; start < 8; start++) {
+      const count = Math.floor((bytes.length * 8 - start) / width);
+      const endBit = start + count * width;
+      const one = new BitReader(bytes, 'x', start, endBit);
+      const expected = Array.from({ length: count }, () => one.readUint(width));
+      const many = new BitReader(bytes, 'x', start, endBit);
+      const out = new Float64Array(count + 2);
+      many.readUintsInto(width, out, 1, count);
+      assert.deepEqual(Array.from(out.subarray(1, count + 1)), expected, `width ${width}, start ${start}`);
+      assert.equal(out[0], 0);
+      assert.equal(out[count + 1], 0);
+      assert.equal(many.pos, endBit);
+    }
+  }
+  const short = new BitReader(Uint8Array.from([0xff, 0xff]), 'x');
+  assert.throws(() => short.readUintsInto(5, new Float64Array(4), 0, 4), BufrFormatError);
+  assert.equal(short.pos, 0, 'nothing read when the run does not fit');
+});

@@ -259,6 +259,35 @@ void test('compressed data (regulation 94.6.3) as columns: one Float64Array per 
   );
 });
 
+void test('compressed columns keep their numbers when later messages are decoded (the decoder reuses a scratch buffer)', () => {
+  // 3000 subsets x 2 varying elements: more than the scratch buffer's first size, so it grows.
+  const message = (base: number): Uint8Array =>
+    buildMessage({
+      subsets: 3000,
+      compressed: true,
+      descriptors: [T, T],
+      data: (w) => {
+        for (let e = 0; e < 2; e++) {
+          w.writeUint(16, base + e); // R0
+          w.writeUint(6, 12); // NBINC 12
+          for (let s = 0; s < 3000; s++) w.writeUint(12, (s * 7 + e) % 4000);
+        }
+      },
+    });
+  const expected = (base: number, e: number): number[] =>
+    Array.from({ length: 3000 }, (_, s) => (base + e + ((s * 7 + e) % 4000)) / 100);
+  const first = decodeBufr(message(27000));
+  const kept = first.columns?.map((c) => c.numbers) ?? [];
+  decodeBufr(message(20000));
+  decodeBufr(message(10000));
+  for (const e of [0, 1]) {
+    const numbers = kept[e];
+    assert.ok(numbers !== undefined);
+    assert.deepEqual(Array.from(numbers), expected(27000, e));
+  }
+  assert.equal(kept[0]?.buffer, kept[1]?.buffer, 'one buffer per message');
+});
+
 // 2 41-2 43: messages of WMO master table 16 only (centre 98, local version 0), so that ecCodes
 // reads them with the same tables.
 const P_EVENT = 33045; // 0 33 045 probability of following event: %, 7 bits
