@@ -105,6 +105,19 @@ function table(head, rows, empty) {
     h('tbody', {}, ...rows));
 }
 
+// Makes old look like next but keeps every node still in place: the page refreshes several times a
+// second, and a button replaced between the press and the release loses the user's click.
+function morph(old, next) {
+  if (old.nodeType !== next.nodeType || old.nodeName !== next.nodeName) { old.replaceWith(next); return; }
+  if (old.nodeType !== 1) { if (old.nodeValue !== next.nodeValue) old.nodeValue = next.nodeValue; return; }
+  for (const a of [...old.attributes]) if (!next.hasAttribute(a.name)) old.removeAttribute(a.name);
+  for (const a of [...next.attributes]) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
+  old.onclick = next.onclick;
+  const had = [...old.childNodes], wanted = [...next.childNodes];
+  wanted.forEach((c, i) => (i < had.length ? morph(had[i], c) : old.append(c)));
+  for (const c of had.slice(wanted.length)) c.remove();
+}
+
 async function retry(source, button) {
   if (button) button.disabled = true;
   try {
@@ -118,6 +131,8 @@ async function retry(source, button) {
   } catch (e) {
     $('#message').textContent = 'Retry failed: ' + e.message; $('#message').className = 'bad';
   }
+  // A refresh meanwhile may have given this button to another row (see morph).
+  if (button) button.disabled = false;
   refresh();
 }
 
@@ -207,14 +222,16 @@ function render(s) {
       h('td', { class: 'num', text: rate(d.bytesPerSecond) }))), 'nothing downloaded yet'));
   const failed = s.recentFailures.filter((f) => f.state === 'failed');
   $('#retry-all').disabled = failed.length === 0;
-  $('#failures').replaceChildren(table([['Time'], ['Source'], ['File'], ['Attempts', 'num'], ['Error'], ['State'], ['']],
+  const failures = $('#failures');
+  const shown = table([['Time'], ['Source'], ['File'], ['Attempts', 'num'], ['Error'], ['State'], ['']],
     s.recentFailures.map((f) => h('tr', { 'data-path': f.remotePath, 'data-state': f.state },
       h('td', { text: clock(f.at) }), h('td', { text: f.source }), h('td', { text: f.name, title: f.remotePath }),
       h('td', { class: 'num', text: String(f.attempts) }), h('td', { class: 'err', text: f.error }),
       h('td', { class: f.state === 'failed' ? 'bad' : 'warn', text: f.state === 'failed' ? 'failed (parked)' : (f.retryAt && Date.parse(f.retryAt) > now ? 'retrying ' + ago(f.retryAt, now) : 'retry due') }),
       h('td', {}, f.state === 'failed' ? h('button', { class: 'retry', 'data-source': f.source, text: 'Retry',
         title: 'Re-queue the failed files of ' + f.source + ' (radarlib retry-failed)',
-        onclick: (e) => retry(f.source, e.target) }) : null))), 'no failures'));
+        onclick: (e) => retry(f.source, e.target) }) : null))), 'no failures');
+  if (failures.firstElementChild) morph(failures.firstElementChild, shown); else failures.replaceChildren(shown);
 }
 
 async function refresh() {

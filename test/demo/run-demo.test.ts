@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import { demoOptionsFromCli, registerDemoCommand, type DemoCliOptions } from '../../src/cli/commands/demo.js';
 import { startDemo } from '../../src/demo/run-demo.js';
 import type { StatusSnapshot } from '../../src/web/server.js';
+import { scaled } from '../helpers/wait.js';
 
 const FIXTURE_CLI = fileURLToPath(new URL('./fixtures/demo-cli.ts', import.meta.url));
 const MAIN_CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
@@ -29,10 +30,14 @@ async function demoEntry(): Promise<string> {
   return FIXTURE_CLI;
 }
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** 30 s on a quiet machine, stretched under load (the start-up of tsx and the first decode). */
+const WITHIN_MS = scaled(30_000);
+/** The demo's own end, safely after the wait: the SIGINT must come first, not the duration. */
+const DURATION_S = Math.ceil((2 * WITHIN_MS) / 1000);
 
 test(
-  'radarlib demo --duration 20: files and a quick-look within 30 s, then SIGINT stops it cleanly',
-  { timeout: 60_000 },
+  'radarlib demo --duration: files and a quick-look within 30 s, then SIGINT stops it cleanly',
+  { timeout: scaled(30_000) + 2 * WITHIN_MS },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'radarlib-demo-cli-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +53,7 @@ test(
         '--cadence',
         '2',
         '--duration',
-        '20',
+        String(DURATION_S),
         '--http',
         '127.0.0.1:0',
         '--dir',
@@ -65,28 +70,29 @@ test(
       if (child.exitCode === null) child.kill('SIGKILL');
     });
 
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + WITHIN_MS;
+    const within = `within ${WITHIN_MS / 1000} s`;
     const wait = (): Promise<void> => new Promise((r) => setTimeout(r, 250));
     let url: string | null = null;
-    for (let i = 0; i < 200 && url === null && Date.now() < deadline; i++) {
+    for (let i = 0; i < 1_000 && url === null && Date.now() < deadline; i++) {
       url = /status page\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1] ?? null;
       if (url === null) await wait();
     }
-    assert.ok(url !== null, `no status page URL printed within 30 s\nstdout:\n${out}\nstderr:\n${err}`);
+    assert.ok(url !== null, `no status page URL printed ${within}\nstdout:\n${out}\nstderr:\n${err}`);
 
     let quicklook: string | null = null;
     let snap: StatusSnapshot | null = null;
-    for (let i = 0; i < 200 && quicklook === null && Date.now() < deadline; i++) {
+    for (let i = 0; i < 1_000 && quicklook === null && Date.now() < deadline; i++) {
       snap = (await (await fetch(`${url}api/status`)).json()) as StatusSnapshot;
       quicklook =
         snap.sources[0]?.radars.find((r) => r.quicklooks['DBZH'] !== undefined)?.quicklooks['DBZH']?.url ??
         null;
       if (quicklook === null) await wait();
     }
-    assert.ok(quicklook !== null, `no quick-look within 30 s: ${JSON.stringify(snap)}`);
+    assert.ok(quicklook !== null, `no quick-look ${within}: ${JSON.stringify(snap)}`);
     assert.ok((snap?.recentDownloads.length ?? 0) > 0);
     // The decode callback runs after the download is recorded: its line may come a moment later.
-    for (let i = 0; i < 200 && !/decoded RMA\d (DBZH|VRAD|ZDR)/.test(out) && Date.now() < deadline; i++)
+    for (let i = 0; i < 1_000 && !/decoded RMA\d (DBZH|VRAD|ZDR)/.test(out) && Date.now() < deadline; i++)
       await wait();
     assert.match(out, /decoded RMA\d (DBZH|VRAD|ZDR)/);
     const png = await fetch(new URL(quicklook, url));

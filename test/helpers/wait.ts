@@ -1,7 +1,32 @@
-/** Waiting in tests: one `sleep`, one bounded poll. */
+/** Waiting in tests: one `sleep`, one bounded poll, and how far deadlines stretch under load. */
+import { availableParallelism, loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export { sleep };
+
+/**
+ * How many times longer than on a quiet machine a test may wait for wall-clock work (a child's
+ * start-up, a browser's refresh, a demo's first volume): RADARLIB_TEST_TIME_SCALE when set, else
+ * the load average per core at start, between 1 and 4. Only deadlines stretch, never what a test
+ * asserts.
+ */
+export const TIME_SCALE = timeScale(process.env['RADARLIB_TEST_TIME_SCALE']);
+
+function timeScale(fromEnv: string | undefined): number {
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const v = Number(fromEnv);
+    if (!Number.isFinite(v) || v < 1)
+      throw new Error(`RADARLIB_TEST_TIME_SCALE must be a number >= 1, got ${fromEnv}`);
+    return v;
+  }
+  const perCore = (loadavg()[0] ?? 0) / availableParallelism();
+  return Math.min(4, Math.max(1, perCore));
+}
+
+/** `ms` stretched by TIME_SCALE: for deadlines and test timeouts, never for asserted durations. */
+export function scaled(ms: number): number {
+  return Math.round(ms * TIME_SCALE);
+}
 
 /**
  * Polls `probe` every `intervalMs` until it returns a value (not undefined), or throws at

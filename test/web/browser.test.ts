@@ -9,15 +9,16 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { readRadarVolume } from '../../src/bufr/index.js';
 import { startDemo, type DemoHandle } from '../../src/demo/run-demo.js';
 import { lowestSweep, ppiLayout, REFLECTIVITY_SCALE, sweepRangeKm } from '../../src/render/index.js';
 import type { StatusSnapshot } from '../../src/web/index.js';
 import { annulusDataFraction, decodePng, syntheticRingKm } from '../render/helpers.js';
+import { scaled } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const WAIT = 20_000;
+const WAIT = scaled(20_000);
 /** Page-side expression (a string: this file is compiled without DOM types): quick-looks loaded. */
 const LOADED_IMAGES =
   '[...document.querySelectorAll(\'img.quicklook[src*="field=DBZH"]\')].filter((i) => i.complete && i.naturalWidth > 0).length';
@@ -32,9 +33,55 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined>, t
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/** Count of re-renders of the downloads table (replaced on every refresh), as a page expression. */
+const RENDERS = 'window.__renders';
+
+/**
+ * Presses `button` with the mouse, holds it until the page has refreshed at least once, releases,
+ * and waits for the page's "Re-queued" message. A press that missed the button, or a release after
+ * the layout moved (a table above grew), is not a user's click on it: then it presses again, at
+ * most ten times. Only a release on the button, where it was pressed, must count as a click.
+ */
+async function pressAcrossRefresh(page: Page, button: Locator): Promise<void> {
+  await page.evaluate(
+    `${RENDERS} = 0; new MutationObserver(() => ${RENDERS}++).observe(document.querySelector('#downloads'), { childList: true })`,
+  );
+  const requeued = `/Re-queued [1-9]\\d* failed file/.test(document.querySelector('#message').textContent)`;
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    await button.scrollIntoViewIfNeeded();
+    const pressedAt = await button.boundingBox();
+    assert.ok(pressedAt !== null, 'the Retry button is on screen');
+    const x = pressedAt.x + pressedAt.width / 2;
+    const y = pressedAt.y + pressedAt.height / 2;
+    await page.mouse.move(x, y);
+    const renders = (await page.evaluate(RENDERS)) as number;
+    const onButton = button.evaluate(
+      (el, [px, py]) =>
+        (el.ownerDocument as unknown as { elementFromPoint(x: number, y: number): unknown }).elementFromPoint(
+          px as number,
+          py as number,
+        ) === el,
+      [x, y],
+    );
+    if (!(await onButton)) continue;
+    await page.mouse.down();
+    await page.waitForFunction(`${RENDERS} > ${renders}`);
+    const releasedAt = await button.boundingBox();
+    await page.mouse.up();
+    if (JSON.stringify(releasedAt) === JSON.stringify(pressedAt)) {
+      await page.waitForFunction(requeued).catch((e: Error) => {
+        throw new Error(`a press held across a refresh was not taken as a click: ${e.message}`);
+      });
+      return;
+    }
+    if ((await page.evaluate(requeued)) === true) return;
+  }
+  assert.fail('the Retry button was never still under the mouse for a whole press in 10 tries');
+}
+
 test(
   'status page in Chromium: downloads appear, a refused file fails, Retry brings it back, quick-look is a picture',
-  { timeout: 90_000 },
+  { timeout: scaled(90_000) },
   async (t) => {
     if (!existsSync(CHROMIUM)) {
       t.skip(`${CHROMIUM} not installed: run .ci/install-browser.sh (apt-get install chromium)`);
@@ -117,12 +164,11 @@ test(
       await page.screenshot({ path: process.env['RADARLIB_SCREENSHOT'], fullPage: true });
     }
 
-    // 3. The server accepts again; Retry re-queues the parked files and they are downloaded.
+    // 3. The server accepts again; Retry re-queues the parked files and they are downloaded. The
+    // page refreshes every 300 ms, and a press that lasts across a refresh must count as a click
+    // (a user's press often does).
     demo.ftp.setRefuse(undefined);
-    await failedRow.locator('button.retry').click();
-    await page.waitForFunction(
-      `/Re-queued [1-9]\\d* failed file/.test(document.querySelector('#message').textContent)`,
-    );
+    await pressAcrossRefresh(page, page.locator(`#failures tr[data-path="${failedPath}"] button.retry`));
     await page.locator(`#failures tr[data-path="${failedPath}"]`).waitFor({ state: 'detached' });
     const ledger = demo.daemon.ledger;
     assert.ok(ledger !== null);
