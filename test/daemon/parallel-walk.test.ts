@@ -205,7 +205,7 @@ test('a radar gone from the root is walked once more at most, then forgotten (no
   const end = new Date('2025-10-20T15:30:00Z');
   const spec = { root: '/L2', end, historyMs: HOUR, stepMinutes: 10, fields: ['DBZH'] };
   let tree = new FakeTree(treeFiles({ ...spec, radars: ['RMA1', 'RMA2'] }));
-  const walker = new RadarTreeWalker((path, options) => tree.listDir(path, options));
+  const walker = new RadarTreeWalker((path) => tree.listDir(path));
   const options = {
     root: '/L2',
     radars: null,
