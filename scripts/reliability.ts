@@ -63,7 +63,15 @@ async function runSuite(reportFile: string): Promise<{ tap: string; code: number
   const started = Date.now();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-force-exit',
+      '--test-reporter=tap',
+      ...files,
+    ],
     {
       cwd: repo,
       env: {
