@@ -97,7 +97,7 @@ export class Dispatcher {
     const existing = this.#inFlight.get(record.id);
     if (existing !== undefined) return existing;
     const done = this.#queue
-      .add(() => this.#process(record))
+      .add(() => this.#processIfOwed(record))
       .catch((err: unknown) => {
         // Only a ledger failure gets here; the row stays `downloaded` and is retried next cycle.
         this.#o.logger.error(
@@ -127,6 +127,19 @@ export class Dispatcher {
   /** Drops dispatches that have not started (they stay `downloaded` and run after a restart). */
   clearWaiting(): void {
     this.#queue.clear();
+  }
+
+  /**
+   * Hands the row over unless it is no longer `downloaded`. The callbacks-owed sweep reads its
+   * rows before it dispatches them: a row that the download path committed meanwhile may be
+   * dispatched by both, one after the other (`#inFlight` only joins overlapping dispatches), and
+   * the later one holds a stale `downloaded` copy. The ledger, read after the earlier dispatch
+   * recorded its outcome, says whether the file is still owed.
+   */
+  async #processIfOwed(record: FileRecord): Promise<void> {
+    const current = await this.#o.ledger.get(record.id);
+    if (current?.state !== 'downloaded') return;
+    await this.#process(current);
   }
 
   async #process(record: FileRecord): Promise<void> {

@@ -157,6 +157,25 @@ test('a row dispatched again while in flight is handed over once', async () => {
   assert.equal(d.isInFlight(row.id), false);
 });
 
+// The daemon's callbacks-owed sweep reads the `downloaded` rows, then dispatches them; a row the
+// download path committed meanwhile is dispatched by that path too. When the first dispatch has
+// finished before the second arrives, the second holds a stale `downloaded` copy (issue 11: a
+// proftpd readiness case saw one row, one download, two callbacks 1 ms apart).
+test('a row dispatched again from a stale copy after its callback ran is handed over once', async () => {
+  const [row] = await downloadedRows(1);
+  assert.ok(row !== undefined);
+  const stale = { ...row };
+  const processed: ProcessedInfo[] = [];
+  let calls = 0;
+  const d = dispatcher({ callback: () => void calls++ }, processed);
+  await d.dispatch(row);
+  assert.equal((await ledger.get(row.id))?.state, 'processed');
+  await d.dispatch(stale);
+  assert.equal(calls, 1, 'one callback for one downloaded row');
+  assert.equal(processed.length, 1);
+  assert.equal((await ledger.get(row.id))?.state, 'processed');
+});
+
 test('a callback that fails because of the stop deadline leaves the row downloaded for the next start', async () => {
   const [row] = await downloadedRows(1);
   assert.ok(row !== undefined);

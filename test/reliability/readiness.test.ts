@@ -120,7 +120,7 @@ for (const [kind, zone, offsetMinutes] of [
       writeFileSync(remote, full.subarray(0, 10_000));
       const settle = 1;
 
-      const seen: { size: number; bytes: Buffer }[] = [];
+      const seen: { id: number; size: number; bytes: Buffer }[] = [];
       const daemon = new FTPDaemon(
         {
           host: server.host,
@@ -138,7 +138,8 @@ for (const [kind, zone, offsetMinutes] of [
           backoff: { initialDelay: 0.05, maxDelay: 0.1, jitter: 0 },
         },
         {
-          onFileDownloaded: (path, info) => void seen.push({ size: info.size, bytes: readFileSync(path) }),
+          onFileDownloaded: (path, info) =>
+            void seen.push({ id: info.id, size: info.size, bytes: readFileSync(path) }),
         },
       );
       const running = daemon.run();
@@ -163,15 +164,28 @@ for (const [kind, zone, offsetMinutes] of [
       const bound = Math.ceil(uploadMs / (settle * 1000)) + 2;
       assert.ok(retrs <= bound, `${retrs} RETRs for an upload of ${uploadMs} ms (at most ${bound})`);
 
-      assert.equal(seen.length, 1, 'exactly one callback');
-      assert.ok(seen[0]?.bytes.equals(full), 'the callback saw the complete file');
-      assert.ok(readFileSync(join(local, 'RMA1_0315_01_DBZH_20251020T150000Z.BUFR')).equals(full));
       const src = (daemon as unknown as { config: { sources: { name: string }[] } }).config.sources[0];
       const ledger = await import('../../src/ledger/open.js').then((m) =>
         m.openLedger(join(local, '.radarlib', 'ledger.sqlite')),
       );
       t.after(() => ledger.close());
       const rows = await ledger.recent({ source: src?.name ?? '', limit: 10 });
+      // Which row each callback was for, and every version the ledger holds: tells a second
+      // download of one upload from one download handed over twice.
+      const evidence = JSON.stringify({
+        callbacks: seen.map((c) => ({ id: c.id, size: c.size, complete: c.bytes.equals(full) })),
+        rows: rows.map((r) => ({
+          id: r.id,
+          size: r.size,
+          state: r.state,
+          mtime: r.mtime,
+          mtimePrecisionMs: r.mtimePrecisionMs,
+          zoneOffsetMs: r.zoneOffsetMs,
+        })),
+      });
+      assert.equal(seen.length, 1, `exactly one callback: ${evidence}`);
+      assert.ok(seen[0]?.bytes.equals(full), 'the callback saw the complete file');
+      assert.ok(readFileSync(join(local, 'RMA1_0315_01_DBZH_20251020T150000Z.BUFR')).equals(full));
       // A download racing the growth may leave a version superseded (never committed): allowed.
       assert.deepEqual(
         rows.filter((r) => r.state !== 'superseded').map((r) => r.state),
