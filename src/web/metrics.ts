@@ -125,6 +125,220 @@ export interface DaemonMetricsOptions {
   maxRadarsPerSource?: number;
 }
 
+/** Metrics fed by `downloaded`, `retry` and `failed` events. */
+interface DownloadMetrics {
+  files: Counter<'source'>;
+  bytes: Counter<'source'>;
+  failures: Counter<'source' | 'code' | 'outcome'>;
+  duration: Histogram<'source'>;
+}
+
+function createDownloadMetrics(registers: Registry[]): DownloadMetrics {
+  return {
+    files: new Counter({
+      name: METRIC_NAMES.filesDownloaded,
+      help: 'Files committed under their final name',
+      labelNames: ['source'],
+      registers,
+    }),
+    bytes: new Counter({
+      name: METRIC_NAMES.bytesDownloaded,
+      help: 'Bytes of the files committed under their final name',
+      labelNames: ['source'],
+      registers,
+    }),
+    failures: new Counter({
+      name: METRIC_NAMES.downloadFailures,
+      help: 'Failed download attempts, by error code; outcome "retry" (will be retried) or "failed" (parked)',
+      labelNames: ['source', 'code', 'outcome'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: METRIC_NAMES.downloadDuration,
+      help: 'Time to download and commit one file',
+      labelNames: ['source'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    }),
+  };
+}
+
+/** Metrics fed by `processed` events. */
+interface ProcessedMetrics {
+  files: Counter<'source' | 'result'>;
+  stageLatency: Histogram<'source' | 'stage'>;
+}
+
+function createProcessedMetrics(registers: Registry[]): ProcessedMetrics {
+  return {
+    files: new Counter({
+      name: METRIC_NAMES.filesProcessed,
+      help: 'Files handed to the callback / exec hook; result "ok" or "error"',
+      labelNames: ['source', 'result'],
+      registers,
+    }),
+    stageLatency: new Histogram({
+      name: METRIC_NAMES.stageLatency,
+      help: 'Time each stage took per file: listed (server mtime -> first listed), ready (listed -> settled), downloaded (ready -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
+      labelNames: ['source', 'stage'],
+      buckets: [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 900, 3600],
+      registers,
+    }),
+  };
+}
+
+/** Metrics fed by `cycle` events. */
+interface CycleMetrics {
+  cycles: Counter<'source' | 'result'>;
+  duration: Histogram<'source'>;
+  lastSuccess: Gauge<'source'>;
+}
+
+function createCycleMetrics(registers: Registry[], buckets: number[] | undefined): CycleMetrics {
+  return {
+    cycles: new Counter({
+      name: METRIC_NAMES.cycles,
+      help: 'Poll cycles; result "ok", "error" (listing failed) or "skipped" (another instance lists)',
+      labelNames: ['source', 'result'],
+      registers,
+    }),
+    duration: new Histogram({
+      name: METRIC_NAMES.cycleDuration,
+      help: 'Duration of one poll cycle (list, plan, download, dispatch)',
+      labelNames: ['source'],
+      buckets: buckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    }),
+    lastSuccess: new Gauge({
+      name: METRIC_NAMES.lastSuccessfulPoll,
+      help: 'Unix time of the end of the last poll cycle whose listing succeeded',
+      labelNames: ['source'],
+      registers,
+    }),
+  };
+}
+
+// The gauges below are read at scrape time: prom-client calls `collect` with the gauge as
+// `this`, so each takes the state it reads as functions of the metrics object.
+
+/** Each source's pipeline stats; sources of a daemon without them (or not started) read as idle. */
+function pipelineSourceStats(
+  pipeline: PipelineStatsSource | null,
+  sources: readonly string[],
+): readonly PipelineSourceStats[] {
+  return (
+    pipeline?.pipelineStats().sources ??
+    sources.map((source) => ({
+      source,
+      listingsPerMinute: 0,
+      commandsPerMinute: 0,
+      callbacksBottleneck: false,
+    }))
+  );
+}
+
+function registerPipelineGauges(
+  registers: Registry[],
+  pipeline: () => PipelineStatsSource | null,
+  sources: () => readonly string[],
+): void {
+  const pipelineSources = (): readonly PipelineSourceStats[] => pipelineSourceStats(pipeline(), sources());
+  new Gauge({
+    name: METRIC_NAMES.listingsPerMinute,
+    help: 'LIST commands per minute sent to the source (last minute)',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of pipelineSources()) this.set({ source: s.source }, s.listingsPerMinute);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.commandsPerMinute,
+    help: 'FTP commands per minute sent to the source, as the client counted them: listings, downloads, logins (last minute)',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of pipelineSources())
+        if (s.commandsPerMinute !== null) this.set({ source: s.source }, s.commandsPerMinute);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.callbackBacklog,
+    help: 'Downloaded files waiting for a callback slot',
+    registers,
+    collect() {
+      this.set(pipeline()?.pipelineStats().callbackBacklog ?? 0);
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.callbacksBottleneck,
+    help: '1 while downloads of the source wait for the callbacks (their backlog is full)',
+    labelNames: ['source'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of pipelineSources()) this.set({ source: s.source }, s.callbacksBottleneck ? 1 : 0);
+    },
+  });
+}
+
+interface LagSample {
+  source: string;
+  radar: string;
+  seconds: number;
+}
+
+/** Seconds from each radar's newest data time (`newest`: per source, per radar) to `now`. */
+function lagSamples(newest: ReadonlyMap<string, ReadonlyMap<string, number>>, now: number): LagSample[] {
+  const out: LagSample[] = [];
+  for (const [source, radars] of newest) {
+    for (const [radar, t] of radars) out.push({ source, radar, seconds: Math.max(0, (now - t) / 1000) });
+  }
+  return out;
+}
+
+function registerLagGauge(registers: Registry[], samples: () => LagSample[]): void {
+  new Gauge({
+    name: METRIC_NAMES.lag,
+    help: 'Now minus the data time of the newest downloaded file, per radar (file-name time, else mtime)',
+    labelNames: ['source', 'radar'],
+    registers,
+    collect() {
+      this.reset();
+      for (const { source, radar, seconds } of samples()) this.set({ source, radar }, seconds);
+    },
+  });
+}
+
+function registerLedgerGauge(
+  registers: Registry[],
+  currentLedger: () => Ledger | null,
+  currentSources: () => readonly string[],
+): void {
+  new Gauge({
+    name: METRIC_NAMES.ledgerFiles,
+    help: 'Ledger rows by state (seen, ready, downloading, downloaded, processed, failed), read at scrape time',
+    labelNames: ['source', 'state'],
+    registers,
+    async collect() {
+      const ledger = currentLedger();
+      const sources = currentSources();
+      if (ledger === null) return;
+      this.reset();
+      for (const source of sources) {
+        try {
+          const counts = await ledger.counts(source);
+          for (const state of FILE_STATES) this.set({ source, state }, counts[state]);
+        } catch {
+          // A closed or unreachable ledger: leave the rows out rather than fail the scrape.
+        }
+      }
+    },
+  });
+}
+
 /**
  * The daemon's Prometheus metrics (prom-client): counters fed by its events, gauges read from
  * the ledger at scrape time. The status server serves them at `/metrics`; share the `registry`
@@ -139,15 +353,9 @@ export class DaemonMetrics {
   /** Newest data time per source and radar. */
   readonly #newest = new Map<string, Map<string, number>>();
 
-  readonly #downloaded: Counter<'source'>;
-  readonly #bytes: Counter<'source'>;
-  readonly #failures: Counter<'source' | 'code' | 'outcome'>;
-  readonly #downloadDuration: Histogram<'source'>;
-  readonly #processed: Counter<'source' | 'result'>;
-  readonly #cycles: Counter<'source' | 'result'>;
-  readonly #cycleDuration: Histogram<'source'>;
-  readonly #lastSuccess: Gauge<'source'>;
-  readonly #stageLatency: Histogram<'source' | 'stage'>;
+  readonly #download: DownloadMetrics;
+  readonly #processed: ProcessedMetrics;
+  readonly #cycle: CycleMetrics;
   #pipeline: PipelineStatsSource | null = null;
 
   constructor(options: DaemonMetricsOptions = {}) {
@@ -157,154 +365,14 @@ export class DaemonMetrics {
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
-    this.#downloaded = new Counter({
-      name: METRIC_NAMES.filesDownloaded,
-      help: 'Files committed under their final name',
-      labelNames: ['source'],
-      registers,
-    });
-    this.#bytes = new Counter({
-      name: METRIC_NAMES.bytesDownloaded,
-      help: 'Bytes of the files committed under their final name',
-      labelNames: ['source'],
-      registers,
-    });
-    this.#failures = new Counter({
-      name: METRIC_NAMES.downloadFailures,
-      help: 'Failed download attempts, by error code; outcome "retry" (will be retried) or "failed" (parked)',
-      labelNames: ['source', 'code', 'outcome'],
-      registers,
-    });
-    this.#downloadDuration = new Histogram({
-      name: METRIC_NAMES.downloadDuration,
-      help: 'Time to download and commit one file',
-      labelNames: ['source'],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-      registers,
-    });
-    this.#processed = new Counter({
-      name: METRIC_NAMES.filesProcessed,
-      help: 'Files handed to the callback / exec hook; result "ok" or "error"',
-      labelNames: ['source', 'result'],
-      registers,
-    });
-    this.#cycles = new Counter({
-      name: METRIC_NAMES.cycles,
-      help: 'Poll cycles; result "ok", "error" (listing failed) or "skipped" (another instance lists)',
-      labelNames: ['source', 'result'],
-      registers,
-    });
-    this.#cycleDuration = new Histogram({
-      name: METRIC_NAMES.cycleDuration,
-      help: 'Duration of one poll cycle (list, plan, download, dispatch)',
-      labelNames: ['source'],
-      buckets: options.cycleBuckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
-      registers,
-    });
-    this.#lastSuccess = new Gauge({
-      name: METRIC_NAMES.lastSuccessfulPoll,
-      help: 'Unix time of the end of the last poll cycle whose listing succeeded',
-      labelNames: ['source'],
-      registers,
-    });
-    this.#stageLatency = new Histogram({
-      name: METRIC_NAMES.stageLatency,
-      help: 'Time each stage took per file: listed (server mtime -> first listed), ready (listed -> settled), downloaded (ready -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
-      labelNames: ['source', 'stage'],
-      buckets: [0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 60, 120, 300, 900, 3600],
-      registers,
-    });
-    // Sources of a daemon without pipeline stats (or not started) read as idle.
-    const pipelineSources = (): readonly PipelineSourceStats[] =>
-      this.#pipeline?.pipelineStats().sources ??
-      this.#sources().map((source) => ({
-        source,
-        listingsPerMinute: 0,
-        commandsPerMinute: 0,
-        callbacksBottleneck: false,
-      }));
-    const pipeline = (): PipelineStatsSource | null => this.#pipeline;
-    new Gauge({
-      name: METRIC_NAMES.listingsPerMinute,
-      help: 'LIST commands per minute sent to the source (last minute)',
-      labelNames: ['source'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of pipelineSources()) this.set({ source: s.source }, s.listingsPerMinute);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.commandsPerMinute,
-      help: 'FTP commands per minute sent to the source, as the client counted them: listings, downloads, logins (last minute)',
-      labelNames: ['source'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of pipelineSources())
-          if (s.commandsPerMinute !== null) this.set({ source: s.source }, s.commandsPerMinute);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.callbackBacklog,
-      help: 'Downloaded files waiting for a callback slot',
-      registers,
-      collect() {
-        this.set(pipeline()?.pipelineStats().callbackBacklog ?? 0);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.callbacksBottleneck,
-      help: '1 while downloads of the source wait for the callbacks (their backlog is full)',
-      labelNames: ['source'],
-      registers,
-      collect() {
-        this.reset();
-        for (const s of pipelineSources()) this.set({ source: s.source }, s.callbacksBottleneck ? 1 : 0);
-      },
-    });
-    // prom-client calls `collect` with the gauge as `this`; these arrows read this object's state.
-    const lagSamples = (): { source: string; radar: string; seconds: number }[] => {
-      const now = this.#now();
-      const out: { source: string; radar: string; seconds: number }[] = [];
-      for (const [source, radars] of this.#newest) {
-        for (const [radar, t] of radars) out.push({ source, radar, seconds: Math.max(0, (now - t) / 1000) });
-      }
-      return out;
-    };
-    const ledgerState = (): { ledger: Ledger | null; sources: readonly string[] } => ({
-      ledger: this.#ledger(),
-      sources: this.#sources(),
-    });
-    new Gauge({
-      name: METRIC_NAMES.lag,
-      help: 'Now minus the data time of the newest downloaded file, per radar (file-name time, else mtime)',
-      labelNames: ['source', 'radar'],
-      registers,
-      collect() {
-        this.reset();
-        for (const { source, radar, seconds } of lagSamples()) this.set({ source, radar }, seconds);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.ledgerFiles,
-      help: 'Ledger rows by state (seen, ready, downloading, downloaded, processed, failed), read at scrape time',
-      labelNames: ['source', 'state'],
-      registers,
-      async collect() {
-        const { ledger, sources } = ledgerState();
-        if (ledger === null) return;
-        this.reset();
-        for (const source of sources) {
-          try {
-            const counts = await ledger.counts(source);
-            for (const state of FILE_STATES) this.set({ source, state }, counts[state]);
-          } catch {
-            // A closed or unreachable ledger: leave the rows out rather than fail the scrape.
-          }
-        }
-      },
-    });
+    this.#download = createDownloadMetrics(registers);
+    this.#processed = createProcessedMetrics(registers);
+    this.#cycle = createCycleMetrics(registers, options.cycleBuckets);
+    // Arrows, not the values: `attach` and `useLedger` replace them after construction.
+    const sources = (): readonly string[] => this.#sources();
+    registerPipelineGauges(registers, () => this.#pipeline, sources);
+    registerLagGauge(registers, () => lagSamples(this.#newest, this.#now()));
+    registerLedgerGauge(registers, () => this.#ledger(), sources);
   }
 
   /** Subscribes to a daemon's events; returns a function that unsubscribes. */
@@ -329,33 +397,33 @@ export class DaemonMetrics {
 
   /** Counts one committed file, its bytes and its download duration. */
   onDownloaded(e: DownloadedEvent): void {
-    this.#downloaded.inc({ source: e.source });
-    this.#bytes.inc({ source: e.source }, e.record.size);
-    this.#downloadDuration.observe({ source: e.source }, e.durationMs / 1000);
+    this.#download.files.inc({ source: e.source });
+    this.#download.bytes.inc({ source: e.source }, e.record.size);
+    this.#download.duration.observe({ source: e.source }, e.durationMs / 1000);
     this.noteFile(e.record);
   }
 
   /** Counts one failed download attempt by error code, retried or parked. */
   onFailure(e: FailedEvent, outcome: 'retry' | 'failed'): void {
-    this.#failures.inc({ source: e.source, code: errorCode(e.error), outcome });
+    this.#download.failures.inc({ source: e.source, code: errorCode(e.error), outcome });
   }
 
   /** Counts one callback outcome (`result` ok or error). */
   onProcessed(e: ProcessedEvent): void {
-    this.#processed.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
+    this.#processed.files.inc({ source: e.source, result: e.error === null ? 'ok' : 'error' });
     const latencies = stageLatencies(e.record, e.record.processedAt ?? this.#now());
     for (const stage of LATENCY_STAGES) {
       const seconds = latencies[stage];
-      if (seconds !== undefined) this.#stageLatency.observe({ source: e.source, stage }, seconds);
+      if (seconds !== undefined) this.#processed.stageLatency.observe({ source: e.source, stage }, seconds);
     }
   }
 
   /** Counts one poll cycle (`result` ok, error or skipped) and its duration. */
   onCycle(e: CycleEvent): void {
     const result = e.error !== null ? 'error' : e.skippedListing ? 'skipped' : 'ok';
-    this.#cycles.inc({ source: e.source, result });
-    this.#cycleDuration.observe({ source: e.source }, e.durationMs / 1000);
-    if (e.error === null) this.#lastSuccess.set({ source: e.source }, this.#now() / 1000);
+    this.#cycle.cycles.inc({ source: e.source, result });
+    this.#cycle.duration.observe({ source: e.source }, e.durationMs / 1000);
+    if (e.error === null) this.#cycle.lastSuccess.set({ source: e.source }, this.#now() / 1000);
   }
 
   /** Counts a downloaded file towards its radar's lag (also used to seed from the ledger). */
