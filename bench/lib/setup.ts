@@ -60,10 +60,14 @@ export function rcloneFtpRemote(
   work: string,
   tls = false,
 ): NodeJS.ProcessEnv {
-  const obscured = spawnSync('rclone', ['obscure', server.password], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  }).stdout.trim();
+  // rclone takes only obscured passwords; a slow start on a loaded machine must not leave it empty
+  const run = spawnSync('rclone', ['obscure', server.password], { encoding: 'utf8', timeout: 60_000 });
+  const obscured = run.stdout.trim();
+  if (run.status !== 0 || obscured === '') {
+    throw new Error(
+      `rclone obscure failed (status ${String(run.status)}): ${run.error?.message ?? run.stderr}`,
+    );
+  }
   const conf = join(work, 'rclone.conf');
   writeFileSync(conf, '');
   return {

@@ -269,6 +269,7 @@ async function transfer(
   let markBytes = 0;
   let markAt = Date.now();
   let stalled = false;
+  let finished = false;
   let writeError: Error | undefined;
   client.trackProgress((info) => {
     onBytes(info.bytes);
@@ -280,10 +281,14 @@ async function transfer(
   });
   const watchdog = setInterval(
     () => {
-      if (Date.now() - markAt > req.dataStallMs) {
+      if (Date.now() - markAt <= req.dataStallMs) return;
+      // An event loop that was held up runs its timers before it reads the sockets: judge only
+      // after the replies already waiting (a 550, the 226) have been handled.
+      setImmediate(() => {
+        if (finished || Date.now() - markAt <= req.dataStallMs) return;
         stalled = true;
         client.close();
-      }
+      });
     },
     Math.min(1000, req.dataStallMs),
   );
@@ -299,8 +304,10 @@ async function transfer(
     // basic-ftp pipes the data socket into the sink and resolves once it finished and the 226
     // came; the sink has then written every byte.
     await client.downloadTo(sink, req.remotePath, startAt);
+    finished = true;
     return sink.bytesWritten;
   } catch (err) {
+    finished = true;
     sink.destroy();
     // a write still running must be over before the caller closes the descriptor
     await settled;
