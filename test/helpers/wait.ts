@@ -28,21 +28,47 @@ export function scaled(ms: number): number {
   return Math.round(ms * TIME_SCALE);
 }
 
+/** How `waitUntil` polls, and what it reports when it gives up. */
+export interface WaitOptions {
+  /** Pause between probes. @default 100 */
+  intervalMs?: number;
+  /**
+   * What the test saw at the timeout (log tails, ledger rows, files), appended to the error, so
+   * that a failure on CI can be diagnosed from its output alone. Its own failure is reported too.
+   */
+  seen?: () => string | Promise<string>;
+}
+
 /**
  * Polls `probe` every `intervalMs` until it returns a value (not undefined), or throws at
- * `deadline` (epoch ms) naming `what`. The loop is bounded even if the clock stands still.
+ * `deadline` (epoch ms) naming `what`, how long it waited and, with `seen`, what it saw. The
+ * loop is bounded even if the clock stands still.
  */
 export async function waitUntil<T>(
   what: string,
   deadline: number,
   probe: () => T | undefined | Promise<T | undefined>,
-  intervalMs = 100,
+  options: number | WaitOptions = {},
 ): Promise<T> {
+  const { intervalMs = 100, seen } = typeof options === 'number' ? { intervalMs: options } : options;
+  const started = Date.now();
+  let probes = 0;
   for (let i = 0; i < 1_000_000; i++) {
+    probes++;
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() >= deadline) break;
     await sleep(intervalMs);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  let message = `timed out waiting for ${what} (${Date.now() - started} ms, ${probes} probes)`;
+  if (seen !== undefined) {
+    let text: string;
+    try {
+      text = await seen();
+    } catch (err) {
+      text = `(could not describe it: ${err instanceof Error ? err.message : String(err)})`;
+    }
+    message += `; seen:\n${text}`;
+  }
+  throw new Error(message);
 }

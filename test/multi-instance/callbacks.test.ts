@@ -13,6 +13,7 @@ import { makeRadarDataset } from '../helpers/dataset.js';
 import {
   LedgerProbe,
   countStates,
+  describeRun,
   instanceConfig,
   readJsonLines,
   spawnInstance,
@@ -20,12 +21,12 @@ import {
   prepareRun,
   writeConfig,
 } from './harness.js';
-import { waitUntil } from '../helpers/wait.js';
+import { scaled, waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord } from './instance.js';
 
 const FILES = 24;
 
-test('healthy instances never run the same callback twice', { timeout: 90_000 }, async (t) => {
+test('healthy instances never run the same callback twice', { timeout: scaled(90_000) }, async (t) => {
   const run = await prepareRun(t, 'radarlib-multi-cb-');
   if (run === null) return;
   const { base, served, shared, out, schema, instances, held } = run;
@@ -59,10 +60,15 @@ test('healthy instances never run the same callback twice', { timeout: 90_000 },
       spawnInstance({ name, configPath, outDir: out, env: { MULTI_INSTANCE_CALLBACK_DELAY_MS: '1500' } }),
     );
   }
-  await waitUntil(`all ${FILES} files processed`, Date.now() + 60_000, async () => {
-    const rows = await p.rows();
-    return rows.length === FILES && countStates(rows).processed === FILES ? true : undefined;
-  });
+  await waitUntil(
+    `all ${FILES} files processed`,
+    Date.now() + scaled(60_000),
+    async () => {
+      const rows = await p.rows();
+      return rows.length === FILES && countStates(rows).processed === FILES ? true : undefined;
+    },
+    { seen: () => describeRun(run) },
+  );
   await Promise.all(instances.map((i) => i.stop(15_000)));
 
   const callbacks = instances.flatMap((i) =>

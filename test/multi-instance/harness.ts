@@ -11,7 +11,9 @@ import {
   closeSync,
   openSync,
   readFileSync,
+  readdirSync,
   existsSync,
+  statSync,
   writeFileSync,
   mkdirSync,
   mkdtempSync,
@@ -19,7 +21,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startEmbeddedFtpServer } from '../../src/demo/embedded-ftp-server.js';
@@ -48,6 +50,8 @@ export interface SourceServer {
   port: number;
   user: string;
   password: string;
+  /** The server's last log lines (the embedded server: the last commands it received). */
+  logTail(lines?: number): string;
   stop(): Promise<void>;
 }
 
@@ -92,19 +96,37 @@ export function pickServerKind(env: NodeJS.ProcessEnv = process.env): { kind: Se
 }
 
 export async function startSourceServer(kind: ServerKind, opts: SourceServerOptions): Promise<SourceServer> {
+  const server = (
+    s: { host: string; port: number; user: string; password: string; stop(): Promise<void> },
+    logTail: (lines?: number) => string,
+  ): SourceServer => ({
+    kind,
+    host: s.host,
+    port: s.port,
+    user: s.user,
+    password: s.password,
+    logTail,
+    stop: () => s.stop(),
+  });
   if (kind === 'embedded') {
     const s = await startEmbeddedFtpServer({
       root: opts.root,
       ...(opts.readDelayMs === undefined ? {} : { readDelayMs: opts.readDelayMs }),
     });
-    return { kind, host: s.host, port: s.port, user: s.user, password: s.password, stop: () => s.stop() };
+    // the embedded server keeps no log: its last commands say what it was asked
+    return server(s, (lines = 20) =>
+      s.commands
+        .slice(-lines)
+        .map((c) => `${c.directive} ${c.arg ?? ''}`.trimEnd())
+        .join('\n'),
+    );
   }
   const s = await startDebianServer(kind, {
     root: opts.root,
     passivePorts: opts.passivePorts ?? 800,
     ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
   });
-  return { kind, host: s.host, port: s.port, user: s.user, password: s.password, stop: () => s.stop() };
+  return server(s, (lines) => s.logTail(lines));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,6 +355,112 @@ export function countStates(rows: readonly LedgerRow[]): Record<FileState, numbe
   };
   for (const r of rows) c[r.state]++;
   return c;
+}
+
+/** The pid in a lease owner (the daemon's `hostname:pid:random`), or null. */
+export function ownerPid(row: LedgerRow): number | null {
+  const pid = row.leaseOwner?.split(':').at(-2);
+  return pid === undefined || !/^\d+$/.test(pid) ? null : Number(pid);
+}
+
+/** Rows `pid` holds a claim on right now (state `downloading`, lease owner with that pid). */
+export function claimedBy(rows: readonly LedgerRow[], pid: number): LedgerRow[] {
+  return rows.filter((r) => r.state === 'downloading' && ownerPid(r) === pid);
+}
+
+/**
+ * The `.part` files under `dir` (relative path and size). A `.part` renamed or removed while
+ * this looks is left out, not an error: the daemons keep working while tests look.
+ */
+export function partFiles(dir: string): { path: string; size: number }[] {
+  const out: { path: string; size: number }[] = [];
+  const visit = (d: string, depth: number): void => {
+    if (depth > 16) return;
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) visit(p, depth + 1);
+      else if (e.name.endsWith('.part')) {
+        try {
+          out.push({ path: relative(dir, p), size: statSync(p).size });
+        } catch {
+          // committed or discarded meanwhile
+        }
+      }
+    }
+  };
+  visit(dir, 0);
+  return out.sort((x, y) => x.path.localeCompare(y.path));
+}
+
+/**
+ * Whether `part` is a `.part` of the file `remotePath` is downloaded to: `<name>.part`, or the
+ * daemon's keyed `.<name cut to 80 bytes>.<16 hex>.part` (src/ftp/download.ts partNameFor).
+ */
+export function isPartOf(part: string, remotePath: string): boolean {
+  const name = basename(remotePath);
+  const file = basename(part);
+  if (file === `${name}.part`) return true;
+  let cut = '';
+  for (const ch of name) {
+    if (Buffer.byteLength(cut + ch) > 80) break;
+    cut += ch;
+  }
+  return file.startsWith(`.${cut}.`) && /^\.[0-9a-f]{16}\.part$/.test(file.slice(cut.length + 1));
+}
+
+/**
+ * What a multi-instance run looks like right now, for a timeout's message: the ledger by state
+ * and its unfinished rows (owner pid, attempts, last error), the `.part` files, each instance's
+ * state and log tail, and the server's log tail.
+ */
+export async function describeRun(
+  run: Pick<MultiInstanceRun, 'shared' | 'instances' | 'held'>,
+  opts: { rows?: number; logLines?: number } = {},
+): Promise<string> {
+  const maxRows = opts.rows ?? 12;
+  const logLines = opts.logLines ?? 12;
+  const lines: string[] = [];
+  try {
+    const rows = (await run.held.probe?.rows()) ?? [];
+    const counts = Object.entries(countStates(rows))
+      .filter(([, n]) => n > 0)
+      .map(([state, n]) => `${state} ${n}`);
+    lines.push(`ledger: ${rows.length} rows (${counts.join(', ') || 'none'})`);
+    const open = rows.filter((r) => r.state !== 'processed');
+    for (const r of open.slice(0, maxRows)) {
+      const owner = ownerPid(r);
+      const until =
+        r.leaseUntil === null ? '' : ` lease ${((r.leaseUntil - Date.now()) / 1000).toFixed(1)} s`;
+      lines.push(
+        `  #${r.id} ${basename(r.remotePath)} ${r.state}${owner === null ? '' : ` owner pid ${owner}`}${until} attempts ${r.attempts}${r.lastError === null ? '' : ` last error: ${r.lastError}`}`,
+      );
+    }
+    if (open.length > maxRows) lines.push(`  ... ${open.length - maxRows} more unfinished rows`);
+  } catch (err) {
+    lines.push(`ledger: cannot read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parts = partFiles(run.shared);
+  lines.push(
+    `.part files: ${parts.length === 0 ? 'none' : parts.map((f) => `${f.path} (${f.size} B)`).join(', ')}`,
+  );
+  for (const i of run.instances) {
+    const state = i.running ? 'running' : 'exited';
+    lines.push(`--- instance ${i.name} (pid ${i.pid}, ${state}) log tail:`, i.logTail(logLines) || '(empty)');
+  }
+  const server = run.held.server;
+  if (server !== undefined) {
+    lines.push(
+      `--- server ${server.kind} on ${server.host}:${server.port} log tail:`,
+      server.logTail(logLines),
+    );
+  }
+  return lines.join('\n');
 }
 
 // bench/multi-instance.ts takes it from here.

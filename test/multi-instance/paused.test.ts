@@ -9,14 +9,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeRadarDataset } from '../helpers/dataset.js';
 import {
   LedgerProbe,
+  claimedBy,
   countStates,
+  describeRun,
   instanceConfig,
+  isPartOf,
+  partFiles,
   pickServerKind,
   readJsonLines,
   spawnInstance,
@@ -24,7 +28,7 @@ import {
   prepareRun,
   writeConfig,
 } from './harness.js';
-import { waitUntil } from '../helpers/wait.js';
+import { scaled, waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
 
 const FILES = 24;
@@ -32,7 +36,7 @@ const LEASE_S = 2;
 
 test(
   'an instance paused past its lease neither commits nor fires callbacks for rows taken over',
-  { timeout: 120_000 },
+  { timeout: scaled(120_000) },
   async (t) => {
     const run = await prepareRun(t, 'radarlib-multi-pause-');
     if (run === null) return;
@@ -64,40 +68,60 @@ test(
     );
     const p = await LedgerProbe.connect(run.pgUrl, schema);
     held.probe = p;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + scaled(90_000);
+    const seen = { seen: () => describeRun(run) };
 
     const a = spawnInstance({ name: 'A', configPath, outDir: out });
     instances.push(a);
-    const mine = (pid: number) => (r: { leaseOwner: string | null; state: string }) =>
-      r.state === 'downloading' && r.leaseOwner?.split(':').at(-2) === String(pid);
-    // A alone until it is transferring, then frozen.
-    const frozen = await waitUntil('A to be mid-transfer', deadline, async () => {
-      const rows = (await p.rows()).filter(mine(a.pid));
-      const parts = readdirSync(shared).filter(
-        (f) => f.endsWith('.part') && statSync(join(shared, f)).size > 0,
-      );
-      return rows.length > 0 && parts.length > 0 ? rows : undefined;
-    });
+    // A alone until it is transferring, then frozen. Mid-transfer: A holds the row's claim and
+    // its `.part` is open. Not "the .part has bytes": received bytes reach the file in 512 KiB
+    // blocks (src/ftp/file-sink.ts), so a 300-400 kB file's .part stays empty until the moment
+    // before its rename, a window a fast machine (fast fdatasync) closes before any poll sees it.
+    const frozen = await waitUntil(
+      'A to be mid-transfer (a claimed row with its .part open)',
+      deadline,
+      async () => {
+        const rows = claimedBy(await p.rows(), a.pid);
+        const parts = partFiles(shared);
+        const transferring = rows.filter((r) => parts.some((f) => isPartOf(f.path, r.remotePath)));
+        return transferring.length > 0 ? rows : undefined;
+      },
+      seen,
+    );
     a.kill('SIGSTOP');
-    t.diagnostic(`A paused holding ${frozen.length} claims`);
+    t.diagnostic(
+      `A paused holding ${frozen.length} claims; .part files: ${partFiles(shared)
+        .map((f) => `${f.path} (${f.size} B)`)
+        .join(', ')}`,
+    );
     const b = spawnInstance({ name: 'B', configPath, outDir: out });
     instances.push(b);
 
     // B takes A's rows over once their lease ends, and finishes them.
     const frozenIds = new Set(frozen.map((r) => r.id));
-    await waitUntil("B to finish A's rows", deadline, async () => {
-      const rows = await p.rows();
-      return rows.filter((r) => frozenIds.has(r.id) && r.state === 'processed').length === frozenIds.size
-        ? true
-        : undefined;
-    });
+    await waitUntil(
+      "B to finish A's rows",
+      deadline,
+      async () => {
+        const rows = await p.rows();
+        return rows.filter((r) => frozenIds.has(r.id) && r.state === 'processed').length === frozenIds.size
+          ? true
+          : undefined;
+      },
+      seen,
+    );
     a.kill('SIGCONT');
     // A wakes up with transfers of rows it no longer owns; give it a few lease periods.
-    await sleep(3 * LEASE_S * 1000);
-    await waitUntil(`all ${FILES} files processed`, deadline, async () => {
-      const rows = await p.rows();
-      return rows.length === FILES && countStates(rows).processed === FILES ? true : undefined;
-    });
+    await sleep(scaled(3 * LEASE_S * 1000));
+    await waitUntil(
+      `all ${FILES} files processed`,
+      deadline,
+      async () => {
+        const rows = await p.rows();
+        return rows.length === FILES && countStates(rows).processed === FILES ? true : undefined;
+      },
+      seen,
+    );
     const stopped = await Promise.all(instances.map((i) => i.stop(15_000)));
     assert.deepEqual(stopped, [
       { code: 0, signal: null },
