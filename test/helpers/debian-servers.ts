@@ -17,7 +17,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -444,31 +444,84 @@ function readCommands(log: { path: string; command: (line: string) => string | n
 
 let vsftpdUserPromise: Promise<string> | undefined;
 
+/**
+ * Runs a shadow-utils command (useradd, chpasswd), again while it fails because another process
+ * holds the lock on /etc/passwd or /etc/shadow (parallel test files set up the user at once).
+ */
+async function shadowTool(cmd: string, args: string[], input?: string): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run(cmd, args, input);
+    } catch (err) {
+      if (attempt >= 10 || !/lock|try again/i.test((err as Error).message)) throw err;
+      await sleep(100 * attempt);
+    }
+  }
+}
+
+/**
+ * The vsftpd user's password, the same for every test process on this machine: the first one
+ * writes it, whole, to a temporary file and links it into place (`link` fails when another process
+ * was first), so no process ever reads a file still being written.
+ */
+async function sharedVsftpdPassword(): Promise<string> {
+  const pwFile = join(PREFIX, `.${VSFTPD_USER}.password`);
+  const tmp = `${pwFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(tmp, `${password}\n`, { mode: 0o600 });
+  try {
+    await link(tmp, pwFile);
+    return password;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  const stored = (await readFile(pwFile, 'utf8')).trim();
+  if (stored === '') throw new Error(`${pwFile} is empty: remove it and run the tests again`);
+  return stored;
+}
+
+/** Whether the user's /etc/shadow hash is already that of `password` (then chpasswd is not run). */
+async function shadowHashMatches(user: string, password: string): Promise<boolean> {
+  let hash: string | undefined;
+  try {
+    const line = readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${user}:`));
+    hash = line?.split(':')[1];
+  } catch {
+    return false;
+  }
+  const salt = /^\$6\$([^$]+)\$/.exec(hash ?? '')?.[1];
+  if (salt === undefined) return false;
+  const again = await run('openssl', ['passwd', '-6', '-salt', salt, '-stdin'], `${password}\n`);
+  return again.trim() === hash;
+}
+
 /** Creates (once) the PAM system user vsftpd logs in and returns its password. */
 function vsftpdUser(): Promise<string> {
   vsftpdUserPromise ??= (async () => {
     // vsftpd changes into the home folder before local_root, so the home must exist: use '/'
     const id = spawnSync('id', ['-u', VSFTPD_USER], { stdio: 'ignore' });
     if (id.status !== 0) {
-      const r = spawnSync(
-        'useradd',
-        ['--system', '--no-create-home', '--home-dir', '/', '--shell', '/usr/sbin/nologin', VSFTPD_USER],
-        { encoding: 'utf8', timeout: 30_000 },
-      );
-      // 9: created meanwhile by a parallel test process
-      if (r.status !== 0 && r.status !== 9) throw new Error(`useradd ${VSFTPD_USER} failed: ${r.stderr}`);
+      try {
+        await shadowTool('useradd', [
+          '--system', '--no-create-home', '--home-dir', '/', '--shell', '/usr/sbin/nologin', VSFTPD_USER,
+        ]); // prettier-ignore
+      } catch (err) {
+        // created meanwhile by a parallel test process (useradd exits 9)
+        if (spawnSync('id', ['-u', VSFTPD_USER], { stdio: 'ignore' }).status !== 0)
+          throw new Error(`useradd ${VSFTPD_USER} failed: ${(err as Error).message}`);
+      }
     }
     // The password is random per machine and kept root-only beside the servers, so parallel
-    // test processes agree on it without it being a constant in the repository.
-    const pwFile = join(PREFIX, `.${VSFTPD_USER}.password`);
-    let password = randomBytes(18).toString('base64url');
-    try {
-      await writeFile(pwFile, `${password}\n`, { flag: 'wx', mode: 0o600 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      password = (await readFile(pwFile, 'utf8')).trim();
-    }
-    await run('chpasswd', ['-c', 'SHA512'], `${VSFTPD_USER}:${password}\n`);
+    // test processes agree on it without it being a constant in the repository. /etc/shadow is
+    // only rewritten when it does not hold it yet (first use, or a machine reset): a rewrite per
+    // test process raced with the other processes' chpasswd and logins.
+    const password = await sharedVsftpdPassword();
+    if (!(await shadowHashMatches(VSFTPD_USER, password)))
+      await shadowTool('chpasswd', ['-c', 'SHA512'], `${VSFTPD_USER}:${password}\n`);
     const pam = [
       '# written by radarlib test/helpers/debian-servers.ts (vsftpd test user)',
       'auth    required pam_unix.so',
@@ -477,7 +530,12 @@ function vsftpdUser(): Promise<string> {
       '',
     ].join('\n');
     const pamPath = `/etc/pam.d/${VSFTPD_PAM_SERVICE}`;
-    if (!existsSync(pamPath) || readFileSync(pamPath, 'utf8') !== pam) await writeFile(pamPath, pam);
+    if (!existsSync(pamPath) || readFileSync(pamPath, 'utf8') !== pam) {
+      // written aside and renamed: a login of a parallel process never reads half a file
+      const tmp = `${pamPath}.${process.pid}.tmp`;
+      await writeFile(tmp, pam, { mode: 0o644 });
+      await rename(tmp, pamPath);
+    }
     return password;
   })();
   vsftpdUserPromise.catch(() => (vsftpdUserPromise = undefined));
