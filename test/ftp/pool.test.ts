@@ -14,7 +14,7 @@ import { AbortedError, FtpClosedError, FtpReplyError, type FtpErrorContext } fro
 import { resolveServer } from '../../src/ftp/connection.js';
 import { FtpConnectionPool } from '../../src/ftp/pool.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
-import { sleep, waitUntil } from '../helpers/wait.js';
+import { scaled, sleep, waitUntil } from '../helpers/wait.js';
 
 let root: string;
 let server: EmbeddedFtpServer;
@@ -49,7 +49,12 @@ function ctx(s: EmbeddedFtpServer, command = 'LIST'): FtpErrorContext {
  * trips an unhandled rejection inside ftp-srv (passive.js: dataSocket is null).
  */
 async function dataConnectionOpen(client: Client): Promise<void> {
-  await waitUntil('the data connection', Date.now() + 5000, () => client.ftp.dataSocket?.remoteAddress, 5);
+  await waitUntil(
+    'the data connection',
+    Date.now() + scaled(5000),
+    () => client.ftp.dataSocket?.remoteAddress,
+    5,
+  );
   await sleep(50);
 }
 
@@ -151,7 +156,7 @@ test('close() waits for running work and refuses new work; destroy() aborts runn
   // Once it holds its connection: close() waits for busy connections, not for ones still logging in.
   await waitUntil(
     'the work to start',
-    Date.now() + 5000,
+    Date.now() + scaled(5000),
     () => (pool.stats.busy === 1 ? true : undefined),
     10,
   );
@@ -174,7 +179,7 @@ test('close() waits for running work and refuses new work; destroy() aborts runn
   );
   await waitUntil(
     'the transfer to start',
-    Date.now() + 5000,
+    Date.now() + scaled(5000),
     () => (stalled === undefined ? undefined : true),
     10,
   );

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FailedEvent } from '../../src/daemon/daemon.js';
 import { sha256File } from '../helpers/hash.js';
-import { waitUntil } from '../helpers/wait.js';
+import { scaled, waitUntil } from '../helpers/wait.js';
 import { listLocal, payload, rig } from '../daemon/helpers/setup.js';
 
 test('a file deleted on the server after it was listed is vanished: no retries, no failure', async (t) => {
@@ -93,7 +93,7 @@ test('without hot rounds, a file is listed again when its settle period ends, no
   });
   t.after(() => d.stop());
   const running = d.run();
-  await waitUntil('the settled file’s callback', Date.now() + 15_000, () =>
+  await waitUntil('the settled file’s callback', Date.now() + scaled(15_000), () =>
     calls.length > 0 ? true : undefined,
   );
   const [row] = await d.ledger!.recent({ limit: 1 });
