@@ -27,6 +27,7 @@ import {
   startSourceServer,
   prepareRun,
   writeConfig,
+  type LedgerRow,
 } from './harness.js';
 import { scaled, waitUntil } from '../helpers/wait.js';
 import type { CallbackRecord, InstanceEvent } from './instance.js';
@@ -77,18 +78,25 @@ test(
     // its `.part` is open. Not "the .part has bytes": received bytes reach the file in 512 KiB
     // blocks (src/ftp/file-sink.ts), so a 300-400 kB file's .part stays empty until the moment
     // before its rename, a window a fast machine (fast fdatasync) closes before any poll sees it.
+    const transferring = async (): Promise<LedgerRow[] | undefined> => {
+      const rows = claimedBy(await p.rows(), a.pid);
+      const parts = partFiles(shared);
+      return rows.some((r) => parts.some((f) => isPartOf(f.path, r.remotePath))) ? rows : undefined;
+    };
+    // Seen, then frozen, then seen again: A may have finished a transfer between the look and
+    // SIGSTOP; the rows it holds *while paused* are the ones it must not commit.
     const frozen = await waitUntil(
-      'A to be mid-transfer (a claimed row with its .part open)',
+      'A to be mid-transfer (a claimed row with its .part open) when paused',
       deadline,
       async () => {
-        const rows = claimedBy(await p.rows(), a.pid);
-        const parts = partFiles(shared);
-        const transferring = rows.filter((r) => parts.some((f) => isPartOf(f.path, r.remotePath)));
-        return transferring.length > 0 ? rows : undefined;
+        if ((await transferring()) === undefined) return undefined;
+        a.kill('SIGSTOP');
+        const held = await transferring();
+        if (held === undefined) a.kill('SIGCONT');
+        return held;
       },
       seen,
     );
-    a.kill('SIGSTOP');
     t.diagnostic(
       `A paused holding ${frozen.length} claims; .part files: ${partFiles(shared)
         .map((f) => `${f.path} (${f.size} B)`)
