@@ -25,6 +25,7 @@ import { sleep } from '../helpers/wait.js';
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields
 const MAX_CYCLES = 80;
+const MAX_ATTEMPTS = 6;
 
 interface Rig extends FaultRig {
   config: FTPDaemonConfig;
@@ -47,7 +48,7 @@ async function rig(t: TestContext, kind: DebianServerKind, rules: FaultRules, se
     pollInterval: 0.05,
     maxConcurrentDownloads: 4,
     maxConnections: 4,
-    maxAttempts: 6,
+    maxAttempts: MAX_ATTEMPTS,
     backoff: { initialDelay: 0.05, maxDelay: 0.2, jitter: 0.2 },
     timeouts: { connect: 3, command: 3, dataStall: 1 },
     stopTimeout: 2,
@@ -169,6 +170,10 @@ for (const kind of kinds) {
       const parkedRight = [...run.failed].filter(
         ([p, e]) => permanent.has(p) && e.includes('550') && e.includes(p),
       );
+      // Refused files whose maxAttempts-th attempt hit connection trouble and got one more.
+      const pastMax = [...permanent].filter(
+        (p) => (run.attemptErrors.get(p)?.length ?? 0) > MAX_ATTEMPTS,
+      ).length;
       const s = r.proxy.stats;
       recordRow({
         id: `daemon-${kind}-faults`,
@@ -180,7 +185,7 @@ for (const kind of kinds) {
         corrupt: check.corrupt.length,
         maxRssMb: run.maxRssMb,
         longestHangMs: run.longestCycleMs,
-        observed: `injected: ${s.resetsData} data RST, ${s.resetsControl} control RST, ${s.stallsData} data stalls, ${s.stallsControl} reply stalls, ${s.busy421} × 421, replies ${describeCounts(s.injectedReplies)}; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked (${parkedRight.length} with their 550); callbacks ${[...callbacks.values()].reduce((a, b) => a + b, 0)}; stray files ${check.stray.length}`,
+        observed: `injected: ${s.resetsData} data RST, ${s.resetsControl} control RST, ${s.stallsData} data stalls, ${s.stallsControl} reply stalls, ${s.busy421} × 421, replies ${describeCounts(s.injectedReplies)}; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked (${parkedRight.length} with their 550, ${pastMax} after connection trouble on attempt ${MAX_ATTEMPTS}); callbacks ${[...callbacks.values()].reduce((a, b) => a + b, 0)}; stray files ${check.stray.length}`,
       });
       assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
       assert.equal(run.processed, r.files.length - permanent.size);
