@@ -8,7 +8,11 @@ import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   errorText,
+  FtpConnectError,
+  FtpReplyError,
   FtpSizeMismatchError,
+  FtpSocketError,
+  FtpTimeoutError,
   IncompleteFileError,
   InvalidArgumentError,
   LeaseLostError,
@@ -51,6 +55,33 @@ export function isPermanent(err: Error): boolean {
     err instanceof InvalidArgumentError ||
     (err instanceof LocalIoError && !err.transient)
   );
+}
+
+/**
+ * The attempt broke down on the way, not on the file: the connection could not be opened or
+ * logged in (a `421` included), a reply or the data stopped coming, a socket was reset. The server
+ * may never have seen the RETR, so such a failure says nothing about the file.
+ */
+export function isConnectionTrouble(err: Error): boolean {
+  return (
+    err instanceof FtpTimeoutError ||
+    err instanceof FtpSocketError ||
+    err instanceof FtpConnectError ||
+    (err instanceof FtpReplyError && err.replyCode === 421)
+  );
+}
+
+/**
+ * Whether this failed attempt (the `attempts`-th) parks the row. After `maxAttempts` attempts a
+ * row is parked on a failure that came from the server or the disk; connection trouble alone
+ * gets further attempts, up to twice `maxAttempts` in all. So a file the server refuses is parked
+ * with the server's refusal (a `550`), never with a timeout that happened to hit its last
+ * attempt, and a flaky network does not park files that are fine.
+ */
+export function parksAfter(err: Error, attempts: number, maxAttempts: number): boolean {
+  if (isPermanent(err)) return true;
+  if (isConnectionTrouble(err)) return attempts >= 2 * maxAttempts;
+  return attempts >= maxAttempts;
 }
 
 /**
@@ -205,7 +236,7 @@ async function recordFailure(
     return null;
   }
   const attempts = rec.attempts + 1;
-  const final = isPermanent(err) || attempts >= src.config.maxAttempts;
+  const final = parksAfter(err, attempts, src.config.maxAttempts);
   // A 550 (file gone?) retries after the backoff too: every cycle lists before it claims, so the
   // next listing records a file that really vanished before any retry.
   const retryAt = final ? null : ctx.now() + backoffDelayMs(src.config.backoff, attempts);

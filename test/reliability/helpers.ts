@@ -11,7 +11,7 @@ import { join, relative } from 'node:path';
 import { sha256File } from '../helpers/hash.js';
 import { sleep } from '../helpers/wait.js';
 import type { AsyncFTPClient } from '../../src/ftp/client.js';
-import { isPermanent } from '../../src/daemon/fetch.js';
+import { parksAfter } from '../../src/daemon/fetch.js';
 import { FtpReplyError } from '../../src/errors.js';
 import type { RemoteEntry } from '../../src/ftp/types.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
@@ -103,10 +103,10 @@ export interface RetryOutcome {
 }
 
 /**
- * `downloadFiles` in rounds: failures are retried (with a short backoff) up to `maxAttempts`,
- * permanent ones are parked at once, by the daemon's own rule (`isPermanent` in
- * src/daemon/fetch.ts: an unsafe name or a bad argument; a 5xx reply is retried like any other
- * failure until `maxAttempts`). Bounded by `maxRounds`.
+ * `downloadFiles` in rounds: failures are retried (with a short backoff) and parked by the
+ * daemon's own rule (`parksAfter` in src/daemon/fetch.ts: an unsafe name or a bad argument at
+ * once; a 5xx reply like any other failure after `maxAttempts`; connection trouble alone after
+ * twice that). Bounded by `maxRounds`.
  */
 export async function downloadWithRetries(
   client: AsyncFTPClient,
@@ -146,7 +146,7 @@ export async function downloadWithRetries(
       const code = (error as { code?: string }).code ?? error.name;
       const key = error instanceof FtpReplyError ? `${code}:${error.replyCode}` : code;
       out.errorCodes.set(key, (out.errorCodes.get(key) ?? 0) + 1);
-      if (isPermanent(error) || n >= options.maxAttempts) out.parked.set(remotePath, error);
+      if (parksAfter(error, n, options.maxAttempts)) out.parked.set(remotePath, error);
       else pending.push(byPath.get(remotePath) as RemoteEntry);
     }
     if (pending.length > 0) {

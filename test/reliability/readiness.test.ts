@@ -31,6 +31,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
+import type { FTPDaemonConfig } from '../../src/daemon/config.js';
 import { memorySampler, recordRow } from './helpers.js';
 import { debianServerAvailable, startDebianServer, type DebianServer } from '../helpers/debian-servers.js';
 
@@ -121,27 +122,10 @@ for (const [kind, zone, offsetMinutes] of [
       const settle = 1;
 
       const seen: { id: number; size: number; bytes: Buffer }[] = [];
-      const daemon = new FTPDaemon(
-        {
-          host: server.host,
-          port: server.port,
-          username: server.user,
-          password: server.password,
-          remotePath: '/data',
-          localDir: local,
-          pollInterval: 0.25,
-          // The defaults that matter: minAge 120 s (a fresh file read as UTC-3 looks 3 h old and
-          // would pass it at first sight) and settle, here shorter than the upload's pauses.
-          minAge: 120,
-          settle,
-          serverTimeZone: 'auto',
-          backoff: { initialDelay: 0.05, maxDelay: 0.1, jitter: 0 },
-        },
-        {
-          onFileDownloaded: (path, info) =>
-            void seen.push({ id: info.id, size: info.size, bytes: readFileSync(path) }),
-        },
-      );
+      const daemon = new FTPDaemon(readinessConfig(server, local, { settle }), {
+        onFileDownloaded: (path, info) =>
+          void seen.push({ id: info.id, size: info.size, bytes: readFileSync(path) }),
+      });
       const running = daemon.run();
       t.after(() => daemon.stop());
       // Pauses of 2.5 s, longer than settle (1 s): each piece is seen unchanged across listings.
@@ -214,8 +198,16 @@ for (const [kind, zone, offsetMinutes] of [
   );
 }
 
-/** The daemon settings the resume test runs both daemons with (one ledger in `local`). */
-function resumeConfig(server: DebianServer, local: string): ConstructorParameters<typeof FTPDaemon>[0] {
+/**
+ * The daemon settings every scenario here runs with (one ledger in `local`), plus `extra`. The
+ * defaults that matter are kept: minAge 120 s (a fresh file read as UTC-3 looks 3 h old and would
+ * pass it at first sight) and `settle`, shorter than the upload's pauses.
+ */
+function readinessConfig(
+  server: DebianServer,
+  local: string,
+  extra: Partial<FTPDaemonConfig> = {},
+): FTPDaemonConfig {
   return {
     host: server.host,
     port: server.port,
@@ -227,11 +219,13 @@ function resumeConfig(server: DebianServer, local: string): ConstructorParameter
     minAge: 120,
     settle: 1,
     serverTimeZone: 'auto',
-    // Stop cuts the running transfer at once: its `.part` stays, as a kill leaves it.
-    stopTimeout: 0,
     backoff: { initialDelay: 0.05, maxDelay: 0.1, jitter: 0 },
+    ...extra,
   };
 }
+
+/** For the resume test's two daemons: stop cuts the transfer at once, its `.part` stays (as a kill). */
+const CUT_AT_STOP = { stopTimeout: 0 } as const;
 
 const partsIn = (dir: string): { name: string; size: number }[] =>
   readdirSync(dir)
@@ -268,7 +262,7 @@ for (const [kind, zone, offsetMinutes] of [
       const seen: Buffer[] = [];
       const onFileDownloaded = (path: string): void => void seen.push(readFileSync(path));
 
-      const first = new FTPDaemon(resumeConfig(server, local), { onFileDownloaded });
+      const first = new FTPDaemon(readinessConfig(server, local, CUT_AT_STOP), { onFileDownloaded });
       const firstRun = first.run();
       t.after(() => first.stop());
       let part: { name: string; size: number } | undefined;
@@ -285,7 +279,7 @@ for (const [kind, zone, offsetMinutes] of [
       assert.equal(seen.length, 0, 'no callback for the cut-off download');
       assert.ok(!existsSync(join(local, NAME)), 'no final file yet');
 
-      const second = new FTPDaemon(resumeConfig(server, local), { onFileDownloaded });
+      const second = new FTPDaemon(readinessConfig(server, local, CUT_AT_STOP), { onFileDownloaded });
       const secondRun = second.run();
       t.after(() => second.stop());
       for (let i = 0; i < 300 && seen.length === 0; i++) await sleep(50);
@@ -363,10 +357,9 @@ test(
     assert.match(before, / \d\d:\d\d RMA1_/, `hh:mm form first: ${before}`);
 
     const seen: Buffer[] = [];
-    const daemon = new FTPDaemon(
-      { ...resumeConfig(server, local), stopTimeout: 5 },
-      { onFileDownloaded: (path) => void seen.push(readFileSync(path)) },
-    );
+    const daemon = new FTPDaemon(readinessConfig(server, local, { stopTimeout: 5 }), {
+      onFileDownloaded: (path) => void seen.push(readFileSync(path)),
+    });
     const running = daemon.run();
     t.after(() => daemon.stop());
     for (let i = 0; i < 200 && seen.length === 0; i++) await sleep(50);
@@ -428,10 +421,9 @@ test(
     utimesSync(remote, tenMinutesAgo, tenMinutesAgo);
 
     const seen: Buffer[] = [];
-    const daemon = new FTPDaemon(
-      { ...resumeConfig(server, local), stopTimeout: 5 },
-      { onFileDownloaded: (path) => void seen.push(readFileSync(path)) },
-    );
+    const daemon = new FTPDaemon(readinessConfig(server, local, { stopTimeout: 5 }), {
+      onFileDownloaded: (path) => void seen.push(readFileSync(path)),
+    });
     const running = daemon.run();
     t.after(() => daemon.stop());
     let underWay = false;

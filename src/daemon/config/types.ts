@@ -65,6 +65,7 @@ export interface SourceConfig {
   serverTimeZone: string;
   /** Completeness check of a download before it is committed (see src/daemon/verify.ts). */
   verify: 'auto' | 'none' | VerifyFunction;
+  /** Attempts before a file is parked; connection trouble alone gets twice this (fetch.ts, parksAfter). */
   maxAttempts: number;
   backoff: { initialDelay: number; maxDelay: number; multiplier: number; jitter: number };
 }

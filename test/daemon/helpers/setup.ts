@@ -29,7 +29,10 @@ export interface Rig {
   put(remotePath: string, content: Buffer | string, mtime?: Date): void;
 }
 
-export async function rig(t: TestContext, options: { maxConnections?: number } = {}): Promise<Rig> {
+export async function rig(
+  t: TestContext,
+  options: { maxConnections?: number; stall?: (remotePath: string) => boolean } = {},
+): Promise<Rig> {
   const base = mkdtempSync(join(tmpdir(), 'radarlib-daemon-'));
   const root = join(base, 'srv');
   const local = join(base, 'local');
@@ -38,6 +41,7 @@ export async function rig(t: TestContext, options: { maxConnections?: number } =
   const server = await startEmbeddedFtp({
     root,
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+    ...(options.stall === undefined ? {} : { stall: options.stall }),
   });
   t.after(async () => {
     await server.stop();
