@@ -33,10 +33,17 @@ const MAX_CONCURRENT = 2;
 /** Files deleted between the listing and the batch (their positions in the listing). */
 const DELETED = [2, 3];
 
-for (const kind of DEBIAN_SERVER_KINDS) {
+/** Plain FTP on every server; FTPS (data connections must resume the TLS session) on two. */
+const CASES = [
+  ...DEBIAN_SERVER_KINDS.map((kind) => ({ kind, tls: false })),
+  { kind: 'proftpd' as const, tls: true },
+  { kind: 'vsftpd' as const, tls: true },
+];
+
+for (const { kind, tls } of CASES) {
   describe(
-    `overlapSetup on ${kind} (real Debian server)`,
-    { skip: debianServerAvailable(kind) ?? false },
+    `overlapSetup on ${kind}${tls ? ' over FTPS' : ''} (real Debian server)`,
+    { skip: debianServerAvailable(kind, { tls }) ?? false },
     () => {
       let work: string;
       let files: DatasetFile[];
@@ -49,7 +56,11 @@ for (const kind of DEBIAN_SERVER_KINDS) {
           sizeMin: 100_000,
           sizeMax: 250_000,
         });
-        server = await startDebianServer(kind, { root: join(work, 'data'), rateLimit: RATE });
+        server = await startDebianServer(kind, {
+          root: join(work, 'data'),
+          rateLimit: RATE,
+          ...(tls ? { requireSslReuse: true } : {}),
+        });
       });
       after(async () => {
         await server?.stop();
@@ -67,6 +78,7 @@ for (const kind of DEBIAN_SERVER_KINDS) {
             port: server.port,
             username: server.user,
             password: server.password,
+            ...(tls ? { secure: 'explicit' as const, tls: { ca: server.tlsCertPem } } : {}),
             timeouts: { connectMs: scaled(10_000), commandMs: scaled(10_000), dataStallMs: scaled(20_000) },
           });
           const dest = join(work, 'out');
