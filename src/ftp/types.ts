@@ -119,8 +119,9 @@ export interface DownloadOptions extends SignalOption {
 export interface DownloadFilesOptions extends SignalOption {
   /**
    * Transfers running at once, each on its own logged-in connection. `'auto'` measures instead:
-   * it starts at 16 (or `autoCap` when lower) and grows while the batch's throughput still rises, up to `autoCap`, and
-   * holds at the server's limit when a login is refused with 421 (see adaptive.ts).
+   * it starts at 16 (or `autoCap` when lower), grows while the batch's throughput still rises,
+   * up to `autoCap`, and holds at the server's limit when a login is refused with 421 (see
+   * adaptive.ts).
    * @default 5
    */
   maxConcurrent?: number | 'auto';
