@@ -13,7 +13,8 @@
  *
  * The gate is attached per control connection by the pool (transfers of a batch; never
  * listings), and taken in the passive set-up (connection.ts) once the data connection is under
- * way. A slot is given back when the data ends, or when the transfer command's task settles
+ * way (between two tasks basic-ftp does not time the idle control connection, so a long wait
+ * for a slot is no command timeout). A slot is given back when the data ends, or when the transfer command's task settles
  * (a refused RETR: basic-ftp leaves the unused data socket open until the next transfer, which
  * would wait for this very slot), whichever comes first.
  */
