@@ -82,7 +82,7 @@ export interface ToolRun {
   ratioToLftp: number | null;
   /** link limit / wall (WAN only). */
   linkFraction: number | null;
-  /** What plain TCP carried over the emulated link (best probe) / this tool's rate (WAN only). */
+  /** The data set at plain TCP's best rate over the emulated link, s / wall (WAN only). */
   capacityFraction?: number | null;
   /** FTP commands the server received, per verb (when the server logs them). */
   commands: Record<string, number> | null;
