@@ -23,6 +23,8 @@ export interface MirrorRequest {
   dest: string;
   concurrency: number | 'auto';
   autoCap?: number;
+  /** `downloadFiles`' overlapSetup: twice the connections, `concurrency` data transfers. */
+  overlapSetup?: boolean;
   /** Explicit FTPS, trusting this self-signed certificate. */
   tlsCa?: string;
   /**
@@ -47,6 +49,8 @@ export interface MirrorResult {
   maxRssMb: number;
   peakConnections: number;
   concurrency: ConcurrencyStep[] | null;
+  /** With overlapSetup: data transfers in flight (most at once, time-weighted mean). */
+  dataTransfers?: { limit: number; peak: number; mean: number } | null;
 }
 
 function countLocal(dir: string, depth = 0): { files: number; bytes: number } {
@@ -111,8 +115,14 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
     username: req.user,
     password: req.password,
     ...(req.tlsCa === undefined ? {} : { secure: 'explicit' as const, tls: { ca: req.tlsCa } }),
-    // listings share the pool with the transfers: give them the same width
-    maxConnections: req.concurrency === 'auto' ? (req.autoCap ?? 16) : req.concurrency,
+    // listings share the pool with the transfers: give them the same width. With overlapSetup
+    // the listing keeps the plain run's width (the default cap, raised by the batch only), so
+    // only the transfers get the second connection per slot.
+    ...(req.concurrency === 'auto'
+      ? { maxConnections: req.autoCap ?? 16 }
+      : req.overlapSetup === true
+        ? {}
+        : { maxConnections: req.concurrency }),
   });
   try {
     await client.connect();
@@ -131,11 +141,14 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
     const batchDone = client.downloadFiles(files, req.dest, {
       maxConcurrent: req.concurrency,
       ...(req.autoCap === undefined ? {} : { autoCap: req.autoCap }),
+      ...(req.overlapSetup === true ? { overlapSetup: true } : {}),
     });
     // The walk took the first connection; log in the batch's others in parallel meanwhile (on
     // a 50 ms link a login is ~10 round trips, half a second each if done one by one).
     const warm = client
-      .connect({ connections: req.concurrency === 'auto' ? 8 : req.concurrency })
+      .connect({
+        connections: req.concurrency === 'auto' ? 8 : req.concurrency * (req.overlapSetup === true ? 2 : 1),
+      })
       .catch(() => undefined);
     const batch = await batchDone;
     const t2 = performance.now();
@@ -154,6 +167,7 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       peakConnections: client.poolStats.peakBusy,
       concurrency: batch.concurrency ?? null,
+      dataTransfers: batch.dataTransfers ?? null,
     };
   } finally {
     await client.disconnect();

@@ -45,10 +45,20 @@ import { debianServerAvailable, startDebianServer } from '../test/helpers/debian
 import { startEmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
 import { countBufr, has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
+import { measureLinkCapacity, type LinkCapacity } from './lib/link-capacity.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { IdlePollRequest, IdlePollResult } from './idle-poll.js';
 
 const WAN_PORT = 2121;
+/** Where bench/lib/link-capacity.ts's plain TCP sender listens inside the namespace. */
+const WAN_CAPACITY_PORT = 2199;
+/** Plain TCP over the emulated link before the mirrors: 1 bulk stream, then many in parallel. */
+const CAPACITY_PROBES = [
+  { streams: 1, bytesPerStream: 24e6 },
+  { streams: 5, bytesPerStream: 6e6 },
+  { streams: 16, bytesPerStream: 2e6 },
+  { streams: 32, bytesPerStream: 1e6 },
+];
 /** Nominal link: 100 Mbit/s; TCP payload per 1500-byte packet with timestamps is 1448 bytes. */
 const LINK_PAYLOAD_BYTES_PER_S = (100e6 / 8) * (1448 / 1500);
 
@@ -72,6 +82,8 @@ export interface ToolRun {
   ratioToLftp: number | null;
   /** link limit / wall (WAN only). */
   linkFraction: number | null;
+  /** The data set at plain TCP's best rate over the emulated link, s / wall (WAN only). */
+  capacityFraction?: number | null;
   /** FTP commands the server received, per verb (when the server logs them). */
   commands: Record<string, number> | null;
   detail: Partial<MirrorResult> | null;
@@ -97,7 +109,15 @@ export interface SuiteResult {
   cpus: number;
   smoke: boolean;
   dataset: { files: number; bytes: number; layout: 'tree' };
-  wan: { rttMs: number | null; linkLimitS: number | null; skipped: string | null };
+  wan: {
+    rttMs: number | null;
+    linkLimitS: number | null;
+    skipped: string | null;
+    /** Plain TCP over the emulated link (bench/lib/link-capacity.ts), before the mirrors. */
+    capacity?: LinkCapacity[];
+    /** The data set's bytes at the best probe's steady rate: the emulator's own limit, s. */
+    capacityLimitS?: number | null;
+  };
   mirror: ToolRun[];
   idle: IdleRun[];
   ledger: unknown;
@@ -238,6 +258,8 @@ interface Tool {
   name: string;
   family: 'radarlib' | 'lftp' | 'rclone';
   parallel: number | 'auto';
+  /** radarlib `overlapSetup`: a second control connection per transfer slot. */
+  overlap?: boolean;
 }
 
 function lftpArgv(t: Target, parallel: number, dest: string): string[] {
@@ -278,6 +300,7 @@ async function runTool(
       dest,
       concurrency: tool.parallel,
       listing,
+      ...(tool.overlap === true ? { overlapSetup: true } : {}),
       ...(tlsCa === undefined ? {} : { tlsCa }),
     };
     timed = await runTimed([process.execPath, children.mirror, JSON.stringify(req)], timeoutS);
@@ -367,8 +390,10 @@ async function runTools(
   });
 }
 
-function addRatios(runs: ToolRun[], linkLimitS: number | null): void {
+function addRatios(runs: ToolRun[], linkLimitS: number | null, capacityLimitS?: number | null): void {
   for (const r of runs) {
+    if (r.ok && capacityLimitS != null && r.env === 'wan' && r.wallS != null)
+      r.capacityFraction = capacityLimitS / r.wallS;
     const p = r.parallel === 'auto' || r.parallel > 5 ? 5 : r.parallel;
     const lftp = runs.find((x) => x.env === r.env && x.family === 'lftp' && x.parallel === p && x.ok);
     if (r.ok && lftp?.wallS != null && r.wallS != null) r.ratioToLftp = r.wallS / lftp.wallS;
@@ -573,12 +598,16 @@ const f = (v: number | null | undefined, d = 2): string =>
 
 export function renderMirrorTable(s: SuiteResult): string {
   const lines = [
-    '| link | tool | wall s | MB/s | CPU s | ratio to lftp (same parallelism) | fraction of link limit | FTP commands | ok |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+    '| link | tool | wall s | MB/s | CPU s | ratio to lftp (same parallelism) | fraction of link limit | fraction of measured capacity | FTP commands | ok |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
   ];
   for (const r of s.mirror) {
+    const tool =
+      r.detail?.dataTransfers == null
+        ? r.tool
+        : `${r.tool} (data transfers at once: mean ${f(r.detail.dataTransfers.mean, 1)}, peak ${r.detail.dataTransfers.peak}; ${r.detail.peakConnections ?? '?'} control connections)`;
     lines.push(
-      `| ${r.env} | ${r.tool} | ${f(r.wallS)} | ${f(r.mbPerS, 1)} | ${f(r.cpuS)} | ${f(r.ratioToLftp)} | ${f(r.linkFraction)} | ${sumCommands(r.commands) ?? '–'} | ${r.ok ? 'yes' : `no: ${r.note ?? ''}`} |`,
+      `| ${r.env} | ${tool} | ${f(r.wallS)} | ${f(r.mbPerS, 1)} | ${f(r.cpuS)} | ${f(r.ratioToLftp)} | ${f(r.linkFraction)} | ${f(r.capacityFraction)} | ${sumCommands(r.commands) ?? '–'} | ${r.ok ? 'yes' : `no: ${r.note ?? ''}`} |`,
     );
   }
   return lines.join('\n');
@@ -630,10 +659,18 @@ function renderSummaryTable(s: SuiteResult): string {
   return rows.join('\n');
 }
 
+/** The emulated link's measured capacity, for the report's first line. */
+function renderCapacity(s: SuiteResult): string {
+  const probes = s.wan.capacity ?? [];
+  if (probes.length === 0) return '';
+  const each = probes.map((c) => `${c.streams}: ${f((c.steadyBytesPerS * 8) / 1e6, 0)} Mbit/s`).join(', ');
+  return `; plain TCP over the emulator (streams: steady rate) ${each}, so its own limit for this data set is ${f(s.wan.capacityLimitS, 1)} s`;
+}
+
 export function renderReport(s: SuiteResult): string {
   const parts = [
     `Run ${s.date} on ${s.cpus}× ${s.cpu}, node ${s.node}. Data set: ${s.dataset.files} files, ` +
-      `${(s.dataset.bytes / 1e6).toFixed(1)} MB (radar date tree). WAN: ${s.wan.skipped === null ? `${f(s.wan.rttMs, 1)} ms RTT measured (TCP connect), link limit ${f(s.wan.linkLimitS, 1)} s (100 Mbit/s, TCP payload)` : `skipped: ${s.wan.skipped}`}.`,
+      `${(s.dataset.bytes / 1e6).toFixed(1)} MB (radar date tree). WAN: ${s.wan.skipped === null ? `${f(s.wan.rttMs, 1)} ms RTT measured (TCP connect), link limit ${f(s.wan.linkLimitS, 1)} s (100 Mbit/s, TCP payload)${renderCapacity(s)}` : `skipped: ${s.wan.skipped}`}.`,
     '',
     '### Mirror',
     '',
@@ -749,6 +786,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
     const tools: Tool[] = [
       { name: 'radarlib maxConcurrent=1', family: 'radarlib', parallel: 1 },
       { name: 'radarlib maxConcurrent=5', family: 'radarlib', parallel: 5 },
+      { name: 'radarlib maxConcurrent=5 overlapSetup', family: 'radarlib', parallel: 5, overlap: true },
       { name: "radarlib maxConcurrent='auto'", family: 'radarlib', parallel: 'auto' },
       { name: 'radarlib maxConcurrent=16', family: 'radarlib', parallel: 16 },
     ];
@@ -771,6 +809,11 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       tools.splice(0, tools.length, ...kept);
     }
     const listing = opts.listing ?? 'walk';
+    if (listing === 'daemon' && tools.some((t) => t.overlap === true)) {
+      // the daemon downloads file by file (downloadFile), not through downloadFiles' batch
+      skipped.push('overlapSetup rows with --listing daemon (a downloadFiles option)');
+      tools.splice(0, tools.length, ...tools.filter((t) => t.overlap !== true));
+    }
 
     // ---- (a) loopback
     const mirror: ToolRun[] = [];
@@ -854,8 +897,24 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       const srv = wanServer;
       cleanups.push(() => srv.stop());
       const rttMs = await tcpRttMs(WAN_HOST, WAN_PORT);
-      wanInfo = { rttMs, linkLimitS: expect.bytes / LINK_PAYLOAD_BYTES_PER_S, skipped: null };
       console.error(`wan: ${WAN_HOST}:${WAN_PORT} in netns ${WAN_NS}, RTT ${rttMs.toFixed(1)} ms`);
+      const capacity: LinkCapacity[] = [];
+      for (const probe of CAPACITY_PROBES) {
+        const c = await measureLinkCapacity(probe.streams, probe.bytesPerStream, WAN_CAPACITY_PORT);
+        capacity.push(c);
+        console.error(
+          `wan: plain TCP, ${c.streams} stream(s): ${((c.bytesPerS * 8) / 1e6).toFixed(1)} Mbit/s ` +
+            `(steady ${((c.steadyBytesPerS * 8) / 1e6).toFixed(1)}) in ${c.wallS.toFixed(2)} s`,
+        );
+      }
+      const best = Math.max(...capacity.map((c) => c.steadyBytesPerS));
+      wanInfo = {
+        rttMs,
+        linkLimitS: expect.bytes / LINK_PAYLOAD_BYTES_PER_S,
+        skipped: null,
+        capacity,
+        capacityLimitS: expect.bytes / best,
+      };
       const target: Target = {
         env: 'wan',
         host: srv.host,
@@ -879,7 +938,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         )),
       );
     }
-    addRatios(mirror, wanInfo.linkLimitS);
+    addRatios(mirror, wanInfo.linkLimitS, wanInfo.capacityLimitS);
 
     // ---- idle poll
     const idle: IdleRun[] = [];

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { InvalidArgumentError, toError } from '../errors.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { remoteBaseName } from '../util/remote-path.js';
+import type { DataSlotStats } from './data-slots.js';
 import type {
   DownloadBatch,
   DownloadFailure,
@@ -36,6 +37,12 @@ export interface BatchTransport<Part> {
   poolLimit(): number;
   /** Lets the pool run `n` transfers at once (only when the user gave no explicit cap). */
   raiseLimit(n: number): void;
+  /**
+   * Caps the transfers moving data at once apart from the connections (`undefined` lifts it),
+   * returning the lifted cap's stats; absent where set-up cannot overlap (SFTP). See
+   * `overlapSetup` and data-slots.ts.
+   */
+  limitDataTransfers?: (n: number | undefined) => DataSlotStats | undefined;
   /** The user's explicit per-server cap, if any: bounds 'auto' too. */
   explicitCap: number | undefined;
   log: Logger | undefined;
@@ -59,21 +66,32 @@ export async function runDownloadBatch<Part>(
       `expected an integer >= 1 or 'auto', got ${String(requested)}`,
     );
   }
+  const overlap =
+    options.overlapSetup === true && adaptive === undefined && transport.limitDataTransfers !== undefined
+      ? (n: number | undefined) => transport.limitDataTransfers?.(n)
+      : undefined;
+  // Overlapped: one connection per transfer moving data and one setting the next file up.
+  const connections = overlap ? maxConcurrent * 2 : maxConcurrent;
   // Without an explicit per-server cap, the caller's concurrency (or the auto cap) is the cap.
-  if (transport.explicitCap === undefined) transport.raiseLimit(adaptive?.cap ?? maxConcurrent);
-  const batch = new Batch(transport, localDir, options, maxConcurrent, adaptive);
-  if (Symbol.asyncIterator in files) {
-    // A listing still in progress (walkEntries): transfers start while it goes on.
-    let i = 0;
-    try {
-      for await (const file of files) batch.add(file, i++);
-    } finally {
-      await batch.settled();
+  if (transport.explicitCap === undefined) transport.raiseLimit(adaptive?.cap ?? connections);
+  const batch = new Batch(transport, localDir, options, connections, adaptive);
+  if (overlap) overlap(maxConcurrent);
+  try {
+    if (Symbol.asyncIterator in files) {
+      // A listing still in progress (walkEntries): transfers start while it goes on.
+      let i = 0;
+      try {
+        for await (const file of files) batch.add(file, i++);
+      } finally {
+        await batch.settled();
+      }
+    } else {
+      files.forEach((file, i) => batch.add(file, i));
     }
-  } else {
-    files.forEach((file, i) => batch.add(file, i));
+    await batch.settled();
+  } finally {
+    if (overlap) batch.dataTransfers = overlap(undefined);
   }
-  await batch.settled();
   return batch.result();
 }
 
@@ -106,6 +124,8 @@ class Batch<Part> {
    * entry, say) takes the copies in turn, so two transfers never share one `.part`.
    */
   readonly #writers = new Map<string, Promise<void>>();
+  /** With `overlapSetup`: how many data transfers were in flight. */
+  dataTransfers: DataSlotStats | undefined;
 
   constructor(
     transport: BatchTransport<Part>,
@@ -136,7 +156,9 @@ class Batch<Part> {
     const downloaded = this.#results.filter((p): p is string => p !== undefined);
     return Object.assign(
       downloaded,
-      this.#adaptive === undefined ? { failures } : { failures, concurrency: [...this.#adaptive.steps] },
+      { failures },
+      this.#adaptive === undefined ? {} : { concurrency: [...this.#adaptive.steps] },
+      this.dataTransfers === undefined ? {} : { dataTransfers: this.dataTransfers },
     );
   }
 

@@ -343,6 +343,7 @@ export class AsyncFTPClient implements AsyncDisposable {
         commit: (part) => commitPart(part),
         poolLimit: () => this.#pool.stats.limit,
         raiseLimit: (n) => this.#pool.raiseLimit(n),
+        limitDataTransfers: (n) => this.#pool.limitDataTransfers(n),
         explicitCap: this.#explicitCap ? this.#server.maxConnections : undefined,
         log: this.#log,
       },

@@ -24,6 +24,7 @@ import {
   takePrefetched,
   usePassiveCommand,
 } from './passive-prefetch.js';
+import { holdDataSlot } from './data-slots.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -81,6 +82,8 @@ async function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: bo
   const prefetched = connectEarly ? await takePrefetched(ftp, mode.command, ftp.timeout) : undefined;
   const res = prefetched ?? (await ftp.request(mode.command));
   await connectData(ftp, mode.port(res.message), connectEarly);
+  // with a batch's overlapSetup, the transfer command waits here for its data slot
+  await holdDataSlot(ftp);
   return res;
 }
 

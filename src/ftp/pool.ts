@@ -21,6 +21,7 @@ import {
 } from '../errors.js';
 import { onAbortDuring, sleep } from '../util/abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
+import { DataSlots, gateTransfers, type DataSlotStats } from './data-slots.js';
 
 /** An idle connection older than this gets a NOOP before it is handed out. */
 const HEALTH_CHECK_AFTER_MS = 10_000;
@@ -77,6 +78,8 @@ export class FtpConnectionPool {
   #peakBusy = 0;
   #closing = false;
   #drained: (() => void) | undefined;
+  /** While a batch overlaps set-up with transfers: the cap on data transfers (data-slots.ts). */
+  #dataSlots: DataSlots | undefined;
 
   constructor(server: ResolvedServer, log?: Logger) {
     this.#server = server;
@@ -108,6 +111,17 @@ export class FtpConnectionPool {
     this.#limit = Math.max(this.#limit, max);
   }
 
+  /**
+   * Lets at most `n` transfers move data at once, however many connections are open
+   * (`undefined`: no such cap). Listings are never held by it. Returns the stats of the cap it
+   * replaces.
+   */
+  limitDataTransfers(n: number | undefined): DataSlotStats | undefined {
+    const previous = this.#dataSlots?.stats;
+    this.#dataSlots = n === undefined ? undefined : new DataSlots(n);
+    return previous;
+  }
+
   get closed(): boolean {
     return this.#closing;
   }
@@ -123,6 +137,7 @@ export class FtpConnectionPool {
     priority = false,
   ): Promise<T> {
     const conn = await this.#acquire(ctx, signal, priority);
+    gateTransfers(conn.client.ftp, priority ? undefined : this.#dataSlots);
     try {
       const result = await onAbortDuring(
         signal,

@@ -119,13 +119,24 @@ export interface DownloadOptions extends SignalOption {
 export interface DownloadFilesOptions extends SignalOption {
   /**
    * Transfers running at once, each on its own logged-in connection. `'auto'` measures instead:
-   * it starts with 4 and grows while the batch's throughput still rises, up to `autoCap`, and
-   * holds at the server's limit when a login is refused with 421 (see adaptive.ts).
+   * it starts at 16 (or `autoCap` when lower), grows while the batch's throughput still rises,
+   * up to `autoCap`, and holds at the server's limit when a login is refused with 421 (see
+   * adaptive.ts).
    * @default 5
    */
   maxConcurrent?: number | 'auto';
   /** Upper bound of `maxConcurrent: 'auto'` (and of an explicit `maxConnections`). @default 16 */
   autoCap?: number;
+  /**
+   * Give every transfer slot a second control connection that sets up the next file (EPSV and
+   * the data connection's handshake) while the slot's current file arrives; its RETR goes out
+   * the moment that file's data ends. Still at most `maxConcurrent` files move data at once, but
+   * the batch logs in twice as many connections (mind the server's connection limit; a 421 only
+   * lowers it). Two round trips less per file on a long link, on every server (ProFTPD refuses
+   * a command sent during a transfer on the same connection). FTP only; numeric `maxConcurrent`
+   * only. See src/ftp/data-slots.ts. @default false
+   */
+  overlapSetup?: boolean;
   /** Called after each file, whether it succeeded or failed. */
   onFileDone?: (result: { remotePath: string; localPath?: string; error?: Error }) => void;
 }
@@ -150,4 +161,9 @@ export interface ConcurrencyStep {
  * The local paths that succeeded (an array, as in the original) plus every failure, and with
  * `maxConcurrent: 'auto'` the concurrency decisions it took.
  */
-export type DownloadBatch = string[] & { failures: DownloadFailure[]; concurrency?: ConcurrencyStep[] };
+export type DownloadBatch = string[] & {
+  failures: DownloadFailure[];
+  concurrency?: ConcurrencyStep[];
+  /** With `overlapSetup`: data transfers in flight, most at once and time-weighted mean. */
+  dataTransfers?: { limit: number; peak: number; mean: number };
+};

@@ -23,8 +23,10 @@ test('bench smoke: the suite runs on loopback and writes results of the expected
     const radarlib = suite.mirror.filter((r) => r.family === 'radarlib');
     assert.deepEqual(
       radarlib.map((r) => r.parallel),
-      [1, 5, 'auto', 16],
+      [1, 5, 5, 'auto', 16],
     );
+    const overlap = radarlib.find((r) => r.tool.includes('overlapSetup'));
+    assert.equal(overlap?.detail?.dataTransfers?.limit, 5, 'overlapSetup reports its data slots');
     for (const r of suite.mirror) {
       assert.equal(r.env, 'loopback');
       assert.equal(r.ok, true, `${r.tool}: ${r.note ?? ''}`);
