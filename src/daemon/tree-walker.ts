@@ -13,8 +13,11 @@ import {
   childNode,
   createTreeMemory,
   inWindow,
+  minuteFolderCovered,
   mustList,
   nodeAt,
+  noteMinuteListed,
+  noteMinuteTime,
   pruneTreeMemory,
   radarNode,
   recentHorizon,
@@ -33,6 +36,8 @@ export interface TreeDirEntry {
   modifiedAt: Date | null;
   /** Precision of `modifiedAt` in ms (1000 for MLSD, 60 000 for LIST `hh:mm`), when known. */
   modifiedAtPrecisionMs?: number;
+  /** `modifiedAt` is the server's wall clock read as UTC (a LIST time), when known. */
+  modifiedAtInServerZone?: boolean;
 }
 
 /** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
@@ -54,6 +59,8 @@ export interface TreeWalkOptions {
   concurrency: number;
   /** Which file names to keep (pattern, ignore, filters). */
   acceptFile: (name: string) => boolean;
+  /** Our clock (epoch ms): when folder times were seen and listings started. */
+  now?: () => number;
   signal?: AbortSignal;
 }
 
@@ -247,6 +254,11 @@ export class RadarTreeWalker {
     folderErrors: FolderError[],
   ): Promise<RadarWalk> {
     const previousHorizon = memory.horizon;
+    const now = options.now ?? Date.now;
+    // A recent minute folder is listed again only when its time (in its hour's listing) shows a
+    // change its last listing does not cover: an idle walk lists the branch, not the folders.
+    const mustListMinute = (node: TreeNode, horizon: number): boolean =>
+      mustList(node, memory, horizon) && !minuteFolderCovered(memory.minuteTimes.get(node.path));
     // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
     const listedNow: TreeNode[] = [];
     const minuteCandidates: TreeNode[] = [];
@@ -260,6 +272,7 @@ export class RadarTreeWalker {
 
     const listFolder = async (node: TreeNode): Promise<void> => {
       const entries = await list(node.path, true);
+      const seenAt = now();
       listedNow.push(node);
       for (const e of entries) {
         if (e.type !== 'dir') continue;
@@ -267,14 +280,16 @@ export class RadarTreeWalker {
         if (child === null || !inWindow(child, options.windowStart)) continue;
         if (child.level === 'minute') {
           memory.minuteFolders.set(child.path, child.start);
+          noteMinuteTime(memory, child.path, shownTime(e), seenAt, true);
           minuteCandidates.push(child);
-        }
-        if (mustList(child, memory, previousHorizon)) visit(child);
+          if (mustListMinute(child, previousHorizon)) visit(child);
+        } else if (mustList(child, memory, previousHorizon)) visit(child);
       }
     };
     // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
     const listMinute = async (node: TreeNode): Promise<void> => {
       let entries: TreeDirEntry[];
+      const startedAt = now();
       try {
         entries = await list(node.path, true);
       } catch (err) {
@@ -283,6 +298,7 @@ export class RadarTreeWalker {
         return;
       }
       listedNow.push(node);
+      noteMinuteListed(memory, node.path, startedAt);
       completeFolders.push(node.path);
       for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
     };
@@ -303,18 +319,24 @@ export class RadarTreeWalker {
     };
 
     visit(root);
-    // What the last walk listed and must list again (recent branches, recent minute folders, and
-    // minute folders whose listing failed) starts now, beside the radar folder, not level by level.
+    // What the last walk listed and must list again (recent branches, and minute folders whose
+    // time is unknown or whose listing failed) starts now, beside the radar folder, not level by
+    // level. Minute folders with a time wait for their hour's listing, which says if they changed.
     for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
       const node = nodeAt(root, path);
-      if (node !== null && inWindow(node, options.windowStart) && mustList(node, memory, previousHorizon))
-        visit(node);
+      if (node === null || !inWindow(node, options.windowStart)) continue;
+      if (!mustList(node, memory, previousHorizon)) continue;
+      if (node.level === 'minute' && memory.minuteTimes.get(path)?.mtime != null) {
+        const hour = nodeAt(root, path.slice(0, path.lastIndexOf('/')));
+        if (hour !== null && mustList(hour, memory, previousHorizon)) continue;
+      }
+      visit(node);
     }
     await settle();
     // Minute folders listed before and older than the last horizon: recent again only if the
     // horizon (now that every minute folder is known) still reaches them.
     const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
-    for (const node of minuteCandidates) if (mustList(node, memory, horizon)) visit(node);
+    for (const node of minuteCandidates) if (mustListMinute(node, horizon)) visit(node);
     await settle();
 
     for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
@@ -324,6 +346,19 @@ export class RadarTreeWalker {
     completeFolders.sort();
     return { files, minuteFoldersListed, completeFolders };
   }
+}
+
+/** A folder's time as its parent's listing shows it (see `MinuteFolderTime`). */
+export function shownTime(e: TreeDirEntry): {
+  mtime: number | null;
+  precisionMs: number;
+  inServerZone: boolean;
+} {
+  return {
+    mtime: e.modifiedAt?.getTime() ?? null,
+    precisionMs: e.modifiedAtPrecisionMs ?? 1000,
+    inServerZone: e.modifiedAtInServerZone ?? true,
+  };
 }
 
 /** One radar's part of a walk. */

@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { makeFileFilter } from '../../src/daemon/filters.js';
@@ -114,30 +116,47 @@ test('a full round lists the levels of the tree side by side, each folder once',
   assert.equal(onServer.length, first.listings, 'the server saw exactly the listings the walk counted');
   assert.equal(new Set(onServer).size, onServer.length, 'no folder listed twice');
 
-  // The idle round: everything it must list (root, the radars' recent branches and their 3 most
-  // recent minute folders) starts before any of it is answered.
-  const before = r.server.commands.length;
-  events.length = 0;
-  // (concurrency above the listings' count: the walker holds none back; the pool queues them)
-  const idle = await walker.walk({
+  // The next round, two minutes later by the walk's clock: ftp-srv shows folder times as LIST
+  // `hh:mm`, so the first walk's listings do not cover a change in the same minute: the recent
+  // minute folders are listed once more, each after its hour folder's listing (which shows its time).
+  const later = Date.now() + 2 * MINUTE;
+  const idleOptions = {
     ...options,
+    // (concurrency above the listings' count: the walker holds none back; the pool queues them)
     concurrency: 64,
     windowStart: windowStart({ now: end + 2 * MINUTE, lookbackMs: 3 * HOUR }),
-  });
+    now: () => later,
+  };
+  const second = await walker.walk(idleOptions);
+  assert.equal(second.minuteFoldersListed, 2 * 3, 'the 3 most recent minute folders of each radar');
+
+  // The idle round: the recent minute folders' times are unchanged and covered by a listing: none
+  // is listed; everything else it must list (root, the radars' recent branches) starts before any
+  // of it is answered.
+  const before = r.server.commands.length;
+  events.length = 0;
+  const idle = await walker.walk(idleOptions);
   const firstEnd = events.findIndex((e) => e.at === 'end');
   assert.equal(firstEnd, idle.listings, `all ${idle.listings} listings were in flight at once`);
-  assert.equal(idle.minuteFoldersListed, 2 * 3, 'the 3 most recent minute folders of each radar');
-  assert.deepEqual(
-    new Set(events.map((e) => depth(e.path))),
-    new Set([2, 3, 4, 5, 6, 7, 8]),
-    'every level, in one wave',
-  );
+  assert.equal(idle.minuteFoldersListed, 0, 'no unchanged minute folder listed');
+  assert.equal(idle.listings, 1 + 2 * 6, 'root, and radar, year, month, day, 2 hours per radar');
+  assert.deepEqual(new Set(events.map((e) => depth(e.path))), new Set([2, 3, 4, 5, 6, 7]), 'one wave');
   const idleOnServer = listedOnServer(r, before);
   assert.equal(idleOnServer.length, idle.listings);
   assert.equal(new Set(idleOnServer).size, idleOnServer.length, 'no folder listed twice');
-  assert.deepEqual(
-    idle.files.map((f) => f.path),
-    first.files.map((f) => f.path).filter((p) => idle.completeFolders.some((c) => p.startsWith(`${c}/`))),
+
+  // A late file in a recent minute folder changes that folder's time: only it is listed again.
+  const lateFolder = radarTreeFolder('/L2', 'RMA2', new Date(end - 10 * MINUTE));
+  const lateName = volumeFileName('RMA2', '0315', '02', 'VRAD', new Date(end - 10 * MINUTE));
+  r.put(`${lateFolder}/${lateName}`, payload(7, 300));
+  const shownLater = new Date(Date.now() + 5 * MINUTE);
+  utimesSync(join(r.root, lateFolder), shownLater, shownLater);
+  const late = await walker.walk(idleOptions);
+  assert.equal(late.minuteFoldersListed, 1, 'only the changed minute folder');
+  assert.deepEqual(late.completeFolders, [lateFolder]);
+  assert.ok(
+    late.files.some((f) => f.path === `${lateFolder}/${lateName}`),
+    'the late file is found',
   );
 });
 
