@@ -16,6 +16,7 @@ import { RadarTreeWalker, type TreeDirEntry } from '../../src/daemon/tree-walker
 import { radarTreeFolder, windowStart } from '../../src/radar/tree.js';
 import { FakeTree, treeFiles, volumeFileName } from './helpers/radar-tree.js';
 import { HOT_RADAR_TREE, payload, rig, type Rig } from './helpers/setup.js';
+import { scaled, waitUntil } from '../helpers/wait.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -216,6 +217,65 @@ test('hot rounds list the hour folder and new minute folders only, never the unc
       !after.includes(radarTreeFolder('/L2', 'RMA1', new Date(t0))),
       'the unchanged minute folders were not',
     );
+  await d.stop();
+  await running;
+});
+
+test('the listing budget paces the hot rounds (server log), and a new file in a hot folder is still taken before pollInterval', async (t) => {
+  const r = await rig(t);
+  const radars = ['RMA1', 'RMA2', 'RMA3'];
+  const now = Date.now();
+  for (const radar of radars)
+    for (const t0 of [now - 2 * MINUTE, now - MINUTE]) {
+      const time = new Date(t0);
+      r.put(
+        `${radarTreeFolder('/L2', radar, time)}/${volumeFileName(radar, '0315', '01', 'DBZH', time)}`,
+        payload(t0 % 991, 300),
+        time,
+      );
+    }
+  const got: string[] = [];
+  let fullRounds = 0;
+  // Unbudgeted, hot rounds every 0.1 s would list the 3 hour folders ~30 times a second.
+  const budget = 300;
+  const d = new FTPDaemon(r.config({ ...HOT_RADAR_TREE, hotInterval: 0.1, listingBudget: budget }), {
+    onFileDownloaded: (_p, info) => void got.push(info.remotePath),
+  });
+  d.on('cycle', () => fullRounds++);
+  const running = d.run();
+  t.after(() => d.stop());
+  await waitUntil('the history (6 volumes)', Date.now() + scaled(15_000), () =>
+    got.length === 6 ? true : undefined,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; got ${got.join(', ')}; listed ${listedOnServer(r).join(', ')}`);
+  });
+  // The measured window: at least four hot rounds' worth of hour-folder listings.
+  const hourListed = (from: number): number => listedOnServer(r, from).filter((p) => depth(p) === 7).length;
+  const mark = r.server.commands.length;
+  const started = Date.now();
+  await waitUntil('four hot rounds', Date.now() + scaled(20_000), () =>
+    hourListed(mark) >= 12 ? true : undefined,
+  );
+  // A new volume in RMA2's hot hour folder, found by a hot round.
+  const t1 = new Date();
+  const newFolder = radarTreeFolder('/L2', 'RMA2', t1);
+  r.put(`${newFolder}/${volumeFileName('RMA2', '0315', '01', 'DBZH', t1)}`, payload(5, 500));
+  await waitUntil('the new volume', Date.now() + scaled(20_000), () =>
+    got.length === 7 ? true : undefined,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; listed since the mark: ${listedOnServer(r, mark).join(', ')}`);
+  });
+  const elapsedMs = Date.now() - started;
+  const listings = listedOnServer(r, mark);
+  assert.ok(listings.includes(newFolder), 'the new minute folder was listed');
+  assert.equal(fullRounds, 1, 'found by the hot rounds, not by a second full round');
+  // Within the budget over the window (the server's log), give or take the round running at its
+  // start (3 hour folders, plus a guessed next hour's) and the new folder's follow-ups.
+  const allowed = Math.ceil((budget * elapsedMs) / 60_000) + 6 + 3;
+  assert.ok(
+    listings.length <= allowed,
+    `${listings.length} listings in ${elapsedMs} ms, budget ${budget}/min allows ${allowed}: ${listings.join(', ')}`,
+  );
   await d.stop();
   await running;
 });
