@@ -24,8 +24,8 @@ import type { Ledger, ListedFile } from '../ledger/ledger.js';
 import {
   minuteFolderHot,
   minuteFolderStart,
-  noteMinuteListed,
-  noteMinuteTime,
+  noteFolderListed,
+  noteFolderTime,
   type TreeMemory,
 } from '../radar/tree.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
@@ -253,7 +253,7 @@ export class ListingScheduler {
         if (e.type !== 'dir' || !/^\d{4}$/.test(e.name)) continue;
         const path = `${hour}/${e.name}`;
         // New and changed folders are listed; folders a full round listed wait for a change.
-        const state = noteMinuteTime(memory, path, shownTime(e), seenAt, false);
+        const state = noteFolderTime(memory, path, shownTime(e), seenAt, false);
         if (!memory.minuteFolders.has(path)) {
           // A new folder: the full rounds' walk learns it from here (horizon, newest hour).
           const start = minuteFolderStart(path);
@@ -265,12 +265,12 @@ export class ListingScheduler {
     // The listing of an unsettled file's folder counts for the full rounds too.
     for (const [path, memory] of minutes) {
       if (memory !== null) continue;
-      for (const m of src.lister.walker.memories.values()) if (m.minuteTimes.has(path)) minutes.set(path, m);
+      for (const m of src.lister.walker.memories.values()) if (m.folderTimes.has(path)) minutes.set(path, m);
     }
     const minuteList = [...minutes.keys()];
     const startedAt = this.#now();
     const minuteEntries = await mapLimit(minuteList, concurrency, list);
-    for (const [path, memory] of minutes) if (memory !== null) noteMinuteListed(memory, path, startedAt);
+    for (const [path, memory] of minutes) if (memory !== null) noteFolderListed(memory, path, startedAt);
     const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
     // Times corrected as the full rounds correct them (one identity per version).
     const files = await src.lister.toListedFiles(entries, now, signal, false);

@@ -13,11 +13,12 @@ import {
   childNode,
   createTreeMemory,
   inWindow,
-  minuteFolderCovered,
+  folderCovered,
   mustList,
   nodeAt,
-  noteMinuteListed,
-  noteMinuteTime,
+  TIME_DECIDES,
+  noteFolderListed,
+  noteFolderTime,
   pruneTreeMemory,
   radarNode,
   recentHorizon,
@@ -255,10 +256,10 @@ export class RadarTreeWalker {
   ): Promise<RadarWalk> {
     const previousHorizon = memory.horizon;
     const now = options.now ?? Date.now;
-    // A recent minute folder is listed again only when its time (in its hour's listing) shows a
-    // change its last listing does not cover: an idle walk lists the branch, not the folders.
-    const mustListMinute = (node: TreeNode, horizon: number): boolean =>
-      mustList(node, memory, horizon) && !minuteFolderCovered(memory.minuteTimes.get(node.path));
+    // A recent year, day or minute folder is listed again only when its time (in its parent's
+    // listing) shows a change its last listing does not cover (see TIME_DECIDES).
+    const mustListTimed = (node: TreeNode, horizon: number): boolean =>
+      mustList(node, memory, horizon) && !folderCovered(memory.folderTimes.get(node.path));
     // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
     const listedNow: TreeNode[] = [];
     const minuteCandidates: TreeNode[] = [];
@@ -271,19 +272,25 @@ export class RadarTreeWalker {
     let failure: { error: unknown } | null = null;
 
     const listFolder = async (node: TreeNode): Promise<void> => {
+      const startedAt = now();
       const entries = await list(node.path, true);
       const seenAt = now();
       listedNow.push(node);
+      noteFolderListed(memory, node.path, startedAt);
       for (const e of entries) {
         if (e.type !== 'dir') continue;
         const child = childNode(node, e.name);
         if (child === null || !inWindow(child, options.windowStart)) continue;
         if (child.level === 'minute') {
           memory.minuteFolders.set(child.path, child.start);
-          noteMinuteTime(memory, child.path, shownTime(e), seenAt, true);
           minuteCandidates.push(child);
-          if (mustListMinute(child, previousHorizon)) visit(child);
-        } else if (mustList(child, memory, previousHorizon)) visit(child);
+        }
+        if (!TIME_DECIDES.has(child.level)) {
+          if (mustList(child, memory, previousHorizon)) visit(child);
+          continue;
+        }
+        noteFolderTime(memory, child.path, shownTime(e), seenAt, true);
+        if (mustListTimed(child, previousHorizon)) visit(child);
       }
     };
     // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
@@ -298,7 +305,7 @@ export class RadarTreeWalker {
         return;
       }
       listedNow.push(node);
-      noteMinuteListed(memory, node.path, startedAt);
+      noteFolderListed(memory, node.path, startedAt);
       completeFolders.push(node.path);
       for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
     };
@@ -319,16 +326,18 @@ export class RadarTreeWalker {
     };
 
     visit(root);
-    // What the last walk listed and must list again (recent branches, and minute folders whose
-    // time is unknown or whose listing failed) starts now, beside the radar folder, not level by
-    // level. Minute folders with a time wait for their hour's listing, which says if they changed.
+    // What the last walk listed and must list again (recent branches, and folders whose time is
+    // unknown or whose listing failed) starts now, beside the radar folder, not level by level.
+    // Year, day and minute folders with a time wait for their parent's listing, which says if
+    // they changed (when the parent is listed this walk).
     for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
       const node = nodeAt(root, path);
       if (node === null || !inWindow(node, options.windowStart)) continue;
       if (!mustList(node, memory, previousHorizon)) continue;
-      if (node.level === 'minute' && memory.minuteTimes.get(path)?.mtime != null) {
-        const hour = nodeAt(root, path.slice(0, path.lastIndexOf('/')));
-        if (hour !== null && mustList(hour, memory, previousHorizon)) continue;
+      if (TIME_DECIDES.has(node.level) && memory.folderTimes.get(path)?.mtime != null) {
+        const parent =
+          nodeAt(root, path.slice(0, path.lastIndexOf('/'))) ?? (node.level === 'year' ? root : null);
+        if (parent !== null && mustList(parent, memory, previousHorizon)) continue;
       }
       visit(node);
     }
@@ -336,7 +345,7 @@ export class RadarTreeWalker {
     // Minute folders listed before and older than the last horizon: recent again only if the
     // horizon (now that every minute folder is known) still reaches them.
     const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
-    for (const node of minuteCandidates) if (mustListMinute(node, horizon)) visit(node);
+    for (const node of minuteCandidates) if (mustListTimed(node, horizon)) visit(node);
     await settle();
 
     for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
@@ -348,7 +357,7 @@ export class RadarTreeWalker {
   }
 }
 
-/** A folder's time as its parent's listing shows it (see `MinuteFolderTime`). */
+/** A folder's time as its parent's listing shows it (see `FolderTime`). */
 export function shownTime(e: TreeDirEntry): {
   mtime: number | null;
   precisionMs: number;

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { ListingBudget, MIN_DETECTION_SHARE } from '../../src/daemon/listing-budget.js';
 import {
   createTreeMemory,
-  minuteFolderCovered,
+  folderCovered,
   minuteFolderHot,
   minuteFolderStart,
-  noteMinuteListed,
-  noteMinuteTime,
+  noteFolderListed,
+  noteFolderTime,
   resetTreeMemory,
   CLOCK_SKEW_MARGIN_MS,
 } from '../../src/radar/tree.js';
@@ -47,40 +47,40 @@ test('a minute folder is covered once a listing started a precision period after
   // LIST `hh:mm` (server zone): changed when first seen; a listing 30 s later does not cover a
   // change later in the same minute, one 60 s later does.
   const listTime = { mtime: T0, precisionMs: 60_000, inServerZone: true };
-  const s = noteMinuteTime(memory, path, listTime, T0 + 5000, true);
+  const s = noteFolderTime(memory, path, listTime, T0 + 5000, true);
   assert.equal(s.changedAt, T0 + 5000);
-  noteMinuteListed(memory, path, T0 + 35_000);
-  assert.equal(minuteFolderCovered(memory.minuteTimes.get(path)), false);
-  noteMinuteListed(memory, path, T0 + 65_000);
-  assert.equal(minuteFolderCovered(memory.minuteTimes.get(path)), true);
+  noteFolderListed(memory, path, T0 + 35_000);
+  assert.equal(folderCovered(memory.folderTimes.get(path)), false);
+  noteFolderListed(memory, path, T0 + 65_000);
+  assert.equal(folderCovered(memory.folderTimes.get(path)), true);
   // The time shown changes: not covered until listed again (a precision period later).
-  const changed = noteMinuteTime(memory, path, { ...listTime, mtime: T0 + 60_000 }, T0 + 70_000, true);
+  const changed = noteFolderTime(memory, path, { ...listTime, mtime: T0 + 60_000 }, T0 + 70_000, true);
   assert.equal(changed.baseline, false, 'a change is not a first sighting');
-  assert.equal(minuteFolderCovered(changed), false);
+  assert.equal(folderCovered(changed), false);
   assert.equal(minuteFolderHot(changed), true, 'hot rounds list a changed folder');
-  noteMinuteListed(memory, path, T0 + 71_000);
+  noteFolderListed(memory, path, T0 + 71_000);
   assert.equal(minuteFolderHot(changed), true, 'until 15 s after the change (LIST minutes)');
-  noteMinuteListed(memory, path, T0 + 86_000);
+  noteFolderListed(memory, path, T0 + 86_000);
   assert.equal(minuteFolderHot(changed), false);
-  assert.equal(minuteFolderCovered(changed), false, 'full rounds wait the whole minute');
+  assert.equal(folderCovered(changed), false, 'full rounds wait the whole minute');
   // No time shown: never covered (always listed by full rounds).
-  const none = noteMinuteTime(
+  const none = noteFolderTime(
     memory,
     `${path}x`,
     { mtime: null, precisionMs: 1000, inServerZone: false },
     T0,
     true,
   );
-  noteMinuteListed(memory, `${path}x`, T0 + 3_600_000);
-  assert.equal(minuteFolderCovered(none), false);
+  noteFolderListed(memory, `${path}x`, T0 + 3_600_000);
+  assert.equal(folderCovered(none), false);
   // A full rescan forgets the times: every folder is listed again.
   resetTreeMemory(memory);
-  assert.equal(memory.minuteTimes.size, 0);
+  assert.equal(memory.folderTimes.size, 0);
 });
 
 test('a UTC folder time (MLSD) that is old is covered by the first listing; a fresh one is not', () => {
   const memory = createTreeMemory();
-  const old = noteMinuteTime(
+  const old = noteFolderTime(
     memory,
     '/a/0000',
     { mtime: T0, precisionMs: 1000, inServerZone: false },
@@ -88,18 +88,18 @@ test('a UTC folder time (MLSD) that is old is covered by the first listing; a fr
     true,
   );
   assert.equal(old.changedAt, T0 + CLOCK_SKEW_MARGIN_MS);
-  noteMinuteListed(memory, '/a/0000', T0 + 600_100);
-  assert.equal(minuteFolderCovered(old), true);
+  noteFolderListed(memory, '/a/0000', T0 + 600_100);
+  assert.equal(folderCovered(old), true);
   assert.equal(minuteFolderHot(old), false, 'found by a full round: left to the full rounds');
-  const fresh = noteMinuteTime(
+  const fresh = noteFolderTime(
     memory,
     '/a/0100',
     { mtime: T0 + 600_000, precisionMs: 1000, inServerZone: false },
     T0 + 600_200,
     false,
   );
-  noteMinuteListed(memory, '/a/0100', T0 + 600_300);
-  assert.equal(minuteFolderCovered(fresh), false, 'listed within the second of its change');
+  noteFolderListed(memory, '/a/0100', T0 + 600_300);
+  assert.equal(folderCovered(fresh), false, 'listed within the second of its change');
   assert.equal(minuteFolderHot(fresh), true, 'found by a hot round: listed again');
 });
 

@@ -131,17 +131,17 @@ test('a full round lists the levels of the tree side by side, each folder once',
   const second = await walker.walk(idleOptions);
   assert.equal(second.minuteFoldersListed, 2 * 3, 'the 3 most recent minute folders of each radar');
 
-  // The idle round: the recent minute folders' times are unchanged and covered by a listing: none
-  // is listed; everything else it must list (root, the radars' recent branches) starts before any
-  // of it is answered.
+  // The idle round: the times of the year, day and minute folders are unchanged and covered by a
+  // listing: none of them is listed; what it must list (root, each radar, its month and recent hour
+  // folders, whose listings show those times) starts before any of it is answered.
   const before = r.server.commands.length;
   events.length = 0;
   const idle = await walker.walk(idleOptions);
   const firstEnd = events.findIndex((e) => e.at === 'end');
   assert.equal(firstEnd, idle.listings, `all ${idle.listings} listings were in flight at once`);
   assert.equal(idle.minuteFoldersListed, 0, 'no unchanged minute folder listed');
-  assert.equal(idle.listings, 1 + 2 * 6, 'root, and radar, year, month, day, 2 hours per radar');
-  assert.deepEqual(new Set(events.map((e) => depth(e.path))), new Set([2, 3, 4, 5, 6, 7]), 'one wave');
+  assert.equal(idle.listings, 1 + 2 * 4, 'root, and radar, month, 2 hours per radar');
+  assert.deepEqual(new Set(events.map((e) => depth(e.path))), new Set([2, 3, 5, 7]), 'one wave');
   const idleOnServer = listedOnServer(r, before);
   assert.equal(idleOnServer.length, idle.listings);
   assert.equal(new Set(idleOnServer).size, idleOnServer.length, 'no folder listed twice');
