@@ -250,7 +250,7 @@ export function createTreeMemory(): TreeMemory {
  * file in a minute folder changes only that folder's time, shown in its hour's listing. So an
  * idle walk lists the radar, its recent month and hour folders, and one wave is enough.
  */
-export const TIME_DECIDES: ReadonlySet<TreeNode['level']> = new Set(['year', 'day', 'minute']);
+export const TIME_DECIDES: ReadonlySet<TreeLevel | 'radar'> = new Set<TreeLevel>(['year', 'day', 'minute']);
 
 /**
  * One folder's modification time as listed in its parent (the server's own reading: only

@@ -159,6 +159,26 @@ test('a full round lists the levels of the tree side by side, each folder once',
     late.files.some((f) => f.path === `${lateFolder}/${lateName}`),
     'the late file is found',
   );
+
+  // A new hour folder changes its day folder's time (shown in the month's listing): the day is
+  // listed again, and the new hour and its minute folder with it.
+  const next = new Date(end + HOUR);
+  const nextFolder = radarTreeFolder('/L2', 'RMA1', next);
+  const nextName = volumeFileName('RMA1', '0315', '01', 'DBZH', next);
+  r.put(`${nextFolder}/${nextName}`, payload(8, 300));
+  const dayFolder = nextFolder.split('/').slice(0, 6).join('/');
+  const dayShown = new Date(Date.now() + 10 * MINUTE);
+  utimesSync(join(r.root, dayFolder), dayShown, dayShown);
+  const mark = r.server.commands.length;
+  const newHour = await walker.walk({
+    ...idleOptions,
+    windowStart: windowStart({ now: next.getTime(), lookbackMs: 3 * HOUR }),
+  });
+  assert.ok(
+    newHour.files.some((f) => f.path === `${nextFolder}/${nextName}`),
+    'the file in the new hour is found',
+  );
+  assert.ok(listedOnServer(r, mark).includes(dayFolder), 'its day folder was listed again');
 });
 
 test('hot rounds list the hour folder and new minute folders only, never the unchanged ones', async (t) => {
