@@ -202,10 +202,14 @@ test('hot rounds list the hour folder and new minute folders only, never the unc
   d.on('cycle', () => fullRounds++);
   const running = d.run();
   t.after(() => d.stop());
-  const waitFor = async (what: string, done: () => boolean): Promise<void> => {
-    for (let i = 0; i < 600 && !done(); i++) await new Promise((res) => setTimeout(res, 25));
-    assert.ok(done(), `waited 15 s for ${what}`);
-  };
+  const waitFor = (what: string, done: () => boolean): Promise<true> =>
+    waitUntil(what, Date.now() + scaled(15_000), () => (done() ? true : undefined), 25).catch(
+      (err: unknown) => {
+        throw new Error(
+          `${String(err)}; got ${got.join(', ')}; listed ${listedOnServer(r).slice(-30).join(', ')}`,
+        );
+      },
+    );
   await waitFor('the history', () => got.length === 2);
   // Let the first hot rounds pass (each known minute folder is listed once more by them).
   const hourOf = (t0: number): string => radarTreeFolder('/L2', 'RMA1', new Date(t0)).replace(/\/\d{4}$/, '');
