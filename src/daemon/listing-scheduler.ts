@@ -4,11 +4,14 @@
  *
  *  - A **full round** (every `pollInterval`) is the source's lister: the flat folder, the
  *    recursive listing, or the radar-tree walk of src/daemon/tree-walker.ts.
- *  - A **hot round** (every `hotInterval`) lists only the hot folders: the flat folder itself; in a
- *    radar tree the newest hour folder of each radar (new minute folders appear there), the minute
- *    folders in it that are new or whose modification time changed (a file was added), and every
- *    folder holding a file that is still changing, until it has settled. A minute folder that
- *    shows no change is not listed again: a volume costs a few listings, not one per round.
+ *  - A **hot round** (every `hotInterval`, or less often when the source's listing budget is
+ *    spent elsewhere: src/daemon/listing-budget.ts) lists only the hot folders: the flat folder
+ *    itself; in a radar tree the newest hour folder of each radar (new minute folders appear
+ *    there), the minute folders in it that are new or whose modification time changed (a file was
+ *    added), and every folder holding a file that is still changing, until it has settled. A
+ *    minute folder that shows no change is not listed again: a volume costs a few listings.
+ *    The folder times are the walker's (`TreeMemory.folderTimes`): what a hot round lists, the
+ *    next full round need not list again.
  *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for
  *    `settle` (src/daemon/observe-listing.ts), however soon another round lists it again; so the
  *    gap between two listings is never what decides a file is complete. Its folder stays hot
