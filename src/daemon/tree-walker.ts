@@ -2,8 +2,11 @@
  * Walks radar date trees (`<root>/<RADAR>/YYYY/MM/DD/HH/MMSS/`) level by level, listing only:
  *  - branches inside the time window (lookback / start time);
  *  - folders not listed since the last full rescan (the first walk covers the whole window);
- *  - folders reaching the recent horizon (the N most recent minute folders and their parents).
- * So the first cycle costs O(window) listings and an idle cycle O(N), whatever the history.
+ *  - folders reaching the recent horizon (the N most recent minute folders and their parents),
+ *    except year, day and minute folders whose time, in their parent's listing, shows no change
+ *    since a listing that covers it (`TIME_DECIDES`, `folderCovered` in src/radar/tree.ts).
+ * So the first cycle costs O(window) listings and an idle cycle a few per radar (radar, recent
+ * month and hour folders, in one wave), whatever the history.
  *
  * The decisions are the pure functions of src/radar/tree.ts; this file adds the listing calls
  * (injected, so it runs against any client) and bounded parallelism.
