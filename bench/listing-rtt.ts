@@ -4,8 +4,12 @@
  * control-connection event, and prints the median gap between them in round trips.
  *
  *   flock /tmp/radarlib-bench.lock node --import tsx bench/listing-rtt.ts DIR
+ *
+ * DIR is served as the FTP root and must hold `a/b/` with a few small files (readable by
+ * proftpd's `nobody`). Then radarlib's own `listDir` is timed the same way (total only).
  */
 import { Client } from 'basic-ftp';
+import { AsyncFTPClient } from '../src/ftp/client.js';
 import { startProftpd } from './lib/proftpd.js';
 import { wan, WAN_HOST, WAN_NS } from './lib/setup.js';
 
@@ -46,6 +50,24 @@ try {
   for (const [label, at] of runs[5] ?? [])
     console.log(`  ${at.toFixed(1).padStart(7)} ms ${(at / rtt).toFixed(2).padStart(5)} RTT  ${label}`);
   client.close();
+  // radarlib's client: the data connection is opened while MLSD goes out (src/ftp/connection.ts).
+  const ours = new AsyncFTPClient({
+    host: server.host,
+    port: server.port,
+    username: server.user,
+    password: server.password,
+    maxConnections: 1,
+  });
+  const ourTimes: number[] = [];
+  for (let i = 0; i < 11; i++) {
+    const t = performance.now();
+    await ours.listDir('/a/b');
+    if (i > 0) ourTimes.push(performance.now() - t); // (the first one logs in)
+  }
+  ourTimes.sort((a, b) => a - b);
+  const median = ourTimes[5] ?? 0;
+  console.log(`radarlib listDir median ${median.toFixed(1)} ms = ${(median / rtt).toFixed(2)} RTT`);
+  await ours.disconnect();
   await server.stop();
 } finally {
   wan('down');
