@@ -4,11 +4,13 @@
  * same server and data.
  *
  *   flock /tmp/radarlib-bench.lock node --import tsx bench/latency.ts [--wan] [--duration S]
- *       [--skip-peers] [--skip-slow] [--skip-latency] [--no-docs] [--hot 3,4] [--quick]
+ *       [--skip-peers] [--skip-slow] [--skip-latency] [--no-docs] [--hot 3,4] [--budget 90]
+ *       [--quick]
  *
  * `--quick` (what `npm run bench` runs after bench/run.ts): a 60 s window, slow callbacks at
  * pollInterval 60 only (~7 minutes with the peers). `--hot 3,4`: one more radarlib row per
- * hotInterval, to choose the default from latency against server load.
+ * hotInterval, `--budget 90`: per listingBudget, to choose the defaults from latency against
+ * server load.
  *
  * 1. Latency: a 3-radar tree (`/L2/<RADAR>/YYYY/MM/DD/HH/MMSS/`) on proftpd; volumes (real BUFR
  *    from the encoder, 645 KB) appear at random moments for `--duration` seconds, each
@@ -254,6 +256,7 @@ async function latencyRadarlib(
   durationS: number,
   seed: number,
   hotInterval?: number,
+  listingBudget?: number,
 ): Promise<LatencyRun> {
   const base = await mkdtemp(join(tmpdir(), 'radarlib-bench-latency-'));
   chmodSync(base, 0o755); // proftpd's `nobody` must reach the served folder
@@ -276,6 +279,7 @@ async function latencyRadarlib(
       localLayout: '{remoteDir}/',
       ledger: join(base, 'ledger.sqlite'),
       ...(hotInterval === undefined ? {} : { hotInterval }),
+      ...(listingBudget === undefined ? {} : { listingBudget }),
     },
     {
       // RADARLIB_BENCH_LOG=warn shows the daemon's warnings on stderr.
@@ -305,7 +309,12 @@ async function latencyRadarlib(
   await running;
   await server.stop();
   rmSync(base, { recursive: true, force: true });
-  const label = hotInterval === undefined ? 'radarlib (defaults)' : `radarlib hotInterval ${hotInterval}`;
+  const label =
+    listingBudget !== undefined
+      ? `radarlib listingBudget ${listingBudget}`
+      : hotInterval === undefined
+        ? 'radarlib (defaults)'
+        : `radarlib hotInterval ${hotInterval}`;
   const note = counted === null ? null : `daemon's own count: ${Math.round(counted)} commands/min`;
   return summarize(label, t.env, volumes, arrived, verbs, minutes, partial, note);
 }
@@ -533,6 +542,8 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '12' },
       // hotInterval values to compare (one radarlib row each, beside the defaults' row)
       hot: { type: 'string', default: '' },
+      // listingBudget values to compare (one radarlib row each)
+      budget: { type: 'string', default: '' },
       // what `npm run bench` runs: a 60 s window, the slow-callback case at pollInterval 60 only
       quick: { type: 'boolean', default: false },
     },
@@ -568,6 +579,10 @@ async function main(): Promise<void> {
         console.log(JSON.stringify(latency.at(-1)));
         for (const hot of values.hot.split(',').filter((x) => x !== '')) {
           latency.push(await latencyRadarlib(t, durationS, seed, Number(hot)));
+          console.log(JSON.stringify(latency.at(-1)));
+        }
+        for (const budget of values.budget.split(',').filter((x) => x !== '')) {
+          latency.push(await latencyRadarlib(t, durationS, seed, undefined, Number(budget)));
           console.log(JSON.stringify(latency.at(-1)));
         }
         if (!values['skip-peers']) {

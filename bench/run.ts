@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts [--skip-loopback] [--skip-wan] [--skip-idle] [--skip-ledger]
  *                                  [--skip-bufr] [--runs N] [--no-docs] [--smoke] [--report-only]
  *                                  [--tools lftp,rclone,'radarlib maxConcurrent=5'] [--volumes 8]
- *                                  [--listing walk|list|daemon] [--out DIR] [--tls]
+ *                                  [--listing walk|list|daemon] [--out DIR] [--tls] [--idle-days 2,30]
  *
  * 1. Mirror: 240 radar-sized files (about 110 MB, radar date tree) on proftpd, (a) over loopback
  *    (test/helpers/debian-servers.ts) and (b) over an emulated WAN link, 50 ms RTT and 100 Mbit/s,
@@ -725,6 +725,8 @@ export interface SuiteOptions {
   docs?: boolean;
   /** Only the mirror tools whose name contains one of these (case-insensitive). @default all */
   tools?: string[];
+  /** Days of history of the idle-poll trees. @default [2, 30] */
+  idleDays?: number[];
   /** Radar volumes in the data set (6 files each): 40 = the 240-file set, 8 = a 48-file batch. */
   volumes?: number;
   /**
@@ -947,7 +949,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
     } else if (proftpdUnavailable() !== null) {
       skipped.push(`idle poll: ${proftpdUnavailable()}`);
     } else {
-      for (const days of [2, 30]) {
+      for (const days of opts.idleDays ?? [2, 30]) {
         const dir = join(work, `idle-data-${days}d`);
         const idleFiles = await idleDataset(dir, days);
         console.error(`idle poll: ${days} days, ${idleFiles.length} files`);
@@ -1076,6 +1078,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       smoke: { type: 'boolean', default: false },
       runs: { type: 'string', default: '1' },
       tools: { type: 'string' },
+      'idle-days': { type: 'string' },
       volumes: { type: 'string' },
       listing: { type: 'string', default: 'walk' },
       out: { type: 'string' },
@@ -1095,6 +1098,7 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
       runs: Number(values.runs),
       docs: !values['no-docs'] && !values.smoke,
       ...(values.tools === undefined ? {} : { tools: values.tools.split(',') }),
+      ...(values['idle-days'] === undefined ? {} : { idleDays: values['idle-days'].split(',').map(Number) }),
       ...(values.volumes === undefined ? {} : { volumes: Number(values.volumes) }),
       listing: values.listing === 'list' || values.listing === 'daemon' ? values.listing : 'walk',
       ...(values.out === undefined ? {} : { outDir: values.out }),

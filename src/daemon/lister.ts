@@ -96,7 +96,11 @@ export class SourceLister {
     return this.#walker;
   }
 
-  async list(now: number, signal?: AbortSignal): Promise<ListingResult> {
+  /**
+   * One full listing of the source at `now`. `clock`: the daemon's clock, for the folder times the
+   * radar-tree walk remembers (hot rounds compare them with the same clock).
+   */
+  async list(now: number, signal?: AbortSignal, clock: () => number = Date.now): Promise<ListingResult> {
     const s = this.#source;
     const cycle = this.#cycles++;
     let entries: ListedEntry[];
@@ -112,6 +116,7 @@ export class SourceLister {
         fullRescan: s.fullRescanEvery > 0 && cycle > 0 && cycle % s.fullRescanEvery === 0,
         concurrency: s.maxConnections,
         acceptFile: (name) => this.#filter(name),
+        now: clock,
         ...(signal === undefined ? {} : { signal }),
       });
       entries = result.files;

@@ -4,11 +4,14 @@
  *
  *  - A **full round** (every `pollInterval`) is the source's lister: the flat folder, the
  *    recursive listing, or the radar-tree walk of src/daemon/tree-walker.ts.
- *  - A **hot round** (every `hotInterval`) lists only the hot folders: the flat folder itself; in a
- *    radar tree the newest hour folder of each radar (new minute folders appear there), the minute
- *    folders in it that are new or whose modification time changed (a file was added), and every
- *    folder holding a file that is still changing, until it has settled. A minute folder that
- *    shows no change is not listed again: a volume costs a few listings, not one per round.
+ *  - A **hot round** (every `hotInterval`, or less often when the source's listing budget is
+ *    spent elsewhere: src/daemon/listing-budget.ts) lists only the hot folders: the flat folder
+ *    itself; in a radar tree the newest hour folder of each radar (new minute folders appear
+ *    there), the minute folders in it that are new or whose modification time changed (a file was
+ *    added), and every folder holding a file that is still changing, until it has settled. A
+ *    minute folder that shows no change is not listed again: a volume costs a few listings.
+ *    The folder times are the walker's (`TreeMemory.folderTimes`): what a hot round lists, the
+ *    next full round need not list again.
  *  - **Quiet period**: the ledger makes a file ready only once it has stayed unchanged for
  *    `settle` (src/daemon/observe-listing.ts), however soon another round lists it again; so the
  *    gap between two listings is never what decides a file is complete. Its folder stays hot
@@ -21,44 +24,19 @@
  */
 import { FtpReplyError } from '../errors.js';
 import type { Ledger, ListedFile } from '../ledger/ledger.js';
+import {
+  minuteFolderHot,
+  minuteFolderStart,
+  noteFolderListed,
+  noteFolderTime,
+  type TreeMemory,
+} from '../radar/tree.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
 import { logListingOutcome, observeOptions } from './observe-listing.js';
+import { ListingBudget } from './listing-budget.js';
 import { CounterRate, RateWindow } from './rate.js';
 import type { SourceRuntime } from './source.js';
-import { mapLimit, type FolderError, type TreeDirEntry } from './tree-walker.js';
-
-/**
- * The longest a minute folder stays hot after its modification time last changed: for servers
- * whose folder times are coarse (LIST `hh:mm`) or missing, a file added within the same minute
- * does not change the time shown, so the folder is re-listed for this long instead.
- */
-export const HOT_FOLDER_MS = 15_000;
-
-/** What the hot rounds know of one minute folder, from its entry in the hour folder's listing. */
-interface MinuteFolderState {
-  /** Its modification time as listed (server time), or null when the server shows none. */
-  mtime: number | null;
-  /** When that time (or the folder) was first seen (round start, our clock). */
-  changedAt: number;
-  /** When a hot round last listed the folder (round start), or -Infinity. */
-  listedAt: number;
-}
-
-/**
- * Whether a hot round lists a minute folder whose entry (in the hour listing) shows `mtime`. A
- * change made within the same `precision` period as the last one shown leaves the time unchanged,
- * so the folder is listed until a listing has started at least `precision` after the change was
- * first seen (then every file added up to that change is in it).
- */
-function minuteFolderDue(
-  state: MinuteFolderState | undefined,
-  mtime: number | null,
-  precisionMs: number,
-): boolean {
-  if (state === undefined || state.mtime !== mtime) return true;
-  const window = mtime === null ? HOT_FOLDER_MS : Math.min(precisionMs, HOT_FOLDER_MS);
-  return state.listedAt < state.changedAt + window;
-}
+import { mapLimit, shownTime, type FolderError, type TreeDirEntry } from './tree-walker.js';
 
 /** What one round did. */
 export interface RoundResult {
@@ -122,13 +100,14 @@ export class ListingScheduler {
   readonly #sightings = new Map<string, Sighting>();
   /** Paths still changing (or not yet confirmed): their folders are hot. */
   readonly #unsettled = new Set<string>();
-  /** Minute folders of the hour folders the hot rounds list, by path. */
-  readonly #minuteFolders = new Map<string, MinuteFolderState>();
   readonly #listings = new RateWindow();
   /** Null when the client does not count its commands (SFTP, stand-ins). */
   readonly #commands: CounterRate | null;
   readonly #since: number;
   #settleDueAt: number | null = null;
+  readonly #budget: ListingBudget;
+  /** Hour folders the last hot round listed (what the next one will cost). */
+  #hourFolders = 0;
 
   constructor(src: SourceRuntime, options: ListingSchedulerOptions) {
     this.#src = src;
@@ -138,6 +117,19 @@ export class ListingScheduler {
     this.#since = Date.now();
     const sent = src.client.commandsSent;
     this.#commands = sent === undefined ? null : new CounterRate(this.#since, sent);
+    this.#budget = new ListingBudget({
+      perMinute: src.config.listingBudget,
+      hotIntervalMs: src.config.hotInterval * 1000,
+      pollIntervalMs: src.config.pollInterval * 1000,
+    });
+  }
+
+  /**
+   * Gap (ms) before the next hot round: `hotInterval`, or longer when the listing budget says so
+   * (src/daemon/listing-budget.ts).
+   */
+  hotGapMs(): number {
+    return this.#budget.hotGapMs(this.#hourFolders, this.#now());
   }
 
   /**
@@ -180,10 +172,11 @@ export class ListingScheduler {
   async fullRound(signal: AbortSignal): Promise<RoundResult> {
     const src = this.#src;
     const result = await this.#ledger.withSourceLock(src.config.name, async () => {
-      const listing = await src.lister.list(this.#now(), signal);
+      const listing = await src.lister.list(this.#now(), signal, this.#now);
       // Flat and recursive listings report 0 folders; they cost at least one LIST.
       const listings = Math.max(1, listing.listings);
       this.#count(listings);
+      this.#budget.fullRound(listings);
       const observed = await this.#observe(listing.files, true, listing);
       return { listed: listing.files.length, listings, ...observed, folderErrors: listing.folderErrors };
     });
@@ -207,8 +200,10 @@ export class ListingScheduler {
     const src = this.#src;
     const result = await this.#ledger.withSourceLock(src.config.name, async () => {
       if (src.config.layout === 'flat') {
-        const listing = await src.lister.list(this.#now(), signal);
+        const listing = await src.lister.list(this.#now(), signal, this.#now);
         this.#count(1);
+        // The folder is what a hot round looks at: the budget paces it as a radar's hour folder.
+        if (!unsettledOnly) this.#hourFolders = 1;
         const observed = await this.#observe(listing.files, true, listing);
         return { listed: listing.files.length, listings: 1, ...observed, folderErrors: listing.folderErrors };
       }
@@ -220,31 +215,28 @@ export class ListingScheduler {
   async #hotTreeRound(signal: AbortSignal, unsettledOnly: boolean): Promise<Omit<RoundResult, 'skipped'>> {
     const src = this.#src;
     const now = this.#now();
-    const hours = new Set<string>();
+    /** The hour folders to list, with the memory of their radar (shared with the full rounds). */
+    const hours = new Map<string, TreeMemory>();
     /** Hour folders that may not exist yet (the next hour's): any refusal means "not yet". */
     const guessed = new Set<string>();
-    /** Minute folders the full rounds found (and listed). */
-    const known = new Set<string>();
     for (const memory of unsettledOnly ? [] : src.lister.walker.memories.values()) {
       let newest: [string, number] | null = null;
-      for (const entry of memory.minuteFolders) {
-        known.add(entry[0]);
-        if (newest === null || entry[1] > newest[1]) newest = entry;
-      }
+      for (const entry of memory.minuteFolders) if (newest === null || entry[1] > newest[1]) newest = entry;
       if (newest === null) continue;
-      hours.add(parentOf(newest[0]));
+      hours.set(parentOf(newest[0]), memory);
       // Just after an hour turns, its folder may appear: look for it (not on servers whose folder
       // names are hours behind in local time: the gap is then more than one hour).
       const newestHour = Math.floor(newest[1] / HOUR_MS) * HOUR_MS;
       const gap = Math.floor(now / HOUR_MS) * HOUR_MS - newestHour;
       if (gap > 0 && gap <= HOUR_MS) {
         const next = hourPath(parentOf(newest[0], 5), now);
-        hours.add(next);
+        hours.set(next, memory);
         guessed.add(next);
       }
     }
-    const minutes = new Set<string>();
-    for (const path of this.#unsettled) minutes.add(parentOf(path));
+    /** Minute folders to list, with their radar's memory when a hot hour folder showed them. */
+    const minutes = new Map<string, TreeMemory | null>();
+    for (const path of this.#unsettled) minutes.set(parentOf(path), null);
 
     const concurrency = src.config.maxConnections;
     const list = (path: string): Promise<TreeDirEntry[]> =>
@@ -253,38 +245,35 @@ export class ListingScheduler {
         if (isMissing(err) || (guessed.has(path) && err instanceof FtpReplyError)) return [];
         throw err;
       });
-    const hourList = [...hours];
+    const hourList = [...hours.keys()];
     const hourEntries = await mapLimit(hourList, concurrency, list);
-    const shownNow = new Set<string>();
+    const seenAt = this.#now();
     hourEntries.forEach((entries, i) => {
+      const hour = hourList[i] ?? '';
+      const memory = hours.get(hour);
+      if (memory === undefined) return;
       for (const e of entries) {
         if (e.type !== 'dir' || !/^\d{4}$/.test(e.name)) continue;
-        const path = `${hourList[i] ?? ''}/${e.name}`;
-        shownNow.add(path);
-        const mtime = e.modifiedAt?.getTime() ?? null;
-        const state = this.#minuteFolders.get(path);
-        if (state === undefined && known.has(path)) {
-          // Found and listed by a full round: from now on listed when its time changes.
-          this.#minuteFolders.set(path, { mtime, changedAt: -Infinity, listedAt: now });
-          continue;
+        const path = `${hour}/${e.name}`;
+        // New and changed folders are listed; folders a full round listed wait for a change.
+        const state = noteFolderTime(memory, path, shownTime(e), seenAt, false);
+        if (!memory.minuteFolders.has(path)) {
+          // A new folder: the full rounds' walk learns it from here (horizon, newest hour).
+          const start = minuteFolderStart(path);
+          if (start !== null) memory.minuteFolders.set(path, start);
         }
-        if (!minuteFolderDue(state, mtime, e.modifiedAtPrecisionMs ?? 1000)) continue;
-        if (state === undefined || state.mtime !== mtime) {
-          this.#minuteFolders.set(path, { mtime, changedAt: now, listedAt: now });
-        } else {
-          state.listedAt = now;
-        }
-        minutes.add(path);
+        if (minuteFolderHot(state)) minutes.set(path, memory);
       }
     });
-    // Folders of hours no longer listed (the hour turned) are forgotten: memory stays O(hour).
-    for (const path of this.#minuteFolders.keys()) if (!shownNow.has(path)) this.#minuteFolders.delete(path);
-    const minuteList = [...minutes];
-    const minuteEntries = await mapLimit(minuteList, concurrency, list);
-    for (const path of minuteList) {
-      const state = this.#minuteFolders.get(path);
-      if (state !== undefined) state.listedAt = Math.max(state.listedAt, now);
+    // The listing of an unsettled file's folder counts for the full rounds too.
+    for (const [path, memory] of minutes) {
+      if (memory !== null) continue;
+      for (const m of src.lister.walker.memories.values()) if (m.folderTimes.has(path)) minutes.set(path, m);
     }
+    const minuteList = [...minutes.keys()];
+    const startedAt = this.#now();
+    const minuteEntries = await mapLimit(minuteList, concurrency, list);
+    for (const [path, memory] of minutes) if (memory !== null) noteFolderListed(memory, path, startedAt);
     const entries = minuteEntries.flat().filter((e) => e.type === 'file' && this.#filter(e.name));
     // Times corrected as the full rounds correct them (one identity per version).
     const files = await src.lister.toListedFiles(entries, now, signal, false);
@@ -295,6 +284,8 @@ export class ListingScheduler {
     }
     const listings = hourList.length + minuteList.length;
     this.#count(listings);
+    if (!unsettledOnly) this.#hourFolders = hourList.length;
+    this.#budget.followUps(minuteList.length, this.#now());
     // Each minute folder was listed whole (a missing one as empty): files gone from it vanished.
     const observed = await this.#observe(files, false, {
       completeFolders: minuteList,

@@ -171,10 +171,9 @@ export class SourcePipeline {
    * after its last change rather than at the next hot round.
    */
   async #hotLoop(pool: DownloadPool, signal: AbortSignal): Promise<void> {
-    const every = this.#o.src.config.hotInterval * 1000;
     const now = this.#o.now;
     let warned = false;
-    let nextHot = now() + every;
+    let nextHot = now() + this.scheduler.hotGapMs();
     // A settle round that left `settleDueAt` in the past (skipped, or the file changed again)
     // does not run again before the next hot round: no busy loop.
     let settleBlockedUntil = 0;
@@ -188,7 +187,8 @@ export class SourcePipeline {
         await sleepUntilAborted(Math.min(wait, SETTLE_CHECK_MS), signal);
         continue;
       }
-      if (!settleFirst) nextHot = now() + every;
+      // `hotInterval`, or longer when the source's listing budget is spent elsewhere.
+      if (!settleFirst) nextHot = now() + this.scheduler.hotGapMs();
       const started = Date.now();
       const listAbort = linkedController([signal, this.#o.abortTransfers]);
       try {

@@ -2,8 +2,11 @@
  * Walks radar date trees (`<root>/<RADAR>/YYYY/MM/DD/HH/MMSS/`) level by level, listing only:
  *  - branches inside the time window (lookback / start time);
  *  - folders not listed since the last full rescan (the first walk covers the whole window);
- *  - folders reaching the recent horizon (the N most recent minute folders and their parents).
- * So the first cycle costs O(window) listings and an idle cycle O(N), whatever the history.
+ *  - folders reaching the recent horizon (the N most recent minute folders and their parents),
+ *    except year, day and minute folders whose time, in their parent's listing, shows no change
+ *    since a listing that covers it (`TIME_DECIDES`, `folderCovered` in src/radar/tree.ts).
+ * So the first cycle costs O(window) listings and an idle cycle a few per radar (radar, recent
+ * month and hour folders, in one wave), whatever the history.
  *
  * The decisions are the pure functions of src/radar/tree.ts; this file adds the listing calls
  * (injected, so it runs against any client) and bounded parallelism.
@@ -13,8 +16,12 @@ import {
   childNode,
   createTreeMemory,
   inWindow,
+  folderCovered,
   mustList,
   nodeAt,
+  TIME_DECIDES,
+  noteFolderListed,
+  noteFolderTime,
   pruneTreeMemory,
   radarNode,
   recentHorizon,
@@ -33,6 +40,8 @@ export interface TreeDirEntry {
   modifiedAt: Date | null;
   /** Precision of `modifiedAt` in ms (1000 for MLSD, 60 000 for LIST `hh:mm`), when known. */
   modifiedAtPrecisionMs?: number;
+  /** `modifiedAt` is the server's wall clock read as UTC (a LIST time), when known. */
+  modifiedAtInServerZone?: boolean;
 }
 
 /** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
@@ -54,6 +63,8 @@ export interface TreeWalkOptions {
   concurrency: number;
   /** Which file names to keep (pattern, ignore, filters). */
   acceptFile: (name: string) => boolean;
+  /** Our clock (epoch ms): when folder times were seen and listings started. */
+  now?: () => number;
   signal?: AbortSignal;
 }
 
@@ -247,6 +258,11 @@ export class RadarTreeWalker {
     folderErrors: FolderError[],
   ): Promise<RadarWalk> {
     const previousHorizon = memory.horizon;
+    const now = options.now ?? Date.now;
+    // A recent year, day or minute folder is listed again only when its time (in its parent's
+    // listing) shows a change its last listing does not cover (see TIME_DECIDES).
+    const mustListTimed = (node: TreeNode, horizon: number): boolean =>
+      mustList(node, memory, horizon) && !folderCovered(memory.folderTimes.get(node.path));
     // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
     const listedNow: TreeNode[] = [];
     const minuteCandidates: TreeNode[] = [];
@@ -259,8 +275,11 @@ export class RadarTreeWalker {
     let failure: { error: unknown } | null = null;
 
     const listFolder = async (node: TreeNode): Promise<void> => {
+      const startedAt = now();
       const entries = await list(node.path, true);
+      const seenAt = now();
       listedNow.push(node);
+      noteFolderListed(memory, node.path, startedAt);
       for (const e of entries) {
         if (e.type !== 'dir') continue;
         const child = childNode(node, e.name);
@@ -269,12 +288,18 @@ export class RadarTreeWalker {
           memory.minuteFolders.set(child.path, child.start);
           minuteCandidates.push(child);
         }
-        if (mustList(child, memory, previousHorizon)) visit(child);
+        if (!TIME_DECIDES.has(child.level)) {
+          if (mustList(child, memory, previousHorizon)) visit(child);
+          continue;
+        }
+        noteFolderTime(memory, child.path, shownTime(e), seenAt, true);
+        if (mustListTimed(child, previousHorizon)) visit(child);
       }
     };
     // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
     const listMinute = async (node: TreeNode): Promise<void> => {
       let entries: TreeDirEntry[];
+      const startedAt = now();
       try {
         entries = await list(node.path, true);
       } catch (err) {
@@ -283,6 +308,7 @@ export class RadarTreeWalker {
         return;
       }
       listedNow.push(node);
+      noteFolderListed(memory, node.path, startedAt);
       completeFolders.push(node.path);
       for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
     };
@@ -303,18 +329,26 @@ export class RadarTreeWalker {
     };
 
     visit(root);
-    // What the last walk listed and must list again (recent branches, recent minute folders, and
-    // minute folders whose listing failed) starts now, beside the radar folder, not level by level.
+    // What the last walk listed and must list again (recent branches, and folders whose time is
+    // unknown or whose listing failed) starts now, beside the radar folder, not level by level.
+    // Year, day and minute folders with a time wait for their parent's listing, which says if
+    // they changed (when the parent is listed this walk).
     for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
       const node = nodeAt(root, path);
-      if (node !== null && inWindow(node, options.windowStart) && mustList(node, memory, previousHorizon))
-        visit(node);
+      if (node === null || !inWindow(node, options.windowStart)) continue;
+      if (!mustList(node, memory, previousHorizon)) continue;
+      if (TIME_DECIDES.has(node.level) && memory.folderTimes.get(path)?.mtime != null) {
+        const parent =
+          nodeAt(root, path.slice(0, path.lastIndexOf('/'))) ?? (node.level === 'year' ? root : null);
+        if (parent !== null && mustList(parent, memory, previousHorizon)) continue;
+      }
+      visit(node);
     }
     await settle();
     // Minute folders listed before and older than the last horizon: recent again only if the
     // horizon (now that every minute folder is known) still reaches them.
     const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
-    for (const node of minuteCandidates) if (mustList(node, memory, horizon)) visit(node);
+    for (const node of minuteCandidates) if (mustListTimed(node, horizon)) visit(node);
     await settle();
 
     for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
@@ -324,6 +358,19 @@ export class RadarTreeWalker {
     completeFolders.sort();
     return { files, minuteFoldersListed, completeFolders };
   }
+}
+
+/** A folder's time as its parent's listing shows it (see `FolderTime`). */
+export function shownTime(e: TreeDirEntry): {
+  mtime: number | null;
+  precisionMs: number;
+  inServerZone: boolean;
+} {
+  return {
+    mtime: e.modifiedAt?.getTime() ?? null,
+    precisionMs: e.modifiedAtPrecisionMs ?? 1000,
+    inServerZone: e.modifiedAtInServerZone ?? true,
+  };
 }
 
 /** One radar's part of a walk. */

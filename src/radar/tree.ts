@@ -124,6 +124,14 @@ export function nodeAt(radar: TreeNode, path: string): TreeNode | null {
   return node;
 }
 
+/** The start (epoch ms) of the minute folder at `path` (`…/YYYY/MM/DD/HH/MMSS`), or null. */
+export function minuteFolderStart(path: string): number | null {
+  const segs = path.split('/').filter((x) => x !== '');
+  if (segs.length < 5) return null;
+  const parsed = parseRadarTreePath(['radar', ...segs.slice(-5)].join('/'));
+  return parsed?.level === 'minute' && parsed.time !== null ? parsed.time.getTime() : null;
+}
+
 /** `<root>/<radar>/YYYY/MM/DD/HH/MMSS` for a volume time (UTC). */
 export function radarTreeFolder(root: string, radar: string, time: Date): string {
   const p = (n: number, w = 2): string => String(n).padStart(w, '0');
@@ -219,12 +227,122 @@ export interface TreeMemory {
   listed: Map<string, number>;
   /** Minute folders seen inside the window: path -> start. */
   minuteFolders: Map<string, number>;
+  /**
+   * Modification times of the folders at the levels a walk may skip ({@link TIME_DECIDES}) as
+   * their parent's listing shows them, and when they were last listed (full and hot rounds share
+   * it): a folder whose time has not changed since a listing that covers that time is not listed
+   * again.
+   */
+  folderTimes: Map<string, FolderTime>;
   /** Horizon computed at the end of the previous walk. */
   horizon: number;
 }
 
 export function createTreeMemory(): TreeMemory {
-  return { listed: new Map(), minuteFolders: new Map(), horizon: -Infinity };
+  return { listed: new Map(), minuteFolders: new Map(), folderTimes: new Map(), horizon: -Infinity };
+}
+
+/**
+ * Levels whose folders are listed only when their time (shown in their parent's listing) says
+ * something was added since a listing that covers it: a year folder (a new month), a day folder
+ * (a new hour), a minute folder (a new file). The levels between (radar, month, hour) are listed
+ * whenever recent, from memory: their listings show the times of the levels below, and a late
+ * file in a minute folder changes only that folder's time, shown in its hour's listing. So an
+ * idle walk lists the radar, its recent month and hour folders, and one wave is enough.
+ */
+export const TIME_DECIDES: ReadonlySet<TreeLevel | 'radar'> = new Set<TreeLevel>(['year', 'day', 'minute']);
+
+/**
+ * One folder's modification time as listed in its parent (the server's own reading: only
+ * compared for equality), and what our listings of the folder cover.
+ *
+ * A file added to a folder changes the folder's time, unless the change falls in the same
+ * `precisionMs` period as the time shown (MLSD shows seconds, LIST `hh:mm` minutes). So a listing
+ * that started at least `precisionMs` after the time shown last changed holds every file up to
+ * that change, and any later file changes the time shown.
+ */
+export interface FolderTime {
+  /** The time shown (ms), or null when the server shows none (then the folder is always listed). */
+  mtime: number | null;
+  precisionMs: number;
+  /** Our clock at or after the moment the folder last changed (when the time shown was first seen). */
+  changedAt: number;
+  /** Our clock when the last successful listing of the folder started, or -Infinity. */
+  listedAt: number;
+  /**
+   * First seen with this time by a full round, which listed it then: hot rounds leave it to the
+   * full rounds until its time changes (a hot round lists only new or changed folders).
+   */
+  baseline: boolean;
+}
+
+/**
+ * Allowance for the server's clock being ahead of ours, when a UTC folder time (MLSD) is compared
+ * with our clock.
+ */
+export const CLOCK_SKEW_MARGIN_MS = 2000;
+
+/**
+ * Records the time a folder shows in its parent's listing, seen at `seenAt` (our clock, after
+ * that listing returned). `inServerZone`: a LIST time (the server's wall clock, zone
+ * unknown here); a UTC time (MLSD) also says when the change happened at the latest, so a folder
+ * that last changed long ago is covered by the first listing.
+ */
+export function noteFolderTime(
+  memory: TreeMemory,
+  path: string,
+  shown: { mtime: number | null; precisionMs: number; inServerZone: boolean },
+  seenAt: number,
+  byFullRound: boolean,
+): FolderTime {
+  const known = memory.folderTimes.get(path);
+  if (known !== undefined && known.mtime === shown.mtime) return known;
+  const changedAt =
+    shown.mtime !== null && !shown.inServerZone
+      ? Math.min(seenAt, shown.mtime + CLOCK_SKEW_MARGIN_MS)
+      : seenAt;
+  const state: FolderTime = {
+    mtime: shown.mtime,
+    precisionMs: shown.precisionMs,
+    changedAt,
+    listedAt: known?.listedAt ?? -Infinity,
+    baseline: known === undefined && byFullRound,
+  };
+  memory.folderTimes.set(path, state);
+  return state;
+}
+
+/** Records a successful listing of a folder that started at `startedAt` (our clock). */
+export function noteFolderListed(memory: TreeMemory, path: string, startedAt: number): void {
+  const known = memory.folderTimes.get(path);
+  if (known !== undefined) known.listedAt = Math.max(known.listedAt, startedAt);
+}
+
+/**
+ * Full rounds: true when the folder's last listing holds every entry it has now, as far as its
+ * time shown says (a time shown, unchanged since a listing started `precisionMs` after it
+ * changed). Such a folder need not be listed again, however recent.
+ */
+export function folderCovered(state: FolderTime | undefined): boolean {
+  return state !== undefined && state.mtime !== null && state.listedAt >= state.changedAt + state.precisionMs;
+}
+
+/**
+ * The longest a minute folder stays hot after its time changed: for servers whose folder times are
+ * coarse (LIST `hh:mm`) or missing, a file added within the same minute does not change the time
+ * shown, so hot rounds re-list the folder for this long, and leave the rest to the full rounds.
+ */
+export const HOT_FOLDER_MS = 15_000;
+
+/**
+ * Hot rounds: whether to list a minute folder of a hot hour folder. New and changed folders are
+ * listed until a listing covers the change (at most {@link HOT_FOLDER_MS} after it); folders a full
+ * round found and listed are left to the full rounds until their time changes.
+ */
+export function minuteFolderHot(state: FolderTime): boolean {
+  if (state.baseline) return false;
+  const window = state.mtime === null ? HOT_FOLDER_MS : Math.min(state.precisionMs, HOT_FOLDER_MS);
+  return state.listedAt < state.changedAt + window;
 }
 
 /**
@@ -239,11 +357,23 @@ export function mustList(node: TreeNode, memory: TreeMemory, horizon: number): b
 
 /** Forgets folders that left the window, so memory stays O(window), not O(history). */
 export function pruneTreeMemory(memory: TreeMemory, start: number): void {
-  for (const [path, end] of memory.listed) if (end <= start) memory.listed.delete(path);
-  for (const [path, t] of memory.minuteFolders) if (t + 1000 <= start) memory.minuteFolders.delete(path);
+  for (const [path, end] of memory.listed) {
+    if (end > start) continue;
+    memory.listed.delete(path);
+    memory.folderTimes.delete(path);
+  }
+  for (const [path, t] of memory.minuteFolders) {
+    if (t + 1000 > start) continue;
+    memory.minuteFolders.delete(path);
+    memory.folderTimes.delete(path);
+  }
 }
 
-/** Forgets what was listed (not the minute folders), so the next walk covers the whole window. */
+/**
+ * Forgets what was listed and the folder times (not the minute folders), so the next walk lists
+ * the whole window again, every minute folder included.
+ */
 export function resetTreeMemory(memory: TreeMemory): void {
   memory.listed.clear();
+  memory.folderTimes.clear();
 }

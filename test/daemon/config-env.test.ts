@@ -52,6 +52,7 @@ const ROWS: [string, string, unknown][] = [
   ['localLayout', '{radar}/{name}', '{radar}/{name}'],
   ['pollInterval', '15', 15],
   ['hotInterval', '0', 0],
+  ['listingBudget', '90', 90],
   ['maxConcurrentDownloads', 'auto', 'auto'],
   ['autoConcurrencyCap', '8', 8],
   ['minAge', '30', 30],

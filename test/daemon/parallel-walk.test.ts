@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { utimesSync } from 'node:fs';
+import { join } from 'node:path';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import { makeFileFilter } from '../../src/daemon/filters.js';
@@ -14,6 +16,7 @@ import { RadarTreeWalker, type TreeDirEntry } from '../../src/daemon/tree-walker
 import { radarTreeFolder, windowStart } from '../../src/radar/tree.js';
 import { FakeTree, treeFiles, volumeFileName } from './helpers/radar-tree.js';
 import { HOT_RADAR_TREE, payload, rig, type Rig } from './helpers/setup.js';
+import { scaled, waitUntil } from '../helpers/wait.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -114,31 +117,68 @@ test('a full round lists the levels of the tree side by side, each folder once',
   assert.equal(onServer.length, first.listings, 'the server saw exactly the listings the walk counted');
   assert.equal(new Set(onServer).size, onServer.length, 'no folder listed twice');
 
-  // The idle round: everything it must list (root, the radars' recent branches and their 3 most
-  // recent minute folders) starts before any of it is answered.
-  const before = r.server.commands.length;
-  events.length = 0;
-  // (concurrency above the listings' count: the walker holds none back; the pool queues them)
-  const idle = await walker.walk({
+  // The next round, two minutes later by the walk's clock: ftp-srv shows folder times as LIST
+  // `hh:mm`, so the first walk's listings do not cover a change in the same minute: the recent
+  // minute folders are listed once more, each after its hour folder's listing (which shows its time).
+  const later = Date.now() + 2 * MINUTE;
+  const idleOptions = {
     ...options,
+    // (concurrency above the listings' count: the walker holds none back; the pool queues them)
     concurrency: 64,
     windowStart: windowStart({ now: end + 2 * MINUTE, lookbackMs: 3 * HOUR }),
-  });
+    now: () => later,
+  };
+  const second = await walker.walk(idleOptions);
+  assert.equal(second.minuteFoldersListed, 2 * 3, 'the 3 most recent minute folders of each radar');
+
+  // The idle round: the times of the year, day and minute folders are unchanged and covered by a
+  // listing: none of them is listed; what it must list (root, each radar, its month and recent hour
+  // folders, whose listings show those times) starts before any of it is answered.
+  const before = r.server.commands.length;
+  events.length = 0;
+  const idle = await walker.walk(idleOptions);
   const firstEnd = events.findIndex((e) => e.at === 'end');
   assert.equal(firstEnd, idle.listings, `all ${idle.listings} listings were in flight at once`);
-  assert.equal(idle.minuteFoldersListed, 2 * 3, 'the 3 most recent minute folders of each radar');
-  assert.deepEqual(
-    new Set(events.map((e) => depth(e.path))),
-    new Set([2, 3, 4, 5, 6, 7, 8]),
-    'every level, in one wave',
-  );
+  assert.equal(idle.minuteFoldersListed, 0, 'no unchanged minute folder listed');
+  assert.equal(idle.listings, 1 + 2 * 4, 'root, and radar, month, 2 hours per radar');
+  assert.deepEqual(new Set(events.map((e) => depth(e.path))), new Set([2, 3, 5, 7]), 'one wave');
   const idleOnServer = listedOnServer(r, before);
   assert.equal(idleOnServer.length, idle.listings);
   assert.equal(new Set(idleOnServer).size, idleOnServer.length, 'no folder listed twice');
-  assert.deepEqual(
-    idle.files.map((f) => f.path),
-    first.files.map((f) => f.path).filter((p) => idle.completeFolders.some((c) => p.startsWith(`${c}/`))),
+
+  // A late file in a recent minute folder changes that folder's time: only it is listed again.
+  const lateFolder = radarTreeFolder('/L2', 'RMA2', new Date(end - 10 * MINUTE));
+  const lateName = volumeFileName('RMA2', '0315', '02', 'VRAD', new Date(end - 10 * MINUTE));
+  r.put(`${lateFolder}/${lateName}`, payload(7, 300));
+  const shownLater = new Date(Date.now() + 5 * MINUTE);
+  utimesSync(join(r.root, lateFolder), shownLater, shownLater);
+  const late = await walker.walk(idleOptions);
+  assert.equal(late.minuteFoldersListed, 1, 'only the changed minute folder');
+  assert.deepEqual(late.completeFolders, [lateFolder]);
+  assert.ok(
+    late.files.some((f) => f.path === `${lateFolder}/${lateName}`),
+    'the late file is found',
   );
+
+  // A new hour folder changes its day folder's time (shown in the month's listing): the day is
+  // listed again, and the new hour and its minute folder with it.
+  const next = new Date(end + HOUR);
+  const nextFolder = radarTreeFolder('/L2', 'RMA1', next);
+  const nextName = volumeFileName('RMA1', '0315', '01', 'DBZH', next);
+  r.put(`${nextFolder}/${nextName}`, payload(8, 300));
+  const dayFolder = nextFolder.split('/').slice(0, 6).join('/');
+  const dayShown = new Date(Date.now() + 10 * MINUTE);
+  utimesSync(join(r.root, dayFolder), dayShown, dayShown);
+  const mark = r.server.commands.length;
+  const newHour = await walker.walk({
+    ...idleOptions,
+    windowStart: windowStart({ now: next.getTime(), lookbackMs: 3 * HOUR }),
+  });
+  assert.ok(
+    newHour.files.some((f) => f.path === `${nextFolder}/${nextName}`),
+    'the file in the new hour is found',
+  );
+  assert.ok(listedOnServer(r, mark).includes(dayFolder), 'its day folder was listed again');
 });
 
 test('hot rounds list the hour folder and new minute folders only, never the unchanged ones', async (t) => {
@@ -162,10 +202,14 @@ test('hot rounds list the hour folder and new minute folders only, never the unc
   d.on('cycle', () => fullRounds++);
   const running = d.run();
   t.after(() => d.stop());
-  const waitFor = async (what: string, done: () => boolean): Promise<void> => {
-    for (let i = 0; i < 600 && !done(); i++) await new Promise((res) => setTimeout(res, 25));
-    assert.ok(done(), `waited 15 s for ${what}`);
-  };
+  const waitFor = (what: string, done: () => boolean): Promise<true> =>
+    waitUntil(what, Date.now() + scaled(15_000), () => (done() ? true : undefined), 25).catch(
+      (err: unknown) => {
+        throw new Error(
+          `${String(err)}; got ${got.join(', ')}; listed ${listedOnServer(r).slice(-30).join(', ')}`,
+        );
+      },
+    );
   await waitFor('the history', () => got.length === 2);
   // Let the first hot rounds pass (each known minute folder is listed once more by them).
   const hourOf = (t0: number): string => radarTreeFolder('/L2', 'RMA1', new Date(t0)).replace(/\/\d{4}$/, '');
@@ -197,6 +241,65 @@ test('hot rounds list the hour folder and new minute folders only, never the unc
       !after.includes(radarTreeFolder('/L2', 'RMA1', new Date(t0))),
       'the unchanged minute folders were not',
     );
+  await d.stop();
+  await running;
+});
+
+test('the listing budget paces the hot rounds (server log), and a new file in a hot folder is still taken before pollInterval', async (t) => {
+  const r = await rig(t);
+  const radars = ['RMA1', 'RMA2', 'RMA3'];
+  const now = Date.now();
+  for (const radar of radars)
+    for (const t0 of [now - 2 * MINUTE, now - MINUTE]) {
+      const time = new Date(t0);
+      r.put(
+        `${radarTreeFolder('/L2', radar, time)}/${volumeFileName(radar, '0315', '01', 'DBZH', time)}`,
+        payload(t0 % 991, 300),
+        time,
+      );
+    }
+  const got: string[] = [];
+  let fullRounds = 0;
+  // Unbudgeted, hot rounds every 0.1 s would list the 3 hour folders ~30 times a second.
+  const budget = 300;
+  const d = new FTPDaemon(r.config({ ...HOT_RADAR_TREE, hotInterval: 0.1, listingBudget: budget }), {
+    onFileDownloaded: (_p, info) => void got.push(info.remotePath),
+  });
+  d.on('cycle', () => fullRounds++);
+  const running = d.run();
+  t.after(() => d.stop());
+  await waitUntil('the history (6 volumes)', Date.now() + scaled(15_000), () =>
+    got.length === 6 ? true : undefined,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; got ${got.join(', ')}; listed ${listedOnServer(r).join(', ')}`);
+  });
+  // The measured window: at least four hot rounds' worth of hour-folder listings.
+  const hourListed = (from: number): number => listedOnServer(r, from).filter((p) => depth(p) === 7).length;
+  const mark = r.server.commands.length;
+  const started = Date.now();
+  await waitUntil('four hot rounds', Date.now() + scaled(20_000), () =>
+    hourListed(mark) >= 12 ? true : undefined,
+  );
+  // A new volume in RMA2's hot hour folder, found by a hot round.
+  const t1 = new Date();
+  const newFolder = radarTreeFolder('/L2', 'RMA2', t1);
+  r.put(`${newFolder}/${volumeFileName('RMA2', '0315', '01', 'DBZH', t1)}`, payload(5, 500));
+  await waitUntil('the new volume', Date.now() + scaled(20_000), () =>
+    got.length === 7 ? true : undefined,
+  ).catch((err: unknown) => {
+    throw new Error(`${String(err)}; listed since the mark: ${listedOnServer(r, mark).join(', ')}`);
+  });
+  const elapsedMs = Date.now() - started;
+  const listings = listedOnServer(r, mark);
+  assert.ok(listings.includes(newFolder), 'the new minute folder was listed');
+  assert.equal(fullRounds, 1, 'found by the hot rounds, not by a second full round');
+  // Within the budget over the window (the server's log), give or take the round running at its
+  // start (3 hour folders, plus a guessed next hour's) and the new folder's follow-ups.
+  const allowed = Math.ceil((budget * elapsedMs) / 60_000) + 6 + 3;
+  assert.ok(
+    listings.length <= allowed,
+    `${listings.length} listings in ${elapsedMs} ms, budget ${budget}/min allows ${allowed}: ${listings.join(', ')}`,
+  );
   await d.stop();
   await running;
 });

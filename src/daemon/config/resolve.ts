@@ -105,6 +105,7 @@ function resolveSource({ raw, prefix }: SourceEntry, origin: string): SourceConf
     localLayout,
     pollInterval: s.pollInterval,
     hotInterval: s.hotInterval,
+    listingBudget: s.listingBudget,
     maxConcurrentDownloads: s.maxConcurrentDownloads,
     autoConcurrencyCap: s.autoConcurrencyCap,
     minAge: s.minAge,

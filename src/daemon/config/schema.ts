@@ -75,6 +75,11 @@ const sourceShape = {
   pollInterval: z.number({ error: 'must be a number of seconds' }).positive('must be > 0').default(60),
   /** Seconds between listings of the hot folders (newest ones; unsettled ones); 0 turns them off. */
   hotInterval: seconds.default(3),
+  /**
+   * Listings a minute the source aims to stay within (src/daemon/listing-budget.ts): hot rounds
+   * look for new minute folders less often when the rest costs more; 0: no budget.
+   */
+  listingBudget: z.number({ error: 'must be a number of listings a minute' }).nonnegative().default(60),
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),

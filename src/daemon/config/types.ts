@@ -55,6 +55,11 @@ export interface SourceConfig {
    * itself when flat) and folders holding files that are still changing. 0 = only `pollInterval`.
    */
   hotInterval: number;
+  /**
+   * Listings a minute the source aims to stay within: the hot rounds' search for new minute
+   * folders gets what full rounds and follow-up listings leave (never less than a quarter). 0 = none.
+   */
+  listingBudget: number;
   /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
