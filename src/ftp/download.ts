@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { FileSink } from './file-sink.js';
+import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -209,8 +210,9 @@ function cannotOpen(partPath: string, err: unknown): LocalIoError {
  */
 export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
   try {
-    if (part.handle === undefined) await syncPath(part.partPath, 'data');
-    else await part.handle.datasync();
+    // in one of the process's sync slots: the running transfers keep threads for their writes
+    const handle = part.handle;
+    await fileSyncs.run(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
   } catch (err) {
     throw wrapLocal(err, part.partPath, 'write failed');
   } finally {
