@@ -19,9 +19,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Client } from 'basic-ftp';
+import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { FileSink } from './file-sink.js';
+import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
 export interface AtomicDownloadRequest {
@@ -80,7 +81,6 @@ const STALL_MIN_BYTES = 1024;
 
 /** How many bytes of a leftover `.part` may be kept (0: start over). */
 async function resumableBytes(partPath: string, req: AtomicDownloadRequest): Promise<number> {
-  if (!req.resume) return 0;
   const part = await stat(partPath).catch(() => null);
   if (part === null || !part.isFile()) return 0;
   if (part.size === 0 || part.size > req.size) return 0;
@@ -132,8 +132,7 @@ export async function receivePart(
 ): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
   const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
-  const startAt = await resumableBytes(partPath, req);
-  const handle = await openPart(req.localDir, partPath, startAt);
+  const { handle, startAt } = await openPart(req, partPath);
   let received = startAt;
   try {
     // An empty file is still fetched: RETR is what tells us the server lets us read it.
@@ -154,13 +153,35 @@ export async function receivePart(
   return { partPath, finalPath, localDir: req.localDir, handle, beforeCommit: req.beforeCommit };
 }
 
-/** Opens the `.part` for writing, creating `localDir` first when it is missing. */
-async function openPart(localDir: string, partPath: string, startAt: number): Promise<FileHandle> {
-  const flags = startAt > 0 ? 'r+' : 'w';
+/**
+ * Opens the `.part` for writing and says where the transfer starts. Usually no `.part` is left:
+ * it is created exclusively, one file-system call (no `stat` first); only a leftover one
+ * (EEXIST) is looked at, and continued when it may be (see resumableBytes).
+ */
+async function openPart(
+  req: AtomicDownloadRequest,
+  partPath: string,
+): Promise<{ handle: FileHandle; startAt: number }> {
+  const created = await openCreatingFolder(req.localDir, partPath, req.resume ? 'wx' : 'w');
+  if (created !== null) return { handle: created, startAt: 0 };
+  const startAt = await resumableBytes(partPath, req);
+  const handle = await openCreatingFolder(req.localDir, partPath, startAt > 0 ? 'r+' : 'w');
+  if (handle === null) throw cannotOpen(partPath, undefined);
+  return { handle, startAt };
+}
+
+/** Opens `partPath`, creating `localDir` first when it is missing; null when `wx` finds one. */
+async function openCreatingFolder(
+  localDir: string,
+  partPath: string,
+  flags: string,
+): Promise<FileHandle | null> {
   try {
     return await open(partPath, flags);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw cannotOpen(partPath, err);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && flags === 'wx') return null;
+    if (code !== 'ENOENT') throw cannotOpen(partPath, err);
   }
   // Created on first use, not before every file: one file-system call less per transfer.
   try {
@@ -171,6 +192,7 @@ async function openPart(localDir: string, partPath: string, startAt: number): Pr
   try {
     return await open(partPath, flags);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST' && flags === 'wx') return null;
     throw cannotOpen(partPath, err);
   }
 }
@@ -188,8 +210,9 @@ function cannotOpen(partPath: string, err: unknown): LocalIoError {
  */
 export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
   try {
-    if (part.handle === undefined) await syncPath(part.partPath, 'data');
-    else await part.handle.datasync();
+    // in one of the process's sync slots: the running transfers keep threads for their writes
+    const handle = part.handle;
+    await fileSyncs.run(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
   } catch (err) {
     throw wrapLocal(err, part.partPath, 'write failed');
   } finally {
@@ -252,7 +275,10 @@ function wrapLocal(err: unknown, path: string, what: string): unknown {
 /**
  * RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. Every byte
  * received is written to the descriptor before this returns, on success and on failure alike
- * (bytes still gathered when a transfer fails are dropped).
+ * (a dropped connection leaves a `.part` to resume from).
+ *
+ * The data socket's chunks go straight into the FileSink (see retrieve): no stream pipeline, and
+ * one timer per transfer, which also reports progress, instead of basic-ftp's three.
  */
 async function transfer(
   client: Client,
@@ -264,58 +290,134 @@ async function transfer(
   onBytes: (bytes: number) => void,
 ): Promise<number> {
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
-  // silent one and one trickling a byte now and then alike. basic-ftp reports progress every
-  // 500 ms whether bytes came or not, so only growth counts.
+  // silent one and one trickling a byte now and then alike.
+  const progress = { received: 0 };
+  let reported = -1;
   let markBytes = 0;
   let markAt = Date.now();
   let stalled = false;
   let finished = false;
   let writeError: Error | undefined;
-  client.trackProgress((info) => {
-    onBytes(info.bytes);
-    req.onProgress?.(startAt + info.bytes);
-    if (info.bytes - markBytes >= STALL_MIN_BYTES) {
-      markBytes = info.bytes;
-      markAt = Date.now();
-    }
-  });
+  const report = (): void => {
+    if (progress.received === reported) return;
+    reported = progress.received;
+    onBytes(reported);
+    req.onProgress?.(startAt + reported);
+  };
   const watchdog = setInterval(
     () => {
+      report();
+      if (progress.received - markBytes >= STALL_MIN_BYTES) {
+        markBytes = progress.received;
+        markAt = Date.now();
+      }
       if (Date.now() - markAt <= req.dataStallMs) return;
       // An event loop that was held up runs its timers before it reads the sockets: judge only
       // after the replies already waiting (a 550, the 226) have been handled.
       setImmediate(() => {
-        if (finished || Date.now() - markAt <= req.dataStallMs) return;
+        if (finished || progress.received - markBytes >= STALL_MIN_BYTES) return;
         stalled = true;
         client.close();
       });
     },
-    Math.min(1000, req.dataStallMs),
+    Math.min(PROGRESS_MS, req.dataStallMs),
   );
-  const sink = new FileSink(handle, startAt);
-  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes
-  // basic-ftp's pending task reject instead of waiting on a destination that will never drain.
-  sink.once('error', (err) => {
+  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes the
+  // pending RETR reject instead of waiting on a destination that will never catch up.
+  const sink = new FileSink(handle, startAt, (err) => {
     writeError = err;
     client.close();
   });
-  const settled = new Promise<void>((resolve) => sink.once('close', () => resolve()));
   try {
-    // basic-ftp pipes the data socket into the sink and resolves once it finished and the 226
-    // came; the sink has then written every byte.
-    await client.downloadTo(sink, req.remotePath, startAt);
+    const path = req.remotePath.startsWith(' ')
+      ? await client.protectWhitespace(req.remotePath)
+      : req.remotePath;
+    await client.prepareTransfer(client.ftp);
+    await retrieve(client.ftp, path, startAt, sink, progress);
     finished = true;
     return sink.bytesWritten;
   } catch (err) {
     finished = true;
-    sink.destroy();
-    // a write still running must be over before the caller closes the descriptor
-    await settled;
+    // What arrived is written (a resume continues after it), and no write runs when the caller
+    // closes the descriptor; a write error is the one reported below.
+    await sink.finish().catch(() => undefined);
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
     if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
     throw err;
   } finally {
     clearInterval(watchdog);
-    client.trackProgress();
+    progress.received = sink.bytesWritten;
+    report();
   }
+}
+
+/** Progress is reported (and the stall watchdog looks) this often. */
+const PROGRESS_MS = 500;
+
+/**
+ * Sends RETR (after REST when `startAt` > 0) on a context whose data connection is open or
+ * opening, and feeds the data socket into `sink`. Resolves with the final reply once the server
+ * said the transfer is complete AND every byte is written; rejects on an error reply, a socket
+ * error, a write error, or the context closing. basic-ftp's `downloadTo` does the same through a
+ * stream pipeline, a watchdog and a progress poll per transfer; our watchdog is in `transfer`.
+ */
+function retrieve(
+  ftp: FTPContext,
+  remotePath: string,
+  startAt: number,
+  sink: FileSink,
+  progress: { received: number },
+): Promise<FTPResponse> {
+  if (ftp.dataSocket === undefined) throw new Error('RETR without a data connection');
+  let started = false;
+  let dataDone = false;
+  let settled = false;
+  let reply: FTPResponse | undefined;
+  return ftp.handle(startAt > 0 ? `REST ${startAt}` : `RETR ${remotePath}`, (res, task) => {
+    const fail = (err: Error): void => {
+      if (settled) return;
+      settled = true;
+      ftp.socket.setTimeout(ftp.timeout);
+      ftp.dataSocket = undefined;
+      task.reject(err);
+    };
+    const tryResolve = (): void => {
+      if (settled || !dataDone || reply === undefined) return;
+      settled = true;
+      ftp.dataSocket = undefined;
+      task.resolve(reply);
+    };
+    if (res instanceof Error) fail(res);
+    else if (res.code === 150 || res.code === 125) {
+      // only the first preliminary reply starts the transfer (as basic-ftp)
+      if (started) return;
+      started = true;
+      const data = ftp.dataSocket;
+      if (data === undefined) {
+        fail(new Error('RETR: the transfer should begin but there is no data connection'));
+        return;
+      }
+      // The control connection sits idle during the transfer: the stall watchdog judges it.
+      ftp.socket.setTimeout(0);
+      data.setTimeout(0);
+      sink.onDrain = () => data.resume();
+      data.on('data', (chunk: Buffer) => {
+        progress.received += chunk.length;
+        if (!sink.push(chunk)) data.pause();
+      });
+      data.once('end', () => {
+        sink.finish().then(() => {
+          ftp.socket.setTimeout(ftp.timeout);
+          dataDone = true;
+          tryResolve();
+        }, fail);
+      });
+    } else if (res.code === 350) ftp.send(`RETR ${remotePath}`);
+    else if (res.code >= 200 && res.code < 300) {
+      reply = res;
+      tryResolve();
+    } else if (res.code >= 300) {
+      ftp.closeWithError(new Error(`Unexpected FTP response is requesting an answer: ${res.message}`));
+    }
+  }) as Promise<FTPResponse>;
 }

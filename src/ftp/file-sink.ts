@@ -1,39 +1,48 @@
 import type { FileHandle } from 'node:fs/promises';
-import { Writable } from 'node:stream';
 
 /** Received bytes reach the file in blocks of about this size. */
-const WRITE_BLOCK_BYTES = 512 * 1024;
+const WRITE_BLOCK_BYTES = 1024 * 1024;
+/** Gathered bytes (besides the write running) at which the data socket is asked to pause. */
+const PAUSE_AT_BYTES = 2 * WRITE_BLOCK_BYTES;
 
 /**
- * The data socket's destination: writes into an open `.part` through its descriptor, in blocks.
+ * The data socket's destination: writes the chunks it is handed into an open `.part`, in blocks.
  *
- * One stream between the socket and the file, instead of a gathering Transform piped into an
- * `fs.WriteStream` (two more streams per file, and their pipes, were a visible share of a
- * loopback mirror's CPU, docs/PERFORMANCE.md). A data socket hands over whatever arrived since
- * the last read: 64 KiB on loopback, a few KiB on a paced WAN link. Chunks are gathered into
- * WRITE_BLOCK_BYTES blocks written with one `writev` (no copy): one `write` per chunk was the
- * largest CPU cost of a WAN mirror, and each write is a trip through libuv's thread pool, which
- * the fdatasyncs of earlier files also use.
+ * Not a stream: the socket's `data` events call `push` directly. A Writable, its pipeline and
+ * basic-ftp's per-transfer watchdog and progress timers were a visible share of a loopback
+ * mirror's CPU per file (docs/PERFORMANCE.md, issue 15). A data socket hands over whatever
+ * arrived since the last read: 64 KiB on loopback, a few KiB on a paced WAN link. Chunks are
+ * gathered as views into WRITE_BLOCK_BYTES blocks written with one `writev` (no copy): one
+ * `write` per chunk was the largest CPU cost of a WAN mirror, and each write is a trip through
+ * libuv's thread pool, which the fdatasyncs of earlier files also use. A radar file (≈ 0.5 MB)
+ * is one write.
  *
- * The descriptor stays open when the stream finishes: the caller fdatasyncs and closes it
- * (download.ts commitPart), so making the file durable costs no second `open`. Bytes gathered but
- * not yet written when the transfer fails are dropped: the `.part` is then shorter, and a resume
- * starts that much earlier.
+ * The descriptor stays open: the caller fdatasyncs and closes it (download.ts commitPart), so
+ * making the file durable costs no second `open`. A failed transfer also calls `finish`: every
+ * byte that arrived is in the `.part`, and a resume (REST) continues after it.
  */
-export class FileSink extends Writable {
+export class FileSink {
   readonly #handle: FileHandle;
+  readonly #onError: (err: Error) => void;
   #position: number;
   #chunks: Buffer[] = [];
   #gathered = 0;
   #written = 0;
-  /** The write running now: the descriptor must outlive it (see _destroy). */
+  /** The write running now: the descriptor must outlive it (see `settled`). */
   #inflight: Promise<void> | undefined;
+  #error: Error | undefined;
+  #paused = false;
+  /** Called when a paused source may send again (see `push`). */
+  onDrain: (() => void) | undefined;
 
-  /** `position`: where the first byte goes (the size of a resumed `.part`). */
-  constructor(handle: FileHandle, position: number) {
-    super({ highWaterMark: WRITE_BLOCK_BYTES });
+  /**
+   * `position`: where the first byte goes (the size of a resumed `.part`). `onError`: a write
+   * failed (ENOSPC...); the transfer must end at once, later chunks are dropped.
+   */
+  constructor(handle: FileHandle, position: number, onError: (err: Error) => void) {
     this.#handle = handle;
     this.#position = position;
+    this.#onError = onError;
   }
 
   /** Bytes written to the file so far by this sink. */
@@ -41,44 +50,59 @@ export class FileSink extends Writable {
     return this.#written;
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this._writev([{ chunk }], callback);
+  /**
+   * Takes one received chunk (kept as a view: the caller must not reuse it). False: pause the
+   * source until `onDrain` is called (the disk is behind by PAUSE_AT_BYTES).
+   */
+  push(chunk: Buffer): boolean {
+    if (this.#error !== undefined) return true;
+    this.#chunks.push(chunk);
+    this.#gathered += chunk.length;
+    if (this.#inflight === undefined && this.#gathered >= WRITE_BLOCK_BYTES) this.#startWrite();
+    if (this.#gathered < PAUSE_AT_BYTES) return true;
+    this.#paused = true;
+    return false;
   }
 
-  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
-    for (const { chunk } of chunks) {
-      this.#chunks.push(chunk);
-      this.#gathered += chunk.length;
+  /** Writes what is still gathered; resolves with the bytes written, rejects on a write error. */
+  async finish(): Promise<number> {
+    await this.#settled();
+    if (this.#error === undefined && this.#gathered > 0) {
+      this.#startWrite();
+      await this.#settled();
     }
-    // gathered as views (writev: no copy), so even loopback's 64 KiB reads wait for a block
-    if (this.#gathered >= WRITE_BLOCK_BYTES) this.#flush(callback);
-    else callback();
+    if (this.#error !== undefined) throw this.#error;
+    return this.#written;
   }
 
-  override _final(callback: (error?: Error | null) => void): void {
-    if (this.#gathered > 0) this.#flush(callback);
-    else callback();
+  /** Resolves once no write is running. */
+  async #settled(): Promise<void> {
+    while (this.#inflight !== undefined) await this.#inflight;
   }
 
-  #flush(callback: (error?: Error | null) => void): void {
+  #startWrite(): void {
     const buffers = this.#chunks;
     this.#chunks = [];
     this.#gathered = 0;
-    const write = this.#writeAll(buffers);
-    this.#inflight = write;
-    write.then(
-      () => callback(),
-      (err: unknown) => callback(err instanceof Error ? err : new Error(String(err))),
+    this.#inflight = this.#writeAll(buffers).then(
+      () => this.#afterWrite(),
+      (err: unknown) => {
+        this.#error = err instanceof Error ? err : new Error(String(err));
+        this.#chunks = [];
+        this.#gathered = 0;
+        this.#inflight = undefined;
+        this.#onError(this.#error);
+      },
     );
   }
 
-  /** Destroyed mid-write (a failed transfer): 'close' waits until the write has let go of the fd. */
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    const inflight = this.#inflight ?? Promise.resolve();
-    inflight.then(
-      () => callback(error),
-      () => callback(error),
-    );
+  #afterWrite(): void {
+    this.#inflight = undefined;
+    if (this.#gathered >= WRITE_BLOCK_BYTES) this.#startWrite();
+    if (this.#paused && this.#gathered < PAUSE_AT_BYTES) {
+      this.#paused = false;
+      this.onDrain?.();
+    }
   }
 
   /** A regular file takes a whole `writev` unless the disk fills; a short one is continued. */

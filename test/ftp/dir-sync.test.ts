@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DirSync } from '../../src/ftp/dir-sync.js';
+import { DirSync, syncPath } from '../../src/ftp/dir-sync.js';
+import { SyncSlots } from '../../src/util/sync-slots.js';
 
 test('renames of the moment share folder fsyncs: one running, one gathering the rest', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
@@ -43,4 +44,55 @@ test('a missing folder rejects (the caller reports the rename as not durable)', 
   await assert.rejects(sync.sync(join(tmpdir(), 'radarlib-no-such-dir-' + String(process.pid))), {
     code: 'ENOENT',
   });
+});
+
+test('renames made while the fsync waits for a sync slot share it (it has not started yet)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  try {
+    const slots = new SyncSlots(1);
+    const sync = new DirSync(slots);
+    // the only slot is taken (another file's fdatasync, say)
+    let release: () => void = () => undefined;
+    const busy = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const first = sync.sync(dir);
+    const more = Array.from({ length: 5 }, () => sync.sync(dir));
+    assert.equal(sync.fsyncs, 0, 'nothing started while the slot is taken');
+    release();
+    await Promise.all([busy, first, ...more]);
+    assert.equal(sync.fsyncs, 1, 'one folder fsync for all six renames');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('sync slots: never more fsyncs at once than slots, every one runs, in order of arrival', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  try {
+    const slots = new SyncSlots(2);
+    let peak = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        slots.run(async () => {
+          peak = Math.max(peak, slots.running);
+          order.push(i);
+          await syncPath(dir, 'all'); // a real folder fsync holds the slot
+        }),
+      ),
+    );
+    assert.equal(peak, 2);
+    assert.deepEqual(
+      order,
+      Array.from({ length: 12 }, (_, i) => i),
+    );
+    assert.equal(slots.running, 0, 'every slot given back');
+    // a failing sync gives its slot back too
+    await assert.rejects(
+      slots.run(() => syncPath(join(dir, 'missing'), 'data')),
+      { code: 'ENOENT' },
+    );
+    assert.equal(slots.running, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
