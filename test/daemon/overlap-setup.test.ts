@@ -12,14 +12,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { resolveDaemonConfig } from '../../src/daemon/config.js';
+import { resolveDaemonConfig, type FTPDaemonConfig } from '../../src/daemon/config.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FailedEvent } from '../../src/daemon/events.js';
 import { createSourceClient } from '../../src/daemon/source.js';
 import { ConfigError, FtpReplyError } from '../../src/errors.js';
 import { AsyncFTPClient } from '../../src/ftp/index.js';
+import { makeRadarDataset } from '../helpers/dataset.js';
+import { debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
-import { loginTo } from '../helpers/ftp-login.js';
+import { loginTo, type FtpTestServer } from '../helpers/ftp-login.js';
 import { sha256File } from '../helpers/hash.js';
 import { scaled } from '../helpers/wait.js';
 import { listLocal, payload } from './helpers/setup.js';
@@ -46,6 +48,28 @@ test('config: overlapSetup defaults off; on, twice the connections; not with aut
   assert.equal(sftp?.overlapSetup, false);
   assert.equal(sftp?.maxConnections, 3);
 });
+
+/** A daemon on `server` with `SLOTS` download slots; the real source client of each source lands in `clients`. */
+function slotDaemon(
+  t: TestContext,
+  server: FtpTestServer,
+  config: Partial<FTPDaemonConfig>,
+  clients: AsyncFTPClient[],
+): FTPDaemon {
+  const d = new FTPDaemon(
+    { ...loginTo(server), minAge: 0, settle: 0, maxConcurrentDownloads: SLOTS, ...config },
+    {
+      clientFactory: (source, logger) => {
+        const client = createSourceClient(source, logger);
+        assert.ok(client instanceof AsyncFTPClient);
+        clients.push(client);
+        return client;
+      },
+    },
+  );
+  t.after(() => d.stop());
+  return d;
+}
 
 interface Run {
   server: EmbeddedFtpServer;
@@ -76,28 +100,18 @@ async function runDaemon(t: TestContext, overlapSetup: boolean): Promise<Run> {
   t.after(() => server.stop());
   const clients: AsyncFTPClient[] = [];
   const failures: FailedEvent[] = [];
-  const d = new FTPDaemon(
+  const d = slotDaemon(
+    t,
+    server,
     {
-      ...loginTo(server),
       remotePath: '/data',
       localDir: local,
-      minAge: 0,
-      settle: 0,
       maxAttempts: 1,
-      maxConcurrentDownloads: SLOTS,
       overlapSetup,
       timeouts: { connect: scaled(5), command: scaled(5), dataStall: scaled(10) },
     },
-    {
-      clientFactory: (config, logger) => {
-        const client = createSourceClient(config, logger);
-        assert.ok(client instanceof AsyncFTPClient);
-        clients.push(client);
-        return client;
-      },
-    },
+    clients,
   );
-  t.after(() => d.stop());
   d.on('failed', (e) => failures.push(e));
   // the first pass lists, the next ones (bounded) until the refused file has been tried
   let got = 0;
@@ -158,3 +172,61 @@ test('overlapSetup off (the default): the same files, one connection per slot, n
   assert.equal(stats?.limit, SLOTS);
   assert.ok(stats !== undefined && stats.peakBusy <= SLOTS, `connections busy at once: ${stats?.peakBusy}`);
 });
+
+// ProFTPD answers a command sent during a transfer on the same connection with 450: the spare
+// connections must set files up on their own connection only, never on a busy one.
+test(
+  'overlapSetup on against ProFTPD (real Debian server, transfers throttled): every file once, data transfers <= maxConcurrentDownloads',
+  { skip: debianServerAvailable('proftpd') ?? false, timeout: scaled(90_000) },
+  async (t) => {
+    const work = mkdtempSync(join(tmpdir(), 'radarlib-daemon-overlap-proftpd-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const files = await makeRadarDataset(join(work, 'data'), {
+      volumes: 1,
+      layout: 'flat',
+      sizeMin: 100_000,
+      sizeMax: 200_000,
+    });
+    const server = await startDebianServer('proftpd', { root: join(work, 'data'), rateLimit: 1_000_000 });
+    t.after(() => server.stop());
+    const local = join(work, 'local');
+    const clients: AsyncFTPClient[] = [];
+    const d = slotDaemon(
+      t,
+      server,
+      {
+        remotePath: '/',
+        localDir: local,
+        overlapSetup: true,
+        timeouts: { connect: scaled(10), command: scaled(10), dataStall: scaled(20) },
+      },
+      clients,
+    );
+    const failures: string[] = [];
+    d.on('failed', (e) => failures.push(`${e.remotePath}: ${e.error.message}`));
+    d.on('retry', (e) => failures.push(`retry ${e.remotePath}: ${e.error.message}`));
+    let got = 0;
+    for (let i = 0; i < 5 && got < files.length; i++) got += (await d.runOnce()).length;
+    const why = `${failures.join('; ')}\nserver log tail:\n${server.logTail(30)}`;
+    assert.equal(got, files.length, why);
+    assert.deepEqual(failures, [], why);
+    for (const f of files) {
+      const name = f.relPath.split('/').pop() as string;
+      assert.equal(sha256File(join(local, name)), f.sha256, name);
+    }
+    const retrs = server
+      .receivedCommands()
+      ?.filter((c) => c.startsWith('RETR '))
+      .sort();
+    if (retrs !== undefined) {
+      assert.deepEqual(retrs, files.map((f) => `RETR /${f.relPath}`).sort(), 'each file asked for once');
+    }
+    const stats = clients[0]?.poolStats;
+    assert.ok(stats?.dataTransfers !== undefined, 'the client caps data transfers');
+    assert.ok(
+      stats.dataTransfers.peak >= 1 && stats.dataTransfers.peak <= SLOTS,
+      `peak ${stats.dataTransfers.peak}`,
+    );
+    assert.ok(stats.peakBusy <= SLOTS * 2, `connections busy at once: ${stats.peakBusy}`);
+  },
+);
