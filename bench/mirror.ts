@@ -12,6 +12,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AsyncFTPClient } from '../src/ftp/client.js';
+import type { PoolStats } from '../src/ftp/pool.js';
 import type { ConcurrencyStep, RemoteEntry } from '../src/ftp/types.js';
 
 export interface MirrorRequest {
@@ -76,12 +77,15 @@ async function daemonMirror(req: MirrorRequest): Promise<MirrorResult> {
   const t0 = performance.now();
   // loaded only here: the daemon's modules (SQLite, config) would add start-up CPU to the others
   const { benchDaemon } = await import('./lib/daemon.js');
+  let poolStats: () => PoolStats | undefined = () => undefined;
   const daemon = benchDaemon({
     ...req,
     remotePath: req.remote,
     localDir: req.dest,
     ledger: join(req.dest, 'ledger.sqlite'),
     maxConcurrentDownloads: req.concurrency,
+    ...(req.overlapSetup === true ? { overlapSetup: true } : {}),
+    onPoolStats: (get) => (poolStats = get),
   });
   try {
     const done = await daemon.runOnce();
@@ -98,8 +102,9 @@ async function daemonMirror(req: MirrorRequest): Promise<MirrorResult> {
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
-      peakConnections: 0,
+      peakConnections: poolStats()?.peakBusy ?? 0,
       concurrency: null,
+      dataTransfers: poolStats()?.dataTransfers ?? null,
     };
   } finally {
     await daemon.stop();

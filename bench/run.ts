@@ -811,11 +811,6 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
       tools.splice(0, tools.length, ...kept);
     }
     const listing = opts.listing ?? 'walk';
-    if (listing === 'daemon' && tools.some((t) => t.overlap === true)) {
-      // the daemon downloads file by file (downloadFile), not through downloadFiles' batch
-      skipped.push('overlapSetup rows with --listing daemon (a downloadFiles option)');
-      tools.splice(0, tools.length, ...tools.filter((t) => t.overlap !== true));
-    }
 
     // ---- (a) loopback
     const mirror: ToolRun[] = [];

@@ -38,13 +38,15 @@ export function createSourceRuntime(
   rootLogger: Logger,
   clientFactory: ClientFactory | undefined,
 ): SourceRuntime {
-  const client = clientFactory?.(config, rootLogger) ?? createClient(config, rootLogger);
+  const client = clientFactory?.(config, rootLogger) ?? createSourceClient(config, rootLogger);
   const fixed = config.maxConcurrentDownloads;
   return {
     config,
     client,
     lister: new SourceLister(config, client, log),
-    queue: new PQueue({ concurrency: fixed === 'auto' ? config.autoConcurrencyCap : fixed }),
+    queue: new PQueue({
+      concurrency: fixed === 'auto' ? config.autoConcurrencyCap : fetchSlots(config, fixed),
+    }),
     adaptive: fixed === 'auto' ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap }) : null,
     log,
     chain: Promise.resolve(),
@@ -52,13 +54,22 @@ export function createSourceRuntime(
   };
 }
 
-/** Download slots now: the fixed setting, or what the 'auto' controller chose. */
+/**
+ * Download slots now: the fixed setting, or what the 'auto' controller chose. With `overlapSetup`
+ * twice the fixed setting: half of them set their next file up while the client lets at most the
+ * setting move data (`maxDataTransfers`).
+ */
 export function downloadSlots(src: SourceRuntime): number {
   const fixed = src.config.maxConcurrentDownloads;
-  return fixed === 'auto' ? (src.adaptive?.concurrency ?? 1) : fixed;
+  return fixed === 'auto' ? (src.adaptive?.concurrency ?? 1) : fetchSlots(src.config, fixed);
 }
 
-function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
+function fetchSlots(config: SourceConfig, fixed: number): number {
+  return config.overlapSetup ? fixed * 2 : fixed;
+}
+
+/** The client a source gets unless a `ClientFactory` is given: FTP(S) or SFTP, as configured. */
+export function createSourceClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
   if (source.protocol === 'sftp') return createSftpSourceClient(source, logger);
   return new AsyncFTPClient({
     host: source.host,
@@ -69,6 +80,9 @@ function createClient(source: SourceConfig, logger: Logger): DaemonFtpClient {
     ...(source.tls === null ? {} : { tls: source.tls }),
     epsv: source.epsv,
     maxConnections: source.maxConnections,
+    ...(source.overlapSetup && source.maxConcurrentDownloads !== 'auto'
+      ? { maxDataTransfers: source.maxConcurrentDownloads }
+      : {}),
     timeouts: {
       connectMs: source.timeouts.connect * 1000,
       commandMs: source.timeouts.command * 1000,

@@ -55,6 +55,8 @@ export class AsyncFTPClient implements AsyncDisposable {
   readonly #log: Logger | undefined;
   readonly #explicitCap: boolean;
   #pool: FtpConnectionPool;
+  /** The client-wide cap on data transfers (`maxDataTransfers`), if any. */
+  readonly #maxDataTransfers: number | undefined;
   /** Sizes from this client's recent listings (see #receive). */
   readonly #listedSizes = new ListedSizes();
 
@@ -82,19 +84,23 @@ export class AsyncFTPClient implements AsyncDisposable {
     if (typeof options.host !== 'string' || options.host === '') {
       throw new InvalidArgumentError('host', 'a non-empty host name is required');
     }
-    if (
-      options.maxConnections !== undefined &&
-      !(Number.isInteger(options.maxConnections) && options.maxConnections >= 1)
-    ) {
-      throw new InvalidArgumentError(
-        'maxConnections',
-        `expected an integer >= 1, got ${String(options.maxConnections)}`,
-      );
+    for (const key of ['maxConnections', 'maxDataTransfers'] as const) {
+      const n = options[key];
+      if (n !== undefined && !(Number.isInteger(n) && n >= 1)) {
+        throw new InvalidArgumentError(key, `expected an integer >= 1, got ${String(n)}`);
+      }
     }
     this.#server = resolveServer(options);
     this.#explicitCap = options.maxConnections !== undefined;
     this.#log = options.logger?.child({ module: 'ftp', host: this.#server.host, port: this.#server.port });
-    this.#pool = new FtpConnectionPool(this.#server, this.#log);
+    this.#maxDataTransfers = options.maxDataTransfers;
+    this.#pool = this.#newPool();
+  }
+
+  #newPool(): FtpConnectionPool {
+    const pool = new FtpConnectionPool(this.#server, this.#log);
+    pool.limitDataTransfers(this.#maxDataTransfers);
+    return pool;
   }
 
   /** The server host name or address. */
@@ -132,7 +138,7 @@ export class AsyncFTPClient implements AsyncDisposable {
    * the pool after `disconnect()`.
    */
   async connect(options: ConnectOptions = {}): Promise<void> {
-    if (this.#pool.closed) this.#pool = new FtpConnectionPool(this.#server, this.#log);
+    if (this.#pool.closed) this.#pool = this.#newPool();
     const n = options.connections ?? 1;
     if (!Number.isInteger(n) || n < 1) {
       throw new InvalidArgumentError('connections', `expected an integer >= 1, got ${String(n)}`);
@@ -343,7 +349,8 @@ export class AsyncFTPClient implements AsyncDisposable {
         commit: (part) => commitPart(part),
         poolLimit: () => this.#pool.stats.limit,
         raiseLimit: (n) => this.#pool.raiseLimit(n),
-        limitDataTransfers: (n) => this.#pool.limitDataTransfers(n),
+        // a batch's own cap while it runs, the client's back after it
+        limitDataTransfers: (n) => this.#pool.limitDataTransfers(n ?? this.#maxDataTransfers),
         explicitCap: this.#explicitCap ? this.#server.maxConnections : undefined,
         log: this.#log,
       },

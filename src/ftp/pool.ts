@@ -49,6 +49,8 @@ export interface PoolStats {
   limit: number;
   /** Highest number of connections in use at once. */
   peakBusy: number;
+  /** While data transfers are capped apart from the connections (data-slots.ts). */
+  dataTransfers?: DataSlotStats;
 }
 
 /** True for "too many connections" replies: 421, or 530 with such a text (ProFTPD). */
@@ -101,6 +103,7 @@ export class FtpConnectionPool {
       busy: this.#busy.size,
       limit: this.#limit,
       peakBusy: this.#peakBusy,
+      ...(this.#dataSlots === undefined ? {} : { dataTransfers: this.#dataSlots.stats }),
     };
   }
 

@@ -50,6 +50,14 @@ export interface FtpTimeouts {
 export interface AsyncFTPClientOptions extends FtpServerOptions {
   /** pino logger; the client logs at debug level under `{module: 'ftp', host}`. */
   logger?: Logger;
+  /**
+   * At most this many downloads move data at once, however many connections are open: with
+   * `maxConnections` twice this, each transfer slot has a spare connection that sets the next
+   * file up (EPSV + data connection) while the slot's file arrives, as `overlapSetup` does for
+   * one batch (the daemon's `overlapSetup`). FTP only; listings are never held by it. A batch
+   * with its own `overlapSetup` replaces it while it runs. See src/ftp/data-slots.ts.
+   */
+  maxDataTransfers?: number;
 }
 
 /** One remote file as listed, with what the daemon needs to identify its version. */

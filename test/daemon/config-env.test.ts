@@ -55,6 +55,7 @@ const ROWS: [string, string, unknown][] = [
   ['listingBudget', '90', 90],
   ['maxConcurrentDownloads', 'auto', 'auto'],
   ['autoConcurrencyCap', '8', 8],
+  ['overlapSetup', 'on', true],
   ['minAge', '30', 30],
   ['settle', '2', 2],
   ['serverTimeZone', 'America/Argentina/Buenos_Aires', 'America/Argentina/Buenos_Aires'],

@@ -76,6 +76,13 @@ function resolveSource({ raw, prefix }: SourceEntry, origin: string): SourceConf
   const localLayout = compiledLayout(s.localLayout, origin, key('localLayout'));
   const tls = resolveTls(s.tls, origin, key('tls.caFile'));
   const port = s.port ?? (s.protocol === 'sftp' ? 22 : 21);
+  if (s.overlapSetup && s.maxConcurrentDownloads === 'auto') {
+    throw new ConfigError(
+      origin,
+      key('overlapSetup'),
+      "needs a number for maxConcurrentDownloads, not 'auto' (the data transfers it overlaps are fixed)",
+    );
+  }
   return {
     name: sourceName({ ...s, port }),
     protocol: s.protocol,
@@ -108,6 +115,7 @@ function resolveSource({ raw, prefix }: SourceEntry, origin: string): SourceConf
     listingBudget: s.listingBudget,
     maxConcurrentDownloads: s.maxConcurrentDownloads,
     autoConcurrencyCap: s.autoConcurrencyCap,
+    overlapSetup: overlapsSetup(s),
     minAge: s.minAge,
     settle: s.settle,
     serverTimeZone: s.serverTimeZone,
@@ -154,10 +162,19 @@ function definedOnly(sftp: ParsedSource['sftp']): SourceConfig['sftp'] {
   return Object.fromEntries(Object.entries(sftp).filter(([, v]) => v !== undefined)) as SourceConfig['sftp'];
 }
 
-/** Connections to the server: as configured, else one per download slot (the cap when 'auto'). */
+/** `overlapSetup` where it applies: FTP (SFTP sets a transfer up on one channel, nothing to overlap). */
+function overlapsSetup(s: ParsedSource): boolean {
+  return s.overlapSetup && s.protocol === 'ftp';
+}
+
+/**
+ * Connections to the server: as configured, else one per download slot (the cap when 'auto'),
+ * two per slot with `overlapSetup` (one moving data, one setting the next file up).
+ */
 function connectionCap(s: ParsedSource): number {
   if (s.maxConnections !== undefined) return s.maxConnections;
-  return s.maxConcurrentDownloads === 'auto' ? s.autoConcurrencyCap : s.maxConcurrentDownloads;
+  if (s.maxConcurrentDownloads === 'auto') return s.autoConcurrencyCap;
+  return overlapsSetup(s) ? s.maxConcurrentDownloads * 2 : s.maxConcurrentDownloads;
 }
 
 /** The name given, else `host[:port][/path]` (`sftp://` in front for SFTP): stable across restarts. */

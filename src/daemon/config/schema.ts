@@ -83,6 +83,11 @@ const sourceShape = {
   /** A number, or 'auto': grow while throughput rises, up to `autoConcurrencyCap` (src/ftp/adaptive.ts). */
   maxConcurrentDownloads: z.union([positiveInt, z.literal('auto')]).default(5),
   autoConcurrencyCap: positiveInt.default(16),
+  /**
+   * FTP, numeric `maxConcurrentDownloads` only: a second control connection per download slot
+   * sets the next file up while the slot's file arrives (src/ftp/data-slots.ts). Twice the logins.
+   */
+  overlapSetup: z.boolean().default(false),
   minAge: seconds.default(120),
   /**
    * Readiness (docs/DAEMON.md "Readiness model"): quiet period, LIST time zone, completeness check.

@@ -63,6 +63,11 @@ export interface SourceConfig {
   /** Fixed transfers at once, or 'auto' (adaptive, at most `autoConcurrencyCap`). */
   maxConcurrentDownloads: number | 'auto';
   autoConcurrencyCap: number;
+  /**
+   * Two control connections per download slot (one moving data, one setting the next file up);
+   * data transfers stay at `maxConcurrentDownloads`. Always false for SFTP and 'auto'.
+   */
+  overlapSetup: boolean;
   minAge: number;
   /** Seconds a file must stay unchanged across listings before it is ready. */
   settle: number;
