@@ -55,7 +55,7 @@ export class DirSync {
     state.waiting = null;
     state.runningStarted = false;
     const run = this.#slots
-      .run(() => {
+      .add(() => {
         state.runningStarted = true;
         this.#fsyncs++;
         return syncPath(dir, 'all');

@@ -212,7 +212,7 @@ export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultD
   try {
     // in one of the process's sync slots: the running transfers keep threads for their writes
     const handle = part.handle;
-    await fileSyncs.run(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
+    await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
   } catch (err) {
     throw wrapLocal(err, part.partPath, 'write failed');
   } finally {

@@ -8,34 +8,15 @@
  * of the network (issue 15: a loopback mirror at 1 connection was ~25 % faster with the fsyncs
  * removed or with 16 threads). With half the threads for fsyncs, a transfer always finds one.
  * Waiting here also makes a folder fsync start later, so it covers more renames (DirSync).
+ * The slots are a p-queue (first come, first served; `add` runs a sync once a slot is free).
  */
-export class SyncSlots {
-  readonly #slots: number;
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
+import PQueue from 'p-queue';
 
-  constructor(slots: number) {
-    this.#slots = Math.max(1, Math.floor(slots));
-  }
+export type SyncSlots = PQueue;
 
-  /** fsyncs running now (for tests). */
-  get running(): number {
-    return this.#running;
-  }
-
-  /** Runs `sync` once a slot is free; the slot is given back when it settles. */
-  async run<T>(sync: () => Promise<T>): Promise<T> {
-    if (this.#running >= this.#slots) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#running++;
-    try {
-      return await sync();
-    } finally {
-      // hand the slot straight to the next waiter (the count stays), or give it back
-      const next = this.#waiting.shift();
-      if (next === undefined) this.#running--;
-      else next();
-    }
-  }
+/** At most `slots` (at least 1) syncs at once. */
+export function syncSlots(slots: number): SyncSlots {
+  return new PQueue({ concurrency: Math.max(1, Math.floor(slots)) });
 }
 
 /** Half of libuv's thread pool (at least 1): the process-wide bound. */
@@ -45,4 +26,4 @@ function defaultSlots(): number {
 }
 
 /** Shared by every download of the process, whichever client started it. */
-export const fileSyncs = new SyncSlots(defaultSlots());
+export const fileSyncs = syncSlots(defaultSlots());

@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirSync, syncPath } from '../../src/ftp/dir-sync.js';
-import { SyncSlots } from '../../src/util/sync-slots.js';
+import { syncSlots } from '../../src/util/sync-slots.js';
 
 test('renames of the moment share folder fsyncs: one running, one gathering the rest', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
@@ -49,11 +49,11 @@ test('a missing folder rejects (the caller reports the rename as not durable)', 
 test('renames made while the fsync waits for a sync slot share it (it has not started yet)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
   try {
-    const slots = new SyncSlots(1);
+    const slots = syncSlots(1);
     const sync = new DirSync(slots);
     // the only slot is taken (another file's fdatasync, say)
     let release: () => void = () => undefined;
-    const busy = slots.run(() => new Promise<void>((resolve) => (release = resolve)));
+    const busy = slots.add(() => new Promise<void>((resolve) => (release = resolve)));
     const first = sync.sync(dir);
     const more = Array.from({ length: 5 }, () => sync.sync(dir));
     assert.equal(sync.fsyncs, 0, 'nothing started while the slot is taken');
@@ -68,13 +68,13 @@ test('renames made while the fsync waits for a sync slot share it (it has not st
 test('sync slots: never more fsyncs at once than slots, every one runs, in order of arrival', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
   try {
-    const slots = new SyncSlots(2);
+    const slots = syncSlots(2);
     let peak = 0;
     const order: number[] = [];
     await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        slots.run(async () => {
-          peak = Math.max(peak, slots.running);
+        slots.add(async () => {
+          peak = Math.max(peak, slots.pending);
           order.push(i);
           await syncPath(dir, 'all'); // a real folder fsync holds the slot
         }),
@@ -85,13 +85,13 @@ test('sync slots: never more fsyncs at once than slots, every one runs, in order
       order,
       Array.from({ length: 12 }, (_, i) => i),
     );
-    assert.equal(slots.running, 0, 'every slot given back');
+    assert.equal(slots.pending, 0, 'every slot given back');
     // a failing sync gives its slot back too
     await assert.rejects(
-      slots.run(() => syncPath(join(dir, 'missing'), 'data')),
+      slots.add(() => syncPath(join(dir, 'missing'), 'data')),
       { code: 'ENOENT' },
     );
-    assert.equal(slots.running, 0);
+    assert.equal(slots.pending, 0);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
