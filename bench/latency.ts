@@ -148,9 +148,14 @@ interface Volume {
 }
 
 /** Real BUFR bytes for one volume of `radar` at `time` (one field, 360 rays × 500 gates). */
-function volumeBytes(radar: string, time: Date, seed: number): { name: string; bytes: Uint8Array } {
+function volumeBytes(
+  radar: string,
+  time: Date,
+  seed: number,
+  shape = { nrays: 360, ngates: 500 },
+): { name: string; bytes: Uint8Array } {
   const whole = new Date(Math.floor(time.getTime() / 1000) * 1000);
-  const v = makeSyntheticVolume({ radar, time: whole, field: 'DBZH', nrays: 360, ngates: 500, seed });
+  const v = makeSyntheticVolume({ radar, time: whole, field: 'DBZH', ...shape, seed });
   return { name: v.fileName as string, bytes: encodeRadarVolume(v) };
 }
 
@@ -443,9 +448,11 @@ async function slowCallbacks(t: Target, pollInterval: number): Promise<SlowRun> 
   const n = 300;
   const old = new Date(Date.now() - 3_600_000);
   for (let i = 0; i < n; i++) {
-    const { bytes } = volumeBytes('RMA1', new Date(old.getTime() + i * 1000), 3000 + i);
+    // Small but whole volumes (a truncated one would be refused by `verify: 'auto'` for ever).
+    const shape = { nrays: 60, ngates: 250 };
+    const { bytes } = volumeBytes('RMA1', new Date(old.getTime() + i * 1000), 3000 + i, shape);
     const file = join(srv, `RMA1_0315_01_DBZH_${String(i).padStart(4, '0')}.BUFR`);
-    writeFileSync(file, bytes.subarray(0, 20_000));
+    writeFileSync(file, bytes);
     // Uploaded an hour ago: ready on first sight (older than minAge), as a backlog after an outage.
     utimesSync(file, old, old);
   }
