@@ -48,8 +48,16 @@ async function pressAcrossRefresh(page: Page, button: Locator): Promise<void> {
   );
   const requeued = `/Re-queued [1-9]\\d* failed file/.test(document.querySelector('#message').textContent)`;
   for (let attempt = 1; attempt <= 10; attempt++) {
-    await button.scrollIntoViewIfNeeded();
-    const pressedAt = await button.boundingBox();
+    // A refresh can replace the row between finding the button and scrolling to it: a missed
+    // press, like the others below (the locator finds the new button on the next try).
+    const pressedAt = await button
+      .scrollIntoViewIfNeeded({ timeout: 5_000 })
+      .then(() => button.boundingBox())
+      .catch((e: Error) => {
+        if (/not attached to the DOM/.test(e.message)) return undefined;
+        throw e;
+      });
+    if (pressedAt === undefined) continue;
     assert.ok(pressedAt !== null, 'the Retry button is on screen');
     const x = pressedAt.x + pressedAt.width / 2;
     const y = pressedAt.y + pressedAt.height / 2;
