@@ -135,8 +135,7 @@ const compressed = brotliCompressSync(Buffer.from(JSON.stringify(blob)), {
   params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_LGWIN]: 24 },
 });
 const base64 = compressed.toString('base64');
-const lines: string[] = [];
-for (let i = 0; i < base64.length; i += 100) lines.push(`  '${base64.slice(i, i + 100)}' +`);
+const lines = chunkAvoiding(base64, 100, ['XXX', 'TODO', 'FIXME']).map((chunk) => `  '${chunk}' +`);
 writeFileSync(
   outFile,
   [
@@ -156,3 +155,22 @@ console.log(
   `wrote ${path.relative(repoRoot, outFile)}: ${Object.keys(wmo).length} WMO, ${Object.keys(local).length} local tables, ` +
     `${bPool.length} B rows, ${dPool.length} D rows, ${compressed.length} bytes compressed`,
 );
+
+/**
+ * Cuts `text` into chunks of at most `width` characters, none containing one of `words`: base64
+ * happens to spell `XXX` now and then, and a line with it reads as a left-over marker to the
+ * repository's checks. A chunk that would hold a word ends inside it instead.
+ */
+function chunkAvoiding(text: string, width: number, words: readonly string[]): string[] {
+  const chunks: string[] = [];
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(start + width, text.length);
+    for (const word of words) {
+      const at = text.slice(start, end).indexOf(word);
+      if (at >= 0) end = Math.min(end, start + at + 1);
+    }
+    chunks.push(text.slice(start, end));
+    start = end;
+  }
+  return chunks;
+}
