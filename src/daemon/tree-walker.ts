@@ -230,10 +230,7 @@ export class RadarTreeWalker {
   }
 
   /** The radar folders under `root`; notices when `root` is one radar's folder (children are years). */
-  async #radarsUnder(
-    root: string,
-    list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
-  ): Promise<string[]> {
+  async #radarsUnder(root: string, list: ListFolderFn): Promise<string[]> {
     const entries = await list(root, false);
     const dirs = entries.filter((e) => e.type === 'dir' && !e.name.startsWith('.')).map((e) => e.name);
     const trimmed = root.replace(/\/+$/, '');
@@ -254,109 +251,162 @@ export class RadarTreeWalker {
     root: TreeNode,
     memory: TreeMemory,
     options: TreeWalkOptions,
-    list: (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>,
+    list: ListFolderFn,
     folderErrors: FolderError[],
   ): Promise<RadarWalk> {
-    const previousHorizon = memory.horizon;
-    const now = options.now ?? Date.now;
-    // A recent year, day or minute folder is listed again only when its time (in its parent's
-    // listing) shows a change its last listing does not cover (see TIME_DECIDES).
-    const mustListTimed = (node: TreeNode, horizon: number): boolean =>
-      mustList(node, memory, horizon) && !folderCovered(memory.folderTimes.get(node.path));
-    // Folders are marked listed only once the whole walk succeeded, so a failed cycle is redone.
-    const listedNow: TreeNode[] = [];
-    const minuteCandidates: TreeNode[] = [];
-    const files: TreeDirEntry[] = [];
-    const completeFolders: string[] = [];
-    const scheduled = new Set<string>();
-    let minuteFoldersListed = 0;
-    const running = new Set<Promise<void>>();
-    /** The first failure above the minute level: the radar's walk fails, nothing new starts. */
-    let failure: { error: unknown } | null = null;
-
-    const listFolder = async (node: TreeNode): Promise<void> => {
-      const startedAt = now();
-      const entries = await list(node.path, true);
-      const seenAt = now();
-      listedNow.push(node);
-      noteFolderListed(memory, node.path, startedAt);
-      for (const e of entries) {
-        if (e.type !== 'dir') continue;
-        const child = childNode(node, e.name);
-        if (child === null || !inWindow(child, options.windowStart)) continue;
-        if (child.level === 'minute') {
-          memory.minuteFolders.set(child.path, child.start);
-          minuteCandidates.push(child);
-        }
-        if (!TIME_DECIDES.has(child.level)) {
-          if (mustList(child, memory, previousHorizon)) visit(child);
-          continue;
-        }
-        noteFolderTime(memory, child.path, shownTime(e), seenAt, true);
-        if (mustListTimed(child, previousHorizon)) visit(child);
-      }
-    };
-    // A minute folder that fails is recorded and listed again next cycle; its siblings go on.
-    const listMinute = async (node: TreeNode): Promise<void> => {
-      let entries: TreeDirEntry[];
-      const startedAt = now();
-      try {
-        entries = await list(node.path, true);
-      } catch (err) {
-        if (options.signal?.aborted === true) throw err;
-        folderErrors.push({ path: node.path, error: err instanceof Error ? err : new Error(String(err)) });
-        return;
-      }
-      listedNow.push(node);
-      noteFolderListed(memory, node.path, startedAt);
-      completeFolders.push(node.path);
-      for (const e of entries) if (e.type === 'file' && options.acceptFile(e.name)) files.push(e);
-    };
-    const visit = (node: TreeNode): void => {
-      if (failure !== null || scheduled.has(node.path)) return;
-      scheduled.add(node.path);
-      if (node.level === 'minute') minuteFoldersListed++;
-      const job = (node.level === 'minute' ? listMinute(node) : listFolder(node))
-        .catch((error: unknown) => {
-          failure ??= { error };
-        })
-        .finally(() => running.delete(job));
-      running.add(job);
-    };
-    const settle = async (): Promise<void> => {
-      while (running.size > 0) await Promise.all([...running]);
-      if (failure !== null) throw failure.error;
-    };
-
-    visit(root);
+    const run = new RadarWalkRun(root, memory, options, list, folderErrors);
     // What the last walk listed and must list again (recent branches, and folders whose time is
     // unknown or whose listing failed) starts now, beside the radar folder, not level by level.
-    // Year, day and minute folders with a time wait for their parent's listing, which says if
-    // they changed (when the parent is listed this walk).
-    for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
-      const node = nodeAt(root, path);
-      if (node === null || !inWindow(node, options.windowStart)) continue;
-      if (!mustList(node, memory, previousHorizon)) continue;
-      if (TIME_DECIDES.has(node.level) && memory.folderTimes.get(path)?.mtime != null) {
-        const parent =
-          nodeAt(root, path.slice(0, path.lastIndexOf('/'))) ?? (node.level === 'year' ? root : null);
-        if (parent !== null && mustList(parent, memory, previousHorizon)) continue;
-      }
-      visit(node);
-    }
-    await settle();
+    run.visit(root);
+    run.revisitRemembered();
+    await run.settle();
     // Minute folders listed before and older than the last horizon: recent again only if the
     // horizon (now that every minute folder is known) still reaches them.
     const horizon = recentHorizon(memory.minuteFolders.values(), options.recentFolders);
-    for (const node of minuteCandidates) if (mustListTimed(node, horizon)) visit(node);
-    await settle();
+    run.visitRecentMinutes(horizon);
+    await run.settle();
+    return run.finish(horizon);
+  }
+}
 
-    for (const node of listedNow) if (node.level !== 'radar') memory.listed.set(node.path, node.end);
-    memory.horizon = horizon;
-    // Listings complete in any order: report in path (= time) order.
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    completeFolders.sort();
-    return { files, minuteFoldersListed, completeFolders };
+/** Lists one folder for a walk; `allowMissing` turns a missing folder into an empty listing. */
+type ListFolderFn = (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>;
+
+/**
+ * One radar's part of one walk: the folders it scheduled, the listings running, what they found.
+ * Folders are marked listed in the radar's memory only by `finish`, once the whole walk
+ * succeeded, so a failed cycle is redone.
+ */
+class RadarWalkRun {
+  readonly #previousHorizon: number;
+  readonly #now: () => number;
+  readonly #listedNow: TreeNode[] = [];
+  readonly #minuteCandidates: TreeNode[] = [];
+  readonly #files: TreeDirEntry[] = [];
+  readonly #completeFolders: string[] = [];
+  readonly #scheduled = new Set<string>();
+  readonly #running = new Set<Promise<void>>();
+  #minuteFoldersListed = 0;
+  /** The first failure above the minute level: the radar's walk fails, nothing new starts. */
+  #failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly root: TreeNode,
+    private readonly memory: TreeMemory,
+    private readonly options: TreeWalkOptions,
+    private readonly list: ListFolderFn,
+    private readonly folderErrors: FolderError[],
+  ) {
+    this.#previousHorizon = memory.horizon;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Lists `node` (once per walk) beside the listings already running. */
+  visit(node: TreeNode): void {
+    if (this.#failure !== null || this.#scheduled.has(node.path)) return;
+    this.#scheduled.add(node.path);
+    if (node.level === 'minute') this.#minuteFoldersListed++;
+    const job = (node.level === 'minute' ? this.#listMinute(node) : this.#listFolder(node))
+      .catch((error: unknown) => {
+        this.#failure ??= { error };
+      })
+      .finally(() => this.#running.delete(job));
+    this.#running.add(job);
+  }
+
+  /**
+   * Visits what an earlier walk knew and must be listed again. Year, day and minute folders with a
+   * time wait for their parent's listing, which says if they changed (when the parent is listed
+   * this walk).
+   */
+  revisitRemembered(): void {
+    const { memory, options, root } = this;
+    for (const path of [...memory.listed.keys(), ...memory.minuteFolders.keys()]) {
+      const node = nodeAt(root, path);
+      if (node === null || !inWindow(node, options.windowStart)) continue;
+      if (!mustList(node, memory, this.#previousHorizon)) continue;
+      if (TIME_DECIDES.has(node.level) && memory.folderTimes.get(path)?.mtime != null) {
+        const parent =
+          nodeAt(root, path.slice(0, path.lastIndexOf('/'))) ?? (node.level === 'year' ? root : null);
+        if (parent !== null && mustList(parent, memory, this.#previousHorizon)) continue;
+      }
+      this.visit(node);
+    }
+  }
+
+  /** Visits the minute folders seen this walk that `horizon` makes recent. */
+  visitRecentMinutes(horizon: number): void {
+    for (const node of this.#minuteCandidates) if (this.#mustListTimed(node, horizon)) this.visit(node);
+  }
+
+  /** Waits for every listing, including those they started; throws the first failure. */
+  async settle(): Promise<void> {
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+    if (this.#failure !== null) throw this.#failure.error;
+  }
+
+  /** Records the walk in the radar's memory; the files and folders in path (= time) order. */
+  finish(horizon: number): RadarWalk {
+    for (const node of this.#listedNow)
+      if (node.level !== 'radar') this.memory.listed.set(node.path, node.end);
+    this.memory.horizon = horizon;
+    // Listings complete in any order.
+    this.#files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    this.#completeFolders.sort();
+    return {
+      files: this.#files,
+      minuteFoldersListed: this.#minuteFoldersListed,
+      completeFolders: this.#completeFolders,
+    };
+  }
+
+  /**
+   * A recent year, day or minute folder is listed again only when its time (in its parent's
+   * listing) shows a change its last listing does not cover (see TIME_DECIDES).
+   */
+  #mustListTimed(node: TreeNode, horizon: number): boolean {
+    return mustList(node, this.memory, horizon) && !folderCovered(this.memory.folderTimes.get(node.path));
+  }
+
+  async #listFolder(node: TreeNode): Promise<void> {
+    const { memory, options } = this;
+    const startedAt = this.#now();
+    const entries = await this.list(node.path, true);
+    const seenAt = this.#now();
+    this.#listedNow.push(node);
+    noteFolderListed(memory, node.path, startedAt);
+    for (const e of entries) {
+      if (e.type !== 'dir') continue;
+      const child = childNode(node, e.name);
+      if (child === null || !inWindow(child, options.windowStart)) continue;
+      if (child.level === 'minute') {
+        memory.minuteFolders.set(child.path, child.start);
+        this.#minuteCandidates.push(child);
+      }
+      if (!TIME_DECIDES.has(child.level)) {
+        if (mustList(child, memory, this.#previousHorizon)) this.visit(child);
+        continue;
+      }
+      noteFolderTime(memory, child.path, shownTime(e), seenAt, true);
+      if (this.#mustListTimed(child, this.#previousHorizon)) this.visit(child);
+    }
+  }
+
+  /** A minute folder that fails is recorded and listed again next cycle; its siblings go on. */
+  async #listMinute(node: TreeNode): Promise<void> {
+    let entries: TreeDirEntry[];
+    const startedAt = this.#now();
+    try {
+      entries = await this.list(node.path, true);
+    } catch (err) {
+      if (this.options.signal?.aborted === true) throw err;
+      this.folderErrors.push({ path: node.path, error: err instanceof Error ? err : new Error(String(err)) });
+      return;
+    }
+    this.#listedNow.push(node);
+    noteFolderListed(this.memory, node.path, startedAt);
+    this.#completeFolders.push(node.path);
+    for (const e of entries) if (e.type === 'file' && this.options.acceptFile(e.name)) this.#files.push(e);
   }
 }
 
