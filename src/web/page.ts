@@ -106,16 +106,29 @@ function table(head, rows, empty) {
 }
 
 // Makes old look like next but keeps every node still in place: the page refreshes several times a
-// second, and a button replaced between the press and the release loses the user's click.
+// second, and a button replaced between the press and the release loses the user's click. Rows
+// keep their nodes by file path (data-path), so a new failure above a row does not hand the row's
+// button to its neighbour; other children match by position. Returns the node now in old's place.
 function morph(old, next) {
-  if (old.nodeType !== next.nodeType || old.nodeName !== next.nodeName) { old.replaceWith(next); return; }
-  if (old.nodeType !== 1) { if (old.nodeValue !== next.nodeValue) old.nodeValue = next.nodeValue; return; }
+  if (old.nodeType !== next.nodeType || old.nodeName !== next.nodeName) { old.replaceWith(next); return next; }
+  if (old.nodeType !== 1) { if (old.nodeValue !== next.nodeValue) old.nodeValue = next.nodeValue; return old; }
   for (const a of [...old.attributes]) if (!next.hasAttribute(a.name)) old.removeAttribute(a.name);
   for (const a of [...next.attributes]) if (old.getAttribute(a.name) !== a.value) old.setAttribute(a.name, a.value);
   old.onclick = next.onclick;
-  const had = [...old.childNodes], wanted = [...next.childNodes];
-  wanted.forEach((c, i) => (i < had.length ? morph(had[i], c) : old.append(c)));
-  for (const c of had.slice(wanted.length)) c.remove();
+  const key = (c) => (c.nodeType === 1 ? c.getAttribute('data-path') : null);
+  const had = [...old.childNodes];
+  const byKey = new Map(had.filter((c) => key(c) !== null).map((c) => [key(c), c]));
+  const unkeyed = had.filter((c) => key(c) === null);
+  const wanted = [...next.childNodes];
+  wanted.forEach((c, i) => {
+    const k = key(c);
+    const match = k !== null ? byKey.get(k) : unkeyed.shift();
+    if (k !== null) byKey.delete(k);
+    const node = match ? morph(match, c) : c;
+    if (old.childNodes[i] !== node) old.insertBefore(node, old.childNodes[i] ?? null);
+  });
+  while (old.childNodes.length > wanted.length) old.lastChild.remove();
+  return old;
 }
 
 async function retry(source, button) {

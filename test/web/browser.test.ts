@@ -172,17 +172,39 @@ test(
       await page.screenshot({ path: process.env['RADARLIB_SCREENSHOT'], fullPage: true });
     }
 
+    // 2b. Refreshes keep each row's button node (failures arriving above a row do not hand its
+    // button to another row): a button swapped between press and release would lose the click.
+    // Every parked row's button is marked with its path; once a new row is on top, every marked
+    // row still shown must hold its own marked button.
+    const parked = `[...document.querySelectorAll('#failures tbody tr[data-state="failed"]')]`;
+    await page.evaluate(
+      `window.radarlibMarked = ${parked}.map((r) => (r.querySelector('button.retry').radarlibMark = r.dataset.path))`,
+    );
+    await page.waitForFunction(
+      `!window.radarlibMarked.includes(document.querySelector('#failures tbody tr')?.dataset.path)
+        && ${parked}.some((r) => window.radarlibMarked.includes(r.dataset.path))`,
+      undefined,
+      { timeout: WAIT },
+    );
+    const swapped = await page.evaluate(
+      `${parked}.filter((r) => window.radarlibMarked.includes(r.dataset.path)
+        && r.querySelector('button.retry').radarlibMark !== r.dataset.path).map((r) => r.dataset.path)`,
+    );
+    assert.deepEqual(swapped, [], 'rows whose Retry button was replaced or swapped by a refresh');
+
     // 3. The server accepts again; Retry re-queues the parked files and they are downloaded. The
     // page refreshes every 300 ms, and a press that lasts across a refresh must count as a click
     // (a user's press often does).
     demo.ftp.setRefuse(undefined);
-    await pressAcrossRefresh(page, page.locator(`#failures tr[data-path="${failedPath}"] button.retry`));
-    await page.locator(`#failures tr[data-path="${failedPath}"]`).waitFor({ state: 'detached' });
+    // Parked rows can leave the table as the demo runs (2b waited): take one parked now.
+    const retryPath = (await failedRow.getAttribute('data-path')) as string;
+    await pressAcrossRefresh(page, page.locator(`#failures tr[data-path="${retryPath}"] button.retry`));
+    await page.locator(`#failures tr[data-path="${retryPath}"]`).waitFor({ state: 'detached' });
     const ledger = demo.daemon.ledger;
     assert.ok(ledger !== null);
-    await until(`${failedPath} downloaded after the retry`, async () => {
+    await until(`${retryPath} downloaded after the retry`, async () => {
       const rows = await ledger.recent({ states: ['downloaded', 'processed'], limit: 200 });
-      return rows.find((r) => r.remotePath === failedPath);
+      return rows.find((r) => r.remotePath === retryPath);
     });
 
     // 4. The quick-look is a real picture: the browser shows it, and its pixels show the echo ring.
