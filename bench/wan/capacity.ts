@@ -10,7 +10,8 @@
  * QUEUE_MS, BACKEND, FORWARDER), prints one line per probe with its rate as a fraction of the
  * nominal payload rate (100 Mbit/s × 1448/1500: TCP with timestamps in 1500-byte packets), the
  * ping RTT and the load average, and with `--json FILE` writes them. `--down` removes the link at
- * the end (the standard one is left up otherwise, as wan.sh's `up` is idempotent).
+ * the end (the standard one is left up otherwise, as wan.sh's `up` is idempotent). `--long MB` adds
+ * one stream of MB megabytes, long enough for slow start to weigh little in its first-to-last rate.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '2199' },
     json: { type: 'string' },
     down: { type: 'boolean', default: false },
+    long: { type: 'string', default: '0' },
   },
 });
 const ns = process.env.NS ?? 'radarlib-wan';
@@ -60,7 +62,8 @@ try {
     const ping = pingRtt();
     console.log(`run ${String(run)}: load ${load}, idle ping min/avg/max/mdev ${ping} ms`);
     const probes: LinkCapacity[] = [];
-    for (const p of CAPACITY_PROBES) {
+    const long = Number(values.long) * 1e6;
+    for (const p of long > 0 ? [...CAPACITY_PROBES, { streams: 1, bytesPerStream: long }] : CAPACITY_PROBES) {
       const c = await measureLinkCapacity(p.streams, p.bytesPerStream, Number(values.port), { ns, host });
       probes.push(c);
       console.log(
