@@ -22,15 +22,16 @@
 #          does not slow the wire.
 #
 # Measured (bench/wan/capacity.ts: plain TCP, 1/5/16/32 streams; 2026-12-02, this
-# 2-core VM shared with other sessions' tests, load average 5-18): the old set-up,
-# the Python forwarder at normal priority, carried the nominal rate only on a quiet
-# machine; at load ~16 its ping RTT was 50-63 ms and 1-5 streams got 89-94 % of
-# the nominal payload rate (96.5 Mbit/s) once out of slow start.  The C forwarder
-# at real-time priority: ping 49.9-50.3 ms, 96-100 % at the same load, ~12 us of
-# CPU per packet (most of it the kernel's TCP receive path inside its write()).
-# What a TCP transfer gets from its first byte to its last is lower (86-95 %) on
-# any link of this size: slow start takes ~6 round trips to fill 50 ms x 100
-# Mbit/s, and BBR's start-up overshoots the 100 ms queue (drops, then recovery).
+# 2-core VM shared with other sessions' tests): the old set-up, the Python
+# forwarder at normal priority, carried the nominal payload rate (96.5 Mbit/s)
+# once TCP was out of slow start, but under load fell behind: at load 8-16 some
+# probes got 83-94 % of it and ping reached 56-63 ms.  The C forwarder at
+# real-time priority, load 3-14: 96.7-100 % in every probe, idle ping 49.8-51.7 ms
+# (avg 49.9-50.1), ~15 us of CPU per packet (mostly the kernel's TCP receive path
+# inside its write(), which any forwarder pays).  What a TCP transfer gets from
+# its first byte to its last is lower (86-95 % for the bench's 1-32 MB streams,
+# 97 % for 96 MB) on any link of this size: slow start takes ~6 round trips to
+# fill 50 ms x 100 Mbit/s, and BBR's start-up overshoots the 100 ms queue.
 #
 # Run the FTP server inside the namespace, clients on the host:
 #     bench/run.ts starts proftpd inside $NS bound to 10.201.0.2 (bench/lib/proftpd.ts)

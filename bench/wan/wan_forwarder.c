@@ -3,11 +3,13 @@
  *
  * The C twin of wan_forwarder.py (same options, same model, same stats line), which bench/wan/wan.sh
  * compiles on `up` and prefers: this kernel has no sch_netem, so the link's delay has to be made in
- * user space, and the Python loop costs ~9 us of user CPU per packet (plus ~13 us in the kernel that
- * any forwarder pays: the write() runs the receiving TCP stack) - on a busy 2-core machine it did
- * not get the CPU to keep up, and the link carried 75-90 Mbit/s instead of 100. This one costs
- * ~1 us of user CPU per packet, times deliveries with a nanosecond timerfd (no 1 ms rounding), and
- * wan.sh runs it at a real-time priority so other processes' load does not stretch the link.
+ * user space. The Python loop costs 6-10 us of user CPU per packet (plus ~10-12 us in the kernel
+ * that any forwarder pays: the write() runs the receiving TCP stack) and rounds its timers to 1 ms;
+ * at normal priority on the busy 2-core machine it fell behind (load 8-16: 83-94 % of the rate in
+ * some probes, ping up to 63 ms). This one costs 0-3 us of user CPU per packet, works on a 500 us
+ * grid (--tick-us) with the delay compensated, and wan.sh runs it at a real-time priority so other
+ * processes' load does not stretch the link (docs/PERFORMANCE.md, "Session 5: the WAN emulator's
+ * capacity").
  *
  * Model, per direction, for each IP packet read from one TUN device at time `now`:
  *

@@ -5,9 +5,9 @@ Adapted from ../shared/bench/wan_forwarder.py for bench/wan/wan.sh (radarlib own
 
 Used by bench/wan/wan.sh when the C twin (wan_forwarder.c) cannot be built (no gcc), because
 this machine's kernel has no sch_netem (nor fq), so `tc qdisc ... netem delay` is impossible.
-It costs ~9 us of user CPU per packet besides the kernel's ~12 (the C one ~1 us); wan.sh runs
-it at a real-time priority (--rt-priority), without which, on a machine at load ~16, it fell
-behind: ping 50-63 ms and 89-94 % of the nominal rate.  Each IP packet read from one TUN
+It costs 6-10 us of user CPU per packet besides the kernel's ~10-12 (the C one 0-3 us); wan.sh
+runs it at a real-time priority (--rt-priority), without which, on a machine at load 8-16, it fell
+behind: ping up to 63 ms and 83-94 % of the nominal rate in some probes.  Each IP packet read from one TUN
 device is written to the other after
 
     departure = max(arrival, link_free) + len*8/rate      (serialisation, FIFO)
