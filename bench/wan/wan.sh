@@ -99,7 +99,7 @@ forwarder_cmd() {
        echo "$bin" ;;
     python) echo /usr/bin/python3 "$HERE/wan_forwarder.py" ;;
     auto) if bin=$(build_c_forwarder); then echo "$bin"; else
-            echo "wan: using the Python forwarder (about 4 x the CPU per packet: on a busy machine the link carries less than $RATE)" >&2
+            echo "wan: no C forwarder (above), using wan_forwarder.py: its timers round up to 1 ms (RTT +0-1 ms) and it needs more CPU per packet" >&2
             echo /usr/bin/python3 "$HERE/wan_forwarder.py"
           fi ;;
     *) echo "wan: FORWARDER=$FORWARDER (auto|c|python)" >&2; return 1 ;;
@@ -108,7 +108,7 @@ forwarder_cmd() {
 
 up_tun() {
   rm -f "$FWD_PID"
-  local cmd; cmd=$(forwarder_cmd)
+  local cmd; cmd=$(forwarder_cmd) || exit 1
   # shellcheck disable=SC2086  # cmd is a path, or the interpreter and the script's path
   setsid -f $cmd --a "$H_IF" --b "$N_IF" \
     --delay "$DELAY" --rate "${RATE:-0}" --queue-ms "$QUEUE_MS" --rt-priority "$RT_PRIO" ${TICK_US:+--tick-us "$TICK_US"} \
