@@ -43,6 +43,7 @@
 # Env: NS=radarlib-wan DELAY=25ms RATE=100mbit LIMIT=10000 (netem queue, packets)
 #      QUEUE_MS=100 (tun backend drop-tail queue) BACKEND=auto|netem|tun
 #      FORWARDER=auto|c|python RT_PRIO=10 TICK_US=500 (C forwarder's grid: jitter ±TICK_US/2)
+#      (with RATE= (unlimited) the forwarder can keep a core busy: use RT_PRIO=0 then)
 #      H_IF=rlw-h N_IF=rlw-n H_IP=10.201.0.1 N_IP=10.201.0.2 (a second, private link: change all)
 #      RADARLIB_BENCH_STATE=/tmp/radarlib-bench-state
 set -euo pipefail
