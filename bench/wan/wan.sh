@@ -16,7 +16,7 @@
 #          the kernel has no sch_netem (this VM: CONFIG_NET_SCH_NETEM is not set,
 #          so `tc ... netem` fails with "qdisc kind is unknown"; tbf and htb exist
 #          but cannot delay).  The forwarder is wan_forwarder.c, compiled with gcc
-#          on `up` into $RADARLIB_BENCH_STATE (again when the source changes), or,
+#          on `up` into $RADARLIB_BENCH_STATE (once per version of the source), or,
 #          without gcc, wan_forwarder.py (FORWARDER=auto|c|python); it runs at the
 #          real-time priority RT_PRIO (SCHED_FIFO; 0 = none), so a loaded machine
 #          does not slow the wire.
@@ -80,14 +80,17 @@ up_netem() {
   echo netem > "$STATE/backend"
 }
 
-# The C forwarder, compiled once per change of its source into the state folder (a temporary name
-# then a rename, so two links coming up at once never run a half-written binary). Prints its path;
-# fails when there is no gcc or it does not compile.
+# The C forwarder, compiled once per version of its source (named by the source's hash, so
+# checkouts of different versions sharing the state folder never run each other's) into the state
+# folder (a temporary name then a rename, so two links coming up at once never run a half-written
+# binary). Prints its path; fails when there is no gcc or it does not compile.
 build_c_forwarder() {
-  local bin="${RADARLIB_BENCH_STATE:-/tmp/radarlib-bench-state}/wan_forwarder"
-  if [ ! -x "$bin" ] || [ "$HERE/wan_forwarder.c" -nt "$bin" ]; then
+  local src="$HERE/wan_forwarder.c" bin
+  [ -r "$src" ] || { echo "wan: no $src" >&2; return 1; }
+  bin="${RADARLIB_BENCH_STATE:-/tmp/radarlib-bench-state}/wan_forwarder-$(sha256sum "$src" | cut -c1-12)"
+  if [ ! -x "$bin" ]; then
     command -v gcc >/dev/null || { echo "wan: no gcc" >&2; return 1; }
-    gcc -O2 -Wall -o "$bin.$$" "$HERE/wan_forwarder.c" >&2 || { rm -f "$bin.$$"; return 1; }
+    gcc -O2 -Wall -o "$bin.$$" "$src" >&2 || { rm -f "$bin.$$"; return 1; }
     mv -f "$bin.$$" "$bin"
   fi
   echo "$bin"
