@@ -45,22 +45,18 @@ import { debianServerAvailable, startDebianServer } from '../test/helpers/debian
 import { startEmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
 import { countBufr, has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
-import { measureLinkCapacity, type LinkCapacity } from './lib/link-capacity.js';
+import {
+  CAPACITY_PROBES,
+  LINK_PAYLOAD_BYTES_PER_S,
+  measureLinkCapacity,
+  type LinkCapacity,
+} from './lib/link-capacity.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { IdlePollRequest, IdlePollResult } from './idle-poll.js';
 
 const WAN_PORT = 2121;
 /** Where bench/lib/link-capacity.ts's plain TCP sender listens inside the namespace. */
 const WAN_CAPACITY_PORT = 2199;
-/** Plain TCP over the emulated link before the mirrors: 1 bulk stream, then many in parallel. */
-const CAPACITY_PROBES = [
-  { streams: 1, bytesPerStream: 24e6 },
-  { streams: 5, bytesPerStream: 6e6 },
-  { streams: 16, bytesPerStream: 2e6 },
-  { streams: 32, bytesPerStream: 1e6 },
-];
-/** Nominal link: 100 Mbit/s; TCP payload per 1500-byte packet with timestamps is 1448 bytes. */
-const LINK_PAYLOAD_BYTES_PER_S = (100e6 / 8) * (1448 / 1500);
 
 // ---------------------------------------------------------------------------------------------
 // result shapes (the JSON the smoke test checks)
@@ -901,7 +897,8 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         capacity.push(c);
         console.error(
           `wan: plain TCP, ${c.streams} stream(s): ${((c.bytesPerS * 8) / 1e6).toFixed(1)} Mbit/s ` +
-            `(steady ${((c.steadyBytesPerS * 8) / 1e6).toFixed(1)}) in ${c.wallS.toFixed(2)} s`,
+            `(steady ${((c.steadyBytesPerS * 8) / 1e6).toFixed(1)}, middle 80 % ` +
+            `${((c.bulkBytesPerS * 8) / 1e6).toFixed(1)}) in ${c.wallS.toFixed(2)} s`,
         );
       }
       const best = Math.max(...capacity.map((c) => c.steadyBytesPerS));

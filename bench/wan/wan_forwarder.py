@@ -3,8 +3,11 @@
 
 Adapted from ../shared/bench/wan_forwarder.py for bench/wan/wan.sh (radarlib owns this copy).
 
-Used by bench/wan/wan.sh because this machine's kernel has no sch_netem (nor fq), so
-`tc qdisc ... netem delay` is impossible.  Each IP packet read from one TUN
+Used by bench/wan/wan.sh when the C twin (wan_forwarder.c) cannot be built (no gcc), because
+this machine's kernel has no sch_netem (nor fq), so `tc qdisc ... netem delay` is impossible.
+It costs 6-10 us of user CPU per packet besides the kernel's ~10-12 (the C one 0-3 us); wan.sh
+runs it at a real-time priority (--rt-priority), without which, on a machine at load 8-16, it fell
+behind: ping up to 63 ms and 83-94 % of the nominal rate in some probes.  Each IP packet read from one TUN
 device is written to the other after
 
     departure = max(arrival, link_free) + len*8/rate      (serialisation, FIFO)
@@ -74,7 +77,17 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=4 * 3600)
     ap.add_argument("--ready-file")
     ap.add_argument("--stats")
+    ap.add_argument("--tick-us", type=float, default=0,
+                    help="ignored (the C forwarder's grid); this loop's timer is epoll's 1 ms")
+    ap.add_argument("--rt-priority", type=int, default=0,
+                    help="SCHED_FIFO priority (0: none), so the wire does not wait for other processes")
     a = ap.parse_args()
+    if a.rt_priority > 0:
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(a.rt_priority))
+        except OSError as e:
+            print(f"wan_forwarder: no real-time priority ({e}), nice -10 instead", file=sys.stderr)
+            os.nice(-10)
 
     delay = parse_ms(a.delay)
     rate = parse_rate(a.rate)
