@@ -20,7 +20,7 @@ import {
   startFaultRig,
   type FaultRig,
 } from './helpers.js';
-import { sleep } from '../helpers/wait.js';
+import { scaled, sleep } from '../helpers/wait.js';
 import { textSink, type TextSink } from '../helpers/text-sink.js';
 import { pino } from 'pino';
 import { readdirSync, statSync } from 'node:fs';
@@ -30,6 +30,8 @@ import type { FileRecord } from '../../src/ledger/ledger.js';
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields
 const MAX_CYCLES = 80;
+/** The cycles of one scenario end within this (a hung cycle is stopped and reported). */
+const RUN_DEADLINE_MS = scaled(200_000);
 const MAX_ATTEMPTS = 6;
 
 interface Rig extends FaultRig {
@@ -74,6 +76,8 @@ interface DaemonRun {
   maxRssMb: number;
   /** Rows not processed when the run ended (for the message of a failing assertion). */
   unsettled: FileRecord[];
+  /** Set when a cycle was still running at RUN_DEADLINE_MS and the daemon was stopped. */
+  hung: string | null;
 }
 
 /** runOnce until nothing is left to do (bounded), counting downloads and callbacks per file. */
@@ -94,6 +98,7 @@ async function runUntilSettled(
     processed: 0,
     maxRssMb: 0,
     unsettled: [],
+    hung: null,
   };
   d.on('downloaded', (e) =>
     run.downloads.set(e.record.remotePath, (run.downloads.get(e.record.remotePath) ?? 0) + 1),
@@ -106,11 +111,23 @@ async function runUntilSettled(
   };
   d.on('retry', noteAttempt);
   d.on('failed', noteAttempt);
+  const runStarted = Date.now();
   try {
     for (let cycle = 0; cycle < MAX_CYCLES; cycle++) {
       run.cycles++;
       const started = Date.now();
-      await d.runOnce();
+      // A cycle that hangs is reported with the ledger as it stands (the daemon is stopped after).
+      const pass = d.runOnce().then(() => 'done' as const);
+      const timer = new AbortController();
+      const left = Math.max(1, runStarted + RUN_DEADLINE_MS - started);
+      const hung = sleep(left, 'hung' as const, { signal: timer.signal }).catch(() => 'done' as const);
+      const ended = await Promise.race([pass, hung]);
+      timer.abort();
+      if (ended === 'hung') {
+        pass.catch(() => undefined);
+        run.hung = `cycle ${run.cycles} still running ${RUN_DEADLINE_MS} ms after the start`;
+        break;
+      }
       run.longestCycleMs = Math.max(run.longestCycleMs, Date.now() - started);
       const c = await d.ledger!.counts();
       if (c.processed + c.failed === total && c.seen + c.ready + c.downloading + c.downloaded === 0) break;
@@ -180,7 +197,11 @@ function explain(
   const out = [
     `${run.cycles} of ${MAX_CYCLES} cycles, ${run.retries} retries, ${run.processed} processed; not processed: ${describeCounts(states)}`,
   ];
-  for (const rel of names) {
+  if (run.hung !== null) out.push(run.hung);
+  for (const row of run.unsettled.filter((x) => x.state === 'downloading').slice(0, 12))
+    out.push(`downloading: ${row.remotePath}, ${row.attempts} attempts, last error ${row.lastError ?? '-'}`);
+  if (names.size > 10) out.push(`(the first 10 of ${names.size} files)`);
+  for (const rel of [...names].slice(0, 10)) {
     const base = rel.split('/').at(-1) ?? rel;
     const file = r.files.find((f) => f.relPath === rel);
     const row = run.unsettled.find((x) => x.remotePath === `/${rel}`);
@@ -211,7 +232,7 @@ if (kinds.length === 0) {
 for (const kind of kinds) {
   test(
     `daemon · ${kind}: resets, stalls, 421 at login, 450/451/550 replies`,
-    { timeout: 240_000 },
+    { timeout: scaled(240_000) },
     async (t) => {
       const permanent = new Set<string>();
       const once450 = new Set<string>();
@@ -287,7 +308,7 @@ for (const kind of kinds) {
 
   test(
     `daemon · ${kind}: the server is down at start and restarts twice mid-cycle`,
-    { timeout: 240_000 },
+    { timeout: scaled(240_000) },
     async (t) => {
       if (kind !== 'vsftpd') return t.skip(`${kind}: the test helper gives it a new password per start`);
       const r = await rig(t, kind, { delayMs: 2 }, 22);
