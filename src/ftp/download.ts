@@ -405,13 +405,17 @@ function retrieve(
         progress.received += chunk.length;
         if (!sink.push(chunk)) data.pause();
       });
-      data.once('end', () => {
+      const onEnd = (): void => {
         sink.finish().then(() => {
           ftp.socket.setTimeout(ftp.timeout);
           dataDone = true;
           tryResolve();
         }, fail);
-      });
+      };
+      // A transfer of no bytes (an empty file, REST at the end) may have ended already: its FIN
+      // can arrive before the 150 (WAN, relays), and 'end' is not emitted twice.
+      if (data.readableEnded) onEnd();
+      else data.once('end', onEnd);
     } else if (res.code === 350) ftp.send(`RETR ${remotePath}`);
     else if (res.code >= 200 && res.code < 300) {
       reply = res;

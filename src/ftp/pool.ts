@@ -197,12 +197,14 @@ export class FtpConnectionPool {
           const client = await openConnection(this.#server, signal);
           return this.#markBusy({ client, idleSince: Date.now() });
         } catch (err) {
-          if (!isTooManyConnections(err)) throw err;
+          // This attempt's place is free again: a caller waiting for one tries in its stead (no
+          // release may ever wake it: a daemon that pauses claiming sends no new callers).
+          if (!isTooManyConnections(err)) throw this.#wakeWaiter(err);
           this.#lowerLimit();
           const backoff = BUSY_BACKOFF_MS[busyAttempt];
           // Others hold connections: wait for one of them. Nobody does: back off and retry.
           if (this.#busy.size === 0) {
-            if (backoff === undefined) throw err;
+            if (backoff === undefined) throw this.#wakeWaiter(err);
             busyAttempt++;
             await sleep(backoff, signal);
             continue;
@@ -215,6 +217,12 @@ export class FtpConnectionPool {
       const handed = await this.#waitForRelease(ctx, signal, priority);
       if (handed !== null) return this.#markBusy(handed);
     }
+  }
+
+  /** Wakes the next waiter (it retries opening) and returns `err` for the caller to throw. */
+  #wakeWaiter(err: unknown): unknown {
+    this.#nextWaiter()?.(null);
+    return err;
   }
 
   #nextWaiter(): Waiter | undefined {
