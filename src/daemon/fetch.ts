@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   errorText,
   FtpConnectError,
+  FtpError,
   FtpReplyError,
   FtpSizeMismatchError,
   FtpSocketError,
@@ -43,6 +44,8 @@ export interface FetchContext {
   onDownloaded(event: DownloadedEvent): void;
   onRetry(event: FailedEvent): void;
   onFailed(event: FailedEvent): void;
+  /** The download could not reach the server at all (see `isServerUnreachable`). */
+  onServerUnreachable?(err: Error): void;
 }
 
 /** `complete`d row, `'failed'` (recorded as retry or parked), or null (stopped / lease lost). */
@@ -69,6 +72,15 @@ export function isConnectionTrouble(err: Error): boolean {
     err instanceof FtpConnectError ||
     (err instanceof FtpReplyError && err.replyCode === 421)
   );
+}
+
+/**
+ * The connection for the download could not be opened or logged in: refused, reset, timed out,
+ * `421`. Like a listing that fails, this says the server is down or restarting, not anything
+ * about the file: the source's other ready files should wait instead of spending their attempts.
+ */
+export function isServerUnreachable(err: Error): boolean {
+  return err instanceof FtpError && err.command === 'connect' && isConnectionTrouble(err);
 }
 
 /**
@@ -235,6 +247,8 @@ async function recordFailure(
     );
     return null;
   }
+  // Before the ledger write: the pool must not claim the next file for a server that is down.
+  if (isServerUnreachable(err)) ctx.onServerUnreachable?.(err);
   const attempts = rec.attempts + 1;
   const final = parksAfter(err, attempts, src.config.maxAttempts);
   // A 550 (file gone?) retries after the backoff too: every cycle lists before it claims, so the

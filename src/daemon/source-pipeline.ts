@@ -64,6 +64,11 @@ export class SourcePipeline {
   #bottleneckWarned = false;
   /** The last listing failed on the FTP side: the server is probably unreachable. */
   #serverDown = false;
+  /**
+   * A download could not reach the server (`isServerUnreachable`): no file is claimed until a
+   * listing works or this time (epoch ms) passes.
+   */
+  #unreachableUntil = 0;
 
   constructor(options: SourcePipelineOptions) {
     this.#o = options;
@@ -152,11 +157,23 @@ export class SourcePipeline {
       owner: o.owner,
       leaseMs: o.leaseMs,
       now: o.now,
-      fetchContext: o.fetchContext,
+      fetchContext: { ...o.fetchContext, onServerUnreachable: (err) => this.#onUnreachable(err) },
       stopRequested: o.stopRequested,
       onBottleneck: (info) => this.#onBottleneck(info),
-      isPaused: () => this.#serverDown,
+      isPaused: () => this.#serverDown || Date.now() < this.#unreachableUntil,
     });
+  }
+
+  /**
+   * A download could not reach the server: it is down or restarting. As after a failed listing,
+   * the ready files wait instead of each spending an attempt (a restart must not park files):
+   * until a listing works (`runOnce`: the next cycle) or the backoff's first delay has passed,
+   * when the next claim finds out again.
+   */
+  #onUnreachable(err: Error): void {
+    const paused = Date.now() < this.#unreachableUntil;
+    this.#unreachableUntil = Date.now() + this.#o.src.config.backoff.initialDelay * 1000;
+    if (!paused) this.#log.warn({ err }, 'server unreachable: downloads wait for a listing that works');
   }
 
   async #fullRound(pool: DownloadPool): Promise<void> {
@@ -195,6 +212,7 @@ export class SourcePipeline {
         const round = settleFirst ? this.scheduler.settleRound : this.scheduler.hotRound;
         const r = await this.#serial(() => round.call(this.scheduler, listAbort.signal));
         this.#serverDown = false;
+        this.#unreachableUntil = 0;
         if (!r.skipped) pool.wake();
         const after = this.scheduler.settleDueAt;
         // At most one settle round a second (uploads arriving all the time must not make it a
@@ -291,6 +309,7 @@ export class SourcePipeline {
       event.becameReady = r.becameReady;
       event.folderErrors = [...r.folderErrors];
       this.#serverDown = false;
+      this.#unreachableUntil = 0;
     } catch (err) {
       event.error = toError(err);
       // When the server could not be listed it is most likely unreachable: downloading now

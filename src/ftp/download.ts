@@ -427,11 +427,15 @@ function retrieve(
           if (!sink.push(chunk)) data.pause();
         });
       // Every byte has been handed to the sink; its last write may still run (see transfer).
-      data.once('end', () => {
+      const onEnd = (): void => {
         ftp.socket.setTimeout(ftp.timeout);
         dataDone = true;
         tryResolve();
-      });
+      };
+      // A transfer of no bytes (an empty file, REST at the end) may have ended already: its FIN
+      // can arrive before the 150 (WAN, relays), and 'end' is not emitted twice.
+      if (data.readableEnded) onEnd();
+      else data.once('end', onEnd);
     } else if (res.code === 350) ftp.send(`RETR ${remotePath}`);
     else if (res.code >= 200 && res.code < 300) {
       reply = res;

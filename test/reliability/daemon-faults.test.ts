@@ -21,6 +21,11 @@ import {
   type FaultRig,
 } from './helpers.js';
 import { sleep } from '../helpers/wait.js';
+import { textSink, type TextSink } from '../helpers/text-sink.js';
+import { pino } from 'pino';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FileRecord } from '../../src/ledger/ledger.js';
 
 const { kinds, skipped } = serverKinds();
 const VOLUMES = count(10, 50); // × 6 fields
@@ -67,6 +72,8 @@ interface DaemonRun {
   attemptErrors: Map<string, string[]>;
   processed: number;
   maxRssMb: number;
+  /** Rows not processed when the run ended (for the message of a failing assertion). */
+  unsettled: FileRecord[];
 }
 
 /** runOnce until nothing is left to do (bounded), counting downloads and callbacks per file. */
@@ -86,6 +93,7 @@ async function runUntilSettled(
     attemptErrors: new Map(),
     processed: 0,
     maxRssMb: 0,
+    unsettled: [],
   };
   d.on('downloaded', (e) =>
     run.downloads.set(e.record.remotePath, (run.downloads.get(e.record.remotePath) ?? 0) + 1),
@@ -112,6 +120,10 @@ async function runUntilSettled(
     for (const row of await d.ledger!.recent({ states: ['failed'], limit: 10_000 }))
       run.failed.set(row.remotePath, row.lastError ?? '');
     run.processed = (await d.ledger!.counts()).processed;
+    run.unsettled = await d.ledger!.recent({
+      states: ['seen', 'ready', 'downloading', 'downloaded', 'failed'],
+      limit: 10_000,
+    });
   } finally {
     run.maxRssMb = mem.stop();
     await d.stop();
@@ -119,12 +131,75 @@ async function runUntilSettled(
   return run;
 }
 
-function daemonFor(r: Rig, run: { callbacks: Map<string, number> }): FTPDaemon {
+function daemonFor(r: Rig, run: { callbacks: Map<string, number> }, log?: TextSink): FTPDaemon {
   return new FTPDaemon(r.config, {
     onFileDownloaded: (_local, info) => {
       run.callbacks.set(info.remotePath, (run.callbacks.get(info.remotePath) ?? 0) + 1);
     },
+    ...(log === undefined ? {} : { logger: pino({ level: 'debug' }, log.stream) }),
   });
+}
+
+/** A pino JSON line as `-1.2 s <msg>: <error> {attempts}`, short enough to read in a CI log. */
+function logLine(line: string, now: number): string {
+  try {
+    const rec = JSON.parse(line) as {
+      time?: number;
+      msg?: string;
+      err?: { message?: string };
+      attempts?: number;
+    };
+    const at = rec.time === undefined ? '' : `${((rec.time - now) / 1000).toFixed(1)} s `;
+    const attempts = rec.attempts === undefined ? '' : ` (attempt ${rec.attempts})`;
+    return `${at}${rec.msg ?? ''}${rec.err?.message === undefined ? '' : `: ${rec.err.message}`}${attempts}`;
+  } catch {
+    return line.slice(0, 300);
+  }
+}
+
+/**
+ * What happened to each file the mirror check found lost, or with a `.part` left: its ledger row
+ * (state, attempts, last error, next attempt), every failed attempt, its `.part` files with their
+ * sizes, and the daemon's log lines that name it. So a failure on CI explains itself.
+ */
+function explain(
+  r: Rig,
+  run: DaemonRun,
+  check: { lost: string[]; stray: string[] },
+  log: TextSink,
+  now = Date.now(),
+): string {
+  const names = new Set(check.lost);
+  for (const stray of check.stray) {
+    const file = r.files.find((f) => stray.includes(f.relPath.split('/').at(-1) ?? '\0'));
+    if (file !== undefined) names.add(file.relPath);
+  }
+  const ago = (t: number | null): string => (t === null ? '-' : `${((t - now) / 1000).toFixed(1)} s`);
+  const states = new Map<string, number>();
+  for (const row of run.unsettled) states.set(row.state, (states.get(row.state) ?? 0) + 1);
+  const out = [
+    `${run.cycles} of ${MAX_CYCLES} cycles, ${run.retries} retries, ${run.processed} processed; not processed: ${describeCounts(states)}`,
+  ];
+  for (const rel of names) {
+    const base = rel.split('/').at(-1) ?? rel;
+    const file = r.files.find((f) => f.relPath === rel);
+    const row = run.unsettled.find((x) => x.remotePath === `/${rel}`);
+    out.push(`${rel} (${file?.size ?? '?'} B):`);
+    out.push(
+      row === undefined
+        ? '  ledger: no unsettled row (processed?)'
+        : `  ledger: ${row.state}, ${row.attempts} attempts, next ${ago(row.nextAttemptAt)}, updated ${ago(row.updatedAt)}, last error ${row.lastError ?? '-'}`,
+    );
+    for (const e of run.attemptErrors.get(`/${rel}`) ?? []) out.push(`  attempt ${e}`);
+    for (const entry of readdirSync(r.local).filter((n) => n.includes(base) && n !== base))
+      out.push(`  ${entry}: ${statSync(join(r.local, entry)).size} B`);
+    for (const line of log
+      .lines()
+      .filter((l) => l.includes(base))
+      .slice(-15))
+      out.push(`  log ${logLine(line, now)}`);
+  }
+  return out.join('\n');
 }
 
 const dupes = (m: ReadonlyMap<string, number>): number => [...m.values()].filter((n) => n > 1).length;
@@ -160,7 +235,8 @@ for (const kind of kinds) {
         else if (i % 5 === 2) twice451.add(`/${f.relPath}`);
       });
       const callbacks = new Map<string, number>();
-      const d = daemonFor(r, { callbacks });
+      const log = textSink();
+      const d = daemonFor(r, { callbacks }, log);
       const run = await runUntilSettled(d, r.files.length);
       run.callbacks = callbacks;
       const expected = new Map(
@@ -187,8 +263,12 @@ for (const kind of kinds) {
         longestHangMs: run.longestCycleMs,
         observed: `injected: ${s.resetsData} data RST, ${s.resetsControl} control RST, ${s.stallsData} data stalls, ${s.stallsControl} reply stalls, ${s.busy421} × 421, replies ${describeCounts(s.injectedReplies)}; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked (${parkedRight.length} with their 550, ${pastMax} after connection trouble on attempt ${MAX_ATTEMPTS}); callbacks ${[...callbacks.values()].reduce((a, b) => a + b, 0)}; stray files ${check.stray.length}`,
       });
-      assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
-      assert.equal(run.processed, r.files.length - permanent.size);
+      assert.deepEqual(
+        check,
+        { lost: [], corrupt: [], duplicated: [], stray: [] },
+        `${JSON.stringify(check)}\n${explain(r, run, check, log)}`,
+      );
+      assert.equal(run.processed, r.files.length - permanent.size, explain(r, run, check, log));
       assert.equal(run.failed.size, permanent.size);
       // A timeout or reset on a refused file's last attempt says nothing about the file: the row
       // is parked on the server's 550 (src/daemon/fetch.ts, parksAfter).
@@ -225,7 +305,8 @@ for (const kind of kinds) {
         restarts++;
       };
       const callbacks = new Map<string, number>();
-      const d = daemonFor(r, { callbacks });
+      const log = textSink();
+      const d = daemonFor(r, { callbacks }, log);
       // Down when the daemon starts (its first cycle cannot list), then killed and started again
       // twice in the middle of downloads.
       r.proxy.setRules({ refuse: true });
@@ -254,9 +335,13 @@ for (const kind of kinds) {
         longestHangMs: run.longestCycleMs,
         observed: `${restarts} restarts; ${run.cycles} cycles, ${run.retries} retries; ${run.processed} processed, ${run.failed.size} parked; stray files ${check.stray.length}`,
       });
-      assert.equal(restarts, 2);
-      assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
-      assert.equal(run.processed, r.files.length);
+      assert.equal(restarts, 2, explain(r, run, check, log));
+      assert.deepEqual(
+        check,
+        { lost: [], corrupt: [], duplicated: [], stray: [] },
+        `${JSON.stringify(check)}\n${explain(r, run, check, log)}`,
+      );
+      assert.equal(run.processed, r.files.length, explain(r, run, check, log));
       assert.equal(dupes(callbacks), 0);
     },
   );

@@ -33,6 +33,7 @@ import type { TestContext } from 'node:test';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { FTPDaemonConfig } from '../../src/daemon/config.js';
 import { memorySampler, recordRow } from './helpers.js';
+import { scaled } from '../helpers/wait.js';
 import { debianServerAvailable, startDebianServer, type DebianServer } from '../helpers/debian-servers.js';
 
 type Kind = 'pyftpdlib' | 'vsftpd' | 'proftpd';
@@ -246,8 +247,8 @@ for (const [kind, zone, offsetMinutes] of [
     `${KIND_NAMES[kind]} in ${zone} (${zoneName(offsetMinutes)}): a download cut off midway is resumed with REST by the next daemon, one callback with the complete bytes`,
     { skip: skip ?? false, timeout: 90_000 },
     async (t) => {
-      // 250 kB/s: the 1.5 MB file takes 6 s; the client writes its .part in 512 KiB blocks, so
-      // the first block lands after ~2 s and the download is cut off then.
+      // 250 kB/s: the 1.5 MB file takes 6 s; the client writes its .part in 1 MiB blocks
+      // (file-sink.ts), so the first block lands after ~4 s and the download is cut off then.
       const { server, root, local } = await serve(t, kind, {
         listTimeZone: zone,
         listOnly: true,
@@ -350,7 +351,8 @@ test(
     const remote = join(root, 'data', NAME);
     mkdirSync(dirname(remote), { recursive: true });
     writeFileSync(remote, full);
-    const switchAt = Date.now() + 4000;
+    // The daemon must start, list and download before the switch: time enough on a loaded machine.
+    const switchAt = Date.now() + scaled(4000);
     const mtime = new Date(switchAt - SIX_MONTHS_MS);
     utimesSync(remote, mtime, mtime);
     const before = await listLine(server, '/data', NAME);
@@ -362,8 +364,8 @@ test(
     });
     const running = daemon.run();
     t.after(() => daemon.stop());
-    for (let i = 0; i < 200 && seen.length === 0; i++) await sleep(50);
-    assert.equal(seen.length, 1, 'taken once before the switch');
+    while (seen.length === 0 && Date.now() < switchAt) await sleep(50);
+    assert.equal(seen.length, 1, `taken once before the switch (${switchAt - Date.now()} ms before it)`);
     while (Date.now() < switchAt + 1000) await sleep(100);
     const after = await listLine(server, '/data', NAME);
     assert.match(after, / {2}\d{4} RMA1_/, `year form now: ${after}`);
