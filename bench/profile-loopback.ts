@@ -6,8 +6,11 @@
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,cpuprof,nosync]
  *                                              [--out DIR]
  *
- * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool, runs alternating, medians, CPU
- *   per MB and ratios to lftp / rclone of the same run.
+ * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
+ *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
+ *   lftp / rclone of the same run; for radarlib also its in-process time (`listFiles` then
+ *   `downloadFiles`, from the child's JSON: issue 15's way) and a "load only" row (the child
+ *   started without a request: Node plus radarlib's modules, nothing transferred).
  * - `strace`: `strace -f -c` of one run per tool: syscalls by name (counts and time).
  * - `cpuprof`: `node --cpu-prof` of one radarlib run per width: self time by function and by
  *   origin (src, basic-ftp, node internals, GC, idle).
