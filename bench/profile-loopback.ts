@@ -6,8 +6,11 @@
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,cpuprof,nosync]
  *                                              [--out DIR]
  *
- * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool, runs alternating, medians, CPU
- *   per MB and ratios to lftp / rclone of the same run.
+ * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
+ *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
+ *   lftp / rclone of the same run; for radarlib also its in-process time (`listFiles` then
+ *   `downloadFiles`, from the child's JSON: issue 15's way) and a "load only" row (the child
+ *   started without a request: Node plus radarlib's modules, nothing transferred).
  * - `strace`: `strace -f -c` of one run per tool: syscalls by name (counts and time).
  * - `cpuprof`: `node --cpu-prof` of one radarlib run per width: self time by function and by
  *   origin (src, basic-ftp, node internals, GC, idle).
@@ -46,6 +49,8 @@ interface Sample {
   wallS: number;
   cpuS: number;
   sysS: number;
+  /** radarlib only: `listFiles` + `downloadFiles` timed inside the process (the issue's way). */
+  inProcessS?: number;
   ok: boolean;
 }
 
@@ -99,10 +104,23 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
   const [wall, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   const got = countBufr(dest);
   const ok = r.status === 0 && got.bytes === expectBytes;
+  let inProcessS: number | undefined;
+  try {
+    const wallMs = (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { wallMs?: unknown }).wallMs;
+    if (typeof wallMs === 'number') inProcessS = wallMs / 1000;
+  } catch {
+    // a peer's output, or none
+  }
   if (!ok)
     console.error(`${tool.name}: rc=${r.status} bytes ${got.bytes}/${expectBytes} ${r.stderr.slice(-400)}`);
   rmSync(dest, { recursive: true, force: true });
-  return { wallS: wall as number, cpuS: (user as number) + (sys as number), sysS: sys as number, ok };
+  return {
+    wallS: wall as number,
+    cpuS: (user as number) + (sys as number),
+    sysS: sys as number,
+    ...(inProcessS === undefined ? {} : { inProcessS }),
+    ok,
+  };
 }
 
 /** `strace -c` summary lines: name → {calls, seconds}. */
@@ -193,22 +211,33 @@ async function main(): Promise<void> {
       if (modes.has('nosync') && has('eatmydata'))
         for (const t of all.filter((x) => x.name.startsWith('radarlib')))
           timed.push({ ...t, name: `${t.name} nosync`, argv: (d) => ['eatmydata', ...t.argv(d)] });
+      // Node's start-up and the loading of radarlib's FTP modules alone: the mirror child run
+      // without a request (it loads its imports and exits).
+      const loadOnly: Tool = { name: 'radarlib load only', argv: () => [process.execPath, mirror] };
+      timed.push(loadOnly);
       const samples = new Map<string, Sample[]>();
       for (let r = 0; r < Number(values.runs); r++)
         for (const t of timed)
-          samples.set(t.name, [...(samples.get(t.name) ?? []), runOnce(t, dest, [], bytes)]);
-      const med = (name: string, k: 'wallS' | 'cpuS' | 'sysS'): number =>
-        median((samples.get(name) ?? []).filter((s) => s.ok).map((s) => s[k]));
+          samples.set(t.name, [
+            ...(samples.get(t.name) ?? []),
+            runOnce(t, dest, [], t === loadOnly ? 0 : bytes),
+          ]);
+      const med = (name: string, k: 'wallS' | 'cpuS' | 'sysS' | 'inProcessS'): number =>
+        median(
+          (samples.get(name) ?? []).filter((s) => s.ok && s[k] !== undefined).map((s) => s[k] as number),
+        );
+      const ratio = (x: number, y: number): string => (Number.isFinite(x / y) ? (x / y).toFixed(2) : '–');
       console.log(
-        `\n| tool | wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width |`,
+        `\n| tool | process wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width | in-process s (listFiles + downloadFiles) | in-process / rclone 5 | in-process / lftp -P1 |`,
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const t of timed) {
         const w = med(t.name, 'wallS');
         const c = med(t.name, 'cpuS');
+        const inProc = med(t.name, 'inProcessS');
         const width = /5/.test(t.name) ? 'lftp -P5' : 'lftp -P1';
         console.log(
-          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${(w / med('rclone 5', 'wallS')).toFixed(2)} | ${(w / med('lftp -P1', 'wallS')).toFixed(2)} | ${(c / med(width, 'cpuS')).toFixed(2)} |`,
+          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} |`,
         );
       }
       console.log(

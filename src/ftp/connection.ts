@@ -24,6 +24,7 @@ import {
   takePrefetched,
   usePassiveCommand,
 } from './passive-prefetch.js';
+import { newDataSocket } from './data-socket.js';
 import { holdDataSlot } from './data-slots.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
@@ -101,7 +102,8 @@ async function connectData(ftp: FTPContext, port: number, connectEarly: boolean)
     await connectForPassiveTransfer(host, port, ftp);
     return;
   }
-  const raw = new Socket();
+  // plain: a socket a download can read straight into its own memory (data-socket.ts)
+  const raw = ftp.hasTLS ? new Socket() : newDataSocket();
   raw.connect({ port, host, family: ftp.ipFamily });
   if (!ftp.hasTLS) {
     ftp.dataSocket = raw;

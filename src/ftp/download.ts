@@ -21,6 +21,7 @@ import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'nod
 import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
+import { readInto, resumeReading } from './data-socket.js';
 import { FileSink } from './file-sink.js';
 import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
@@ -98,6 +99,12 @@ export interface ReceivedPart {
    * Every ReceivedPart goes through `commitPart`, which closes it.
    */
   handle?: FileHandle | undefined;
+  /**
+   * Settles once every received byte is in the `.part` (rejects with the write error). The last
+   * block is still being written when the connection is handed on: `commitPart` waits for it, so
+   * that write is off the transfers' path.
+   */
+  written?: Promise<unknown> | undefined;
   /** Runs after the fdatasync, immediately before the rename (see `DownloadOptions.beforeCommit`). */
   beforeCommit?: ((partPath: string) => Promise<void>) | undefined;
 }
@@ -134,14 +141,18 @@ export async function receivePart(
   const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
   const { handle, startAt } = await openPart(req, partPath);
   let received = startAt;
+  let written: Promise<number>;
   try {
     // An empty file is still fetched: RETR is what tells us the server lets us read it.
-    const written = await transfer(client, handle, partPath, startAt, req, ctx, (bytes) => {
+    const got = await transfer(client, handle, partPath, startAt, req, ctx, (bytes) => {
       received = startAt + bytes;
     });
-    // The `.part` was empty or exactly `startAt` long when opened: its size is what was written.
-    received = startAt + written;
-    if (received !== req.size) throw new FtpSizeMismatchError(req.size, received, ctx);
+    received = startAt + got.received;
+    written = got.written;
+    if (received !== req.size) {
+      await written.catch(() => undefined);
+      throw new FtpSizeMismatchError(req.size, received, ctx);
+    }
   } catch (err) {
     await handle.close().catch(() => undefined);
     // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
@@ -150,7 +161,7 @@ export async function receivePart(
     }
     throw wrapLocal(err, partPath, 'write failed');
   }
-  return { partPath, finalPath, localDir: req.localDir, handle, beforeCommit: req.beforeCommit };
+  return { partPath, finalPath, localDir: req.localDir, handle, written, beforeCommit: req.beforeCommit };
 }
 
 /**
@@ -210,6 +221,7 @@ function cannotOpen(partPath: string, err: unknown): LocalIoError {
  */
 export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
   try {
+    await part.written;
     // in one of the process's sync slots: the running transfers keep threads for their writes
     const handle = part.handle;
     await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
@@ -273,9 +285,11 @@ function wrapLocal(err: unknown, path: string, what: string): unknown {
 }
 
 /**
- * RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. Every byte
- * received is written to the descriptor before this returns, on success and on failure alike
- * (a dropped connection leaves a `.part` to resume from).
+ * RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. On failure
+ * every byte received is written before this throws (a dropped connection leaves a `.part` to
+ * resume from). On success it returns once the server's final reply and the data's end arrived:
+ * the last write may still run (`written`), so the connection goes to the next file without
+ * waiting for the disk (one thread-pool round trip less on each file's path).
  *
  * The data socket's chunks go straight into the FileSink (see retrieve): no stream pipeline, and
  * one timer per transfer, which also reports progress, instead of basic-ftp's three.
@@ -288,65 +302,71 @@ async function transfer(
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
   onBytes: (bytes: number) => void,
-): Promise<number> {
+): Promise<{ received: number; written: Promise<number> }> {
+  let finished = false;
+  let writeError: Error | undefined;
+  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes the
+  // pending RETR reject instead of waiting on a destination that will never catch up.
+  const sink = new FileSink(handle, startAt, (err) => {
+    writeError = err;
+    // once the transfer is over the connection serves another file; commitPart reports it
+    if (!finished) client.close();
+  });
+  // bytes received; after a failure, those in the `.part`
+  let received = (): number => sink.bytesReceived;
+  let reported = -1;
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
   // silent one and one trickling a byte now and then alike.
-  const progress = { received: 0 };
-  let reported = -1;
   let markBytes = 0;
   let markAt = Date.now();
   let stalled = false;
-  let finished = false;
-  let writeError: Error | undefined;
   const report = (): void => {
-    if (progress.received === reported) return;
-    reported = progress.received;
+    if (received() === reported) return;
+    reported = received();
     onBytes(reported);
     req.onProgress?.(startAt + reported);
   };
   const watchdog = setInterval(
     () => {
       report();
-      if (progress.received - markBytes >= STALL_MIN_BYTES) {
-        markBytes = progress.received;
+      if (received() - markBytes >= STALL_MIN_BYTES) {
+        markBytes = received();
         markAt = Date.now();
       }
       if (Date.now() - markAt <= req.dataStallMs) return;
       // An event loop that was held up runs its timers before it reads the sockets: judge only
       // after the replies already waiting (a 550, the 226) have been handled.
       setImmediate(() => {
-        if (finished || progress.received - markBytes >= STALL_MIN_BYTES) return;
+        if (finished || received() - markBytes >= STALL_MIN_BYTES) return;
         stalled = true;
         client.close();
       });
     },
     Math.min(PROGRESS_MS, req.dataStallMs),
   );
-  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes the
-  // pending RETR reject instead of waiting on a destination that will never catch up.
-  const sink = new FileSink(handle, startAt, (err) => {
-    writeError = err;
-    client.close();
-  });
   try {
     const path = req.remotePath.startsWith(' ')
       ? await client.protectWhitespace(req.remotePath)
       : req.remotePath;
     await client.prepareTransfer(client.ftp);
-    await retrieve(client.ftp, path, startAt, sink, progress);
+    await retrieve(client.ftp, path, startAt, sink);
     finished = true;
-    return sink.bytesWritten;
+    // The last block is written while the connection already serves the next file.
+    const written = sink.finish();
+    written.catch(() => undefined); // awaited by commitPart; a failure must not go unhandled here
+    return { received: sink.bytesReceived, written };
   } catch (err) {
     finished = true;
     // What arrived is written (a resume continues after it), and no write runs when the caller
     // closes the descriptor; a write error is the one reported below.
-    await sink.finish().catch(() => undefined);
+    await sink.finish(false).catch(() => undefined);
+    const inFile = sink.bytesWritten;
+    received = () => inFile;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
     if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
     throw err;
   } finally {
     clearInterval(watchdog);
-    progress.received = sink.bytesWritten;
     report();
   }
 }
@@ -357,8 +377,8 @@ const PROGRESS_MS = 500;
 /**
  * Sends RETR (after REST when `startAt` > 0) on a context whose data connection is open or
  * opening, and feeds the data socket into `sink`. Resolves with the final reply once the server
- * said the transfer is complete AND every byte is written; rejects on an error reply, a socket
- * error, a write error, or the context closing. basic-ftp's `downloadTo` does the same through a
+ * said the transfer is complete AND the data connection ended (every byte handed to the sink);
+ * rejects on an error reply, a socket error, a write error, or the context closing. basic-ftp's `downloadTo` does the same through a
  * stream pipeline, a watchdog and a progress poll per transfer; our watchdog is in `transfer`.
  */
 function retrieve(
@@ -366,7 +386,6 @@ function retrieve(
   remotePath: string,
   startAt: number,
   sink: FileSink,
-  progress: { received: number },
 ): Promise<FTPResponse> {
   if (ftp.dataSocket === undefined) throw new Error('RETR without a data connection');
   let started = false;
@@ -400,17 +419,18 @@ function retrieve(
       // The control connection sits idle during the transfer: the stall watchdog judges it.
       ftp.socket.setTimeout(0);
       data.setTimeout(0);
-      sink.onDrain = () => data.resume();
-      data.on('data', (chunk: Buffer) => {
-        progress.received += chunk.length;
-        if (!sink.push(chunk)) data.pause();
-      });
+      sink.onDrain = () => resumeReading(data);
+      // A plain data socket of ours reads straight into the sink's blocks (data-socket.ts);
+      // others (TLS, the first transfer's) emit chunks.
+      if (!readInto(data, sink))
+        data.on('data', (chunk: Buffer) => {
+          if (!sink.push(chunk)) data.pause();
+        });
+      // Every byte has been handed to the sink; its last write may still run (see transfer).
       const onEnd = (): void => {
-        sink.finish().then(() => {
-          ftp.socket.setTimeout(ftp.timeout);
-          dataDone = true;
-          tryResolve();
-        }, fail);
+        ftp.socket.setTimeout(ftp.timeout);
+        dataDone = true;
+        tryResolve();
       };
       // A transfer of no bytes (an empty file, REST at the end) may have ended already: its FIN
       // can arrive before the 150 (WAN, relays), and 'end' is not emitted twice.
