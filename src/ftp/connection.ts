@@ -7,7 +7,13 @@ import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
 // our NAT-safe PASV strategy.
 import { connectForPassiveTransfer, parseEpsvResponse, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
 import { Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import {
+  connect as tlsConnect,
+  createSecureContext,
+  type ConnectionOptions,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import {
   AbortedError,
   FtpConnectError,
@@ -114,6 +120,7 @@ async function connectData(ftp: FTPContext, port: number, connectEarly: boolean)
   // (servers such as vsftpd with require_ssl_reuse refuse data connections that do not).
   const secure = tlsConnect({
     ...ftp.tlsOptions,
+    secureContext: dataContext(ftp),
     socket: raw,
     session: ftp.tlsSessionStore ?? (ftp.socket as TLSSocket).getSession(),
   });
@@ -121,6 +128,23 @@ async function connectData(ftp: FTPContext, port: number, connectEarly: boolean)
     ftp.tlsSessionStore = session;
   });
   ftp.dataSocket = secure;
+}
+
+const dataContexts = new WeakMap<FTPContext, { options: ConnectionOptions; context: SecureContext }>();
+
+/**
+ * One TLS context (CA certificates, ciphers, groups) for all of a control connection's data
+ * connections. `tls.connect` with plain options builds a new one per connection: parsing the
+ * certificates again each time was most of the client's TLS set-up CPU per file (a profile of
+ * 120 FTPS downloads: ~0.4 ms of ~0.8 ms). Rebuilt when the options change (rememberKeyGroup).
+ */
+function dataContext(ftp: FTPContext): SecureContext {
+  const options = ftp.tlsOptions;
+  const cached = dataContexts.get(ftp);
+  if (cached?.options === options) return cached.context;
+  const context = createSecureContext(options);
+  dataContexts.set(ftp, { options, context });
+  return context;
 }
 
 /** Opens and logs in one connection. Closes it on any failure, including `signal` firing. */
