@@ -29,8 +29,11 @@ import {
 import { loginTo } from '../helpers/ftp-login.js';
 import { scaled } from '../helpers/wait.js';
 
-/** How long each server-to-client chunk is held: far longer than the client needs to write. */
-const HOLD_MS = 150;
+/**
+ * How long each server-to-client chunk is held: far longer than the client needs between two
+ * writes of one flight (same tick), longer still on a loaded machine.
+ */
+const HOLD_MS = scaled(200);
 
 interface FlightRelay {
   port: number;
