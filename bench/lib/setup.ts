@@ -61,7 +61,8 @@ export function rcloneFtpRemote(
   tls = false,
 ): NodeJS.ProcessEnv {
   // rclone takes only obscured passwords; a slow start on a loaded machine must not leave it empty
-  const run = spawnSync('rclone', ['obscure', server.password], { encoding: 'utf8', timeout: 60_000 });
+  // `--`: a random password may start with '-' (base64url), which rclone took for a flag
+  const run = spawnSync('rclone', ['obscure', '--', server.password], { encoding: 'utf8', timeout: 60_000 });
   const obscured = run.stdout.trim();
   if (run.status !== 0 || obscured === '') {
     throw new Error(
