@@ -25,6 +25,7 @@ import {
   usePassiveCommand,
 } from './passive-prefetch.js';
 import { holdDataSlot } from './data-slots.js';
+import { takeReadyPassive } from './passive-ready.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -79,6 +80,12 @@ const PASV: PassiveMode = { command: 'PASV', port: (reply) => parsePasvResponse(
  * passive-prefetch.ts) and opens the data connection to the control host.
  */
 async function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: boolean): Promise<FTPResponse> {
+  // opened while the connection waited in the pool (passive-ready.ts)
+  const ready = takeReadyPassive(ftp);
+  if (ready !== undefined) {
+    await holdDataSlot(ftp);
+    return ready;
+  }
   const prefetched = connectEarly ? await takePrefetched(ftp, mode.command, ftp.timeout) : undefined;
   const res = prefetched ?? (await ftp.request(mode.command));
   await connectData(ftp, mode.port(res.message), connectEarly);
