@@ -56,6 +56,8 @@ export interface PoolStats {
   dataTransfers?: DataSlotStats;
   /** Transfers that found their data connection already open (passive-ready.ts). */
   readyPassivesUsed: number;
+  /** Idle connections whose next data connection is open (closed if unused: passive-ready.ts). */
+  readyIdle: number;
 }
 
 /** True for "too many connections" replies: 421, or 530 with such a text (ProFTPD). */
@@ -112,6 +114,7 @@ export class FtpConnectionPool {
       limit: this.#limit,
       peakBusy: this.#peakBusy,
       readyPassivesUsed: this.#readyPassivesUsed,
+      readyIdle: this.#idle.filter((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp)).length,
       ...(this.#dataSlots === undefined ? {} : { dataTransfers: this.#dataSlots.stats }),
     };
   }

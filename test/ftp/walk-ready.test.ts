@@ -1,0 +1,226 @@
+/**
+ * A recursive walk on a pool of connections (src/ftp/pool.ts `expectTransfers`,
+ * src/ftp/passive-ready.ts, src/ftp/listing.ts `listFolder`): idle connections open their next
+ * passive data connection before they know which folder they will list, and sub-folders are
+ * listed from the moment the parent's data has arrived. On every real Debian server and the
+ * embedded one, with a radar date tree (`/L2/RMA1/YYYY/MM/DD/HH/MMSS`): every file found once with
+ * its size, the server's own log shows each folder listed once and no passive set-up beyond one
+ * spare per connection, a SIZE sent while a data connection waits does not disturb it, the
+ * files then downloaded whole (each RETR once), a folder that cannot be listed fails the walk
+ * with a typed error (where the server refuses it), and on the servers that accept a data connection at once (pyftpdlib,
+ * ftp-srv) a ready connection left unused is closed, after which the client still works.
+ */
+import assert from 'node:assert/strict';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { FtpReplyError } from '../../src/errors.js';
+import { AsyncFTPClient } from '../../src/ftp/index.js';
+import { READY_MAX_AGE_MS } from '../../src/ftp/passive-ready.js';
+import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
+import {
+  DEBIAN_SERVER_KINDS,
+  debianServerAvailable,
+  startDebianServer,
+  type DebianServerKind,
+} from '../helpers/debian-servers.js';
+import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
+import { sha256File } from '../helpers/hash.js';
+import { scaled, sleep, waitUntil } from '../helpers/wait.js';
+
+const CONNECTIONS = 4;
+
+interface Target {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Commands the server received (`MLSD /L2/RMA1`), null when it logs none (pure-ftpd). */
+  commands(): string[] | null;
+  logTail(): string;
+  stop(): Promise<void>;
+}
+
+type Kind = DebianServerKind | 'embedded';
+
+const KINDS: readonly Kind[] = [...DEBIAN_SERVER_KINDS, 'embedded'];
+/**
+ * Servers that answer every listing of a folder they cannot read with an error reply. (ProFTPD
+ * refuses MLSD with 550, but the `LIST -a` basic-ftp then falls back to was seen to succeed once
+ * in a few runs.)
+ */
+const REFUSE_UNREADABLE: readonly Kind[] = ['pureftpd'];
+/** Servers that accept a passive data connection before the transfer command comes. */
+const ACCEPT_AT_ONCE: readonly Kind[] = ['pyftpdlib', 'embedded'];
+
+async function start(kind: Kind, root: string): Promise<Target> {
+  if (kind === 'embedded') {
+    const srv = await startEmbeddedFtp({ root });
+    return {
+      ...srv,
+      commands: () => srv.commands.map((c) => (c.arg === null ? c.directive : `${c.directive} ${c.arg}`)),
+      logTail: () => '',
+      stop: () => srv.stop(),
+    };
+  }
+  const srv = await startDebianServer(kind, { root });
+  return {
+    host: srv.host,
+    port: srv.port,
+    user: srv.user,
+    password: srv.password,
+    commands: () => srv.receivedCommands(),
+    logTail: () => srv.logTail(30),
+    stop: () => srv.stop(),
+  };
+}
+
+function newClient(t: Target): AsyncFTPClient {
+  return new AsyncFTPClient({
+    host: t.host,
+    port: t.port,
+    username: t.user,
+    password: t.password,
+    maxConnections: CONNECTIONS,
+    timeouts: { connectMs: scaled(10_000), commandMs: scaled(10_000), dataStallMs: scaled(20_000) },
+  });
+}
+
+/** Every folder of the data set's tree below (and with) /L2, as absolute remote paths. */
+function folders(files: readonly DatasetFile[]): string[] {
+  const all = new Set<string>();
+  for (const f of files) {
+    for (let d = dirname(`/${f.relPath}`); d !== '/'; d = dirname(d)) all.add(d);
+  }
+  return [...all].sort();
+}
+
+for (const kind of KINDS) {
+  const unavailable = kind === 'embedded' ? null : debianServerAvailable(kind);
+  describe(`recursive walk with ready data connections on ${kind}`, { skip: unavailable ?? false }, () => {
+    let work: string;
+    let files: DatasetFile[];
+    let target: Target;
+    before(async () => {
+      work = await mkdtemp(join(tmpdir(), 'radarlib-walk-ready-'));
+      files = await makeRadarDataset(join(work, 'data'), {
+        volumes: 4,
+        layout: 'tree',
+        sizeMin: 2_000,
+        sizeMax: 40_000,
+      });
+      target = await start(kind, join(work, 'data'));
+    });
+    after(async () => {
+      await target?.stop();
+      await rm(work, { recursive: true, force: true });
+    });
+
+    test(
+      'every file listed once and downloaded whole; the server log agrees',
+      { timeout: scaled(60_000) },
+      async () => {
+        const client = newClient(target);
+        const dest = join(work, 'out');
+        try {
+          // all connections logged in: the walk's idle ones have their data connection ready
+          await client.connect({ connections: CONNECTIONS });
+          const entries = await client.listEntries('/L2', { recursive: true });
+          const why = `server log tail:\n${target.logTail()}`;
+          assert.deepEqual(
+            entries.map((e) => [e.path, e.size]),
+            files.map((f) => [`/${f.relPath}`, f.size]).sort(),
+            why,
+          );
+          const listedReady = client.poolStats.readyPassivesUsed;
+          assert.ok(listedReady >= 1, `listings on a ready data connection: ${listedReady}`);
+          assert.ok(client.poolStats.open <= CONNECTIONS, `connections ${client.poolStats.open}`);
+          // a command between the set-up and its transfer (SIZE) leaves the data connection usable
+          for (const e of entries.slice(0, 2)) assert.equal(await client.checkFileExists(e.path), true);
+          const batch = await client.downloadFiles(entries, dest, { maxConcurrent: CONNECTIONS });
+          assert.deepEqual(batch.failures, [], why);
+          for (const f of files) {
+            assert.equal(sha256File(join(dest, f.relPath.split('/').pop() as string)), f.sha256, f.relPath);
+          }
+        } finally {
+          await client.disconnect();
+        }
+
+        const commands = target.commands();
+        if (commands === null) return; // pure-ftpd logs no commands
+        const listings = commands.filter((c) => /^(MLSD|LIST|NLST)\b/.test(c));
+        const listed = listings.map((c) => c.replace(/^\S+( -a)? /, '')).sort();
+        assert.deepEqual(listed, folders(files), 'each folder listed once');
+        const retrs = commands.filter((c) => c.startsWith('RETR ')).map((c) => c.slice('RETR '.length));
+        assert.deepEqual(retrs.sort(), files.map((f) => `/${f.relPath}`).sort(), 'each file asked for once');
+        // each transfer has one set-up; a connection readied and left unused adds at most one
+        const setups = commands.filter((c) => /^(EPSV|PASV)\b/.test(c)).length;
+        const transfers = listings.length + retrs.length;
+        assert.ok(
+          setups >= transfers && setups <= transfers + CONNECTIONS,
+          `${setups} EPSV/PASV for ${transfers} transfers on ${CONNECTIONS} connections`,
+        );
+      },
+    );
+
+    test(
+      'a folder that cannot be listed fails the walk with a reply error',
+      {
+        timeout: scaled(60_000),
+        skip: REFUSE_UNREADABLE.includes(kind)
+          ? false
+          : `${kind} lists an unreadable folder as empty (226) or serves it as root: nothing to refuse`,
+      },
+      async () => {
+        const hidden = dirname(join(work, 'data', files[0]?.relPath ?? ''));
+        await chmod(hidden, 0o000);
+        const client = newClient(target);
+        try {
+          await client.connect({ connections: CONNECTIONS });
+          await assert.rejects(client.listEntries('/L2', { recursive: true }), FtpReplyError);
+          // the client still works
+          assert.equal((await client.listDir('/L2')).length, 1);
+        } finally {
+          await chmod(hidden, 0o755);
+          await client.disconnect();
+        }
+      },
+    );
+
+    if (ACCEPT_AT_ONCE.includes(kind)) {
+      test(
+        'a ready data connection left unused is closed with its connection; the client still works',
+        { timeout: scaled(60_000) },
+        async () => {
+          const client = newClient(target);
+          try {
+            await client.connect({ connections: CONNECTIONS });
+            // the walk is kept open (its generator not finished): idle connections get ready
+            const walk = client.walkEntries('/L2', { recursive: true });
+            for (let n = 0; n < files.length; n++) assert.equal((await walk.next()).done, false);
+            const ready = await waitUntil(
+              'an idle connection with its data connection ready',
+              Date.now() + scaled(10_000),
+              () => (client.poolStats.readyIdle > 0 ? client.poolStats.readyIdle : undefined),
+              { intervalMs: 20, seen: () => JSON.stringify(client.poolStats) },
+            );
+            const open = client.poolStats.open;
+            await walk.return(undefined);
+            await sleep(READY_MAX_AGE_MS + 1_000);
+            assert.equal(client.poolStats.readyIdle, 0, JSON.stringify(client.poolStats));
+            assert.equal(client.poolStats.open, open - ready, 'the ready connections left unused are closed');
+            // no reply of a dropped data connection comes unasked: the next commands get their own
+            const entries = await client.listEntries('/L2', { recursive: false, pattern: '*' });
+            assert.equal(entries.length, 0);
+            const file = files[0] as DatasetFile;
+            const local = await client.downloadFile(`/${file.relPath}`, join(work, 'later'));
+            assert.equal(sha256File(local), file.sha256);
+          } finally {
+            await client.disconnect();
+          }
+        },
+      );
+    }
+  });
+}
