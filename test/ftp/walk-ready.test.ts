@@ -3,7 +3,7 @@
  * src/ftp/passive-ready.ts, src/ftp/listing.ts `listFolder`): idle connections open their next
  * passive data connection before they know which folder they will list, and sub-folders are
  * listed from the moment the parent's data has arrived. On every real Debian server and the
- * embedded one, with a radar date tree (`/L2/RMA1/YYYY/MM/DD/HH/MMSS`): every file found once with
+ * embedded one (and over FTPS on ProFTPD and vsftpd, data connections resuming the TLS session), with a radar date tree (`/L2/RMA1/YYYY/MM/DD/HH/MMSS`): every file found once with
  * its size, the server's own log shows each folder listed once and no passive set-up beyond one
  * spare per connection, a SIZE sent while a data connection waits does not disturb it, the
  * files then downloaded whole (each RETR once), a folder that cannot be listed fails the walk
@@ -40,11 +40,18 @@ interface Target {
   commands(): string[] | null;
   logTail(): string;
   stop(): Promise<void>;
+  /** With FTPS: the server's self-signed certificate. */
+  tlsCa?: string;
 }
 
 type Kind = DebianServerKind | 'embedded';
 
-const KINDS: readonly Kind[] = [...DEBIAN_SERVER_KINDS, 'embedded'];
+/** Plain FTP on every server; FTPS (data connections must resume the TLS session) on two. */
+const CASES: readonly { kind: Kind; tls: boolean }[] = [
+  ...[...DEBIAN_SERVER_KINDS, 'embedded' as const].map((kind) => ({ kind, tls: false })),
+  { kind: 'proftpd', tls: true },
+  { kind: 'vsftpd', tls: true },
+];
 /**
  * Servers that answer every listing of a folder they cannot read with an error reply. (ProFTPD
  * refuses MLSD with 550, but the `LIST -a` basic-ftp then falls back to was seen to succeed once
@@ -54,7 +61,7 @@ const REFUSE_UNREADABLE: readonly Kind[] = ['pureftpd'];
 /** Servers that accept a passive data connection before the transfer command comes. */
 const ACCEPT_AT_ONCE: readonly Kind[] = ['pyftpdlib', 'embedded'];
 
-async function start(kind: Kind, root: string): Promise<Target> {
+async function start(kind: Kind, root: string, tls: boolean): Promise<Target> {
   if (kind === 'embedded') {
     const srv = await startEmbeddedFtp({ root });
     return {
@@ -64,7 +71,7 @@ async function start(kind: Kind, root: string): Promise<Target> {
       stop: () => srv.stop(),
     };
   }
-  const srv = await startDebianServer(kind, { root });
+  const srv = await startDebianServer(kind, { root, ...(tls ? { requireSslReuse: true } : {}) });
   return {
     host: srv.host,
     port: srv.port,
@@ -73,6 +80,7 @@ async function start(kind: Kind, root: string): Promise<Target> {
     commands: () => srv.receivedCommands(),
     logTail: () => srv.logTail(30),
     stop: () => srv.stop(),
+    ...(srv.tlsCertPem === undefined ? {} : { tlsCa: srv.tlsCertPem }),
   };
 }
 
@@ -83,6 +91,7 @@ function newClient(t: Target): AsyncFTPClient {
     username: t.user,
     password: t.password,
     maxConnections: CONNECTIONS,
+    ...(t.tlsCa === undefined ? {} : { secure: 'explicit' as const, tls: { ca: t.tlsCa } }),
     timeouts: { connectMs: scaled(10_000), commandMs: scaled(10_000), dataStallMs: scaled(20_000) },
   });
 }
@@ -96,9 +105,10 @@ function folders(files: readonly DatasetFile[]): string[] {
   return [...all].sort();
 }
 
-for (const kind of KINDS) {
-  const unavailable = kind === 'embedded' ? null : debianServerAvailable(kind);
-  describe(`recursive walk with ready data connections on ${kind}`, { skip: unavailable ?? false }, () => {
+for (const { kind, tls } of CASES) {
+  const unavailable = kind === 'embedded' ? null : debianServerAvailable(kind, { tls });
+  const name = `recursive walk with ready data connections on ${kind}${tls ? ' over FTPS' : ''}`;
+  describe(name, { skip: unavailable ?? false }, () => {
     let work: string;
     let files: DatasetFile[];
     let target: Target;
@@ -110,7 +120,7 @@ for (const kind of KINDS) {
         sizeMin: 2_000,
         sizeMax: 40_000,
       });
-      target = await start(kind, join(work, 'data'));
+      target = await start(kind, join(work, 'data'), tls);
     });
     after(async () => {
       await target?.stop();
@@ -168,9 +178,11 @@ for (const kind of KINDS) {
       'a folder that cannot be listed fails the walk with a reply error',
       {
         timeout: scaled(60_000),
-        skip: REFUSE_UNREADABLE.includes(kind)
-          ? false
-          : `${kind} lists an unreadable folder as empty (226) or serves it as root: nothing to refuse`,
+        skip: tls
+          ? 'shown on plain FTP'
+          : REFUSE_UNREADABLE.includes(kind)
+            ? false
+            : `${kind} lists an unreadable folder as empty (226) or serves it as root: nothing to refuse`,
       },
       async () => {
         const hidden = dirname(join(work, 'data', files[0]?.relPath ?? ''));
@@ -188,7 +200,7 @@ for (const kind of KINDS) {
       },
     );
 
-    if (ACCEPT_AT_ONCE.includes(kind)) {
+    if (ACCEPT_AT_ONCE.includes(kind) && !tls) {
       test(
         'a ready data connection left unused is closed with its connection; the client still works',
         { timeout: scaled(60_000) },
