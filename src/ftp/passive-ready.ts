@@ -16,14 +16,42 @@
  * pyftpdlib and ftp-srv accept at once and wait for the command). What is not safe everywhere is
  * dropping a prepared data connection and going on: a server that already accepted it may answer
  * its close on the control connection, unasked. So a prepared connection is used by its next
- * transfer or closed whole: the pool closes one left idle longer than READY_MAX_AGE_MS, well
- * inside every server's passive timeout (pyftpdlib: 30 s unconnected, 300 s connected).
+ * transfer or, left idle longer than READY_MAX_AGE_MS (well inside every server's passive
+ * timeout: pyftpdlib 30 s unconnected, 300 s connected), closed whole by the pool, except on the
+ * servers known to accept the data connection only with the transfer command (told by their
+ * greeting): there dropping our side is never seen by the server (its next EPSV replaces the
+ * listener) and the control connection is kept, as a daemon polling every minute needs.
  */
 import type { Socket } from 'node:net';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 
 /** A prepared connection left idle this long is closed by the pool rather than kept. */
 export const READY_MAX_AGE_MS = 5_000;
+
+/**
+ * Greetings of servers that accept a passive data connection only when the transfer command
+ * comes (test/ftp/walk-ready.test.ts): vsftpd, ProFTPD, Pure-FTPd.
+ */
+const ACCEPTS_ON_COMMAND = /\b(vsFTPd|ProFTPD|Pure-FTPd)\b/i;
+
+const acceptsOnCommand = new WeakSet<FTPContext>();
+
+/** Records, from the server's greeting, whether an unused data connection may be dropped alone. */
+export function noteGreeting(ftp: FTPContext, greeting: string): void {
+  if (ACCEPTS_ON_COMMAND.test(greeting)) acceptsOnCommand.add(ftp);
+}
+
+/**
+ * Gives up the prepared data connection and keeps the control connection, where the server
+ * never saw it (see above). False (nothing done) elsewhere: close the connection instead.
+ */
+export function dropReadyPassive(ftp: FTPContext): boolean {
+  if (!acceptsOnCommand.has(ftp) || !ready.has(ftp)) return false;
+  ready.delete(ftp);
+  // basic-ftp's setter closes the socket it replaces
+  ftp.dataSocket = undefined;
+  return true;
+}
 
 interface Ready {
   reply: FTPResponse;

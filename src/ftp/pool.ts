@@ -22,7 +22,7 @@ import {
 import { onAbortDuring, sleep } from '../util/abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
 import { DataSlots, gateTransfers, type DataSlotStats } from './data-slots.js';
-import { hasReadyPassive, preparePassive, READY_MAX_AGE_MS } from './passive-ready.js';
+import { dropReadyPassive, hasReadyPassive, preparePassive, READY_MAX_AGE_MS } from './passive-ready.js';
 
 /** An idle connection older than this gets a NOOP before it is handed out. */
 const HEALTH_CHECK_AFTER_MS = 10_000;
@@ -194,8 +194,11 @@ export class FtpConnectionPool {
       conn.preparing = preparePassive(conn.client).then(
         () => {
           conn.preparing = undefined;
-          // unused prepared connections are closed, never left to servers' data timeouts
-          if (this.#idle.includes(conn)) this.#closeIdleAfter(conn, READY_MAX_AGE_MS);
+          // an unused data connection is never left to servers' data timeouts (passive-ready.ts)
+          if (this.#idle.includes(conn)) {
+            clearTimeout(conn.idleTimer);
+            conn.idleTimer = setTimeout(() => this.#expireReady(conn), READY_MAX_AGE_MS).unref();
+          }
         },
         (err: unknown) => {
           conn.preparing = undefined;
@@ -204,6 +207,15 @@ export class FtpConnectionPool {
         },
       );
     });
+  }
+
+  /** A ready connection left unused: drop its data connection where that is safe, else close it. */
+  #expireReady(conn: PooledConnection): void {
+    if (!dropReadyPassive(conn.client.ftp)) {
+      this.#dropIdle(conn);
+      return;
+    }
+    this.#closeIdleAfter(conn, Math.max(0, conn.idleSince + IDLE_CLOSE_AFTER_MS - Date.now()));
   }
 
   #dropIdle(conn: PooledConnection): void {
