@@ -25,7 +25,7 @@ import {
   usePassiveCommand,
 } from './passive-prefetch.js';
 import { holdDataSlot } from './data-slots.js';
-import { takeReadyPassive } from './passive-ready.js';
+import { noteGreeting, takeReadyPassive } from './passive-ready.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -148,6 +148,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   try {
     const greeting = await logIn(client, server);
     if (queuesCommandsDuringTransfer(greeting)) enablePassivePrefetch(client.ftp);
+    noteGreeting(client.ftp, greeting);
     return client;
   } catch (err) {
     client.close();
