@@ -58,8 +58,18 @@ const CASES: readonly { kind: Kind; tls: boolean }[] = [
  * in a few runs.)
  */
 const REFUSE_UNREADABLE: readonly Kind[] = ['pureftpd'];
-/** Servers that accept a passive data connection before the transfer command comes. */
-const ACCEPT_AT_ONCE: readonly Kind[] = ['pyftpdlib', 'embedded'];
+/**
+ * Where a ready data connection left unused is shown to go away: with its control connection
+ * on the servers that accept a data connection at once (pyftpdlib, ftp-srv), alone on those that
+ * accept it with the transfer command (told by their greeting: passive-ready.ts). Not on
+ * pure-ftpd (the same path as vsftpd and ProFTPD), to keep the file's 6 s waits few.
+ */
+const EXPIRY: Partial<Record<Kind, 'connection closed' | 'data connection dropped'>> = {
+  pyftpdlib: 'connection closed',
+  embedded: 'connection closed',
+  proftpd: 'data connection dropped',
+  vsftpd: 'data connection dropped',
+};
 
 async function start(kind: Kind, root: string, tls: boolean): Promise<Target> {
   if (kind === 'embedded') {
@@ -200,9 +210,10 @@ for (const { kind, tls } of CASES) {
       },
     );
 
-    if (ACCEPT_AT_ONCE.includes(kind) && !tls) {
+    const expiry = EXPIRY[kind];
+    if (expiry !== undefined && !tls) {
       test(
-        'a ready data connection left unused is closed with its connection; the client still works',
+        `a ready data connection left unused: ${expiry}; every connection still works`,
         { timeout: scaled(60_000) },
         async () => {
           const client = newClient(target);
@@ -221,13 +232,30 @@ for (const { kind, tls } of CASES) {
             await walk.return(undefined);
             await sleep(READY_MAX_AGE_MS + 1_000);
             assert.equal(client.poolStats.readyIdle, 0, JSON.stringify(client.poolStats));
-            assert.equal(client.poolStats.open, open - ready, 'the ready connections left unused are closed');
-            // no reply of a dropped data connection comes unasked: the next commands get their own
-            const entries = await client.listEntries('/L2', { recursive: false, pattern: '*' });
-            assert.equal(entries.length, 0);
-            const file = files[0] as DatasetFile;
-            const local = await client.downloadFile(`/${file.relPath}`, join(work, 'later'));
-            assert.equal(sha256File(local), file.sha256);
+            const kept = expiry === 'connection closed' ? open - ready : open;
+            assert.equal(
+              client.poolStats.open,
+              kept,
+              `connections open after the walk: ${open}, ${ready} ready`,
+            );
+            // no reply of a dropped data connection comes unasked: each connection's next
+            // commands get their own replies (one listing and one download on each at once)
+            const listed = await Promise.all(Array.from({ length: kept }, () => client.listDir('/L2')));
+            for (const l of listed)
+              assert.deepEqual(
+                l.map((e) => e.name),
+                ['RMA1'],
+              );
+            const some = files.slice(0, kept);
+            const batch = await client.downloadFiles(
+              some.map((f) => `/${f.relPath}`),
+              join(work, 'later'),
+              { maxConcurrent: kept },
+            );
+            assert.deepEqual(batch.failures, []);
+            for (const f of some) {
+              assert.equal(sha256File(join(work, 'later', f.relPath.split('/').pop() as string)), f.sha256);
+            }
           } finally {
             await client.disconnect();
           }
