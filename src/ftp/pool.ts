@@ -297,8 +297,8 @@ export class FtpConnectionPool {
         this.#checking++;
         let healthy: boolean;
         try {
-          // (settles, never rejects: see #prepareWhenIdle)
-          await idle.preparing;
+          // (settles, never rejects: see #prepareWhenIdle); no extra turn when nothing is prepared
+          if (idle.preparing !== undefined) await idle.preparing;
           healthy = await this.#healthy(idle);
         } finally {
           this.#checking--;
