@@ -7,7 +7,7 @@
  * were UTC and say so (`modifiedAtInServerZone`), with its precision: the daemon corrects it with
  * the source's server clock (src/daemon/server-clock.ts) and compares versions at that precision.
  */
-import { FileType, type Client, type FileInfo } from 'basic-ftp';
+import { FileType, FTPError, type Client, type FileInfo } from 'basic-ftp';
 // basic-ftp's own listing pieces, public in their modules (see listFolder)
 import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
 import { downloadTo } from 'basic-ftp/dist/transfer.js';
@@ -126,6 +126,34 @@ export async function listFolder(
   client: Client,
   path: string,
   onDataEnd?: (infos: FileInfo[]) => void,
+): Promise<FileInfo[]> {
+  const candidates = client.availableListCommands;
+  if (candidates.length < 2 || candidates[0] !== 'MLSD') return listWith(client, path, onDataEnd);
+  // basic-ftp tries the next command (LIST) after *any* refusal of MLSD; a LIST of a folder the
+  // server may not read can come back empty with a 226 (seen on Pure-FTPd and ProFTPD), so a
+  // connection that had not listed yet would report an unreadable folder as empty. The server
+  // announced MLSD (FEAT): fall back only when it says it does not know the command.
+  client.availableListCommands = ['MLSD'];
+  try {
+    return await listWith(client, path, onDataEnd);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (!(err instanceof FTPError) || typeof code !== 'number' || !MLSD_UNKNOWN.includes(code)) {
+      if (client.availableListCommands[0] === 'MLSD') client.availableListCommands = candidates;
+      throw err;
+    }
+    client.availableListCommands = candidates.slice(1);
+    return listWith(client, path, onDataEnd);
+  }
+}
+
+/** Replies that say a server does not know MLSD after all (RFC 959: 500, 501, 502, 504). */
+const MLSD_UNKNOWN = [500, 501, 502, 504];
+
+async function listWith(
+  client: Client,
+  path: string,
+  onDataEnd: ((infos: FileInfo[]) => void) | undefined,
 ): Promise<FileInfo[]> {
   if (onDataEnd === undefined) return client.list(path);
   const internals = client as unknown as ListInternals;
