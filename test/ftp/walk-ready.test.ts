@@ -54,11 +54,11 @@ const CASES: readonly { kind: Kind; tls: boolean }[] = [
   { kind: 'vsftpd', tls: true },
 ];
 /**
- * Servers that answer every listing of a folder they cannot read with an error reply. (ProFTPD
- * refuses MLSD with 550, but the `LIST -a` basic-ftp then falls back to was seen to succeed once
- * in a few runs.)
+ * Servers that refuse MLSD of a folder they cannot read (550). Their LIST of it can come back
+ * empty with a 226; before listing.ts kept MLSD alone there, a walk on a connection that had not
+ * listed yet (basic-ftp then falls back to LIST) reported the folder as empty: seen on both.
  */
-const REFUSE_UNREADABLE: readonly Kind[] = ['pureftpd'];
+const REFUSE_UNREADABLE: readonly Kind[] = ['proftpd', 'pureftpd'];
 /**
  * Where a ready data connection left unused is shown to go away: with its control connection
  * on the servers that accept a data connection at once (pyftpdlib, ftp-srv), alone on those that
@@ -201,6 +201,9 @@ for (const { kind, tls } of CASES) {
         const client = newClient(target);
         try {
           await client.connect({ connections: CONNECTIONS });
+          // first on a connection that has not listed yet (basic-ftp's LIST fallback is open there)
+          const remote = `/${dirname(files[0]?.relPath ?? '')}`;
+          await assert.rejects(client.listDir(remote), FtpReplyError);
           await assert.rejects(client.listEntries('/L2', { recursive: true }), FtpReplyError);
           // the client still works
           assert.equal((await client.listDir('/L2')).length, 1);
