@@ -9,16 +9,13 @@
  * Times are ms from the transfer's EPSV; "rtt k" columns are KB received in the k-th round trip
  * after the first byte. Needs root (network namespace), like the bench's WAN runs.
  */
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Socket } from 'node:net';
 import { openConnection, resolveServer } from '../src/ftp/connection.js';
 import { downloadAtomically } from '../src/ftp/download.js';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
-import { startProftpd } from './lib/proftpd.js';
-import { wan, WAN_HOST, WAN_NS } from './lib/setup.js';
+import { withWanProftpd } from './lib/wan-proftpd.js';
 
 const { values } = parseArgs({ options: { files: { type: 'string', default: '12' } } });
 const FILES = Number(values.files);
@@ -32,17 +29,10 @@ interface Timeline {
   chunks: [number, number][];
 }
 
-const work = mkdtempSync(join(tmpdir(), 'radarlib-timeline-'));
-chmodSync(work, 0o711); // proftpd reaches the served folder after dropping to nobody
-const up = wan('up');
-if (!up.ok) throw new Error(`wan up: ${up.out}`);
-try {
-  const files = await makeRadarDataset(join(work, 'data'), {
-    volumes: Math.ceil(FILES / 5) + 1,
-    layout: 'flat',
-  });
-  const srv = await startProftpd({ root: join(work, 'data'), host: WAN_HOST, port: PORT, netns: WAN_NS });
-  try {
+await withWanProftpd(
+  PORT,
+  (dir) => makeRadarDataset(dir, { volumes: Math.ceil(FILES / 5) + 1, layout: 'flat' }),
+  async (srv, files, work) => {
     const server = resolveServer({
       host: srv.host,
       port: srv.port,
@@ -123,10 +113,5 @@ try {
         ].join(' | '),
       );
     }
-  } finally {
-    await srv.stop();
-  }
-} finally {
-  wan('down');
-  rmSync(work, { recursive: true, force: true });
-}
+  },
+);

@@ -3,6 +3,7 @@
  * timeouts and cancellation. Every method borrows a connection from the pool, so concurrent
  * calls on one client run in parallel up to the server's connection cap.
  */
+import type { FileInfo } from 'basic-ftp';
 import type { Logger } from 'pino';
 import {
   FtpReplyError,
@@ -15,7 +16,7 @@ import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
 import { commitPart, receivePart, type ReceivedPart } from './download.js';
 import { ListedSizes } from './listed-sizes.js';
-import { toDirEntry, type DirEntry } from './listing.js';
+import { listFolder, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
 import { localNameForDownload } from './safe-name.js';
 import type {
@@ -169,16 +170,29 @@ export class AsyncFTPClient implements AsyncDisposable {
   }
 
   /** One folder's files and sub-folders (no pattern), with size and modification time. */
-  async listDir(path: string, options: SignalOption = {}): Promise<DirEntry[]> {
+  listDir(path: string, options: SignalOption = {}): Promise<DirEntry[]> {
+    return this.#listDir(path, options);
+  }
+
+  /** `listDir`; `onDataEnd` gets the entries before the server confirmed them (listing.ts listFolder). */
+  async #listDir(
+    path: string,
+    options: SignalOption,
+    onDataEnd?: (entries: DirEntry[]) => void,
+  ): Promise<DirEntry[]> {
     throwIfAborted(options.signal, `listing ${path}`);
     const now = new Date();
+    const base = path === '' ? '.' : path;
+    const early =
+      onDataEnd === undefined
+        ? undefined
+        : (infos: FileInfo[]) => onDataEnd(infos.flatMap((info) => toDirEntry(base, info, now) ?? []));
     const infos = await this.#pool.use(
-      (client) => client.list(path),
+      (client) => listFolder(client, path, early),
       this.#ctx('LIST', path),
       options.signal,
       true, // ahead of queued transfers: see FtpConnectionPool #priorityWaiters
     );
-    const base = path === '' ? '.' : path;
     const entries = infos.flatMap((info) => toDirEntry(base, info, now) ?? []);
     for (const e of entries) if (e.type === 'file') this.#listedSizes.remember(e.path, e.size, now.getTime());
     return entries;
@@ -188,8 +202,13 @@ export class AsyncFTPClient implements AsyncDisposable {
    * Files under `path` whose path relative to it matches `pattern`, with size and mtime.
    * Recursive walks list sub-folders in parallel (bounded by the pool).
    */
-  listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
-    return listMatching((dir, o) => this.listDir(dir, o), path, options);
+  async listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
+    const end = this.#expectListings(options);
+    try {
+      return await listMatching((dir, o, early) => this.#listDir(dir, o, early), path, options);
+    } finally {
+      end();
+    }
   }
 
   /**
@@ -197,8 +216,18 @@ export class AsyncFTPClient implements AsyncDisposable {
    * `downloadFiles(client.walkEntries(...), dir)` starts transferring while deeper folders of a
    * date tree are still being listed. On a 50 ms link a 7-level radar tree takes seconds to list.
    */
-  walkEntries(path: string, options: ListOptions = {}): AsyncGenerator<RemoteEntry> {
-    return walkMatching((dir, o) => this.listDir(dir, o), path, options);
+  async *walkEntries(path: string, options: ListOptions = {}): AsyncGenerator<RemoteEntry> {
+    const end = this.#expectListings(options);
+    try {
+      yield* walkMatching((dir, o, early) => this.#listDir(dir, o, early), path, options);
+    } finally {
+      end();
+    }
+  }
+
+  /** A recursive walk: the pool logs in and readies connections for its next folders. */
+  #expectListings(options: ListOptions): () => void {
+    return options.recursive === true ? this.#pool.expectTransfers() : () => undefined;
   }
 
   /** Remote paths of the matching files (the Python original's `list_files`). */

@@ -32,6 +32,7 @@ import {
 } from './passive-prefetch.js';
 import { newDataSocket } from './data-socket.js';
 import { holdDataSlot } from './data-slots.js';
+import { noteGreeting, takeReadyPassive } from './passive-ready.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -89,6 +90,12 @@ const PASV: PassiveMode = { command: 'PASV', port: (reply) => parsePasvResponse(
  * passive-prefetch.ts) and opens the data connection to the control host.
  */
 async function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: boolean): Promise<FTPResponse> {
+  // opened while the connection waited in the pool (passive-ready.ts)
+  const ready = takeReadyPassive(ftp);
+  if (ready !== undefined) {
+    await holdDataSlot(ftp);
+    return ready;
+  }
   const prefetched = connectEarly ? await takePrefetched(ftp, mode.command, ftp.timeout) : undefined;
   const res = prefetched ?? (await ftp.request(mode.command));
   await connectData(ftp, mode.port(res.message), connectEarly);
@@ -170,6 +177,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   try {
     const greeting = await logIn(client, server);
     if (queuesCommandsDuringTransfer(greeting)) enablePassivePrefetch(client.ftp);
+    noteGreeting(client.ftp, greeting);
     return client;
   } catch (err) {
     client.close();

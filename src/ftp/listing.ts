@@ -7,7 +7,11 @@
  * were UTC and say so (`modifiedAtInServerZone`), with its precision: the daemon corrects it with
  * the source's server clock (src/daemon/server-clock.ts) and compares versions at that precision.
  */
-import { FileType, type FileInfo } from 'basic-ftp';
+import { FileType, FTPError, type Client, type FileInfo } from 'basic-ftp';
+// basic-ftp's own listing pieces, public in their modules (see listFolder)
+import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
+import { downloadTo } from 'basic-ftp/dist/transfer.js';
+import type { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import picomatch from 'picomatch';
 import { joinRemote } from './safe-name.js';
 
@@ -97,4 +101,83 @@ export function makeMatcher(pattern: string | RegExp): (relativePath: string) =>
 /** In-flight upload names that are never taken: `.part`, `.tmp`, and dot-files. */
 export function isInFlightName(name: string): boolean {
   return name.startsWith('.') || /\.(part|tmp|filepart|crdownload)$/i.test(name);
+}
+
+/** What `listFolder` reaches inside basic-ftp's Client (protected there, plain properties in JS). */
+interface ListInternals {
+  options: { maxListingBytes?: number };
+  _progressTracker: ProgressTracker;
+  _requestListWithCommand?: (command: string) => Promise<FileInfo[]>;
+}
+
+/**
+ * `client.list(path)`, and with `onDataEnd` the folder's entries as soon as the listing's data
+ * connection has ended, before the server's `226` confirms it. A server such as ProFTPD sends the
+ * `226` a round trip after the last byte (once the client has closed its side); a tree walk can
+ * start the sub-folders' listings on other connections meanwhile (walk.ts). Only that: these
+ * entries may be cut short if the server then reports a failed transfer, so files are taken from
+ * the returned (confirmed) listing alone.
+ *
+ * basic-ftp's listing (`_requestListWithCommand`: its StringWriter piped from the data
+ * connection) is run as written there, with the writer's `finish` observed; the override is this
+ * call's own and removed when it ends.
+ */
+export async function listFolder(
+  client: Client,
+  path: string,
+  onDataEnd?: (infos: FileInfo[]) => void,
+): Promise<FileInfo[]> {
+  const candidates = client.availableListCommands;
+  if (candidates.length < 2 || candidates[0] !== 'MLSD') return listWith(client, path, onDataEnd);
+  // basic-ftp tries the next command (LIST) after *any* refusal of MLSD; a LIST of a folder the
+  // server may not read can come back empty with a 226 (seen on Pure-FTPd and ProFTPD), so a
+  // connection that had not listed yet would report an unreadable folder as empty. The server
+  // announced MLSD (FEAT): fall back only when it says it does not know the command.
+  client.availableListCommands = ['MLSD'];
+  try {
+    return await listWith(client, path, onDataEnd);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (!(err instanceof FTPError) || typeof code !== 'number' || !MLSD_UNKNOWN.includes(code)) {
+      if (client.availableListCommands[0] === 'MLSD') client.availableListCommands = candidates;
+      throw err;
+    }
+    client.availableListCommands = candidates.slice(1);
+    return listWith(client, path, onDataEnd);
+  }
+}
+
+/** Replies that say a server does not know MLSD after all (RFC 959: 500, 501, 502, 504). */
+const MLSD_UNKNOWN = [500, 501, 502, 504];
+
+async function listWith(
+  client: Client,
+  path: string,
+  onDataEnd: ((infos: FileInfo[]) => void) | undefined,
+): Promise<FileInfo[]> {
+  if (onDataEnd === undefined) return client.list(path);
+  const internals = client as unknown as ListInternals;
+  internals._requestListWithCommand = async (command) => {
+    const buffer = new StringWriter(internals.options.maxListingBytes);
+    buffer.once('finish', () => {
+      try {
+        onDataEnd(client.parseList(buffer.getText(client.ftp.encoding)));
+      } catch {
+        // unparsable here: the confirmed listing reports it
+      }
+    });
+    await downloadTo(buffer, {
+      ftp: client.ftp,
+      tracker: internals._progressTracker,
+      command,
+      remotePath: '',
+      type: 'list',
+    });
+    return client.parseList(buffer.getText(client.ftp.encoding));
+  };
+  try {
+    return await client.list(path);
+  } finally {
+    delete internals._requestListWithCommand;
+  }
 }

@@ -22,6 +22,7 @@ import {
 import { onAbortDuring, sleep } from '../util/abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
 import { DataSlots, gateTransfers, type DataSlotStats } from './data-slots.js';
+import { dropReadyPassive, hasReadyPassive, preparePassive, READY_MAX_AGE_MS } from './passive-ready.js';
 
 /** An idle connection older than this gets a NOOP before it is handed out. */
 const HEALTH_CHECK_AFTER_MS = 10_000;
@@ -36,6 +37,8 @@ interface PooledConnection {
   client: Client;
   idleSince: number;
   idleTimer?: NodeJS.Timeout;
+  /** Its next transfer's passive data connection is being opened (passive-ready.ts). */
+  preparing?: Promise<void>;
 }
 
 type Waiter = (conn: PooledConnection | null) => void;
@@ -51,6 +54,10 @@ export interface PoolStats {
   peakBusy: number;
   /** While data transfers are capped apart from the connections (data-slots.ts). */
   dataTransfers?: DataSlotStats;
+  /** Transfers that found their data connection already open (passive-ready.ts). */
+  readyPassivesUsed: number;
+  /** Idle connections whose next data connection is open (closed if unused: passive-ready.ts). */
+  readyIdle: number;
 }
 
 /** True for "too many connections" replies: 421, or 530 with such a text (ProFTPD). */
@@ -82,6 +89,9 @@ export class FtpConnectionPool {
   #drained: (() => void) | undefined;
   /** While a batch overlaps set-up with transfers: the cap on data transfers (data-slots.ts). */
   #dataSlots: DataSlots | undefined;
+  /** Runs of transfers announced (`expectTransfers`): idle connections get their passive ready. */
+  #expected = 0;
+  #readyPassivesUsed = 0;
 
   constructor(server: ResolvedServer, log?: Logger) {
     this.#server = server;
@@ -103,6 +113,8 @@ export class FtpConnectionPool {
       busy: this.#busy.size,
       limit: this.#limit,
       peakBusy: this.#peakBusy,
+      readyPassivesUsed: this.#readyPassivesUsed,
+      readyIdle: this.#idle.filter((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp)).length,
       ...(this.#dataSlots === undefined ? {} : { dataTransfers: this.#dataSlots.stats }),
     };
   }
@@ -127,6 +139,109 @@ export class FtpConnectionPool {
 
   get closed(): boolean {
     return this.#closing;
+  }
+
+  /**
+   * Announces a run of transfers whose next ones are not known yet (a recursive walk: each
+   * listing names the folders to list next). Until the returned function is called: connections
+   * are logged in up to the cap at once, in the background (on a 50 ms link a login is ~6 round
+   * trips: paid while the walk's first levels are listed, not when it widens), and a connection
+   * left idle opens its next passive data connection (passive-ready.ts), so a listing handed to
+   * it costs one round trip instead of three. A 421 while logging in lowers the cap as usual.
+   */
+  expectTransfers(): () => void {
+    this.#expected++;
+    for (let n = this.stats.open; n < this.#limit && !this.#closing; n++) this.#openSpare();
+    for (const conn of this.#idle) this.#prepareWhenIdle(conn);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#expected--;
+    };
+  }
+
+  /** Opens and logs in one more connection for the pool, failures only logged. */
+  #openSpare(): void {
+    this.#opening++;
+    void openConnection(this.#server).then(
+      (client) => {
+        this.#opening--;
+        this.#release({ client, idleSince: Date.now() });
+      },
+      (err: unknown) => {
+        this.#opening--;
+        if (isTooManyConnections(err)) this.#lowerLimit();
+        else this.#log?.debug({ host: this.#server.host, err }, 'could not open a spare connection');
+        // a waiter may be counting on the slot it held
+        this.#nextWaiter()?.(null);
+        this.#checkDrained();
+      },
+    );
+  }
+
+  /**
+   * A connection still idle after the current turn of the event loop (a caller that wanted it at
+   * once has taken it) opens its next passive data connection while runs are expected.
+   */
+  #prepareWhenIdle(conn: PooledConnection): void {
+    if (this.#expected === 0 || conn.preparing !== undefined || hasReadyPassive(conn.client.ftp)) return;
+    setImmediate(() => {
+      if (this.#expected === 0 || this.#closing || !this.#idle.includes(conn)) return;
+      if (conn.preparing !== undefined || hasReadyPassive(conn.client.ftp)) return;
+      // the set-up of no transfer in particular: no data slot to wait for
+      gateTransfers(conn.client.ftp, undefined);
+      conn.preparing = preparePassive(conn.client).then(
+        () => {
+          conn.preparing = undefined;
+          // an unused data connection is never left to servers' data timeouts (passive-ready.ts)
+          if (this.#idle.includes(conn)) {
+            clearTimeout(conn.idleTimer);
+            conn.idleTimer = setTimeout(() => this.#expireReady(conn), READY_MAX_AGE_MS).unref();
+          }
+        },
+        (err: unknown) => {
+          conn.preparing = undefined;
+          this.#log?.debug({ host: this.#server.host, err }, 'could not prepare a passive connection');
+          if (conn.client.closed) this.#dropIdle(conn);
+        },
+      );
+    });
+  }
+
+  /** A ready connection left unused: drop its data connection where that is safe, else close it. */
+  #expireReady(conn: PooledConnection): void {
+    if (!dropReadyPassive(conn.client.ftp)) {
+      this.#dropIdle(conn);
+      return;
+    }
+    this.#closeIdleAfter(conn, Math.max(0, conn.idleSince + IDLE_CLOSE_AFTER_MS - Date.now()));
+  }
+
+  #dropIdle(conn: PooledConnection): void {
+    const i = this.#idle.indexOf(conn);
+    if (i < 0) return;
+    this.#idle.splice(i, 1);
+    clearTimeout(conn.idleTimer);
+    conn.client.close();
+    // a slot is free: a waiter may open a replacement
+    this.#nextWaiter()?.(null);
+  }
+
+  #closeIdleAfter(conn: PooledConnection, ms: number): void {
+    clearTimeout(conn.idleTimer);
+    conn.idleTimer = setTimeout(() => this.#dropIdle(conn), ms).unref();
+  }
+
+  /**
+   * The idle connection to hand out: one whose passive data connection is ready, else one
+   * opening it (it is ready sooner than a fresh set-up), else the most recently used.
+   */
+  #takeIdle(): PooledConnection | undefined {
+    const ready = this.#idle.findLastIndex((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp));
+    const preparing = ready >= 0 ? ready : this.#idle.findLastIndex((c) => c.preparing !== undefined);
+    const i = preparing >= 0 ? preparing : this.#idle.length - 1;
+    return i < 0 ? undefined : this.#idle.splice(i, 1)[0];
   }
 
   /**
@@ -174,7 +289,7 @@ export class FtpConnectionPool {
       if (signal?.aborted === true) throw new AbortedError(describe(ctx), { cause: signal.reason });
       this.#maybeRestoreLimit();
 
-      const idle = this.#idle.pop();
+      const idle = this.#takeIdle();
       if (idle !== undefined) {
         clearTimeout(idle.idleTimer);
         // Counted while checked: others must not open a connection in its place meanwhile
@@ -182,11 +297,16 @@ export class FtpConnectionPool {
         this.#checking++;
         let healthy: boolean;
         try {
+          // (settles, never rejects: see #prepareWhenIdle); no extra turn when nothing is prepared
+          if (idle.preparing !== undefined) await idle.preparing;
           healthy = await this.#healthy(idle);
         } finally {
           this.#checking--;
         }
-        if (healthy) return this.#markBusy(idle);
+        if (healthy) {
+          if (hasReadyPassive(idle.client.ftp)) this.#readyPassivesUsed++;
+          return this.#markBusy(idle);
+        }
         this.#discard(idle);
         continue;
       }
@@ -252,7 +372,8 @@ export class FtpConnectionPool {
 
   async #healthy(conn: PooledConnection): Promise<boolean> {
     if (conn.client.closed) return false;
-    if (Date.now() - conn.idleSince < HEALTH_CHECK_AFTER_MS) return true;
+    // (a prepared connection is younger than READY_MAX_AGE_MS: it is closed before that)
+    if (Date.now() - conn.idleSince < HEALTH_CHECK_AFTER_MS || hasReadyPassive(conn.client.ftp)) return true;
     try {
       await conn.client.send('NOOP');
       return true;
@@ -280,12 +401,9 @@ export class FtpConnectionPool {
       return;
     }
     conn.idleSince = Date.now();
-    conn.idleTimer = setTimeout(() => {
-      const i = this.#idle.indexOf(conn);
-      if (i >= 0) this.#idle.splice(i, 1);
-      conn.client.close();
-    }, IDLE_CLOSE_AFTER_MS).unref();
+    this.#closeIdleAfter(conn, IDLE_CLOSE_AFTER_MS);
     this.#idle.push(conn);
+    this.#prepareWhenIdle(conn);
   }
 
   #discard(conn: PooledConnection): void {

@@ -7,7 +7,16 @@ import { makeMatcher, type DirEntry } from './listing.js';
 import { joinRemote } from './safe-name.js';
 import type { ListOptions, RemoteEntry, SignalOption } from './types.js';
 
-export type ListDir = (path: string, options: SignalOption) => Promise<DirEntry[]>;
+/**
+ * One folder's entries. `onDataEnd`, when the client can: the same entries as soon as they have
+ * arrived, before the server confirmed the listing (FTP: listing.ts listFolder), to start the
+ * sub-folders' listings a round trip earlier.
+ */
+export type ListDir = (
+  path: string,
+  options: SignalOption,
+  onDataEnd?: (entries: DirEntry[]) => void,
+) => Promise<DirEntry[]>;
 
 export const DEFAULT_PATTERN = '*.BUFR';
 /** A recursive walk stops descending here: a server with a symlink loop must not keep us busy. */
@@ -43,17 +52,28 @@ function walk(
   const matches = makeMatcher(options.pattern ?? DEFAULT_PATTERN);
   const recursive = options.recursive ?? false;
   const visit = async (dir: string, rel: string, depth: number): Promise<void> => {
-    const entries = await listDir(dir, options);
-    const subdirs: Promise<void>[] = [];
+    let subdirs: Promise<void>[] | undefined;
+    // Sub-folders are listed from the first sight of the entries (possibly before the server
+    // confirmed them: a sub-folder seen there exists); files only from the confirmed listing.
+    const descend = (entries: DirEntry[]): void => {
+      if (subdirs !== undefined) return;
+      subdirs = [];
+      if (!recursive || depth >= MAX_WALK_DEPTH) return;
+      for (const e of entries) {
+        if (e.type !== 'dir') continue;
+        const sub = visit(joinRemote(dir, e.name), rel === '' ? e.name : `${rel}/${e.name}`, depth + 1);
+        // awaited below; until then (or if this folder's listing fails) not an unhandled rejection
+        sub.catch(() => undefined);
+        subdirs.push(sub);
+      }
+    };
+    const entries = await listDir(dir, options, recursive ? descend : undefined);
+    descend(entries);
     for (const e of entries) {
       const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
-      if (e.type === 'file') {
-        if (matches(relPath)) onFile(toRemoteEntry(e));
-      } else if (recursive && depth < MAX_WALK_DEPTH) {
-        subdirs.push(visit(joinRemote(dir, e.name), relPath, depth + 1));
-      }
+      if (e.type === 'file' && matches(relPath)) onFile(toRemoteEntry(e));
     }
-    await Promise.all(subdirs);
+    await Promise.all(subdirs ?? []);
   };
   return visit(rootOf(path), '', 0);
 }
