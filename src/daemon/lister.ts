@@ -21,7 +21,12 @@ export interface DaemonFtpClient {
   /** Files under `path` matching `pattern` (recursively when asked), with size and mtime. */
   listEntries(
     path: string,
-    options: { pattern?: string | RegExp; recursive?: boolean; signal?: AbortSignal },
+    options: {
+      pattern?: string | RegExp;
+      recursive?: boolean;
+      prepareConnections?: boolean;
+      signal?: AbortSignal;
+    },
   ): Promise<ListedEntry[]>;
   /** MDTM (UTC), null without MDTM support; lets `serverTimeZone: 'auto'` learn LIST's zone. */
   lastModified?(path: string, options: { signal?: AbortSignal }): Promise<Date | null>;
@@ -127,6 +132,8 @@ export class SourceLister {
       const listed = await this.#client.listEntries(s.remotePath, {
         pattern: s.filePattern,
         recursive: s.layout === 'recursive',
+        // A quiet tree polled every cycle should not cost the server a full pool of logins.
+        prepareConnections: false,
         ...(signal === undefined ? {} : { signal }),
       });
       entries = listed

@@ -227,7 +227,9 @@ export class AsyncFTPClient implements AsyncDisposable {
 
   /** A recursive walk: the pool logs in and readies connections for its next folders. */
   #expectListings(options: ListOptions): () => void {
-    return options.recursive === true ? this.#pool.expectTransfers() : () => undefined;
+    return options.recursive === true && options.prepareConnections !== false
+      ? this.#pool.expectTransfers()
+      : () => undefined;
   }
 
   /** Remote paths of the matching files (the Python original's `list_files`). */

@@ -96,6 +96,13 @@ export interface ListOptions extends SignalOption {
   pattern?: string | RegExp;
   /** Walk sub-folders. A plain `*.BUFR` then matches at any depth. @default false */
   recursive?: boolean;
+  /**
+   * For a recursive walk: log connections in up to `maxConnections` and ready idle ones' data
+   * connections ahead of the next folders (about half the round trips per folder level on a
+   * WAN, for more logins and EPSVs). The daemon turns it off: its cycles mostly find nothing
+   * new, and a server should not pay a full pool every poll. @default true
+   */
+  prepareConnections?: boolean;
 }
 
 /** Options of {@link AsyncFTPClient.downloadFile}. */

@@ -60,6 +60,23 @@ test('a file appearing late in an older folder is still taken', async (t) => {
   assert.deepEqual(listLocal(r.local), ['2025/01/a.BUFR', '2025/01/late.BUFR', '2025/02/b.BUFR']);
 });
 
+test('a recursive source polls a quiet tree without readying spare connections (server log)', async (t) => {
+  const r = await rig(t);
+  for (const month of ['01', '02', '03', '04'])
+    r.put(`/data/2025/${month}/x${month}.BUFR`, month, new Date(`2025-${month}-01T00:00:00Z`));
+  const d = new FTPDaemon(r.config({ recursive: true, maxConnections: 4 }));
+  t.after(() => d.stop());
+  assert.equal((await d.runOnce()).length, 4);
+  const from = r.server.commands.length;
+  assert.deepEqual(await d.runOnce(), []);
+  const idle = r.server.commands.slice(from).map((c) => c.directive);
+  const count = (...names: string[]): number => idle.filter((c) => names.includes(c)).length;
+  // A library walk readies a data connection on every idle connection (an EPSV its listing may
+  // never use) and logs the pool in to its cap; a poll that finds nothing must not.
+  assert.equal(count('EPSV', 'PASV'), count('MLSD', 'LIST', 'NLST'), `idle cycle: ${idle.join(' ')}`);
+  assert.ok(count('USER') <= 1, `logins in an idle cycle: ${count('USER')} (${idle.join(' ')})`);
+});
+
 test('a file replaced by a new version (other size/mtime) is taken again as a new version', async (t) => {
   const r = await rig(t);
   r.put('/data/v.BUFR', payload(1, 1000), new Date('2025-01-01T00:00:00Z'));
