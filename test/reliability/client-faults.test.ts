@@ -185,6 +185,7 @@ for (const kind of kinds) {
     let pending = entries;
     const parked = new Map<string, Error>();
     const attempts = new Map<string, number>();
+    const errors = new Map<string, string[]>();
     for (let round = 0; round < 10 && pending.length > 0; round++) {
       await restarting;
       const started = Date.now();
@@ -199,6 +200,7 @@ for (const kind of kinds) {
       longest = Math.max(longest, Date.now() - started);
       const failed = new Set<string>();
       for (const f of batch.failures) {
+        errors.set(f.remotePath, [...(errors.get(f.remotePath) ?? []), `round ${round}: ${f.error.message}`]);
         const n = (attempts.get(f.remotePath) ?? 0) + 1;
         attempts.set(f.remotePath, n);
         if (n >= 8) parked.set(f.remotePath, f.error);
@@ -221,8 +223,10 @@ for (const kind of kinds) {
       longestHangMs: longest,
       observed: `${restarts} restarts; ${attempts.size} files retried; parked ${parked.size}; stray files ${check.stray.length}`,
     });
+    // On failure, say how each parked file failed each time (a CI run must explain itself).
+    const why = [...parked.keys()].map((path) => `${path}: ${(errors.get(path) ?? []).join(' | ')}`);
     assert.equal(restarts, 2);
-    assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] });
-    assert.equal(parked.size, 0);
+    assert.deepEqual(check, { lost: [], corrupt: [], duplicated: [], stray: [] }, why.join('\n'));
+    assert.equal(parked.size, 0, why.join('\n'));
   });
 }
