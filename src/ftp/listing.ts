@@ -143,7 +143,14 @@ export async function listFolder(
       throw err;
     }
     client.availableListCommands = candidates.slice(1);
-    return listWith(client, path, onDataEnd);
+    try {
+      return await listWith(client, path, onDataEnd);
+    } catch (fallbackErr) {
+      // LIST could not list it either (pyftpdlib answers MLSD of a missing folder with 501): the
+      // folder is the trouble, not MLSD, which the connection keeps for its next listings.
+      client.availableListCommands = candidates;
+      throw fallbackErr;
+    }
   }
 }
 

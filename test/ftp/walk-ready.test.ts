@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FtpReplyError } from '../../src/errors.js';
 import { AsyncFTPClient } from '../../src/ftp/index.js';
+import type { FtpServerOptions } from '../../src/ftp/types.js';
 import { READY_MAX_AGE_MS } from '../../src/ftp/passive-ready.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import {
@@ -95,8 +96,8 @@ async function start(kind: Kind, root: string, tls: boolean): Promise<Target> {
   };
 }
 
-function newClient(t: Target): AsyncFTPClient {
-  return new AsyncFTPClient({
+function clientOptions(t: Target): FtpServerOptions {
+  return {
     host: t.host,
     port: t.port,
     username: t.user,
@@ -104,7 +105,11 @@ function newClient(t: Target): AsyncFTPClient {
     maxConnections: CONNECTIONS,
     ...(t.tlsCa === undefined ? {} : { secure: 'explicit' as const, tls: { ca: t.tlsCa } }),
     timeouts: { connectMs: scaled(10_000), commandMs: scaled(10_000), dataStallMs: scaled(20_000) },
-  });
+  };
+}
+
+function newClient(t: Target): AsyncFTPClient {
+  return new AsyncFTPClient(clientOptions(t));
 }
 
 /** Every folder of the data set's tree below (and with) /L2, as absolute remote paths. */
@@ -210,6 +215,34 @@ for (const { kind, tls } of CASES) {
         } finally {
           await chmod(hidden, 0o755);
           await client.disconnect();
+        }
+      },
+    );
+
+    test(
+      'a missing folder leaves the connection listing as exactly as before',
+      { timeout: scaled(60_000), skip: tls ? 'shown on plain FTP' : false },
+      async () => {
+        const folder = `/${dirname(files[0]?.relPath ?? '')}`;
+        const precisions = async (client: AsyncFTPClient): Promise<(number | undefined)[]> =>
+          (await client.listDir(folder)).map((e) => e.modifiedAtPrecisionMs);
+        const fresh = new AsyncFTPClient({ ...clientOptions(target), maxConnections: 1 });
+        const after = new AsyncFTPClient({ ...clientOptions(target), maxConnections: 1 });
+        try {
+          const expected = await precisions(fresh);
+          // pyftpdlib answers MLSD of a missing folder with 501: LIST is tried, and fails too
+          // (vsftpd lists it as empty)
+          await after
+            .listDir('/L2/NOPE')
+            .catch((err: unknown) => assert.ok(err instanceof FtpReplyError, String(err)));
+          assert.deepEqual(
+            await precisions(after),
+            expected,
+            'the same listing command as a fresh connection',
+          );
+        } finally {
+          await fresh.disconnect();
+          await after.disconnect();
         }
       },
     );
