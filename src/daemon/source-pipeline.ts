@@ -62,13 +62,12 @@ export class SourcePipeline {
   readonly #log: Logger;
   #pool: DownloadPool | null = null;
   #bottleneckWarned = false;
-  /** The last listing failed on the FTP side: the server is probably unreachable. */
-  #serverDown = false;
   /**
-   * A download could not reach the server (`isServerUnreachable`): no file is claimed until a
-   * listing works or this time (epoch ms) passes.
+   * No file is claimed before this time (epoch ms): the server is probably unreachable. Infinity
+   * after a listing failed on the FTP side, a backoff delay after a download could not connect
+   * (`isServerUnreachable`); 0 again once a listing works.
    */
-  #unreachableUntil = 0;
+  #pausedUntil = 0;
 
   constructor(options: SourcePipelineOptions) {
     this.#o = options;
@@ -133,7 +132,7 @@ export class SourcePipeline {
       const downloaded: FileRecord[] = [];
       const callbacks: Promise<void>[] = [];
       const event = await this.#listRound(this.#o.src.config.name, callbacks);
-      if (!this.#o.stopRequested.aborted && !this.#serverDown) {
+      if (!this.#o.stopRequested.aborted && !this.#paused()) {
         pool.drain();
         const onDone = (record: FileRecord, callback: Promise<void>): void => {
           downloaded.push(record);
@@ -160,7 +159,7 @@ export class SourcePipeline {
       fetchContext: { ...o.fetchContext, onServerUnreachable: (err) => this.#onUnreachable(err) },
       stopRequested: o.stopRequested,
       onBottleneck: (info) => this.#onBottleneck(info),
-      isPaused: () => this.#serverDown || Date.now() < this.#unreachableUntil,
+      isPaused: () => this.#paused(),
     });
   }
 
@@ -171,9 +170,14 @@ export class SourcePipeline {
    * when the next claim finds out again.
    */
   #onUnreachable(err: Error): void {
-    const paused = Date.now() < this.#unreachableUntil;
-    this.#unreachableUntil = Date.now() + this.#o.src.config.backoff.initialDelay * 1000;
+    const paused = this.#paused();
+    const until = Date.now() + this.#o.src.config.backoff.initialDelay * 1000;
+    this.#pausedUntil = Math.max(this.#pausedUntil, until);
     if (!paused) this.#log.warn({ err }, 'server unreachable: downloads wait for a listing that works');
+  }
+
+  #paused(): boolean {
+    return Date.now() < this.#pausedUntil;
   }
 
   async #fullRound(pool: DownloadPool): Promise<void> {
@@ -211,8 +215,7 @@ export class SourcePipeline {
       try {
         const round = settleFirst ? this.scheduler.settleRound : this.scheduler.hotRound;
         const r = await this.#serial(() => round.call(this.scheduler, listAbort.signal));
-        this.#serverDown = false;
-        this.#unreachableUntil = 0;
+        this.#pausedUntil = 0;
         if (!r.skipped) pool.wake();
         const after = this.scheduler.settleDueAt;
         // At most one settle round a second (uploads arriving all the time must not make it a
@@ -308,13 +311,14 @@ export class SourcePipeline {
       event.added = r.added;
       event.becameReady = r.becameReady;
       event.folderErrors = [...r.folderErrors];
-      this.#serverDown = false;
-      this.#unreachableUntil = 0;
+      this.#pausedUntil = 0;
     } catch (err) {
       event.error = toError(err);
       // When the server could not be listed it is most likely unreachable: downloading now
       // would only spend the ready files' attempts. They wait for the next listing that works.
-      this.#serverDown = event.error instanceof FtpError;
+      if (event.error instanceof FtpError) this.#pausedUntil = Infinity;
+      // a failure on our side (the ledger, say) tells nothing about the server
+      else if (this.#pausedUntil === Infinity) this.#pausedUntil = 0;
       if (!stopRequested.aborted) this.#log.warn({ err: event.error }, LOG_MESSAGES.cycleFailed);
     } finally {
       listAbort.dispose();
