@@ -222,10 +222,7 @@ export class FtpConnectionPool {
     const i = this.#idle.indexOf(conn);
     if (i < 0) return;
     this.#idle.splice(i, 1);
-    clearTimeout(conn.idleTimer);
-    conn.client.close();
-    // a slot is free: a waiter may open a replacement
-    this.#nextWaiter()?.(null);
+    this.#discard(conn);
   }
 
   #closeIdleAfter(conn: PooledConnection, ms: number): void {
