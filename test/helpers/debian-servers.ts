@@ -74,6 +74,12 @@ export interface DebianServerOptions {
    * (`FactsAdvertise off`: FEAT does not offer MLST, so clients list with LIST).
    */
   listOnly?: boolean;
+  /**
+   * The user's password, to start a server again with the credentials its clients already hold
+   * (a restart). vsftpd's PAM user has one password per machine: there it must be that one.
+   * @default a new random one per start
+   */
+  password?: string;
 }
 
 export interface DebianServer {
@@ -797,6 +803,8 @@ function validate(kind: DebianServerKind, opts: DebianServerOptions): void {
     throw new Error(`maxPerIp must be a positive integer, got ${opts.maxPerIp}`);
   if (opts.pasvAddress !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(opts.pasvAddress))
     throw new Error(`pasvAddress must be an IPv4 address, got ${opts.pasvAddress}`);
+  if (opts.password !== undefined && !/^[\w-]{8,64}$/.test(opts.password))
+    throw new Error('password must be 8-64 of [A-Za-z0-9_-]');
   if (opts.rateLimit !== undefined && !(opts.rateLimit >= 1024))
     throw new Error(`rateLimit must be >= 1024 bytes/s, got ${opts.rateLimit}`);
   if (
@@ -837,7 +845,10 @@ export async function startDebianServer(
   const tls = opts.tls === 'explicit' || opts.requireSslReuse === true;
   const cert = tls ? await selfSignedCert() : undefined;
   const user = kind === 'vsftpd' ? VSFTPD_USER : 'radarlib';
-  const password = kind === 'vsftpd' ? await vsftpdUser() : randomBytes(12).toString('base64url');
+  const password =
+    kind === 'vsftpd' ? await vsftpdUser() : (opts.password ?? randomBytes(12).toString('base64url'));
+  if (opts.password !== undefined && opts.password !== password)
+    throw new Error("vsftpd: its password is its PAM user's, one per machine, not the one asked for");
 
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {

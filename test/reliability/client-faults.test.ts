@@ -159,8 +159,6 @@ for (const kind of kinds) {
   );
 
   test(`client · ${kind}: the server restarts during a batch`, { timeout: 180_000 }, async (t) => {
-    // Only vsftpd keeps its password across starts in this helper (the others draw a new one).
-    if (kind !== 'vsftpd') return t.skip(`${kind}: the test helper gives it a new password per start`);
     const r = await rig(t, kind, { delayMs: 2 }, 13);
     const mem = memorySampler();
     const entries = await listAll(r.client);
@@ -171,7 +169,11 @@ for (const kind of kinds) {
       r.proxy.resetAll();
       await server.stop();
       await sleep(200);
-      server = await startDebianServer(kind, { root: r.root, passivePorts: 300 });
+      server = await startDebianServer(kind, {
+        root: r.root,
+        passivePorts: 300,
+        password: r.server.password,
+      });
       r.proxy.setUpstream(server.port);
       r.proxy.setRules({ refuse: false });
       restarts++;

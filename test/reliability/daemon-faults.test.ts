@@ -310,7 +310,6 @@ for (const kind of kinds) {
     `daemon · ${kind}: the server is down at start and restarts twice mid-cycle`,
     { timeout: scaled(240_000) },
     async (t) => {
-      if (kind !== 'vsftpd') return t.skip(`${kind}: the test helper gives it a new password per start`);
       const r = await rig(t, kind, { delayMs: 2 }, 22);
       let server = r.server;
       t.after(() => server.stop());
@@ -320,7 +319,11 @@ for (const kind of kinds) {
         r.proxy.resetAll();
         await server.stop();
         await sleep(150);
-        server = await startDebianServer(kind, { root: r.root, passivePorts: 300 });
+        server = await startDebianServer(kind, {
+          root: r.root,
+          passivePorts: 300,
+          password: r.server.password,
+        });
         r.proxy.setUpstream(server.port);
         r.proxy.setRules({ refuse: false });
         restarts++;
