@@ -179,6 +179,9 @@ export interface ConcurrencyStep {
 export type DownloadBatch = string[] & {
   failures: DownloadFailure[];
   concurrency?: ConcurrencyStep[];
-  /** With `overlapSetup`: data transfers in flight, most at once and time-weighted mean. */
-  dataTransfers?: { limit: number; peak: number; mean: number };
+  /**
+   * With `overlapSetup`: data transfers in flight, most at once and time-weighted mean, and how
+   * many handed their slot on before their data ended (src/ftp/data-slots.ts).
+   */
+  dataTransfers?: { limit: number; peak: number; mean: number; handedOffEarly: number };
 };
