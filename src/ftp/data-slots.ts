@@ -219,6 +219,23 @@ export async function holdDataSlot(ftp: FTPContext): Promise<void> {
   if (expected !== undefined && expected > 0) watchTail(socket, expected, slot, slots);
 }
 
+/**
+ * Bytes `lag` ms bring at the rate of the polls in the last `within` ms; 0 while those polls span
+ * less than half of it.
+ */
+function comingAt(
+  window: readonly { at: number; bytes: number }[],
+  now: number,
+  bytes: number,
+  within: number,
+  lag: number,
+): number {
+  const oldest = window.find((p) => p.at >= now - within);
+  if (oldest === undefined) return 0;
+  const span = now - oldest.at;
+  return span >= within / 2 ? ((bytes - oldest.bytes) * lag) / span : 0;
+}
+
 /** How often a transfer holding a slot is looked at (ms): a fraction of the lag, within bounds. */
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 25;
@@ -226,8 +243,10 @@ const POLLS_PER_LAG = 8;
 
 /**
  * Measures the transfer's lag (slot to first byte) and hands its slot on once the bytes still to
- * come are fewer than what arrived in the last lag (the rate of that window, so a transfer still
- * speeding up in TCP slow start is handed on a little late rather than early). Reads the socket's
+ * come are fewer than what the next lag brings at the recent rate (of the last lag or of its
+ * second half, the higher: a transfer in TCP slow start speeds up, and a rate that lags behind
+ * hands on late, never early; with FTPS the lag is three round trips on a WAN, the last of them
+ * the first 16 KB TLS record). Reads the socket's
  * byte count (decrypted bytes for TLS) on a timer: no listener on the data itself, which the
  * download reads. Stops at the hand-off or when the socket ends or closes.
  */
@@ -255,10 +274,12 @@ function watchTail(socket: Socket, expected: number, slot: DataSlot, slots: Data
     if (measured && lag !== undefined) {
       window.push({ at: now, bytes });
       while (window.length > 1 && (window[0]?.at ?? now) < now - lag) window.shift();
-      const oldest = window[0] ?? { at: now, bytes };
-      const span = now - oldest.at;
-      // bytes the next lag should bring at the rate of the last one (none before half a lag is seen)
-      const coming = span >= lag / 2 ? ((bytes - oldest.bytes) * lag) / span : 0;
+      // bytes the next lag should bring: at the rate of the last lag or of its second half,
+      // whichever is higher (a transfer in slow start speeds up), none before half a lag is seen
+      const coming = Math.max(
+        comingAt(window, now, bytes, lag, lag),
+        comingAt(window, now, bytes, lag / 2, lag),
+      );
       if (expected - bytes <= coming) {
         stop();
         slot.handOff();
