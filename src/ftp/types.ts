@@ -145,8 +145,10 @@ export interface DownloadFilesOptions extends SignalOption {
   /**
    * Give every transfer slot a second control connection that sets up the next file (EPSV and
    * the data connection's handshake) while the slot's current file arrives; its RETR goes out
-   * the moment that file's data ends. Still at most `maxConcurrent` files move data at once, but
-   * the batch logs in twice as many connections (mind the server's connection limit; a 421 only
+   * about one RETR-to-first-byte delay before that file's data ends (its size is known), so its
+   * first byte comes about when the last one does. At most `maxConcurrent` files move data at
+   * once but for that brief overlap (`dataTransfers` counts it), and the batch logs in twice as
+   * many connections (mind the server's connection limit; a 421 only
    * lowers it). Two round trips less per file on a long link, on every server (ProFTPD refuses
    * a command sent during a transfer on the same connection). FTP only; numeric `maxConcurrent`
    * only. See src/ftp/data-slots.ts. @default false
