@@ -51,7 +51,8 @@ export interface AsyncFTPClientOptions extends FtpServerOptions {
   /** pino logger; the client logs at debug level under `{module: 'ftp', host}`. */
   logger?: Logger;
   /**
-   * At most this many downloads move data at once, however many connections are open: with
+   * At most this many downloads move data at once (but for the brief overlap of a slot handed on
+   * just before its file's data ends), however many connections are open: with
    * `maxConnections` twice this, each transfer slot has a spare connection that sets the next
    * file up (EPSV + data connection) while the slot's file arrives, as `overlapSetup` does for
    * one batch (the daemon's `overlapSetup`). FTP only; listings are never held by it. A batch
