@@ -11,12 +11,13 @@
  * the early hand-off below; only the control connections double (said in the docs and the bench).
  *
  * Early hand-off: what a slot's next file still pays after its RETR is the *lag* from RETR to its
- * first byte, one round trip in plain FTP and two in FTPS (ProFTPD sends the first byte only after
- * the client's TLS Finished: docs/PERFORMANCE.md, session 5), during which the slot moves no data.
- * When the transfer's size is known (`expectDataBytes`), the slot is handed on once the bytes
- * still to come are fewer than the data received in the last lag: the next file's RETR and
- * handshake (no data) overlap this file's tail, and its first byte comes about when this file's
- * last one does. The lag is measured on the slots' own transfers (the median of the last few);
+ * first byte, one round trip in plain FTP and three in FTPS on ProFTPD (it sends the first byte
+ * only after the client's TLS Finished, and the first 16 KB record completes a flight later:
+ * docs/PERFORMANCE.md, sessions 5 and 6), during which the slot moves no data. When the
+ * transfer's size is known (`expectDataBytes`), the slot is handed on once the bytes still to
+ * come are fewer than what the next lag should bring at the recent rate: the next file's RETR
+ * and handshake (no data) overlap this file's tail, and its first byte comes about when this
+ * file's last one does. The lag is measured on the slots' own transfers (the median of the last few);
  * until one is measured nothing is handed on early. A transfer handed on still counts as in
  * flight until its data ends (the stats show the overlap).
  *
@@ -246,9 +247,9 @@ const POLLS_PER_LAG = 8;
  * come are fewer than what the next lag brings at the recent rate (of the last lag or of its
  * second half, the higher: a transfer in TCP slow start speeds up, and a rate that lags behind
  * hands on late, never early; with FTPS the lag is three round trips on a WAN, the last of them
- * the first 16 KB TLS record). Reads the socket's
- * byte count (decrypted bytes for TLS) on a timer: no listener on the data itself, which the
- * download reads. Stops at the hand-off or when the socket ends or closes.
+ * the first 16 KB TLS record). Reads the socket's byte count (decrypted bytes for TLS) on a
+ * timer: no listener on the data itself, which the download reads. Stops at the hand-off or when
+ * the socket ends or closes.
  */
 function watchTail(socket: Socket, expected: number, slot: DataSlot, slots: DataSlots): void {
   const takenAt = performance.now();
