@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { readInto, resumeReading } from './data-socket.js';
+import { expectDataBytes } from './data-slots.js';
 import { FileSink } from './file-sink.js';
 import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
@@ -348,6 +349,8 @@ async function transfer(
     const path = req.remotePath.startsWith(' ')
       ? await client.protectWhitespace(req.remotePath)
       : req.remotePath;
+    // with overlapSetup, the size lets the data slot go to the next file before this one ends
+    expectDataBytes(client.ftp, req.size - startAt);
     await client.prepareTransfer(client.ftp);
     await retrieve(client.ftp, path, startAt, sink);
     finished = true;

@@ -51,7 +51,8 @@ export interface AsyncFTPClientOptions extends FtpServerOptions {
   /** pino logger; the client logs at debug level under `{module: 'ftp', host}`. */
   logger?: Logger;
   /**
-   * At most this many downloads move data at once, however many connections are open: with
+   * At most this many downloads move data at once (but for the brief overlap of a slot handed on
+   * just before its file's data ends), however many connections are open: with
    * `maxConnections` twice this, each transfer slot has a spare connection that sets the next
    * file up (EPSV + data connection) while the slot's file arrives, as `overlapSetup` does for
    * one batch (the daemon's `overlapSetup`). FTP only; listings are never held by it. A batch
@@ -145,8 +146,10 @@ export interface DownloadFilesOptions extends SignalOption {
   /**
    * Give every transfer slot a second control connection that sets up the next file (EPSV and
    * the data connection's handshake) while the slot's current file arrives; its RETR goes out
-   * the moment that file's data ends. Still at most `maxConcurrent` files move data at once, but
-   * the batch logs in twice as many connections (mind the server's connection limit; a 421 only
+   * about one RETR-to-first-byte delay before that file's data ends (its size is known), so its
+   * first byte comes about when the last one does. At most `maxConcurrent` files move data at
+   * once but for that brief overlap (`dataTransfers` counts it), and the batch logs in twice as
+   * many connections (mind the server's connection limit; a 421 only
    * lowers it). Two round trips less per file on a long link, on every server (ProFTPD refuses
    * a command sent during a transfer on the same connection). FTP only; numeric `maxConcurrent`
    * only. See src/ftp/data-slots.ts. @default false
@@ -179,6 +182,9 @@ export interface ConcurrencyStep {
 export type DownloadBatch = string[] & {
   failures: DownloadFailure[];
   concurrency?: ConcurrencyStep[];
-  /** With `overlapSetup`: data transfers in flight, most at once and time-weighted mean. */
-  dataTransfers?: { limit: number; peak: number; mean: number };
+  /**
+   * With `overlapSetup`: data transfers in flight, most at once and time-weighted mean, and how
+   * many handed their slot on before their data ended (src/ftp/data-slots.ts).
+   */
+  dataTransfers?: { limit: number; peak: number; mean: number; handedOffEarly: number };
 };

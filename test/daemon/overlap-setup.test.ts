@@ -155,7 +155,9 @@ test('overlapSetup on: every file once, the refused one parked with its 55x, dat
   const data = stats.dataTransfers;
   assert.ok(data !== undefined, 'the client caps data transfers');
   assert.equal(data.limit, SLOTS);
-  assert.ok(data.peak >= 1 && data.peak <= SLOTS, `data transfers at once: ${data.peak}`);
+  // above the cap only by the tails of transfers whose slot was handed on early (data-slots.ts)
+  const over = Math.min(data.handedOffEarly, SLOTS);
+  assert.ok(data.peak >= 1 && data.peak <= SLOTS + over, `data transfers at once: ${JSON.stringify(data)}`);
   assert.equal(stats.limit, SLOTS * 2, 'two control connections per download slot');
   // more connections busy than transfers allowed: the spares set files up while data moved
   assert.ok(
@@ -223,10 +225,10 @@ test(
     }
     const stats = clients[0]?.poolStats;
     assert.ok(stats?.dataTransfers !== undefined, 'the client caps data transfers');
-    assert.ok(
-      stats.dataTransfers.peak >= 1 && stats.dataTransfers.peak <= SLOTS,
-      `peak ${stats.dataTransfers.peak}`,
-    );
+    const data = stats.dataTransfers;
+    // above the cap only by the tails of transfers whose slot was handed on early (data-slots.ts)
+    const over = Math.min(data.handedOffEarly, SLOTS);
+    assert.ok(data.peak >= 1 && data.peak <= SLOTS + over, `data transfers at once: ${JSON.stringify(data)}`);
     assert.ok(stats.peakBusy <= SLOTS * 2, `connections busy at once: ${stats.peakBusy}`);
   },
 );

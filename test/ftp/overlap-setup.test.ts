@@ -6,7 +6,8 @@
  * transfers slowed down by the server so set-ups surely wait for a slot, and with files deleted
  * after the listing (their RETR is refused after the set-up took a slot: it must give the slot
  * back, or the batch would hang). Asserted: every file's bytes, one failure per deleted file,
- * the server's own RETR log (each file once), the data transfers in flight never above the cap,
+ * the server's own RETR log (each file once), the data transfers in flight never above the cap
+ * but for the tails of transfers whose slot was handed on early (test/ftp/data-slots.test.ts),
  * the connections never above twice the cap.
  */
 import assert from 'node:assert/strict';
@@ -116,8 +117,11 @@ for (const { kind, tls } of CASES) {
             const slots = batch.dataTransfers;
             assert.ok(slots !== undefined, 'the batch reports its data transfers');
             assert.equal(slots.limit, MAX_CONCURRENT);
-            assert.ok(slots.peak >= 1 && slots.peak <= MAX_CONCURRENT, `peak ${slots.peak}`);
-            assert.ok(slots.mean > 0 && slots.mean <= MAX_CONCURRENT, `mean ${slots.mean}`);
+            // above the cap only by transfers whose slot was handed on early (their tail), and
+            // never above the connections
+            const over = Math.min(slots.handedOffEarly, MAX_CONCURRENT);
+            assert.ok(slots.peak >= 1 && slots.peak <= MAX_CONCURRENT + over, JSON.stringify(slots));
+            assert.ok(slots.mean > 0 && slots.mean <= MAX_CONCURRENT + over, JSON.stringify(slots));
             assert.ok(
               client.poolStats.peakBusy <= MAX_CONCURRENT * 2,
               `connections ${client.poolStats.peakBusy}`,
@@ -165,15 +169,15 @@ describe('DataSlots', () => {
     const b = slots.acquire(never).then((r) => (order.push('b'), r));
     cancel();
     assert.equal(await a, undefined);
-    first();
-    first(); // a second call must not free a second slot
+    first.release();
+    first.release(); // a second call must not free a second slot
     const second = await b;
     assert.deepEqual(order, ['a:none', 'b']);
     let third = false;
     void slots.acquire(never).then(() => (third = true));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(third, false, 'only one slot: the third waits');
-    second?.();
+    second?.release();
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(third, true);
     assert.equal(slots.stats.peak, 1);
