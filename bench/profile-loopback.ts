@@ -4,7 +4,7 @@
  * it) beside lftp and rclone, each a whole process.
  *
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,cpuprof,nosync]
- *                                              [--out DIR] [--node-flags 'FLAGS;FLAGS']
+ *                                              [--out DIR] [--node-flags='FLAGS;FLAGS']
  *
  * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
  *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
@@ -328,7 +328,7 @@ async function main(): Promise<void> {
         argv: () => [process.execPath, '--import', pathToFileURL(probe).href, mirror],
       };
       timed.push(loadOnly);
-      // --node-flags '--single-threaded-gc;--max-semi-space-size=16': radarlib again with each
+      // --node-flags='--single-threaded-gc;--max-semi-space-size=16': radarlib again with each
       // set of Node/V8 flags (sets split by ';'), as extra rows
       for (const flags of values['node-flags'].split(';').filter((f) => f.trim() !== ''))
         for (const t of all.filter((x) => x.name.startsWith('radarlib')))
