@@ -17,6 +17,8 @@
  * - `cpuprof`: `node --cpu-prof` (100 µs) of --runs radarlib runs per width: mean self time by
  *   function and by origin (src file, basic-ftp, node module, GC, idle) from the start of
  *   `listFiles` on (start-up shown apart).
+ * - `perf`: `perf record -e cpu-clock` of one radarlib run per width (CPU time, user space, JS
+ *   named through --perf-basic-prof): self share by library and symbol.
  * - `--node-flags`: with `time`, radarlib run again under each set of Node/V8 flags (extra rows).
  * - `nosync`: radarlib under `eatmydata` (fsync/fdatasync become no-ops): what the durability
  *   promise costs, measured by taking it away (never how radarlib runs).
@@ -69,10 +71,11 @@ interface ThreadCpu {
   mainSys: number;
   v8: number;
   libuv: number;
+  libuvSys: number;
   other: number;
   count: number;
 }
-const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'other'] as const;
+const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'libuvSys', 'other'] as const;
 
 /**
  * Preloaded into the radarlib child (`node --import`): at exit, writes the CPU time of each of
@@ -80,8 +83,8 @@ const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'other'] as const;
  * apart by creation order (Node 20, checked with --v8-pool-size and UV_THREADPOOL_SIZE): the
  * main thread, the platform's delayed-task thread, --v8-pool-size (4) V8 workers (concurrent
  * compilation, concurrent marking/sweeping), the inspector's signal thread, then libuv's pool
- * (created on the first file operation or DNS lookup). Run time from schedstat (ns); the main
- * thread's system part from stat (clock ticks).
+ * (created on the first file operation or DNS lookup). Run time from schedstat (ns); the system
+ * part of the main thread and of the pool from stat (clock ticks: 10 ms steps).
  */
 const THREAD_PROBE = `
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -92,16 +95,18 @@ process.on('exit', () => {
   if (out === undefined) return;
   const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b);
   const run = (t) => Number(readFileSync('/proc/self/task/' + t + '/schedstat', 'utf8').split(' ')[0]) / 1e9;
-  const r = { main: 0, mainSys: 0, v8: 0, libuv: 0, other: 0, count: tids.length };
+  const r = { main: 0, mainSys: 0, v8: 0, libuv: 0, libuvSys: 0, other: 0, count: tids.length };
+  const sys = (t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[12]) / 100;
   tids.forEach((t, i) => {
     const s = run(t);
     if (i === 0) {
       r.main = s;
-      const f = readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ');
-      r.mainSys = Number(f[12]) / 100;
+      r.mainSys = sys(t);
     } else if (i >= 2 && i < 2 + v8Pool) r.v8 += s;
-    else if (i >= 3 + v8Pool) r.libuv += s;
-    else r.other += s;
+    else if (i >= 3 + v8Pool) {
+      r.libuv += s;
+      r.libuvSys += sys(t);
+    } else r.other += s;
   });
   writeFileSync(out, JSON.stringify(r));
 });
@@ -370,9 +375,9 @@ async function main(): Promise<void> {
           (samples.get(name) ?? []).filter((s) => s.ok && s.threads !== undefined).map((s) => s.threads![k]),
         );
       console.log(
-        '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | V8 workers (compiler, GC) | libuv pool | other | threads |',
+        '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | V8 workers (compiler, GC) | libuv pool | of which sys | other | threads |',
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const t of timed.filter((x) => x.name.startsWith('radarlib'))) {
         const inCpu = med(t.name, 'inProcessCpuS');
         const count = median((samples.get(t.name) ?? []).map((s) => s.threads?.count ?? NaN));
@@ -397,6 +402,32 @@ async function main(): Promise<void> {
             .map(([n, c, sec]) => `${n} ${c} (${sec.toFixed(3)} s)`)
             .join(', ')}`,
         );
+      }
+    }
+    if (modes.has('perf') && has('perf')) {
+      // CPU-time samples (cpu-clock: only while on a CPU, unlike --cpu-prof's wall-clock ones,
+      // which charge a thread preempted inside a syscall to that syscall); user space only at
+      // perf_event_paranoid 2; JS frames named through --perf-basic-prof's /tmp/perf-PID.map
+      for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
+        const file = join(out, `perf-${t.name.replace(/\W+/g, '_')}.data`);
+        const [node, ...rest] = t.argv(dest);
+        const perf = ['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '20000', '-o', file];
+        runOnce(
+          { ...t, argv: () => [...perf, node as string, '--perf-basic-prof', ...rest] },
+          dest,
+          [],
+          bytes,
+        );
+        const report = spawnSync(
+          'perf',
+          ['report', '-i', file, '--stdio', '--no-children', '--sort', 'dso,sym', '--percent-limit', '0.7'],
+          { encoding: 'utf8', maxBuffer: 64 << 20 },
+        );
+        const lines = report.stdout
+          .split('\n')
+          .filter((l) => /^\s+\d/.test(l) || /Samples|Event count/.test(l));
+        console.log(`\nperf (cpu-clock, user space) ${t.name} (${file}):`);
+        for (const l of lines.slice(0, 45)) console.log(`  ${l.trim()}`);
       }
     }
     if (modes.has('cpuprof')) {
