@@ -2,10 +2,16 @@
  * One logged-in FTP control connection (a basic-ftp `Client`), how to open it, and how to turn
  * whatever basic-ftp or the socket threw into one of our typed errors.
  */
-import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
-// Not re-exported by basic-ftp's index, but public in its own module: we need both to build
-// our NAT-safe PASV strategy.
-import { connectForPassiveTransfer, parseEpsvResponse, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
+import type { FTPContext, FTPResponse } from 'basic-ftp';
+// (the transfer module's functions are not re-exported by basic-ftp's index, but public in their
+// own module: we need them to build our NAT-safe PASV strategy)
+import {
+  Client,
+  connectForPassiveTransfer,
+  FTPError,
+  parseEpsvResponse,
+  parsePasvResponse,
+} from './basic-ftp.js';
 import { Socket } from 'node:net';
 import {
   connect as tlsConnect,
