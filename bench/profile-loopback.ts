@@ -411,23 +411,27 @@ async function main(): Promise<void> {
       for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
         const file = join(out, `perf-${t.name.replace(/\W+/g, '_')}.data`);
         const [node, ...rest] = t.argv(dest);
-        const perf = ['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '20000', '-o', file];
+        const perf = ['perf', 'record', '-q', '-g', '-e', 'cpu-clock', '-F', '20000', '-o', file];
         runOnce(
           { ...t, argv: () => [...perf, node as string, '--perf-basic-prof', ...rest] },
           dest,
           [],
           bytes,
         );
-        const report = spawnSync(
-          'perf',
-          ['report', '-i', file, '--stdio', '--no-children', '--sort', 'dso,sym', '--percent-limit', '0.7'],
-          { encoding: 'utf8', maxBuffer: 64 << 20 },
+        const report = (args: string[]): string[] =>
+          spawnSync('perf', ['report', '-i', file, '--stdio', ...args], {
+            encoding: 'utf8',
+            maxBuffer: 256 << 20,
+          }).stdout.split('\n');
+        const top = report(['--no-children', '-g', 'none', '--sort', 'dso,sym', '--percent-limit', '0.7']);
+        console.log(`\nperf (cpu-clock) ${t.name} (${file}), self share by symbol:`);
+        for (const l of top.filter((x) => /^\s+\d/.test(x)).slice(0, 30)) console.log(`  ${l.trim()}`);
+        // inclusive share of each system call (kernel entry points in the call chains)
+        const sys = report(['--children', '-g', 'none', '--sort', 'sym']).filter((x) =>
+          /\[k\] __(x64|se)_sys_\w+/.test(x),
         );
-        const lines = report.stdout
-          .split('\n')
-          .filter((l) => /^\s+\d/.test(l) || /Samples|Event count/.test(l));
-        console.log(`\nperf (cpu-clock, user space) ${t.name} (${file}):`);
-        for (const l of lines.slice(0, 45)) console.log(`  ${l.trim()}`);
+        console.log('  system calls, inclusive share of all samples (children, self):');
+        for (const l of sys.slice(0, 20)) console.log(`  ${l.trim()}`);
       }
     }
     if (modes.has('cpuprof')) {
