@@ -47,6 +47,8 @@ export interface MirrorResult {
   /** process.cpuUsage() at exit: the whole process, as rusage for the peers. */
   cpuUserS: number;
   cpuSystemS: number;
+  /** CPU (user+sys, all threads) from connect to the last file: the process minus start-up. */
+  cpuInProcessS?: number;
   maxRssMb: number;
   peakConnections: number;
   concurrency: ConcurrencyStep[] | null;
@@ -114,6 +116,7 @@ async function daemonMirror(req: MirrorRequest): Promise<MirrorResult> {
 export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
   if (req.listing === 'daemon') return daemonMirror(req);
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const client = new AsyncFTPClient({
     host: req.host,
     port: req.port,
@@ -157,6 +160,7 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
       .catch(() => undefined);
     const batch = await batchDone;
     const t2 = performance.now();
+    const cpuRun = process.cpuUsage(cpu0);
     await warm;
     const local = countLocal(req.dest);
     const cpu = process.cpuUsage();
@@ -169,6 +173,7 @@ export async function mirror(req: MirrorRequest): Promise<MirrorResult> {
       wallMs: t2 - t0,
       cpuUserS: cpu.user / 1e6,
       cpuSystemS: cpu.system / 1e6,
+      cpuInProcessS: (cpuRun.user + cpuRun.system) / 1e6,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
       peakConnections: client.poolStats.peakBusy,
       concurrency: batch.concurrency ?? null,

@@ -4,26 +4,33 @@
  * it) beside lftp and rclone, each a whole process.
  *
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,cpuprof,nosync]
- *                                              [--out DIR]
+ *                                              [--out DIR] [--node-flags='FLAGS;FLAGS']
  *
  * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
  *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
- *   lftp / rclone of the same run; for radarlib also its in-process time (`listFiles` then
- *   `downloadFiles`, from the child's JSON: issue 15's way) and a "load only" row (the child
- *   started without a request: Node plus radarlib's modules, nothing transferred).
+ *   lftp / rclone of the same run; for radarlib also its in-process time and CPU (`listFiles`
+ *   then `downloadFiles`, from the child's JSON: issue 15's way), a "load only" row (the child
+ *   started without a request: Node plus radarlib's modules, nothing transferred), and a second
+ *   table: the child's CPU by thread (main, V8's compiler/GC workers, libuv's file pool, other),
+ *   read from /proc/self/task at its exit by a module preloaded with `--import` (THREAD_PROBE).
  * - `strace`: `strace -f -c` of one run per tool: syscalls by name (counts and time).
- * - `cpuprof`: `node --cpu-prof` of one radarlib run per width: self time by function and by
- *   origin (src, basic-ftp, node internals, GC, idle).
+ * - `cpuprof`: `node --cpu-prof` (100 µs) of --runs radarlib runs per width: mean self time by
+ *   function and by origin (src file, basic-ftp, node module, GC, idle) from the start of
+ *   `listFiles` on (start-up shown apart).
+ * - `perf`: `perf record -e cpu-clock` of one radarlib run per width (CPU time, user space, JS
+ *   named through --perf-basic-prof): self share by library and symbol.
+ * - `--node-flags`: with `time`, radarlib run again under each set of Node/V8 flags (extra rows).
  * - `nosync`: radarlib under `eatmydata` (fsync/fdatasync become no-ops): what the durability
  *   promise costs, measured by taking it away (never how radarlib runs).
  *
  * Run under the bench lock (`flock /tmp/radarlib-bench.lock ...`): it measures wall time.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
 import { startDebianServer } from '../test/helpers/debian-servers.js';
@@ -51,15 +58,66 @@ interface Sample {
   sysS: number;
   /** radarlib only: `listFiles` + `downloadFiles` timed inside the process (the issue's way). */
   inProcessS?: number;
+  /** radarlib only: CPU s (all threads) over the same span. */
+  inProcessCpuS?: number;
+  /** radarlib only: the child's CPU s by thread group, at its exit (THREAD_PROBE). */
+  threads?: ThreadCpu;
   ok: boolean;
 }
+
+/** CPU seconds of a Node process by thread group (THREAD_PROBE's JSON). */
+interface ThreadCpu {
+  main: number;
+  mainSys: number;
+  v8: number;
+  libuv: number;
+  libuvSys: number;
+  other: number;
+  count: number;
+}
+const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'libuvSys', 'other'] as const;
+
+/**
+ * Preloaded into the radarlib child (`node --import`): at exit, writes the CPU time of each of
+ * its threads to $RADARLIB_THREAD_CPU. Node names all its threads "node", so they are told
+ * apart by creation order (Node 20, checked with --v8-pool-size and UV_THREADPOOL_SIZE): the
+ * main thread, the platform's delayed-task thread, --v8-pool-size (4) V8 workers (concurrent
+ * compilation, concurrent marking/sweeping), the inspector's signal thread, then libuv's pool
+ * (created on the first file operation or DNS lookup). Run time from schedstat (ns); the system
+ * part of the main thread and of the pool from stat (clock ticks: 10 ms steps).
+ */
+const THREAD_PROBE = `
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+const out = process.env.RADARLIB_THREAD_CPU;
+const poolArg = process.execArgv.find((a) => a.startsWith('--v8-pool-size='));
+const v8Pool = poolArg === undefined ? 4 : Number(poolArg.split('=')[1]);
+process.on('exit', () => {
+  if (out === undefined) return;
+  const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b);
+  const run = (t) => Number(readFileSync('/proc/self/task/' + t + '/schedstat', 'utf8').split(' ')[0]) / 1e9;
+  const r = { main: 0, mainSys: 0, v8: 0, libuv: 0, libuvSys: 0, other: 0, count: tids.length };
+  const sys = (t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[12]) / 100;
+  tids.forEach((t, i) => {
+    const s = run(t);
+    if (i === 0) {
+      r.main = s;
+      r.mainSys = sys(t);
+    } else if (i >= 2 && i < 2 + v8Pool) r.v8 += s;
+    else if (i >= 3 + v8Pool) {
+      r.libuv += s;
+      r.libuvSys += sys(t);
+    } else r.other += s;
+  });
+  writeFileSync(out, JSON.stringify(r));
+});
+`;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)] ?? NaN;
 };
 
-function tools(srv: Server, mirrorJs: string, work: string): Tool[] {
+function tools(srv: Server, mirrorJs: string, work: string, probe: string): Tool[] {
   const req = (dest: string, concurrency: number): string =>
     JSON.stringify({
       ...srv,
@@ -77,9 +135,10 @@ function tools(srv: Server, mirrorJs: string, work: string): Tool[] {
     `set ftp:ssl-allow no; set cmd:fail-exit yes; mirror --parallel=${parallel} --no-perms ${srv.remote} ${dest}; quit`,
     srv.host,
   ];
+  const node = [process.execPath, '--import', pathToFileURL(probe).href];
   const list: Tool[] = [
-    { name: 'radarlib 1', argv: (dest) => [process.execPath, mirrorJs, req(dest, 1)] },
-    { name: 'radarlib 5', argv: (dest) => [process.execPath, mirrorJs, req(dest, 5)] },
+    { name: 'radarlib 1', argv: (dest) => [...node, mirrorJs, req(dest, 1)] },
+    { name: 'radarlib 5', argv: (dest) => [...node, mirrorJs, req(dest, 5)] },
   ];
   if (has('lftp')) list.push({ name: 'lftp -P1', argv: lftp(1) }, { name: 'lftp -P5', argv: lftp(5) });
   if (has('rclone'))
@@ -95,9 +154,11 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
   const timeFile = `${dest}.time`;
+  const threadFile = `${dest}.threads`;
+  rmSync(threadFile, { force: true });
   const argv = ['/usr/bin/time', '-f', '%e %U %S', '-o', timeFile, ...wrap, ...tool.argv(dest)];
   const r = spawnSync(argv[0] as string, argv.slice(1), {
-    env: { ...process.env, ...tool.env },
+    env: { ...process.env, ...tool.env, RADARLIB_THREAD_CPU: threadFile },
     encoding: 'utf8',
     timeout: 180_000,
   });
@@ -105,11 +166,22 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
   const got = countBufr(dest);
   const ok = r.status === 0 && got.bytes === expectBytes;
   let inProcessS: number | undefined;
+  let inProcessCpuS: number | undefined;
+  let threads: ThreadCpu | undefined;
   try {
-    const wallMs = (JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { wallMs?: unknown }).wallMs;
-    if (typeof wallMs === 'number') inProcessS = wallMs / 1000;
+    const json = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as {
+      wallMs?: unknown;
+      cpuInProcessS?: unknown;
+    };
+    if (typeof json.wallMs === 'number') inProcessS = json.wallMs / 1000;
+    if (typeof json.cpuInProcessS === 'number') inProcessCpuS = json.cpuInProcessS;
   } catch {
     // a peer's output, or none
+  }
+  try {
+    threads = JSON.parse(readFileSync(threadFile, 'utf8')) as ThreadCpu;
+  } catch {
+    // not a Node child
   }
   if (!ok)
     console.error(`${tool.name}: rc=${r.status} bytes ${got.bytes}/${expectBytes} ${r.stderr.slice(-400)}`);
@@ -119,6 +191,8 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
     cpuS: (user as number) + (sys as number),
     sysS: sys as number,
     ...(inProcessS === undefined ? {} : { inProcessS }),
+    ...(inProcessCpuS === undefined ? {} : { inProcessCpuS }),
+    ...(threads === undefined ? {} : { threads }),
     ok,
   };
 }
@@ -143,36 +217,74 @@ interface ProfileNode {
   children?: number[];
 }
 
-/** Self time of a `.cpuprofile` by origin and by function (ms). */
-function profileSummary(file: string): { byOrigin: [string, number][]; byFunction: [string, number][] } {
-  const prof = JSON.parse(readFileSync(file, 'utf8')) as {
-    nodes: ProfileNode[];
-    samples: number[];
-    timeDeltas: number[];
+interface ProfileSummary {
+  /** ms before the mirror started (Node start-up, module loading), left out of the rest. */
+  startupMs: number;
+  byOrigin: [string, number][];
+  byFunction: [string, number][];
+}
+
+/**
+ * Self time of `.cpuprofile`s (their mean, ms) by origin and by function, counted from the first
+ * sample inside bench/mirror.js's `mirror` (the in-process phase: listFiles + downloadFiles).
+ */
+function profileSummary(files: string[]): ProfileSummary {
+  const byOrigin = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let startupMs = 0;
+  const add = (m: Map<string, number>, k: string, ms: number): void => {
+    m.set(k, (m.get(k) ?? 0) + ms / files.length);
   };
-  const byId = new Map(prof.nodes.map((n) => [n.id, n]));
-  const self = new Map<number, number>();
-  prof.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (prof.timeDeltas[i] ?? 0) / 1000));
   const origin = (n: ProfileNode): string => {
     const { functionName: f, url } = n.callFrame;
     if (f === '(idle)' || f === '(program)' || f === '(garbage collector)') return f;
     if (url.includes('basic-ftp')) return 'basic-ftp';
     if (url.includes('radarlib-bench/src/')) return `src/${url.split('radarlib-bench/src/')[1]}`;
+    if (url.includes('radarlib-bench/bench/')) return 'bench';
     if (url.includes('node_modules')) return 'other node_modules';
-    if (url.startsWith('node:')) return 'node internals';
+    // node:internal/streams/readable → node:streams, node:net → node:net
+    if (url.startsWith('node:'))
+      return `node:${
+        url
+          .slice(5)
+          .replace(/^internal\//, '')
+          .split('/')[0]
+      }`;
     return url === '' ? '(native)' : 'other';
   };
-  const byOrigin = new Map<string, number>();
-  const byFunction = new Map<string, number>();
-  for (const [id, ms] of self) {
-    const n = byId.get(id) as ProfileNode;
-    const o = origin(n);
-    byOrigin.set(o, (byOrigin.get(o) ?? 0) + ms);
-    const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules|radarlib-bench)\//, '')}`;
-    byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
+  for (const file of files) {
+    const prof = JSON.parse(readFileSync(file, 'utf8')) as {
+      nodes: ProfileNode[];
+      samples: number[];
+      timeDeltas: number[];
+    };
+    const byId = new Map(prof.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const inMirror = (id: number): boolean => {
+      for (let at: number | undefined = id, depth = 0; at !== undefined && depth < 1000; depth++) {
+        const n = byId.get(at) as ProfileNode;
+        if (n.callFrame.functionName === 'mirror' && n.callFrame.url.endsWith('bench/mirror.js')) return true;
+        at = parent.get(at);
+      }
+      return false;
+    };
+    let started = false;
+    prof.samples.forEach((id, i) => {
+      const ms = (prof.timeDeltas[i] ?? 0) / 1000;
+      started ||= inMirror(id);
+      if (!started) {
+        startupMs += ms / files.length;
+        return;
+      }
+      const n = byId.get(id) as ProfileNode;
+      add(byOrigin, origin(n), ms);
+      const key = `${n.callFrame.functionName || '(anonymous)'} ${n.callFrame.url.replace(/^.*\/(node_modules|radarlib-bench)\//, '')}`;
+      add(byFunction, key, ms);
+    });
   }
   const sorted = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]);
-  return { byOrigin: sorted(byOrigin), byFunction: sorted(byFunction).slice(0, 25) };
+  return { startupMs, byOrigin: sorted(byOrigin), byFunction: sorted(byFunction).slice(0, 40) };
 }
 
 async function main(): Promise<void> {
@@ -182,6 +294,7 @@ async function main(): Promise<void> {
       volumes: { type: 'string', default: '40' },
       mode: { type: 'string', default: 'time,strace,cpuprof,nosync' },
       out: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
     },
   });
   const modes = new Set(values.mode.split(','));
@@ -190,6 +303,8 @@ async function main(): Promise<void> {
   const out = values.out ?? join(work, 'out');
   mkdirSync(out, { recursive: true });
   const { mirror } = await compileChildren();
+  const probe = join(work, 'thread-cpu.mjs');
+  writeFileSync(probe, THREAD_PROBE);
   const files = await makeRadarDataset(join(work, 'data'), {
     volumes: Number(values.volumes),
     layout: 'tree',
@@ -198,7 +313,7 @@ async function main(): Promise<void> {
   const mb = bytes / 1e6;
   const proftpd = await startDebianServer('proftpd', { root: join(work, 'data'), passivePorts: 100 });
   const srv: Server = { ...proftpd, remote: '/L2' };
-  const all = tools(srv, mirror, work);
+  const all = tools(srv, mirror, work, probe);
   const dest = join(work, 'dest');
   console.log(
     `# ${files.length} files, ${mb.toFixed(1)} MB, proftpd ${srv.host}:${srv.port}, load ${loadavg()
@@ -213,8 +328,23 @@ async function main(): Promise<void> {
           timed.push({ ...t, name: `${t.name} nosync`, argv: (d) => ['eatmydata', ...t.argv(d)] });
       // Node's start-up and the loading of radarlib's FTP modules alone: the mirror child run
       // without a request (it loads its imports and exits).
-      const loadOnly: Tool = { name: 'radarlib load only', argv: () => [process.execPath, mirror] };
+      const loadOnly: Tool = {
+        name: 'radarlib load only',
+        argv: () => [process.execPath, '--import', pathToFileURL(probe).href, mirror],
+      };
       timed.push(loadOnly);
+      // --node-flags='--single-threaded-gc;--max-semi-space-size=16': radarlib again with each
+      // set of Node/V8 flags (sets split by ';'), as extra rows
+      for (const flags of values['node-flags'].split(';').filter((f) => f.trim() !== ''))
+        for (const t of all.filter((x) => x.name.startsWith('radarlib')))
+          timed.push({
+            ...t,
+            name: `${t.name} ${flags.trim()}`,
+            argv: (d) => {
+              const [node, ...rest] = t.argv(d);
+              return [node as string, ...flags.trim().split(/\s+/), ...rest];
+            },
+          });
       const samples = new Map<string, Sample[]>();
       for (let r = 0; r < Number(values.runs); r++)
         for (const t of timed)
@@ -222,7 +352,7 @@ async function main(): Promise<void> {
             ...(samples.get(t.name) ?? []),
             runOnce(t, dest, [], t === loadOnly ? 0 : bytes),
           ]);
-      const med = (name: string, k: 'wallS' | 'cpuS' | 'sysS' | 'inProcessS'): number =>
+      const med = (name: string, k: 'wallS' | 'cpuS' | 'sysS' | 'inProcessS' | 'inProcessCpuS'): number =>
         median(
           (samples.get(name) ?? []).filter((s) => s.ok && s[k] !== undefined).map((s) => s[k] as number),
         );
@@ -238,6 +368,21 @@ async function main(): Promise<void> {
         const width = /5/.test(t.name) ? 'lftp -P5' : 'lftp -P1';
         console.log(
           `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} |`,
+        );
+      }
+      const medThread = (name: string, k: (typeof THREAD_GROUPS)[number]): number =>
+        median(
+          (samples.get(name) ?? []).filter((s) => s.ok && s.threads !== undefined).map((s) => s.threads![k]),
+        );
+      console.log(
+        '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | V8 workers (compiler, GC) | libuv pool | of which sys | other | threads |',
+      );
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const t of timed.filter((x) => x.name.startsWith('radarlib'))) {
+        const inCpu = med(t.name, 'inProcessCpuS');
+        const count = median((samples.get(t.name) ?? []).map((s) => s.threads?.count ?? NaN));
+        console.log(
+          `| ${t.name} | ${Number.isFinite(inCpu) ? inCpu.toFixed(3) : '–'} | ${THREAD_GROUPS.map((k) => medThread(t.name, k).toFixed(3)).join(' | ')} | ${count} |`,
         );
       }
       console.log(
@@ -259,24 +404,57 @@ async function main(): Promise<void> {
         );
       }
     }
-    if (modes.has('cpuprof')) {
+    if (modes.has('perf') && has('perf')) {
+      // CPU-time samples (cpu-clock: only while on a CPU, unlike --cpu-prof's wall-clock ones,
+      // which charge a thread preempted inside a syscall to that syscall); user space only at
+      // perf_event_paranoid 2; JS frames named through --perf-basic-prof's /tmp/perf-PID.map
       for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
-        const dir = join(out, `cpuprof-${t.name.replace(/\W+/g, '_')}`);
-        rmSync(dir, { recursive: true, force: true });
+        const file = join(out, `perf-${t.name.replace(/\W+/g, '_')}.data`);
         const [node, ...rest] = t.argv(dest);
+        const perf = ['perf', 'record', '-q', '-g', '-e', 'cpu-clock', '-F', '20000', '-o', file];
         runOnce(
-          { ...t, argv: () => [node as string, '--cpu-prof', '--cpu-prof-dir', dir, ...rest] },
+          { ...t, argv: () => [...perf, node as string, '--perf-basic-prof', ...rest] },
           dest,
           [],
           bytes,
         );
-        const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-        if (file === undefined) continue;
-        const p = profileSummary(join(dir, file));
-        console.log(`\ncpu profile ${t.name} (${join(dir, file)}), self ms by origin:`);
-        for (const [o, ms] of p.byOrigin) console.log(`  ${ms.toFixed(0).padStart(6)}  ${o}`);
+        const report = (args: string[]): string[] =>
+          spawnSync('perf', ['report', '-i', file, '--stdio', ...args], {
+            encoding: 'utf8',
+            maxBuffer: 256 << 20,
+          }).stdout.split('\n');
+        const top = report(['--no-children', '-g', 'none', '--sort', 'dso,sym', '--percent-limit', '0.7']);
+        console.log(`\nperf (cpu-clock) ${t.name} (${file}), self share by symbol:`);
+        for (const l of top.filter((x) => /^\s+\d/.test(x)).slice(0, 30)) console.log(`  ${l.trim()}`);
+        // inclusive share of each system call (kernel entry points in the call chains)
+        const sys = report(['--children', '-g', 'none', '--sort', 'sym']).filter((x) =>
+          /\[k\] __(x64|se)_sys_\w+/.test(x),
+        );
+        console.log('  system calls, inclusive share of all samples (children, self):');
+        for (const l of sys.slice(0, 20)) console.log(`  ${l.trim()}`);
+      }
+    }
+    if (modes.has('cpuprof')) {
+      // sampled every 100 µs (Node's default, 1 ms, leaves too few samples per function); the
+      // mean of --runs profiles per width
+      for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
+        const dir = join(out, `cpuprof-${t.name.replace(/\W+/g, '_')}`);
+        rmSync(dir, { recursive: true, force: true });
+        const [node, ...rest] = t.argv(dest);
+        const prof = [node as string, '--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', dir];
+        for (let r = 0; r < Number(values.runs); r++)
+          runOnce({ ...t, argv: () => [...prof, ...rest] }, dest, [], bytes);
+        const files = readdirSync(dir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(dir, f));
+        if (files.length === 0) continue;
+        const p = profileSummary(files);
+        console.log(
+          `\ncpu profile ${t.name} (${files.length} in ${dir}), mean self ms after start-up (${p.startupMs.toFixed(0)} ms), by origin:`,
+        );
+        for (const [o, ms] of p.byOrigin) console.log(`  ${ms.toFixed(1).padStart(7)}  ${o}`);
         console.log('  top functions (self ms):');
-        for (const [f, ms] of p.byFunction) console.log(`  ${ms.toFixed(0).padStart(6)}  ${f}`);
+        for (const [f, ms] of p.byFunction) console.log(`  ${ms.toFixed(1).padStart(7)}  ${f}`);
       }
     }
   } finally {

@@ -168,35 +168,43 @@ class Batch<Part> {
     // A disk slower than the link must not let finished-but-not-durable files pile up.
     while (this.#commits.size >= Math.max(MIN_PENDING_COMMITS, this.#queue.concurrency))
       await Promise.race(this.#commits);
-    const release = await this.#becomeWriter(remotePath);
+    const release = this.#becomeWriter(remotePath);
+    if (release.after !== undefined) await release.after;
     let part: Part;
     try {
       part = await this.#transport.receive(file, this.#localDir, fileOptions);
     } catch (err) {
-      release();
+      release.done();
       this.#fail(remotePath, err);
       return;
     } finally {
       this.#steer();
     }
-    // The slot (and the connection) go to the next file while this one is made durable.
-    const commit = this.#transport
-      .commit(part)
-      .then(
-        (localPath) => {
+    // The slot (and the connection) go to the next file while this one is made durable. One
+    // promise per file: the outcome, then the clean-up, in the same handlers.
+    const commit: Promise<void> = this.#transport.commit(part).then(
+      (localPath) => {
+        try {
           this.#results[i] = localPath;
           try {
             this.#options.onFileDone?.({ remotePath, localPath });
           } catch (err) {
             this.#fail(remotePath, err);
           }
-        },
-        (err: unknown) => this.#fail(remotePath, err),
-      )
-      .finally(() => {
-        this.#commits.delete(commit);
-        release();
-      });
+        } finally {
+          this.#commits.delete(commit);
+          release.done();
+        }
+      },
+      (err: unknown) => {
+        try {
+          this.#fail(remotePath, err);
+        } finally {
+          this.#commits.delete(commit);
+          release.done();
+        }
+      },
+    );
     this.#commits.add(commit);
   }
 
@@ -215,17 +223,23 @@ class Batch<Part> {
     return fileOptions;
   }
 
-  /** Waits for the previous writer of the same local name; the returned call lets the next in. */
-  async #becomeWriter(remotePath: string): Promise<() => void> {
+  /**
+   * Makes this transfer the writer of its local name: `after` (when another writer has it) is
+   * to be awaited first; `done` lets the next one in. No promise to await in the usual case of
+   * a name not taken (an `await` costs a turn of the microtask queue per file).
+   */
+  #becomeWriter(remotePath: string): { after: Promise<void> | undefined; done: () => void } {
     const target = remoteBaseName(remotePath);
-    const previous = this.#writers.get(target);
+    const after = this.#writers.get(target);
     let release = (): void => undefined;
     const mine = new Promise<void>((resolve) => (release = resolve));
     this.#writers.set(target, mine);
-    await previous;
-    return () => {
-      if (this.#writers.get(target) === mine) this.#writers.delete(target);
-      release();
+    return {
+      after,
+      done: () => {
+        if (this.#writers.get(target) === mine) this.#writers.delete(target);
+        release();
+      },
     };
   }
 

@@ -2,10 +2,16 @@
  * One logged-in FTP control connection (a basic-ftp `Client`), how to open it, and how to turn
  * whatever basic-ftp or the socket threw into one of our typed errors.
  */
-import { Client, FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
-// Not re-exported by basic-ftp's index, but public in its own module: we need both to build
-// our NAT-safe PASV strategy.
-import { connectForPassiveTransfer, parseEpsvResponse, parsePasvResponse } from 'basic-ftp/dist/transfer.js';
+import type { FTPContext, FTPResponse } from 'basic-ftp';
+// (the transfer module's functions are not re-exported by basic-ftp's index, but public in their
+// own module: we need them to build our NAT-safe PASV strategy)
+import {
+  Client,
+  connectForPassiveTransfer,
+  FTPError,
+  parseEpsvResponse,
+  parsePasvResponse,
+} from './basic-ftp.js';
 import { Socket } from 'node:net';
 import {
   connect as tlsConnect,
@@ -163,9 +169,7 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   const client = new Client(server.timeouts.commandMs);
 
   client.prepareTransfer = firstWorking(server.epsv ? [EPSV, PASV] : [PASV], client);
-  addReplyDeadline(client.ftp, server.timeouts.commandMs);
-  skipTaskStacks(client.ftp);
-  countCommands(client.ftp, server.sent);
+  watchCommands(client.ftp, server.timeouts.commandMs, server.sent);
 
   let timedOut = false;
   const connectTimer = setTimeout(() => {
@@ -301,54 +305,61 @@ function sendPipelined(ftp: FTPContext, commands: readonly string[]): Promise<FT
 }
 
 /**
- * Every command must get its first reply line within `commandMs`.
+ * Our hooks on basic-ftp's command path, in one wrapper of `handle` and one of `send` (one
+ * wrapper per hook cost a bound call, a try/finally and a promise per command, two commands per
+ * file):
  *
- * basic-ftp's timeout is a socket *idle* timeout: a server trickling a reply a byte at a time
- * never trips it. This deadline runs from sending a command to its first reply (a 1xx counts:
- * after `150` a transfer is watched by the data-stall watchdog instead). It closes the context
- * with basic-ftp's own timeout error, so the pool sees an ordinary command timeout.
+ * - **Reply deadline**: every command must get its first reply line within `commandMs`.
+ *   basic-ftp's timeout is a socket *idle* timeout: a server trickling a reply a byte at a time
+ *   never trips it. The deadline runs from writing a task's command to its first reply (a 1xx
+ *   counts: after `150` a transfer is watched by the data-stall watchdog instead), and closes the
+ *   context with basic-ftp's own timeout error, so the pool sees an ordinary command timeout.
+ *   It is armed in `send`, so a command basic-ftp refuses to write (control characters: the task
+ *   is rejected at once) leaves no timer behind; every other way a task ends passes through its
+ *   response handler (replies, and the error of a closing context), which disarms it.
+ * - **No task stacks**: basic-ftp renders a stack trace for every command it sends
+ *   (`new Error().stack`, kept only to enrich its "task while another one is still running"
+ *   message, which our one-task-per-connection pool never triggers); rendering one was ~2 % of a
+ *   loopback mirror's CPU. The task is created with stack traces off, restored at once.
+ * - **Command count**: every command written to the control connection (pipelined ones too).
  */
-function addReplyDeadline(ftp: FTPContext, commandMs: number): void {
-  if (commandMs <= 0) return;
+function watchCommands(ftp: FTPContext, commandMs: number, sent: { commands: number }): void {
   const handle = ftp.handle.bind(ftp);
-  ftp.handle = (command, responseHandler) => {
-    if (command === undefined) return handle(command, responseHandler);
-    const timer = setTimeout(
-      () => ftp.closeWithError(new Error(`Timeout (control socket): no reply within ${commandMs} ms`)),
-      commandMs,
-    );
-    return handle(command, (res, task) => {
-      clearTimeout(timer);
-      responseHandler(res, task);
-    }).finally(() => clearTimeout(timer));
+  const send = ftp.send.bind(ftp);
+  let deadline: NodeJS.Timeout | undefined;
+  // set by `handle` around its synchronous `send` of the task's command
+  let armOnSend = false;
+  const onDeadline = (): void => {
+    deadline = undefined;
+    ftp.closeWithError(new Error(`Timeout (control socket): no reply within ${commandMs} ms`));
   };
-}
-
-/**
- * basic-ftp renders a stack trace for every command it sends (`new Error().stack`, kept only to
- * enrich its "task while another one is still running" message, which our one-task-per-connection
- * pool never triggers). Rendering a stack was ~2 % of a loopback mirror's CPU (two commands per
- * file): the task is created with stack traces off, restored before anything else runs.
- */
-function skipTaskStacks(ftp: FTPContext): void {
-  const handle = ftp.handle.bind(ftp);
+  const disarm = (): void => {
+    if (deadline === undefined) return;
+    clearTimeout(deadline);
+    deadline = undefined;
+  };
+  ftp.send = (command) => {
+    send(command);
+    sent.commands++;
+    if (!armOnSend) return;
+    armOnSend = false;
+    deadline = setTimeout(onDeadline, commandMs);
+  };
   ftp.handle = (command, responseHandler) => {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      return handle(command, responseHandler);
+      if (command === undefined || commandMs <= 0) return handle(command, responseHandler);
+      disarm();
+      armOnSend = true;
+      return handle(command, (res, task) => {
+        disarm();
+        responseHandler(res, task);
+      });
     } finally {
+      armOnSend = false;
       Error.stackTraceLimit = limit;
     }
-  };
-}
-
-/** Counts every command written to the control connection (pipelined ones included). */
-function countCommands(ftp: FTPContext, sent: { commands: number }): void {
-  const send = ftp.send.bind(ftp);
-  ftp.send = (command) => {
-    sent.commands++;
-    send(command);
   };
 }
 

@@ -7,11 +7,10 @@
  * were UTC and say so (`modifiedAtInServerZone`), with its precision: the daemon corrects it with
  * the source's server clock (src/daemon/server-clock.ts) and compares versions at that precision.
  */
-import { FileType, FTPError, type Client, type FileInfo } from 'basic-ftp';
+import type { Client, FileInfo } from 'basic-ftp';
 // basic-ftp's own listing pieces, public in their modules (see listFolder)
-import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
-import { downloadTo } from 'basic-ftp/dist/transfer.js';
 import type { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
+import { downloadTo, FileType, FTPError, StringWriter } from './basic-ftp.js';
 import picomatch from 'picomatch';
 import { joinRemote } from './safe-name.js';
 

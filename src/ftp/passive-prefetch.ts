@@ -27,7 +27,8 @@
  * younger than MAX_AGE_MS; otherwise a fresh EPSV is sent (the old reply is out of the way by
  * then: commands are answered in order on these servers).
  */
-import { FTPError, type FTPContext, type FTPResponse } from 'basic-ftp';
+import type { FTPContext, FTPResponse } from 'basic-ftp';
+import { FTPError } from './basic-ftp.js';
 
 /** A passive reply older than this is not used: the server may have dropped its listener. */
 const MAX_AGE_MS = 5_000;
