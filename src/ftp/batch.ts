@@ -89,7 +89,7 @@ export async function runDownloadBatch<Part>(
         await batch.settled();
       }
     } else if (maxConcurrent > 1 || adaptive !== undefined) {
-      // largest first, so that the batch ends on small files (batch-order.ts)
+      // largest and smallest alternately, so that the batch ends on files that finish together (batch-order.ts)
       for (const i of startOrder(files, transport.knownSize)) batch.add(files[i] as string | RemoteEntry, i);
     } else {
       files.forEach((file, i) => batch.add(file, i));

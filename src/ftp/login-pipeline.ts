@@ -37,7 +37,8 @@ export async function pipelinedLogin(
   const commands = [`USER ${username}`, `PASS ${password}`, 'FEAT', ...settings];
   const replies = await sendBatch(ftp, commands, loginRefusal);
   const [user, pass, feat, ...rest] = replies;
-  if (user === undefined || pass === undefined || feat === undefined) throw new Error('login: replies missing');
+  if (user === undefined || pass === undefined || feat === undefined)
+    throw new Error('login: replies missing');
   const mlsd = feat.code < 400 && /^\s*MLST\b/m.test(feat.message);
   // `OPTS MLST` on a server without MLST is refused, and that refusal is expected.
   const optional = rest.filter((r, i) => r.code >= 400 && !settings[i]?.startsWith('OPTS ')).length;

@@ -1,5 +1,6 @@
 /**
- * A batch of several transfers at once starts the largest files first when every size is known
+ * A batch of several transfers at once starts its files largest and smallest alternately when
+ * every size is known
  * (src/ftp/batch-order.ts): the listed entries', or the sizes of the paths the client has just
  * listed (`listFiles` then `downloadFiles`, the README's way). The order the server received the
  * RETRs in is the evidence; one connection makes it the order the batch started them in.
@@ -15,8 +16,15 @@ import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ft
 import { loginTo } from '../helpers/ftp-login.js';
 
 /** Sizes in path order: neither sorted nor reversed. */
-const SIZES: Record<string, number> = { 'a.BUFR': 3000, 'b.BUFR': 9000, 'c.BUFR': 1000, 'd.BUFR': 7000, 'e.BUFR': 5000 };
-const BY_SIZE = ['/radar/b.BUFR', '/radar/d.BUFR', '/radar/e.BUFR', '/radar/a.BUFR', '/radar/c.BUFR'];
+const SIZES: Record<string, number> = {
+  'a.BUFR': 3000,
+  'b.BUFR': 9000,
+  'c.BUFR': 1000,
+  'd.BUFR': 7000,
+  'e.BUFR': 5000,
+};
+/** Largest and smallest alternately: 9000, 1000, 7000, 3000, 5000. */
+const BY_SIZE = ['/radar/b.BUFR', '/radar/c.BUFR', '/radar/d.BUFR', '/radar/a.BUFR', '/radar/e.BUFR'];
 const BY_PATH = ['/radar/a.BUFR', '/radar/b.BUFR', '/radar/c.BUFR', '/radar/d.BUFR', '/radar/e.BUFR'];
 
 void describe('batch start order', () => {
@@ -25,7 +33,8 @@ void describe('batch start order', () => {
   before(async () => {
     base = mkdtempSync(join(tmpdir(), 'radarlib-batch-order-'));
     mkdirSync(join(base, 'srv', 'radar'), { recursive: true });
-    for (const [name, size] of Object.entries(SIZES)) writeFileSync(join(base, 'srv', 'radar', name), Buffer.alloc(size, 7));
+    for (const [name, size] of Object.entries(SIZES))
+      writeFileSync(join(base, 'srv', 'radar', name), Buffer.alloc(size, 7));
     server = await startEmbeddedFtp({ root: join(base, 'srv') });
   });
   after(async () => {
@@ -49,19 +58,22 @@ void describe('batch start order', () => {
       .map((c) => c.arg ?? '');
   }
 
-  void test('paths the client just listed: largest first', async () => {
+  void test('paths the client just listed: largest and smallest alternately', async () => {
     const got = await retrs(async (client) => {
       const paths = await client.listFiles('/radar');
       assert.deepEqual(paths, BY_PATH);
       const batch = await client.downloadFiles(paths, join(base, 'listed'), { maxConcurrent: 3 });
       assert.equal(batch.failures.length, 0);
       // results stay in the caller's order
-      assert.deepEqual(batch.map((p) => p.slice(p.lastIndexOf('/'))), BY_PATH.map((p) => p.slice(p.lastIndexOf('/'))));
+      assert.deepEqual(
+        batch.map((p) => p.slice(p.lastIndexOf('/'))),
+        BY_PATH.map((p) => p.slice(p.lastIndexOf('/'))),
+      );
     });
     assert.deepEqual(got, BY_SIZE);
   });
 
-  void test("'auto' over listed entries: largest first", async () => {
+  void test("'auto' over listed entries: largest and smallest alternately", async () => {
     const got = await retrs(async (client) => {
       const entries = await client.listEntries('/radar');
       const batch = await client.downloadFiles(entries, join(base, 'auto'), { maxConcurrent: 'auto' });
@@ -83,9 +95,23 @@ void describe('batch start order', () => {
   });
 
   void test('startOrder: ties keep the caller’s order; one unknown size keeps it all', () => {
-    const sizes = new Map([['/x', 5], ['/y', 9], ['/z', 5]]);
-    assert.deepEqual(startOrder(['/x', '/y', '/z'], (p) => sizes.get(p)), [1, 0, 2]);
-    assert.deepEqual(startOrder(['/x', '/w', '/y'], (p) => sizes.get(p)), [0, 1, 2]);
+    const sizes = new Map([
+      ['/x', 5],
+      ['/y', 9],
+      ['/z', 5],
+    ]);
+    assert.deepEqual(
+      startOrder(['/x', '/y', '/z'], (p) => sizes.get(p)),
+      [1, 2, 0],
+    );
+    assert.deepEqual(
+      startOrder(['/x', '/z'], (p) => sizes.get(p)),
+      [0, 1],
+    );
+    assert.deepEqual(
+      startOrder(['/x', '/w', '/y'], (p) => sizes.get(p)),
+      [0, 1, 2],
+    );
     assert.deepEqual(startOrder(['/x', '/y'], undefined), [0, 1]);
   });
 });

@@ -12,11 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FtpReplyError } from '../../src/errors.js';
-import {
-  DEBIAN_SERVER_KINDS,
-  debianServerAvailable,
-  startDebianServer,
-} from '../helpers/debian-servers.js';
+import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { startFlightRelay } from '../helpers/flight-relay.js';
 import { loginTo, type FtpTestServer } from '../helpers/ftp-login.js';
@@ -50,7 +46,12 @@ function checks(start: (root: string) => Promise<Served>): void {
   void test('USER, PASS, FEAT and the settings go out in one flight, in that order', async () => {
     const relay = await startFlightRelay(server.port);
     try {
-      const client = new AsyncFTPClient({ ...loginTo(server), port: relay.port, maxConnections: 1, timeouts: TIMEOUTS });
+      const client = new AsyncFTPClient({
+        ...loginTo(server),
+        port: relay.port,
+        maxConnections: 1,
+        timeouts: TIMEOUTS,
+      });
       try {
         await client.connect();
         const [flights] = relay.flights();
@@ -58,7 +59,8 @@ function checks(start: (root: string) => Promise<Served>): void {
         const seen = `client flights ${String(flights)}; server saw ${verbs?.join(' ') ?? '(not logged)'}`;
         // one flight after the greeting (it was four: USER, PASS, FEAT, then the settings)
         assert.equal(flights, 1, seen);
-        if (verbs !== null) assert.deepEqual(verbs.slice(0, 6), ['USER', 'PASS', 'FEAT', 'TYPE', 'OPTS', 'OPTS'], seen);
+        if (verbs !== null)
+          assert.deepEqual(verbs.slice(0, 6), ['USER', 'PASS', 'FEAT', 'TYPE', 'OPTS', 'OPTS'], seen);
         // the session works and is binary
         const local = join(work, 'local');
         await client.downloadFile('/crlf.BUFR', local);
@@ -72,9 +74,16 @@ function checks(start: (root: string) => Promise<Served>): void {
   });
 
   void test('a wrong password is the server’s refusal (530), not a closed connection', async () => {
-    const client = new AsyncFTPClient({ ...loginTo(server), password: 'not-the-password', timeouts: TIMEOUTS });
+    const client = new AsyncFTPClient({
+      ...loginTo(server),
+      password: 'not-the-password',
+      timeouts: TIMEOUTS,
+    });
     try {
-      await assert.rejects(client.connect(), (err: unknown) => err instanceof FtpReplyError && err.replyCode === 530);
+      await assert.rejects(
+        client.connect(),
+        (err: unknown) => err instanceof FtpReplyError && err.replyCode === 530,
+      );
     } finally {
       client.destroy();
     }
