@@ -78,7 +78,7 @@ export interface ToolRun {
   ratioToLftp: number | null;
   /** link limit / wall (WAN only). */
   linkFraction: number | null;
-  /** The data set at plain TCP's best rate over the emulated link, s / wall (WAN only). */
+  /** The data set at the link's measured steady rate (median probe, middle 80 %), s / wall (WAN only). */
   capacityFraction?: number | null;
   /** FTP commands the server received, per verb (when the server logs them). */
   commands: Record<string, number> | null;
