@@ -40,9 +40,10 @@ export async function pipelinedLogin(
   if (user === undefined || pass === undefined || feat === undefined)
     throw new Error('login: replies missing');
   const mlsd = feat.code < 400 && /^\s*MLST\b/m.test(feat.message);
-  // `OPTS MLST` on a server without MLST is refused, and that refusal is expected.
-  const optional = rest.filter((r, i) => r.code >= 400 && !settings[i]?.startsWith('OPTS ')).length;
-  return { mlsd, resend: optional > 0 ? [...mustHave] : [] };
+  // A refused OPTS is expected (MLST on a server without it, UTF8 on pyftpdlib); any other
+  // refusal (TYPE, PBSZ, PROT) sends the settings that matter again.
+  const refused = rest.filter((r, i) => r.code >= 400 && !settings[i]?.startsWith('OPTS ')).length;
+  return { mlsd, resend: refused > 0 ? [...mustHave] : [] };
 }
 
 /**
