@@ -806,6 +806,12 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
     if (rclone) peers.push({ name: 'rclone --transfers 5', family: 'rclone', parallel: 5 });
     tools.push(...peers);
     const wanted = opts.tools?.map((t) => t.toLowerCase());
+    // `--tools =N`: a fixed width not in the list above (e.g. =24, to see whether more connections pay)
+    for (const w of wanted ?? []) {
+      const n = /^=(\d+)$/.exec(w)?.[1];
+      if (n !== undefined && !tools.some((t) => t.parallel === Number(n)))
+        tools.push({ name: `radarlib maxConcurrent=${n}`, family: 'radarlib', parallel: Number(n) });
+    }
     if (wanted !== undefined) {
       const kept = tools.filter((t) => wanted.some((w) => t.name.toLowerCase().includes(w)));
       skipped.push(
