@@ -9,6 +9,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, toError } from '../errors.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
+import { startOrder } from './batch-order.js';
 import { remoteBaseName } from '../util/remote-path.js';
 import type { DataSlotStats } from './data-slots.js';
 import type {
@@ -45,6 +46,8 @@ export interface BatchTransport<Part> {
   limitDataTransfers?: (n: number | undefined) => DataSlotStats | undefined;
   /** The user's explicit per-server cap, if any: bounds 'auto' too. */
   explicitCap: number | undefined;
+  /** A file's size when known without asking the server (the client's recent listing). */
+  knownSize?: (remotePath: string) => number | undefined;
   log: Logger | undefined;
 }
 
@@ -85,6 +88,9 @@ export async function runDownloadBatch<Part>(
       } finally {
         await batch.settled();
       }
+    } else if (maxConcurrent > 1 || adaptive !== undefined) {
+      // largest and smallest alternately, so that the batch ends on files that finish together (batch-order.ts)
+      for (const i of startOrder(files, transport.knownSize)) batch.add(files[i] as string | RemoteEntry, i);
     } else {
       files.forEach((file, i) => batch.add(file, i));
     }

@@ -383,6 +383,7 @@ export class AsyncFTPClient implements AsyncDisposable {
         // a batch's own cap while it runs, the client's back after it
         limitDataTransfers: (n) => this.#pool.limitDataTransfers(n ?? this.#maxDataTransfers),
         explicitCap: this.#explicitCap ? this.#server.maxConnections : undefined,
+        knownSize: (path) => this.#listedSizes.get(path),
         log: this.#log,
       },
       files,

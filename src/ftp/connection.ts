@@ -38,6 +38,7 @@ import {
 } from './passive-prefetch.js';
 import { newDataSocket } from './data-socket.js';
 import { holdDataSlot } from './data-slots.js';
+import { pipelinedLogin } from './login-pipeline.js';
 import { noteGreeting, takeReadyPassive } from './passive-ready.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
@@ -206,11 +207,8 @@ const OPTS_MLST =
  *
  * `access()` sends `OPTS UTF8 ON` twice and `STRU F` (the default since RFC 959), each after the
  * previous reply: about 10 round trips, half a second per connection on a 50 ms link. Here:
- * greeting, [AUTH TLS], USER, PASS, FEAT, then the single-line settings (and FTPS's PBSZ and
- * PROT) pipelined: sent at once, replies awaited together (RFC 959 lets a client send before
- * earlier replies arrive). Some servers (ftp-srv) run pipelined commands concurrently and may
- * answer out of order, so only commands whose replies need no telling apart are pipelined: FEAT
- * (multi-line) goes alone.
+ * greeting, [AUTH TLS], then USER, PASS, FEAT and the single-line settings (and FTPS's PBSZ and
+ * PROT) in one flight, their replies read together (login-pipeline.ts): one round trip.
  */
 async function logIn(client: Client, server: ResolvedServer): Promise<string> {
   const tls = {
@@ -230,25 +228,22 @@ async function logIn(client: Client, server: ResolvedServer): Promise<string> {
   if (client.ftp.hasTLS) rememberKeyGroup(client.ftp, server);
   // non-ASCII credentials: some servers only take them after UTF-8 is on (basic-ftp's reason too)
   if (!isAscii(server.username + server.password)) await client.sendIgnoringError('OPTS UTF8 ON');
-  await client.login(server.username, server.password);
-  const feat = await client.sendIgnoringError('FEAT');
-  // "The presence of the MLST feature indicates that both MLST and MLSD are supported"
-  // (RFC 3659 7.8); MLSD gives exact UTC times.
-  const mlsd = feat.code < 400 && /^\s*MLST\b/m.test(feat.message);
-  client.availableListCommands = mlsd ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
   // FTPS: protected data connections (RFC 4217: PBSZ, then PROT)
   const protect = client.ftp.hasTLS ? ['PBSZ 0', 'PROT P'] : [];
-  const settings = await sendPipelined(client.ftp, [
-    'TYPE I',
-    'OPTS UTF8 ON',
-    ...(mlsd ? [OPTS_MLST] : []),
-    ...protect,
-  ]);
-  // Replies may come in any order (and a server running them concurrently may have taken PROT
-  // before PBSZ): if one was refused, send the ones that matter again, alone and in order.
-  if (settings.some((r) => r.code >= 400)) {
-    await client.send('TYPE I');
-    for (const command of protect) await client.sendIgnoringError(command);
+  // USER, PASS, FEAT and the settings in one flight (login-pipeline.ts). `OPTS MLST` goes
+  // before FEAT's reply says whether the server has MLST: one without it refuses it (ignored).
+  const login = await pipelinedLogin(
+    client.ftp,
+    server.username,
+    server.password,
+    ['TYPE I', 'OPTS UTF8 ON', OPTS_MLST, ...protect],
+    ['TYPE I', ...protect],
+  );
+  client.availableListCommands = login.mlsd ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
+  // a setting that matters was refused (or the replies came out of order): again, alone, in order
+  for (const [i, command] of login.resend.entries()) {
+    if (i === 0) await client.send(command);
+    else await client.sendIgnoringError(command);
   }
   return greeting.message;
 }
@@ -280,28 +275,6 @@ function rememberKeyGroup(ftp: FTPContext, server: ResolvedServer): void {
 
 function isAscii(text: string): boolean {
   return [...text].every((c) => c.charCodeAt(0) < 0x80);
-}
-
-/**
- * Sends `commands` in one write and resolves with as many final replies (in arrival order);
- * error replies (4xx/5xx) are returned, not thrown. A socket error or timeout rejects.
- */
-function sendPipelined(ftp: FTPContext, commands: readonly string[]): Promise<FTPResponse[]> {
-  const [first, ...rest] = commands;
-  if (first === undefined) return Promise.resolve([]);
-  const replies: FTPResponse[] = [];
-  const done = ftp.handle(first, (res, task) => {
-    if (res instanceof FTPError) {
-      const reply = res as unknown as FTPResponse;
-      replies.push({ code: reply.code, message: reply.message });
-    } else if (res instanceof Error) {
-      task.reject(res);
-      return;
-    } else if (res.code >= 200) replies.push(res);
-    if (replies.length === commands.length) task.resolve(replies);
-  }) as Promise<FTPResponse[]>;
-  for (const command of rest) ftp.send(command);
-  return done;
 }
 
 /**

@@ -1,0 +1,64 @@
+/**
+ * A TCP relay that counts a client's *flights* per connection: each time the client writes after
+ * bytes from the server were delivered to it, it had to wait for the server (a round trip on a
+ * real link). Every server-to-client chunk is held HOLD_MS, far longer than the client needs
+ * between two writes of one flight, so the count reads turns, not commands (TLS included).
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { scaled } from './wait.js';
+
+/**
+ * How long each server-to-client chunk is held: far longer than the client needs between two
+ * writes of one flight (same tick), longer still on a loaded machine.
+ */
+const HOLD_MS = scaled(200);
+
+export interface FlightRelay {
+  port: number;
+  /** Client flights so far on each connection, in the order they were accepted (file comment). */
+  flights(): number[];
+  close(): Promise<void>;
+}
+
+/** A TCP relay to `port` on loopback that delays the server's bytes by HOLD_MS. */
+export async function startFlightRelay(port: number): Promise<FlightRelay> {
+  const flights: number[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port });
+    const index = flights.push(0) - 1;
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    // the client's first bytes come after the greeting: a flight, like every answer to the server
+    let serverSpokeLast = true;
+    client.on('data', (chunk: Buffer) => {
+      if (serverSpokeLast) flights[index] = (flights[index] ?? 0) + 1;
+      serverSpokeLast = false;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      setTimeout(() => {
+        if (client.destroyed) return;
+        serverSpokeLast = true;
+        client.write(chunk);
+      }, HOLD_MS);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return {
+    port: address.port,
+    flights: () => [...flights],
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
