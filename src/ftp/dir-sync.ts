@@ -8,8 +8,15 @@
  * covers every rename done until then. An fsync waits for one of the process's sync slots
  * (util/sync-slots.ts); until it has one, new requests join it (it has not started yet, so it
  * covers their renames too).
+ *
+ * The folder's descriptor is kept between fsyncs that follow each other (closed once none was
+ * asked for FOLDER_IDLE_MS): each `open`, `fsync` and `close` is a round trip through libuv's
+ * thread pool, and at one connection every file brought its own three (its rename came after the
+ * previous fsync ended). fsync reaches the folder's inode, whenever the descriptor was opened.
+ * A folder replaced by another of the same path meanwhile (renamed away, a new one made) would be
+ * fsynced in the old one's place; the same holds for an `open` just after the rename, as before.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fileSyncs, type SyncSlots } from '../util/sync-slots.js';
 
 interface FolderState {
@@ -17,12 +24,20 @@ interface FolderState {
   /** The running one has begun its fsync: a rename from now on needs the next one. */
   runningStarted: boolean;
   waiting: Promise<void> | null;
+  /** The folder's descriptor, kept while fsyncs follow each other. */
+  handle: Promise<FileHandle> | null;
+  /** Closes `handle` once no fsync was asked for FOLDER_IDLE_MS. */
+  idle: NodeJS.Timeout | null;
 }
+
+/** A folder's descriptor is closed after this long without an fsync. */
+const FOLDER_IDLE_MS = 200;
 
 export class DirSync {
   readonly #folders = new Map<string, FolderState>();
   readonly #slots: SyncSlots;
   #fsyncs = 0;
+  #opens = 0;
 
   constructor(slots: SyncSlots = fileSyncs) {
     this.#slots = slots;
@@ -33,12 +48,21 @@ export class DirSync {
     return this.#fsyncs;
   }
 
+  /** Folders opened for an fsync (for tests: a descriptor kept serves the next fsyncs). */
+  get opens(): number {
+    return this.#opens;
+  }
+
   /** Resolves once `dir` has been fsynced after this call (every rename before it is durable). */
   sync(dir: string): Promise<void> {
     let state = this.#folders.get(dir);
     if (state === undefined) {
-      state = { running: null, runningStarted: false, waiting: null };
+      state = { running: null, runningStarted: false, waiting: null, handle: null, idle: null };
       this.#folders.set(dir, state);
+    }
+    if (state.idle !== null) {
+      clearTimeout(state.idle);
+      state.idle = null;
     }
     if (state.running === null) return this.#start(dir, state);
     // Still waiting for a slot: it will cover this rename.
@@ -58,14 +82,49 @@ export class DirSync {
       .add(() => {
         state.runningStarted = true;
         this.#fsyncs++;
-        return syncPath(dir, 'all');
+        return this.#fsync(dir, state);
       })
       .finally(() => {
         state.running = null;
-        if (state.waiting === null) this.#folders.delete(dir);
+        if (state.waiting === null) this.#idle(dir, state);
       });
     state.running = run;
     return run;
+  }
+
+  /** fsync through the kept descriptor (opened first when there is none). */
+  async #fsync(dir: string, state: FolderState): Promise<void> {
+    if (state.handle === null) {
+      this.#opens++;
+      state.handle = open(dir, 'r');
+    }
+    const handle = state.handle;
+    try {
+      await (await handle).sync();
+    } catch (err) {
+      // a failed open or fsync: the next one starts from a fresh descriptor
+      if (state.handle === handle) state.handle = null;
+      void handle.then((h) => h.close()).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** No fsync runs or waits: the descriptor is closed unless another is asked for soon. */
+  #idle(dir: string, state: FolderState): void {
+    const close = (): void => {
+      state.idle = null;
+      if (state.running !== null || state.waiting !== null) return;
+      this.#folders.delete(dir);
+      const handle = state.handle;
+      state.handle = null;
+      void handle?.then((h) => h.close()).catch(() => undefined);
+    };
+    if (state.handle === null) close();
+    else {
+      state.idle = setTimeout(close, FOLDER_IDLE_MS);
+      // a kept descriptor never holds the process open
+      state.idle.unref();
+    }
   }
 }
 
