@@ -7,7 +7,9 @@
  * that arrives while one runs joins the waiting one, which starts when the running one ends and
  * covers every rename done until then. An fsync waits for one of the process's sync slots
  * (util/sync-slots.ts); until it has one, new requests join it (it has not started yet, so it
- * covers their renames too).
+ * covers their renames too). A batch also lets a new fsync linger a moment before it starts
+ * (`lingerMs`): at one connection a file's rename otherwise always came after the previous
+ * fsync had ended, and every file paid a folder fsync (a journal commit) of its own.
  *
  * The folder's descriptor is kept between fsyncs that follow each other (closed once none was
  * asked for FOLDER_IDLE_MS): each `open`, `fsync` and `close` is a round trip through libuv's
@@ -53,8 +55,12 @@ export class DirSync {
     return this.#opens;
   }
 
-  /** Resolves once `dir` has been fsynced after this call (every rename before it is durable). */
-  sync(dir: string): Promise<void> {
+  /**
+   * Resolves once `dir` has been fsynced after this call (every rename before it is durable).
+   * `lingerMs`: when no fsync of `dir` is running or waiting, the new one starts this much later,
+   * covering the renames that come meanwhile (see `FOLDER_SYNC_LINGER_MS` in download.ts).
+   */
+  sync(dir: string, lingerMs = 0): Promise<void> {
     let state = this.#folders.get(dir);
     if (state === undefined) {
       state = { running: null, runningStarted: false, waiting: null, handle: null, idle: null };
@@ -64,7 +70,7 @@ export class DirSync {
       clearTimeout(state.idle);
       state.idle = null;
     }
-    if (state.running === null) return this.#start(dir, state);
+    if (state.running === null) return this.#start(dir, state, lingerMs);
     // Still waiting for a slot: it will cover this rename.
     if (!state.runningStarted) return state.running;
     // One already runs but may have started before our rename: wait for the next one.
@@ -75,19 +81,22 @@ export class DirSync {
     return state.waiting;
   }
 
-  #start(dir: string, state: FolderState): Promise<void> {
+  #start(dir: string, state: FolderState, lingerMs = 0): Promise<void> {
     state.waiting = null;
     state.runningStarted = false;
-    const run = this.#slots
-      .add(() => {
+    const add = (): Promise<void> =>
+      this.#slots.add(() => {
         state.runningStarted = true;
         this.#fsyncs++;
         return this.#fsync(dir, state);
-      })
-      .finally(() => {
-        state.running = null;
-        if (state.waiting === null) this.#idle(dir, state);
       });
+    // until it starts, renames join it (runningStarted is false)
+    const run = (
+      lingerMs > 0 ? new Promise((resolve) => setTimeout(resolve, lingerMs)).then(add) : add()
+    ).finally(() => {
+      state.running = null;
+      if (state.waiting === null) this.#idle(dir, state);
+    });
     state.running = run;
     return run;
   }

@@ -141,3 +141,23 @@ test('after a failed folder fsync the next one opens the folder afresh', async (
     await rm(base, { recursive: true, force: true });
   }
 });
+
+test('with lingerMs a new fsync waits for renames that come meanwhile, and covers them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  try {
+    const sync = new DirSync();
+    // without a linger the first starts at once and the second needs its own (see the first test)
+    const first = sync.sync(dir, 1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sync.fsyncs, 0, 'not started while lingering');
+    const second = sync.sync(dir, 1_000);
+    await Promise.all([first, second]);
+    assert.equal(sync.fsyncs, 1, 'one folder fsync for both renames');
+    // no linger: starts at once
+    const third = sync.sync(dir);
+    assert.equal(sync.fsyncs, 2);
+    await third;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
