@@ -14,7 +14,7 @@ import {
 import { throwIfAborted } from '../util/abort.js';
 import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
-import { commitPart, receivePart, type ReceivedPart } from './download.js';
+import { commitInBatch, commitPart, receivePart, type ReceivedPart } from './download.js';
 import { ListedSizes } from './listed-sizes.js';
 import { listFolder, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
@@ -377,7 +377,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     return runDownloadBatch(
       {
         receive: (file, dir, o) => this.#receive(file, dir, o),
-        commit: (part) => commitPart(part),
+        commit: (part) => commitInBatch(part),
         poolLimit: () => this.#pool.stats.limit,
         raiseLimit: (n) => this.#pool.raiseLimit(n),
         // a batch's own cap while it runs, the client's back after it

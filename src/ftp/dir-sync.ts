@@ -7,9 +7,18 @@
  * that arrives while one runs joins the waiting one, which starts when the running one ends and
  * covers every rename done until then. An fsync waits for one of the process's sync slots
  * (util/sync-slots.ts); until it has one, new requests join it (it has not started yet, so it
- * covers their renames too).
+ * covers their renames too). A batch also lets a new fsync linger a moment before it starts
+ * (`lingerMs`): at one connection a file's rename otherwise always came after the previous
+ * fsync had ended, and every file paid a folder fsync (a journal commit) of its own.
+ *
+ * The folder's descriptor is kept between fsyncs that follow each other (closed once none was
+ * asked for FOLDER_IDLE_MS): each `open`, `fsync` and `close` is a round trip through libuv's
+ * thread pool, and at one connection every file brought its own three (its rename came after the
+ * previous fsync ended). fsync reaches the folder's inode, whenever the descriptor was opened.
+ * A folder replaced by another of the same path meanwhile (renamed away, a new one made) would be
+ * fsynced in the old one's place; the same holds for an `open` just after the rename, as before.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { fileSyncs, type SyncSlots } from '../util/sync-slots.js';
 
 interface FolderState {
@@ -17,12 +26,20 @@ interface FolderState {
   /** The running one has begun its fsync: a rename from now on needs the next one. */
   runningStarted: boolean;
   waiting: Promise<void> | null;
+  /** The folder's descriptor, kept while fsyncs follow each other. */
+  handle: Promise<FileHandle> | null;
+  /** Closes `handle` once no fsync was asked for FOLDER_IDLE_MS. */
+  idle: NodeJS.Timeout | null;
 }
+
+/** A folder's descriptor is closed after this long without an fsync. */
+const FOLDER_IDLE_MS = 200;
 
 export class DirSync {
   readonly #folders = new Map<string, FolderState>();
   readonly #slots: SyncSlots;
   #fsyncs = 0;
+  #opens = 0;
 
   constructor(slots: SyncSlots = fileSyncs) {
     this.#slots = slots;
@@ -33,14 +50,27 @@ export class DirSync {
     return this.#fsyncs;
   }
 
-  /** Resolves once `dir` has been fsynced after this call (every rename before it is durable). */
-  sync(dir: string): Promise<void> {
+  /** Folders opened for an fsync (for tests: a descriptor kept serves the next fsyncs). */
+  get opens(): number {
+    return this.#opens;
+  }
+
+  /**
+   * Resolves once `dir` has been fsynced after this call (every rename before it is durable).
+   * `lingerMs`: when no fsync of `dir` is running or waiting, the new one starts this much later,
+   * covering the renames that come meanwhile (see `FOLDER_SYNC_LINGER_MS` in download.ts).
+   */
+  sync(dir: string, lingerMs = 0): Promise<void> {
     let state = this.#folders.get(dir);
     if (state === undefined) {
-      state = { running: null, runningStarted: false, waiting: null };
+      state = { running: null, runningStarted: false, waiting: null, handle: null, idle: null };
       this.#folders.set(dir, state);
     }
-    if (state.running === null) return this.#start(dir, state);
+    if (state.idle !== null) {
+      clearTimeout(state.idle);
+      state.idle = null;
+    }
+    if (state.running === null) return this.#start(dir, state, lingerMs);
     // Still waiting for a slot: it will cover this rename.
     if (!state.runningStarted) return state.running;
     // One already runs but may have started before our rename: wait for the next one.
@@ -51,21 +81,59 @@ export class DirSync {
     return state.waiting;
   }
 
-  #start(dir: string, state: FolderState): Promise<void> {
+  #start(dir: string, state: FolderState, lingerMs = 0): Promise<void> {
     state.waiting = null;
     state.runningStarted = false;
-    const run = this.#slots
-      .add(() => {
+    const add = (): Promise<void> =>
+      this.#slots.add(() => {
         state.runningStarted = true;
         this.#fsyncs++;
-        return syncPath(dir, 'all');
-      })
-      .finally(() => {
-        state.running = null;
-        if (state.waiting === null) this.#folders.delete(dir);
+        return this.#fsync(dir, state);
       });
+    // until it starts, renames join it (runningStarted is false)
+    const run = (
+      lingerMs > 0 ? new Promise((resolve) => setTimeout(resolve, lingerMs)).then(add) : add()
+    ).finally(() => {
+      state.running = null;
+      if (state.waiting === null) this.#idle(dir, state);
+    });
     state.running = run;
     return run;
+  }
+
+  /** fsync through the kept descriptor (opened first when there is none). */
+  async #fsync(dir: string, state: FolderState): Promise<void> {
+    if (state.handle === null) {
+      this.#opens++;
+      state.handle = open(dir, 'r');
+    }
+    const handle = state.handle;
+    try {
+      await (await handle).sync();
+    } catch (err) {
+      // a failed open or fsync: the next one starts from a fresh descriptor
+      if (state.handle === handle) state.handle = null;
+      void handle.then((h) => h.close()).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** No fsync runs or waits: the descriptor is closed unless another is asked for soon. */
+  #idle(dir: string, state: FolderState): void {
+    const close = (): void => {
+      state.idle = null;
+      if (state.running !== null || state.waiting !== null) return;
+      this.#folders.delete(dir);
+      const handle = state.handle;
+      state.handle = null;
+      void handle?.then((h) => h.close()).catch(() => undefined);
+    };
+    if (state.handle === null) close();
+    else {
+      state.idle = setTimeout(close, FOLDER_IDLE_MS);
+      // a kept descriptor never holds the process open
+      state.idle.unref();
+    }
   }
 }
 

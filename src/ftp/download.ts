@@ -17,6 +17,7 @@
  * file's last modification (so its bytes are from the current version); otherwise it is discarded.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
@@ -131,7 +132,9 @@ export async function removeStaleParts(localDir: string, localName: string): Pro
 
 /**
  * The network half: RETR into `<name>.part` with `client` (already logged in) and check the
- * byte count. The connection is free again when this returns; `commitPart` does the rest.
+ * byte count. The connection is free again when this returns; `commitPart` does the rest. A
+ * `.part` that cannot be opened fails the file after EPSV went out: the connection is closed
+ * (see closeUnused), the pool opens another for the next file.
  */
 export async function receivePart(
   client: Client,
@@ -140,29 +143,53 @@ export async function receivePart(
 ): Promise<ReceivedPart> {
   const finalPath = join(req.localDir, req.localName);
   const partPath = join(req.localDir, partNameFor(req.localName, req.partKey));
-  const { handle, startAt } = await openPart(req, partPath);
-  let received = startAt;
+  let opened: OpenedPart | undefined;
+  // bytes in the `.part`: its kept size, then what arrived (after a failure: what was written)
+  let received = 0;
+  // The `.part` opens (a thread-pool round trip, more for a leftover one) while EPSV is under way.
+  const opening = openPart(req, partPath).then((part) => {
+    opened = part;
+    received = part.startAt;
+    return part;
+  });
   let written: Promise<number>;
   try {
     // An empty file is still fetched: RETR is what tells us the server lets us read it.
-    const got = await transfer(client, handle, partPath, startAt, req, ctx, (bytes) => {
-      received = startAt + bytes;
+    const got = await transfer(client, opening, partPath, req, ctx, (bytes) => {
+      received = (opened?.startAt ?? 0) + bytes;
     });
-    received = startAt + got.received;
+    received = (opened?.startAt ?? 0) + got.received;
     written = got.written;
     if (received !== req.size) {
       await written.catch(() => undefined);
       throw new FtpSizeMismatchError(req.size, received, ctx);
     }
   } catch (err) {
-    await handle.close().catch(() => undefined);
-    // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
-    if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
-      await unlink(partPath).catch(() => undefined);
+    // an open that succeeded after the transfer failed still leaves a descriptor to close
+    if (opened === undefined) await opening.catch(() => undefined);
+    if (opened !== undefined) {
+      await opened.handle.close().catch(() => undefined);
+      // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
+      if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
+        await unlink(partPath).catch(() => undefined);
+      }
     }
     throw wrapLocal(err, partPath, 'write failed');
   }
-  return { partPath, finalPath, localDir: req.localDir, handle, written, beforeCommit: req.beforeCommit };
+  return {
+    partPath,
+    finalPath,
+    localDir: req.localDir,
+    handle: (opened as OpenedPart).handle,
+    written,
+    beforeCommit: req.beforeCommit,
+  };
+}
+
+/** The open `.part` and the offset the transfer starts at (its size when resumed, else 0). */
+interface OpenedPart {
+  handle: FileHandle;
+  startAt: number;
 }
 
 /**
@@ -170,10 +197,7 @@ export async function receivePart(
  * it is created exclusively, one file-system call (no `stat` first); only a leftover one
  * (EEXIST) is looked at, and continued when it may be (see resumableBytes).
  */
-async function openPart(
-  req: AtomicDownloadRequest,
-  partPath: string,
-): Promise<{ handle: FileHandle; startAt: number }> {
+async function openPart(req: AtomicDownloadRequest, partPath: string): Promise<OpenedPart> {
   const created = await openCreatingFolder(req.localDir, partPath, req.resume ? 'wx' : 'w');
   if (created !== null) return { handle: created, startAt: 0 };
   const startAt = await resumableBytes(partPath, req);
@@ -220,35 +244,60 @@ function cannotOpen(partPath: string, err: unknown): LocalIoError {
  * with the other renames of the moment, see DirSync). Only then is the file durable under its
  * final name; a crash before leaves the `.part` (resumed or discarded next time).
  */
-export async function commitPart(part: ReceivedPart, dirSync: DirSync = defaultDirSync): Promise<string> {
+export async function commitPart(
+  part: ReceivedPart,
+  dirSync: DirSync = defaultDirSync,
+  lingerMs = 0,
+): Promise<string> {
+  // The descriptor is closed beside the rename and the folder fsync (a thread-pool round trip
+  // less in series); the file is reported only once it is closed.
+  const handle = part.handle;
+  let closed: Promise<unknown> | undefined;
   try {
-    await part.written;
-    // in one of the process's sync slots: the running transfers keep threads for their writes
-    const handle = part.handle;
-    await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
-  } catch (err) {
-    throw wrapLocal(err, part.partPath, 'write failed');
-  } finally {
-    await part.handle?.close().catch(() => undefined);
-  }
-  if (part.beforeCommit !== undefined) {
     try {
-      await part.beforeCommit(part.partPath);
+      await part.written;
+      // in one of the process's sync slots: the running transfers keep threads for their writes
+      await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
     } catch (err) {
-      // Incomplete, stale, or no longer ours: these bytes never take the final name.
-      await unlink(part.partPath).catch(() => undefined);
-      throw err;
+      throw wrapLocal(err, part.partPath, 'write failed');
+    } finally {
+      closed = handle?.close().catch(() => undefined);
     }
-  }
-  try {
-    await rename(part.partPath, part.finalPath);
-    await dirSync.sync(part.localDir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException | undefined)?.code;
-    const detail = `cannot move the complete .part into place${code === undefined ? '' : ` (${code})`}`;
-    throw new LocalIoError(part.finalPath, detail, { cause: err });
+    if (part.beforeCommit !== undefined) {
+      try {
+        await part.beforeCommit(part.partPath);
+      } catch (err) {
+        // Incomplete, stale, or no longer ours: these bytes never take the final name.
+        await unlink(part.partPath).catch(() => undefined);
+        throw err;
+      }
+    }
+    try {
+      await rename(part.partPath, part.finalPath);
+      await dirSync.sync(part.localDir, lingerMs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      const detail = `cannot move the complete .part into place${code === undefined ? '' : ` (${code})`}`;
+      throw new LocalIoError(part.finalPath, detail, { cause: err });
+    }
+  } finally {
+    await closed;
   }
   return part.finalPath;
+}
+
+/**
+ * How long a batch's folder fsync waits for more renames before it starts. At one connection a
+ * loopback file takes ~2 ms: without it every file had its own folder fsync (a journal commit
+ * beside the next transfers, docs/PERFORMANCE.md session 6). A batch does not wait for its
+ * commits, so the wait is off the transfers' path; a single `downloadFile` does not linger (its
+ * caller waits for the commit, and no other rename is coming).
+ */
+export const FOLDER_SYNC_LINGER_MS = 5;
+
+/** `commitPart` for a batch: the folder fsync lingers (see FOLDER_SYNC_LINGER_MS). */
+export function commitInBatch(part: ReceivedPart): Promise<string> {
+  return commitPart(part, defaultDirSync, FOLDER_SYNC_LINGER_MS);
 }
 
 /** Downloads with `client` (already logged in) and returns the final local path. */
@@ -286,7 +335,9 @@ function wrapLocal(err: unknown, path: string, what: string): unknown {
 }
 
 /**
- * RETR (with REST when resuming) into the open `.part`, with a data-stall watchdog. On failure
+ * RETR (with REST when resuming) into the `.part`, with a data-stall watchdog. The `.part` is
+ * opened (`opening`) while EPSV goes out: at one connection the open was a thread-pool round trip
+ * in series with every file (docs/PERFORMANCE.md, session 6). On failure
  * every byte received is written before this throws (a dropped connection leaves a `.part` to
  * resume from). On success it returns once the server's final reply and the data's end arrived:
  * the last write may still run (`written`), so the connection goes to the next file without
@@ -297,24 +348,18 @@ function wrapLocal(err: unknown, path: string, what: string): unknown {
  */
 async function transfer(
   client: Client,
-  handle: FileHandle,
+  opening: Promise<OpenedPart>,
   partPath: string,
-  startAt: number,
   req: AtomicDownloadRequest,
   ctx: FtpErrorContext,
   onBytes: (bytes: number) => void,
 ): Promise<{ received: number; written: Promise<number> }> {
   let finished = false;
   let writeError: Error | undefined;
-  // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes the
-  // pending RETR reject instead of waiting on a destination that will never catch up.
-  const sink = new FileSink(handle, startAt, (err) => {
-    writeError = err;
-    // once the transfer is over the connection serves another file; commitPart reports it
-    if (!finished) client.close();
-  });
+  let sink: FileSink | undefined;
+  let startAt = 0;
   // bytes received; after a failure, those in the `.part`
-  let received = (): number => sink.bytesReceived;
+  let received = (): number => sink?.bytesReceived ?? 0;
   let reported = -1;
   // A data connection that delivers less than STALL_MIN_BYTES in dataStallMs is abandoned: a
   // silent one and one trickling a byte now and then alike.
@@ -350,20 +395,38 @@ async function transfer(
       ? await client.protectWhitespace(req.remotePath)
       : req.remotePath;
     // with overlapSetup, the size lets the data slot go to the next file before this one ends
-    expectDataBytes(client.ftp, req.size - startAt);
-    await client.prepareTransfer(client.ftp);
-    await retrieve(client.ftp, path, startAt, sink);
+    // (a resumed `.part` brings fewer bytes: then its slot goes at the data's end, as without one)
+    expectDataBytes(client.ftp, req.size);
+    // EPSV (and the data connection) while the `.part` opens; both must settle before RETR
+    // (the `.part`'s kept size is the REST offset) and before this returns (basic-ftp runs one
+    // task at a time: a failed open must not leave the EPSV's task behind).
+    const [part, passive] = await Promise.allSettled([opening, client.prepareTransfer(client.ftp)]);
+    if (passive.status === 'rejected') throw passive.reason;
+    if (part.status === 'rejected') {
+      await closeUnused(client);
+      throw part.reason;
+    }
+    startAt = part.value.startAt;
+    // A failing write (ENOSPC...) must end the transfer at once: closing the connection makes the
+    // pending RETR reject instead of waiting on a destination that will never catch up.
+    const fileSink = new FileSink(part.value.handle, startAt, (err) => {
+      writeError = err;
+      // once the transfer is over the connection serves another file; commitPart reports it
+      if (!finished) client.close();
+    });
+    sink = fileSink;
+    await retrieve(client.ftp, path, startAt, fileSink);
     finished = true;
     // The last block is written while the connection already serves the next file.
-    const written = sink.finish();
+    const written = fileSink.finish();
     written.catch(() => undefined); // awaited by commitPart; a failure must not go unhandled here
-    return { received: sink.bytesReceived, written };
+    return { received: fileSink.bytesReceived, written };
   } catch (err) {
     finished = true;
     // What arrived is written (a resume continues after it), and no write runs when the caller
     // closes the descriptor; a write error is the one reported below.
-    await sink.finish(false).catch(() => undefined);
-    const inFile = sink.bytesWritten;
+    await sink?.finish(false).catch(() => undefined);
+    const inFile = sink?.bytesWritten ?? 0;
     received = () => inFile;
     if (stalled) throw new FtpTimeoutError('data', req.dataStallMs, ctx, { cause: err });
     if (writeError !== undefined) throw wrapLocal(writeError, partPath, 'write failed');
@@ -372,6 +435,23 @@ async function transfer(
     clearInterval(watchdog);
     report();
   }
+}
+
+/**
+ * Closes a connection whose data connection was opened for a transfer that will not be sent (its
+ * `.part` could not be opened). Not only the data connection: a server that accepted it may answer
+ * its close on the control connection, unasked (passive-ready.ts), so the pool opens a fresh one.
+ * The data socket is destroyed and let go first: a data slot (data-slots.ts) is given back on its
+ * `close`, and basic-ftp's own close removes that listener before it runs.
+ */
+async function closeUnused(client: Client): Promise<void> {
+  const data = client.ftp.dataSocket;
+  if (data !== undefined && !data.destroyed) {
+    const closed = once(data, 'close');
+    data.destroy();
+    await closed;
+  }
+  client.close();
 }
 
 /** Progress is reported (and the stall watchdog looks) this often. */

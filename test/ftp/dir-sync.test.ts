@@ -1,11 +1,13 @@
 /** Group commit of folder fsyncs (src/ftp/dir-sync.ts), on a real folder. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DirSync, syncPath } from '../../src/ftp/dir-sync.js';
 import { syncSlots } from '../../src/util/sync-slots.js';
+import { waitUntil } from '../helpers/wait.js';
 
 test('renames of the moment share folder fsyncs: one running, one gathering the rest', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
@@ -92,6 +94,69 @@ test('sync slots: never more fsyncs at once than slots, every one runs, in order
       { code: 'ENOENT' },
     );
     assert.equal(slots.pending, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Descriptors of this process open on `dir`. */
+function openOn(dir: string): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === dir;
+    } catch {
+      return false; // closed meanwhile (the readdir's own descriptor)
+    }
+  }).length;
+}
+
+test('fsyncs that follow each other share one descriptor of the folder, closed once idle', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  try {
+    const sync = new DirSync();
+    for (let i = 0; i < 5; i++) await sync.sync(dir);
+    assert.equal(sync.fsyncs, 5);
+    assert.equal(sync.opens, 1, 'one open for five fsyncs in a row');
+    assert.equal(openOn(dir), 1, 'kept between them');
+    await waitUntil('the idle folder descriptor to close', Date.now() + 5_000, () =>
+      openOn(dir) === 0 ? true : undefined,
+    );
+    await sync.sync(dir);
+    assert.equal(sync.opens, 2, 'opened again after it was closed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('after a failed folder fsync the next one opens the folder afresh', async () => {
+  const base = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  const dir = join(base, 'later');
+  try {
+    const sync = new DirSync();
+    await assert.rejects(sync.sync(dir), { code: 'ENOENT' });
+    await mkdir(dir);
+    await sync.sync(dir);
+    assert.equal(sync.opens, 2);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
+
+test('with lingerMs a new fsync waits for renames that come meanwhile, and covers them', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'radarlib-dirsync-'));
+  try {
+    const sync = new DirSync();
+    // without a linger the first starts at once and the second needs its own (see the first test)
+    const first = sync.sync(dir, 1_000);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sync.fsyncs, 0, 'not started while lingering');
+    const second = sync.sync(dir, 1_000);
+    await Promise.all([first, second]);
+    assert.equal(sync.fsyncs, 1, 'one folder fsync for both renames');
+    // no linger: starts at once
+    const third = sync.sync(dir);
+    assert.equal(sync.fsyncs, 2);
+    await third;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
