@@ -59,6 +59,11 @@ export interface ResolvedServer {
   readonly sent: { commands: number };
   /** FTPS: the key-exchange group this server chose, offered first from then on (see keyGroups). */
   readonly tlsGroup: { chosen: string | undefined };
+  /**
+   * Whether logins send their commands in one flight; false from the first such login that got
+   * no answer in time (a middlebox or server that loses pipelined commands: login-pipeline.ts).
+   */
+  readonly login: { pipelined: boolean };
 }
 
 export function resolveServer(options: FtpServerOptions): ResolvedServer {
@@ -75,6 +80,7 @@ export function resolveServer(options: FtpServerOptions): ResolvedServer {
     timeouts: { ...DEFAULT_TIMEOUTS, ...options.timeouts },
     sent: { commands: 0 },
     tlsGroup: { chosen: undefined },
+    login: { pipelined: true },
   };
 }
 
@@ -179,8 +185,10 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   }, server.timeouts.connectMs);
   const onAbort = (): void => client.close();
   signal?.addEventListener('abort', onAbort, { once: true });
+  // set while the login's commands are out in one flight (see the catch)
+  const stage = { pipelining: false };
   try {
-    const greeting = await logIn(client, server);
+    const greeting = await logIn(client, server, stage);
     if (queuesCommandsDuringTransfer(greeting)) enablePassivePrefetch(client.ftp);
     noteGreeting(client.ftp, greeting);
     return client;
@@ -190,7 +198,12 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
     if (isAborted(signal)) {
       throw new AbortedError(`connecting to ${server.host}:${server.port}`, { cause: signal?.reason });
     }
-    if (timedOut) throw new FtpTimeoutError('connect', server.timeouts.connectMs, ctx, { cause: err });
+    if (timedOut) {
+      // the greeting came but the pipelined login got no answer: this server's logins go one
+      // command at a time from now on
+      if (stage.pipelining) server.login.pipelined = false;
+      throw new FtpTimeoutError('connect', server.timeouts.connectMs, ctx, { cause: err });
+    }
     throw toFtpError(err, ctx);
   } finally {
     clearTimeout(connectTimer);
@@ -210,7 +223,11 @@ const OPTS_MLST =
  * greeting, [AUTH TLS], then USER, PASS, FEAT and the single-line settings (and FTPS's PBSZ and
  * PROT) in one flight, their replies read together (login-pipeline.ts): one round trip.
  */
-async function logIn(client: Client, server: ResolvedServer): Promise<string> {
+async function logIn(
+  client: Client,
+  server: ResolvedServer,
+  stage: { pipelining: boolean },
+): Promise<string> {
   const tls = {
     ...server.tls,
     servername: server.tls?.servername ?? tlsServerName(server.host),
@@ -230,15 +247,19 @@ async function logIn(client: Client, server: ResolvedServer): Promise<string> {
   if (!isAscii(server.username + server.password)) await client.sendIgnoringError('OPTS UTF8 ON');
   // FTPS: protected data connections (RFC 4217: PBSZ, then PROT)
   const protect = client.ftp.hasTLS ? ['PBSZ 0', 'PROT P'] : [];
-  // USER, PASS, FEAT and the settings in one flight (login-pipeline.ts). `OPTS MLST` goes
-  // before FEAT's reply says whether the server has MLST: one without it refuses it (ignored).
+  // USER, PASS, FEAT and the settings in one flight (login-pipeline.ts), or one at a time on a
+  // server where that got no answer. `OPTS MLST` goes before FEAT's reply says whether the
+  // server has MLST: one without it refuses it (ignored).
+  stage.pipelining = server.login.pipelined;
   const login = await pipelinedLogin(
     client.ftp,
     server.username,
     server.password,
     ['TYPE I', 'OPTS UTF8 ON', OPTS_MLST, ...protect],
     ['TYPE I', ...protect],
+    !server.login.pipelined,
   );
+  stage.pipelining = false;
   client.availableListCommands = login.mlsd ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
   // a setting that matters was refused (or the replies came out of order): again, alone, in order
   for (const [i, command] of login.resend.entries()) {

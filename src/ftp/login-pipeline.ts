@@ -10,6 +10,11 @@
  * received chunk's commands one after the other (ftp-srv) then answers them in order, and one
  * that runs chunks concurrently cannot take `PASS` before `USER`. Replies are told apart by
  * position (RFC 959: in the order of the commands); a refused setting is sent again alone.
+ *
+ * Some middleboxes (FTP-aware NAT and firewalls) and old servers lose commands that arrive
+ * together, which is why lftp keeps `ftp:sync-mode` on by default. Here such a login gets no
+ * answer and fails on the connect timeout; from then on the server's logins send the same
+ * commands one at a time (`oneAtATime`, connection.ts), each after the previous reply.
  */
 import type { FTPContext, FTPResponse } from 'basic-ftp';
 import { FTPError } from './basic-ftp.js';
@@ -34,9 +39,11 @@ export async function pipelinedLogin(
   settings: readonly string[],
   /** Settings whose refusal matters (sent again alone when any is refused). */
   mustHave: readonly string[],
+  /** Each command after the previous reply instead of all in one flight (see above). */
+  oneAtATime = false,
 ): Promise<LoginResult> {
   const commands = [`USER ${username}`, `PASS ${password}`, 'FEAT', ...settings];
-  const replies = await sendBatch(ftp, commands, loginRefusal);
+  const replies = await sendBatch(ftp, commands, loginRefusal, oneAtATime);
   const [user, pass, feat, ...rest] = replies;
   if (user === undefined || pass === undefined || feat === undefined)
     throw new Error('login: replies missing');
@@ -60,14 +67,16 @@ function loginRefusal(replies: readonly FTPResponse[]): FTPResponse | undefined 
 }
 
 /**
- * Writes `commands` in one write and resolves with their final replies in arrival order (error
- * replies returned, not thrown). A socket error or timeout rejects, with the login's refusal when
- * one arrived before it.
+ * Writes `commands` in one write (or each after the previous final reply: `oneAtATime`) and
+ * resolves with their final replies in arrival order (error replies returned, not thrown). A
+ * socket error or timeout rejects, with the login's refusal when one arrived before it; one at a
+ * time, a refusal also stops at once.
  */
 function sendBatch(
   ftp: FTPContext,
   commands: readonly string[],
   refusal: (replies: readonly FTPResponse[]) => FTPResponse | undefined,
+  oneAtATime: boolean,
 ): Promise<FTPResponse[]> {
   const replies: FTPResponse[] = [];
   const done = ftp.handle(undefined, (res, task) => {
@@ -79,11 +88,24 @@ function sendBatch(
       task.reject(refused === undefined ? res : new FTPError(refused));
       return;
     } else if (res.code >= 200) replies.push(res);
+    else return; // a preliminary reply: the final one follows
+    const next = commands[replies.length];
+    if (oneAtATime && next !== undefined) {
+      const refused = refusal(replies);
+      if (refused === undefined) ftp.send(next);
+      else task.reject(new FTPError(refused));
+      return;
+    }
     if (replies.length < commands.length) return;
     const refused = refusal(replies);
     if (refused === undefined) task.resolve(replies);
     else task.reject(new FTPError(refused));
   }) as Promise<FTPResponse[]>;
+  const [first] = commands;
+  if (oneAtATime && first !== undefined) {
+    ftp.send(first);
+    return done;
+  }
   const socket = ftp.socket;
   socket.cork();
   try {

@@ -6,12 +6,13 @@
  * back unchanged (TYPE I took effect) and a wrong password is still the server's refusal.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
-import { FtpReplyError } from '../../src/errors.js';
+import { FtpReplyError, FtpTimeoutError } from '../../src/errors.js';
 import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { startFlightRelay } from '../helpers/flight-relay.js';
@@ -121,3 +122,86 @@ for (const kind of DEBIAN_SERVER_KINDS) {
     });
   });
 }
+
+/**
+ * A relay that passes only the first line of each write from the client, as an FTP-aware
+ * middlebox that loses pipelined commands does; counts the lines it dropped.
+ */
+async function startLossyRelay(
+  port: number,
+): Promise<{ port: number; dropped(): number; close(): Promise<void> }> {
+  let dropped = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: '127.0.0.1', port });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => s.destroy());
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    client.on('data', (chunk: Buffer) => {
+      const lines = chunk
+        .toString('latin1')
+        .split('\r\n')
+        .filter((l) => l !== '');
+      dropped += lines.length - 1;
+      upstream.write(`${lines[0] ?? ''}\r\n`, 'latin1');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    dropped: () => dropped,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+void test('a login whose pipelined commands are lost times out once; later logins go one command at a time', async () => {
+  const work = await mkdtemp(join(tmpdir(), 'radarlib-login-lossy-'));
+  await mkdir(join(work, 'root'), { mode: 0o755 });
+  await writeFile(join(work, 'root', 'crlf.BUFR'), BINARY, { mode: 0o644 });
+  const server = await startEmbeddedFtp({ root: join(work, 'root') });
+  const relay = await startLossyRelay(server.port);
+  const connectMs = scaled(1_500);
+  const client = new AsyncFTPClient({
+    host: server.host,
+    port: relay.port,
+    username: server.user,
+    password: server.password,
+    maxConnections: 2,
+    timeouts: { connectMs, commandMs: SLOW, dataStallMs: SLOW },
+  });
+  try {
+    // the first login's PASS, FEAT and settings never arrive
+    await assert.rejects(
+      client.connect(),
+      (err: unknown) => err instanceof FtpTimeoutError && err.phase === 'connect',
+    );
+    const lostFirst = relay.dropped();
+    assert.ok(lostFirst >= 5, `lines dropped on the first login: ${lostFirst}`);
+    // the next login sends each command after the previous reply: nothing to lose, and it works
+    await client.connect();
+    await client.downloadFile('/crlf.BUFR', join(work, 'local'));
+    assert.deepEqual(await readFile(join(work, 'local', 'crlf.BUFR')), BINARY);
+    assert.equal(relay.dropped(), lostFirst, 'no command lost after the first login');
+    const verbs = server.commands.map((c) => c.directive);
+    const second = verbs.lastIndexOf('USER');
+    assert.deepEqual(
+      verbs.slice(second, second + 6),
+      ['USER', 'PASS', 'FEAT', 'TYPE', 'OPTS', 'OPTS'],
+      verbs.join(' '),
+    );
+  } finally {
+    client.destroy();
+    await relay.close();
+    await server.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+});
