@@ -367,7 +367,9 @@ export class AsyncFTPClient implements AsyncDisposable {
    * local paths that succeeded; `result.failures` lists every other file with its typed error.
    * One failure never stops the others. `files` may also be an async iterable (`walkEntries`):
    * transfers then start while it is still producing; an error it throws is thrown here after
-   * the transfers already started have ended.
+   * the transfers already started have ended. With more than one at a time and every size known
+   * (listed entries), files start largest and smallest alternately, so the batch ends on files
+   * that finish together (ftp/batch-order.ts); the returned paths keep the order of `files`.
    */
   downloadFiles(
     files: readonly (string | RemoteEntry)[] | AsyncIterable<string | RemoteEntry>,
