@@ -395,7 +395,7 @@ async function transfer(
       ? await client.protectWhitespace(req.remotePath)
       : req.remotePath;
     // with overlapSetup, the size lets the data slot go to the next file before this one ends
-    // (a resumed `.part` brings fewer bytes: then its slot goes at the data's end, as without one)
+    // (a resumed `.part` brings fewer bytes: its slot then goes later, at the latest at the data's end)
     expectDataBytes(client.ftp, req.size);
     // EPSV (and the data connection) while the `.part` opens; both must settle before RETR
     // (the `.part`'s kept size is the REST offset) and before this returns (basic-ftp runs one
