@@ -6,7 +6,6 @@
  * back unchanged (TYPE I took effect) and a wrong password is still the server's refusal.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { AsyncFTPClient } from '../../src/ftp/client.js';
 import { FtpReplyError, FtpTimeoutError } from '../../src/errors.js';
 import { DEBIAN_SERVER_KINDS, debianServerAvailable, startDebianServer } from '../helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
-import { startFlightRelay } from '../helpers/flight-relay.js';
+import { startFlightRelay, startRelay } from '../helpers/flight-relay.js';
 import { loginTo, type FtpTestServer } from '../helpers/ftp-login.js';
 import { scaled } from '../helpers/wait.js';
 
@@ -131,36 +130,18 @@ async function startLossyRelay(
   port: number,
 ): Promise<{ port: number; dropped(): number; close(): Promise<void> }> {
   let dropped = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect({ host: '127.0.0.1', port });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => s.destroy());
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    client.on('data', (chunk: Buffer) => {
+  const relay = await startRelay(port, () => ({
+    fromClient: (chunk, toServer) => {
       const lines = chunk
         .toString('latin1')
         .split('\r\n')
         .filter((l) => l !== '');
       dropped += lines.length - 1;
-      upstream.write(`${lines[0] ?? ''}\r\n`, 'latin1');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address() as net.AddressInfo;
-  return {
-    port: address.port,
-    dropped: () => dropped,
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      toServer(Buffer.from(`${lines[0] ?? ''}\r\n`, 'latin1'));
     },
-  };
+    fromServer: (chunk, toClient) => toClient(chunk),
+  }));
+  return { ...relay, dropped: () => dropped };
 }
 
 void test('a login whose pipelined commands are lost times out once; later logins go one command at a time', async () => {

@@ -21,13 +21,22 @@ export interface FlightRelay {
   close(): Promise<void>;
 }
 
-/** A TCP relay to `port` on loopback that delays the server's bytes by HOLD_MS. */
-export async function startFlightRelay(port: number): Promise<FlightRelay> {
-  const flights: number[] = [];
+/** One relayed connection: what the relay does with each chunk, each way. */
+export interface RelayHooks {
+  /** A chunk from the client; forward it (or what is left of it) with `toServer`. */
+  fromClient(chunk: Buffer, toServer: (bytes: Buffer) => void): void;
+  /** A chunk from the server; forward it with `toClient` (unless the client is gone). */
+  fromServer(chunk: Buffer, toClient: (bytes: Buffer) => void): void;
+}
+
+/** A TCP relay on loopback to `port`; `hooks` is called once per accepted connection. */
+export async function startRelay(
+  port: number,
+  hooks: () => RelayHooks,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect({ host: '127.0.0.1', port });
-    const index = flights.push(0) - 1;
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.on('error', () => s.destroy());
@@ -35,30 +44,46 @@ export async function startFlightRelay(port: number): Promise<FlightRelay> {
     }
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
-    // the client's first bytes come after the greeting: a flight, like every answer to the server
-    let serverSpokeLast = true;
-    client.on('data', (chunk: Buffer) => {
-      if (serverSpokeLast) flights[index] = (flights[index] ?? 0) + 1;
-      serverSpokeLast = false;
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      setTimeout(() => {
-        if (client.destroyed) return;
-        serverSpokeLast = true;
-        client.write(chunk);
-      }, HOLD_MS);
-    });
+    const h = hooks();
+    client.on('data', (chunk: Buffer) => h.fromClient(chunk, (bytes) => upstream.write(bytes)));
+    upstream.on('data', (chunk: Buffer) =>
+      h.fromServer(chunk, (bytes) => {
+        if (!client.destroyed) client.write(bytes);
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   assert.ok(address !== null && typeof address === 'object');
   return {
     port: address.port,
-    flights: () => [...flights],
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A TCP relay to `port` on loopback that delays the server's bytes by HOLD_MS. */
+export async function startFlightRelay(port: number): Promise<FlightRelay> {
+  const flights: number[] = [];
+  const relay = await startRelay(port, () => {
+    const index = flights.push(0) - 1;
+    // the client's first bytes come after the greeting: a flight, like every answer to the server
+    let serverSpokeLast = true;
+    return {
+      fromClient: (chunk, toServer) => {
+        if (serverSpokeLast) flights[index] = (flights[index] ?? 0) + 1;
+        serverSpokeLast = false;
+        toServer(chunk);
+      },
+      fromServer: (chunk, toClient) => {
+        setTimeout(() => {
+          serverSpokeLast = true;
+          toClient(chunk);
+        }, HOLD_MS);
+      },
+    };
+  });
+  return { ...relay, flights: () => [...flights] };
 }
