@@ -1,5 +1,7 @@
 /**
- * A TCP relay that counts a client's *flights* per connection: each time the client writes after
+ * TCP relays between a client under test and a real server: `startRelay` calls hooks on each
+ * chunk either way (to lose or hold bytes); `startFlightRelay`, built on it, counts a client's
+ * *flights* per connection: each time the client writes after
  * bytes from the server were delivered to it, it had to wait for the server (a round trip on a
  * real link). Every server-to-client chunk is held HOLD_MS, far longer than the client needs
  * between two writes of one flight, so the count reads turns, not commands (TLS included).
