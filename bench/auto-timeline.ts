@@ -16,9 +16,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, FTPContext } from 'basic-ftp';
+import { FTPContext } from 'basic-ftp';
 import { AsyncFTPClient } from '../src/ftp/client.js';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
+import { timeListingLevels } from './lib/listing-levels.js';
 import { withWanProftpd } from './lib/wan-proftpd.js';
 
 const { values } = parseArgs({
@@ -33,7 +34,6 @@ const PORT = 2124;
 const EVERY = Number(values.every);
 const RX = `/sys/class/net/${values.device}/statistics/rx_bytes`;
 const rx = (): number => Number(readFileSync(RX, 'utf8'));
-const list = Client.prototype.list;
 const send = FTPContext.prototype.send;
 
 await withWanProftpd(
@@ -48,23 +48,12 @@ await withWanProftpd(
       const rx0 = rx();
       const samples: { t: number; rx: number; open: number; busy: number; done: number }[] = [];
       const commands: [number, string][] = [];
-      const levels = new Map<number, { first: number; last: number; n: number }>();
       const doneAt: { t: number; path: string; size: number }[] = [];
       FTPContext.prototype.send = function (this: FTPContext, command: string) {
         if (commands.length < 12) commands.push([at(), command.split(' ')[0] ?? '']);
         send.call(this, command);
       };
-      Client.prototype.list = async function (this: Client, path?: string) {
-        const start = at();
-        const entries = await list.call(this, path);
-        const depth = (path ?? '').split('/').filter((p) => p !== '').length;
-        const level = levels.get(depth) ?? { first: start, last: 0, n: 0 };
-        level.first = Math.min(level.first, start);
-        level.last = Math.max(level.last, at());
-        level.n++;
-        levels.set(depth, level);
-        return entries;
-      };
+      const listings = timeListingLevels(at);
       const client = new AsyncFTPClient({
         host: srv.host,
         port: srv.port,
@@ -91,7 +80,7 @@ await withWanProftpd(
       await warm;
       clearInterval(timer);
       FTPContext.prototype.send = send;
-      Client.prototype.list = list;
+      listings.restore();
       if (batch.failures.length > 0) throw new Error(`${batch.failures.length} failures`);
       // the batch's first byte: the first sample after the listing with 2 KB more than it brought
       const first = samples.find((s) => s.t >= listed && s.rx > rxListed + 2000)?.t ?? NaN;
@@ -99,12 +88,7 @@ await withWanProftpd(
       console.log(
         `  first login: ${commands.map(([t, c]) => `${c}@${t.toFixed(0)}`).join(' ')}; done ${loggedIn.toFixed(0)}`,
       );
-      console.log(
-        `  levels: ${[...levels.entries()]
-          .sort(([a], [b]) => a - b)
-          .map(([d, l]) => `L${d}×${l.n} ${l.first.toFixed(0)}–${l.last.toFixed(0)}`)
-          .join(', ')}`,
-      );
+      console.log(`  levels: ${listings.describe()}`);
       console.log(
         `  listFiles returned ${listed.toFixed(0)}; first batch byte ~${first.toFixed(0)}; end ${end.toFixed(0)}; ` +
           `link limit from first byte ${(first + (total * 8) / 96.5e3).toFixed(0)} (nominal payload 96.5 Mbit/s)`,

@@ -11,9 +11,9 @@
  * Needs root (network namespace), like the bench's WAN runs.
  */
 import { parseArgs } from 'node:util';
-import { Client } from 'basic-ftp';
 import { AsyncFTPClient } from '../src/ftp/client.js';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
+import { timeListingLevels } from './lib/listing-levels.js';
 import { withWanProftpd } from './lib/wan-proftpd.js';
 
 const { values } = parseArgs({
@@ -24,8 +24,6 @@ const { values } = parseArgs({
   },
 });
 const PORT = 2123;
-// each folder's listing is timed through basic-ftp's own `list` (what radarlib's listDir runs)
-const list = Client.prototype.list;
 
 await withWanProftpd(
   PORT,
@@ -45,25 +43,12 @@ await withWanProftpd(
       await client.connect();
       const loggedIn = at();
       // each folder's listing, by depth below /L2
-      const levels = new Map<number, { first: number; last: number; n: number }>();
-      Client.prototype.list = async function (this: Client, path?: string) {
-        const start = at();
-        const entries = await list.call(this, path);
-        const depth = (path ?? '').split('/').filter((p) => p !== '').length;
-        const level = levels.get(depth) ?? { first: start, last: 0, n: 0 };
-        level.first = Math.min(level.first, start);
-        level.last = Math.max(level.last, at());
-        level.n++;
-        levels.set(depth, level);
-        return entries;
-      };
+      const listings = timeListingLevels(at);
       const found = await client.listEntries('/L2', { recursive: true, pattern: '*.BUFR' });
       const total = at();
       if (found.length !== files.length) throw new Error(`listed ${found.length} of ${files.length} files`);
-      const line = [...levels.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([d, l]) => `L${d}×${l.n} ${l.first.toFixed(0)}–${l.last.toFixed(0)}`)
-        .join(', ');
+      listings.restore();
+      const line = listings.describe();
       console.log(
         `run ${run + 1}: login ${loggedIn.toFixed(0)} ms; ${line}; walk done ${total.toFixed(0)} ms; ` +
           `listings with a ready data connection: ${client.poolStats.readyPassivesUsed}; ` +
