@@ -33,6 +33,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { decodeBufr } from '../src/bufr/decoder.js';
 import { decodeBufrFile, splitBufrMessages } from '../src/bufr/file.js';
+import { median } from './lib/stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -117,12 +118,6 @@ interface Candidate {
   length: number;
   bytes: Uint8Array;
   values: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function candidates(): Candidate[] {

@@ -18,6 +18,7 @@ import { inflateSync } from 'node:zlib';
 import { encodeRadarVolume } from '../src/bufr/encoder.js';
 import { readRadarVolume, readRadarVolumeSync, readRawVolume } from '../src/bufr/radar-volume.js';
 import { makeSyntheticVolume } from '../src/bufr/synthetic.js';
+import { median } from './lib/stats.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
@@ -53,12 +54,6 @@ function inputs(): Input[] {
       ),
     },
   ];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function procStatusKb(field: string): number | null {

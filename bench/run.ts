@@ -53,6 +53,7 @@ import {
 } from './lib/link-capacity.js';
 import type { MirrorRequest, MirrorResult } from './mirror.js';
 import type { IdlePollRequest, IdlePollResult } from './idle-poll.js';
+import { median } from './lib/stats.js';
 
 const WAN_PORT = 2121;
 /** Where bench/lib/link-capacity.ts's plain TCP sender listens inside the namespace. */
@@ -384,14 +385,6 @@ async function runTools(
     const good = list.filter((x) => x.ok).sort((a, b) => (a.wallS ?? 0) - (b.wallS ?? 0));
     return good[Math.floor((good.length - 1) / 2)] ?? (list[0] as ToolRun);
   });
-}
-
-/** The middle value (the mean of the two middle ones for an even count); null for none. */
-function median(values: readonly number[]): number | null {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  if (sorted.length === 0) return null;
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 function addRatios(runs: ToolRun[], linkLimitS: number | null, capacityLimitS?: number | null): void {
@@ -926,7 +919,7 @@ export async function runSuite(opts: SuiteOptions = {}): Promise<SuiteResult> {
         linkLimitS: expect.bytes / LINK_PAYLOAD_BYTES_PER_S,
         skipped: null,
         capacity,
-        capacityLimitS: steady === null ? null : expect.bytes / steady,
+        capacityLimitS: Number.isFinite(steady) ? expect.bytes / steady : null,
       };
       const target: Target = {
         env: 'wan',

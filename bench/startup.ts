@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { debianServerAvailable, startDebianServer } from '../test/helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../test/helpers/embedded-ftp.js';
+import { median } from './lib/stats.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 const FILE_BYTES = 1_000_000;
@@ -100,12 +101,6 @@ function time(
 
 function has(cmd: string): boolean {
   return spawnSync('bash', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 export async function runStartup(opts: { runs: number; repo: string }): Promise<StartupRow[]> {
