@@ -7,7 +7,7 @@
  *   flock /tmp/radarlib-bench.lock node --import tsx bench/walk-timeline.ts [--volumes 8] [--connections 16] [--runs 3]
  *
  * Prints per run: the login, each folder level (first listing started, last ended), the walk's
- * total, and how many listings found their data connection already open (passive-ready.ts).
+ * total, and how many listings found their data connection already open (src/ftp/data-connection/ready.ts).
  * Needs root (network namespace), like the bench's WAN runs.
  */
 import { parseArgs } from 'node:util';

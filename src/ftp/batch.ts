@@ -11,7 +11,7 @@ import { InvalidArgumentError, toError } from '../errors.js';
 import { AdaptiveConcurrency, DEFAULT_AUTO_CAP } from './adaptive.js';
 import { startOrder } from './batch-order.js';
 import { remoteBaseName } from '../util/remote-path.js';
-import type { DataSlotStats } from './data-slots.js';
+import type { DataSlotStats } from './data-connection/index.js';
 import type {
   DownloadBatch,
   DownloadFailure,
@@ -41,7 +41,7 @@ export interface BatchTransport<Part> {
   /**
    * Caps the transfers moving data at once apart from the connections (`undefined` lifts it),
    * returning the lifted cap's stats; absent where set-up cannot overlap (SFTP). See
-   * `overlapSetup` and data-slots.ts.
+   * `overlapSetup` and data-connection/slots.ts.
    */
   limitDataTransfers?: (n: number | undefined) => DataSlotStats | undefined;
   /** The user's explicit per-server cap, if any: bounds 'auto' too. */

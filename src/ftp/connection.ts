@@ -30,16 +30,9 @@ import {
   FtpTlsError,
   type FtpErrorContext,
 } from '../errors.js';
-import {
-  enablePassivePrefetch,
-  queuesCommandsDuringTransfer,
-  takePrefetched,
-  usePassiveCommand,
-} from './passive-prefetch.js';
+import { noteGreeting, openDataConnection, usePassiveCommand } from './data-connection/index.js';
 import { newDataSocket } from './data-socket.js';
-import { holdDataSlot } from './data-slots.js';
 import { pipelinedLogin } from './login-pipeline.js';
-import { noteGreeting, takeReadyPassive } from './passive-ready.js';
 import type { FtpServerOptions, FtpTimeouts } from './types.js';
 
 export const DEFAULT_TIMEOUTS: FtpTimeouts = { connectMs: 15_000, commandMs: 30_000, dataStallMs: 30_000 };
@@ -99,22 +92,13 @@ const EPSV: PassiveMode = { command: 'EPSV', port: parseEpsvResponse };
 const PASV: PassiveMode = { command: 'PASV', port: (reply) => parsePasvResponse(reply).port };
 
 /**
- * Asks for the port (or takes the one prefetched during the previous transfer, see
- * passive-prefetch.ts) and opens the data connection to the control host.
+ * The transfer's data connection: ready, prefetched or asked for now (data-connection/index.ts
+ * says which and when the transfer may start), opened to the control host.
  */
-async function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: boolean): Promise<FTPResponse> {
-  // opened while the connection waited in the pool (passive-ready.ts)
-  const ready = takeReadyPassive(ftp);
-  if (ready !== undefined) {
-    await holdDataSlot(ftp);
-    return ready;
-  }
-  const prefetched = connectEarly ? await takePrefetched(ftp, mode.command, ftp.timeout) : undefined;
-  const res = prefetched ?? (await ftp.request(mode.command));
-  await connectData(ftp, mode.port(res.message), connectEarly);
-  // with a batch's overlapSetup, the transfer command waits here for its data slot
-  await holdDataSlot(ftp);
-  return res;
+function enterPassive(ftp: FTPContext, mode: PassiveMode, connectEarly: boolean): Promise<FTPResponse> {
+  return openDataConnection(ftp, mode.command, connectEarly, (reply) =>
+    connectData(ftp, mode.port(reply.message), connectEarly),
+  );
 }
 
 /**
@@ -189,7 +173,6 @@ export async function openConnection(server: ResolvedServer, signal?: AbortSigna
   const stage = { pipelining: false };
   try {
     const greeting = await logIn(client, server, stage);
-    if (queuesCommandsDuringTransfer(greeting)) enablePassivePrefetch(client.ftp);
     noteGreeting(client.ftp, greeting);
     return client;
   } catch (err) {

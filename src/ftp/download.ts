@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { readInto, resumeReading } from './data-socket.js';
-import { expectDataBytes } from './data-slots.js';
+import { expectDataBytes } from './data-connection/index.js';
 import { FileSink } from './file-sink.js';
 import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
@@ -440,8 +440,8 @@ async function transfer(
 /**
  * Closes a connection whose data connection was opened for a transfer that will not be sent (its
  * `.part` could not be opened). Not only the data connection: a server that accepted it may answer
- * its close on the control connection, unasked (passive-ready.ts), so the pool opens a fresh one.
- * The data socket is destroyed and let go first: a data slot (data-slots.ts) is given back on its
+ * its close on the control connection, unasked (data-connection/ready.ts), so the pool opens a fresh one.
+ * The data socket is destroyed and let go first: a data slot (data-connection/gate.ts) is given back on its
  * `close`, and basic-ftp's own close removes that listener before it runs.
  */
 async function closeUnused(client: Client): Promise<void> {

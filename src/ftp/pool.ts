@@ -21,8 +21,15 @@ import {
 } from '../errors.js';
 import { onAbortDuring, sleep } from '../util/abort.js';
 import { keepsConnection, openConnection, toFtpError, type ResolvedServer } from './connection.js';
-import { DataSlots, gateTransfers, type DataSlotStats } from './data-slots.js';
-import { dropReadyPassive, hasReadyPassive, preparePassive, READY_MAX_AGE_MS } from './passive-ready.js';
+import {
+  DataSlots,
+  dropReadyPassive,
+  gateTransfers,
+  hasReadyPassive,
+  preparePassive,
+  READY_MAX_AGE_MS,
+  type DataSlotStats,
+} from './data-connection/index.js';
 
 /** An idle connection older than this gets a NOOP before it is handed out. */
 const HEALTH_CHECK_AFTER_MS = 10_000;
@@ -37,7 +44,7 @@ interface PooledConnection {
   client: Client;
   idleSince: number;
   idleTimer?: NodeJS.Timeout;
-  /** Its next transfer's passive data connection is being opened (passive-ready.ts). */
+  /** Its next transfer's passive data connection is being opened (data-connection/ready.ts). */
   preparing?: Promise<void>;
 }
 
@@ -52,11 +59,11 @@ export interface PoolStats {
   limit: number;
   /** Highest number of connections in use at once. */
   peakBusy: number;
-  /** While data transfers are capped apart from the connections (data-slots.ts). */
+  /** While data transfers are capped apart from the connections (data-connection/slots.ts). */
   dataTransfers?: DataSlotStats;
-  /** Transfers that found their data connection already open (passive-ready.ts). */
+  /** Transfers that found their data connection already open (data-connection/ready.ts). */
   readyPassivesUsed: number;
-  /** Idle connections whose next data connection is open (closed if unused: passive-ready.ts). */
+  /** Idle connections whose next data connection is open (closed if unused: data-connection/ready.ts). */
   readyIdle: number;
 }
 
@@ -87,7 +94,7 @@ export class FtpConnectionPool {
   #peakBusy = 0;
   #closing = false;
   #drained: (() => void) | undefined;
-  /** While a batch overlaps set-up with transfers: the cap on data transfers (data-slots.ts). */
+  /** While a batch overlaps set-up with transfers: the cap on data transfers (data-connection/slots.ts). */
   #dataSlots: DataSlots | undefined;
   /** Runs of transfers announced (`expectTransfers`): idle connections get their passive ready. */
   #expected = 0;
@@ -146,7 +153,7 @@ export class FtpConnectionPool {
    * listing names the folders to list next). Until the returned function is called: connections
    * are logged in up to the cap at once, in the background (on a 50 ms link a login is ~6 round
    * trips: paid while the walk's first levels are listed, not when it widens), and a connection
-   * left idle opens its next passive data connection (passive-ready.ts), so a listing handed to
+   * left idle opens its next passive data connection (data-connection/ready.ts), so a listing handed to
    * it costs one round trip instead of three. A 421 while logging in lowers the cap as usual.
    */
   expectTransfers(): () => void {
@@ -194,7 +201,7 @@ export class FtpConnectionPool {
       conn.preparing = preparePassive(conn.client).then(
         () => {
           conn.preparing = undefined;
-          // an unused data connection is never left to servers' data timeouts (passive-ready.ts)
+          // an unused data connection is never left to servers' data timeouts (data-connection/ready.ts)
           if (this.#idle.includes(conn)) {
             clearTimeout(conn.idleTimer);
             conn.idleTimer = setTimeout(() => this.#expireReady(conn), READY_MAX_AGE_MS).unref();

@@ -56,7 +56,7 @@ export interface AsyncFTPClientOptions extends FtpServerOptions {
    * `maxConnections` twice this, each transfer slot has a spare connection that sets the next
    * file up (EPSV + data connection) while the slot's file arrives, as `overlapSetup` does for
    * one batch (the daemon's `overlapSetup`). FTP only; listings are never held by it. A batch
-   * with its own `overlapSetup` replaces it while it runs. See src/ftp/data-slots.ts.
+   * with its own `overlapSetup` replaces it while it runs. See src/ftp/data-connection/slots.ts.
    */
   maxDataTransfers?: number;
 }
@@ -152,7 +152,7 @@ export interface DownloadFilesOptions extends SignalOption {
    * many connections (mind the server's connection limit; a 421 only
    * lowers it). Two round trips less per file on a long link, on every server (ProFTPD refuses
    * a command sent during a transfer on the same connection). FTP only; numeric `maxConcurrent`
-   * only. See src/ftp/data-slots.ts. @default false
+   * only. See src/ftp/data-connection/slots.ts. @default false
    */
   overlapSetup?: boolean;
   /** Called after each file, whether it succeeded or failed. */
@@ -184,7 +184,7 @@ export type DownloadBatch = string[] & {
   concurrency?: ConcurrencyStep[];
   /**
    * With `overlapSetup`: data transfers in flight, most at once and time-weighted mean, and how
-   * many handed their slot on before their data ended (src/ftp/data-slots.ts).
+   * many handed their slot on before their data ended (src/ftp/data-connection/slots.ts).
    */
   dataTransfers?: { limit: number; peak: number; mean: number; handedOffEarly: number };
 };

@@ -1,7 +1,7 @@
 /**
  * The daemon's `overlapSetup` (per source): two control connections per download slot, one
  * moving a file's data while the other sets the next file up, and never more than
- * `maxConcurrentDownloads` data transfers at once (src/ftp/data-slots.ts, wired in
+ * `maxConcurrentDownloads` data transfers at once (src/ftp/data-connection/slots.ts, wired in
  * src/daemon/source.ts). Against the embedded server over TCP, each file's data held back so
  * set-ups surely wait for a slot; one file refused. Asserted: every file once with its bytes
  * (the server's RETR log), the refused one parked with its 55x, the data transfers in flight
@@ -155,7 +155,8 @@ test('overlapSetup on: every file once, the refused one parked with its 55x, dat
   const data = stats.dataTransfers;
   assert.ok(data !== undefined, 'the client caps data transfers');
   assert.equal(data.limit, SLOTS);
-  // above the cap only by the tails of transfers whose slot was handed on early (data-slots.ts)
+  // above the cap only by the tails of transfers whose slot was handed on early
+  // (src/ftp/data-connection/gate.ts)
   const over = Math.min(data.handedOffEarly, SLOTS);
   assert.ok(data.peak >= 1 && data.peak <= SLOTS + over, `data transfers at once: ${JSON.stringify(data)}`);
   assert.equal(stats.limit, SLOTS * 2, 'two control connections per download slot');
@@ -226,7 +227,8 @@ test(
     const stats = clients[0]?.poolStats;
     assert.ok(stats?.dataTransfers !== undefined, 'the client caps data transfers');
     const data = stats.dataTransfers;
-    // above the cap only by the tails of transfers whose slot was handed on early (data-slots.ts)
+    // above the cap only by the tails of transfers whose slot was handed on early
+    // (src/ftp/data-connection/gate.ts)
     const over = Math.min(data.handedOffEarly, SLOTS);
     assert.ok(data.peak >= 1 && data.peak <= SLOTS + over, `data transfers at once: ${JSON.stringify(data)}`);
     assert.ok(stats.peakBusy <= SLOTS * 2, `connections busy at once: ${stats.peakBusy}`);

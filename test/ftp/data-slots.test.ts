@@ -1,5 +1,5 @@
 /**
- * The early hand-off of a data slot (src/ftp/data-slots.ts): when the transfer's size is known,
+ * The early hand-off of a data slot (src/ftp/data-connection/gate.ts): when the transfer's size is known,
  * its slot goes to the next transfer about one lag (slot to first byte) before its data ends, so
  * the next file's RETR and handshake overlap this one's tail; the stats count the overlap.
  *
@@ -19,7 +19,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { FTPContext } from 'basic-ftp';
 import { AsyncFTPClient } from '../../src/ftp/client.js';
-import { DataSlots, expectDataBytes, gateTransfers, holdDataSlot } from '../../src/ftp/data-slots.js';
+import {
+  DataSlots,
+  expectDataBytes,
+  gateTransfers,
+  holdDataSlot,
+} from '../../src/ftp/data-connection/index.js';
 import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { sha256File, sha256Hex } from '../helpers/hash.js';

@@ -1,5 +1,5 @@
 /**
- * `downloadFiles(..., { overlapSetup: true })` (src/ftp/data-slots.ts): every transfer slot gets a
+ * `downloadFiles(..., { overlapSetup: true })` (src/ftp/data-connection/slots.ts): every transfer slot gets a
  * second control connection that sets the next file up while the slot's file arrives, and at
  * most `maxConcurrent` files move data at once. On every real Debian server (ProFTPD refuses a
  * command sent during a transfer on the same connection, so this must not send one), with the
@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FtpReplyError, FtpSocketError } from '../../src/errors.js';
-import { DataSlots } from '../../src/ftp/data-slots.js';
+import { DataSlots } from '../../src/ftp/data-connection/index.js';
 import { AsyncFTPClient } from '../../src/ftp/index.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import {

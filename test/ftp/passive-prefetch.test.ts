@@ -1,5 +1,5 @@
 /**
- * The next transfer's EPSV sent while a transfer runs (src/ftp/passive-prefetch.ts), on every
+ * The next transfer's EPSV sent while a transfer runs (src/ftp/data-connection/prefetch.ts), on every
  * server the suite has: used on the server that queues it (vsftpd), never sent to the others
  * (proftpd answers 450 and pure-ftpd 500 during the transfer, pyftpdlib and ftp-srv act on it).
  * One connection, transfers slowed down by the server so the EPSV surely arrives mid-transfer,
@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Client } from 'basic-ftp';
 import { openConnection, resolveServer } from '../../src/ftp/connection.js';
 import { downloadAtomically } from '../../src/ftp/download.js';
-import { prefetchesUsed, queuesCommandsDuringTransfer } from '../../src/ftp/passive-prefetch.js';
+import { prefetchesUsed, queuesCommandsDuringTransfer } from '../../src/ftp/data-connection/index.js';
 import { startEmbeddedFtpServer } from '../../src/demo/embedded-ftp-server.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import { sha256File } from '../helpers/hash.js';

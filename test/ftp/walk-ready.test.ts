@@ -1,6 +1,6 @@
 /**
  * A recursive walk on a pool of connections (src/ftp/pool.ts `expectTransfers`,
- * src/ftp/passive-ready.ts, src/ftp/listing.ts `listFolder`): idle connections open their next
+ * src/ftp/data-connection/ready.ts, src/ftp/listing.ts `listFolder`): idle connections open their next
  * passive data connection before they know which folder they will list, and sub-folders are
  * listed from the moment the parent's data has arrived. On every real Debian server and the
  * embedded one (and over FTPS on ProFTPD and vsftpd, data connections resuming the TLS session), with a radar date tree (`/L2/RMA1/YYYY/MM/DD/HH/MMSS`): every file found once with
@@ -19,7 +19,7 @@ import { after, before, describe, test } from 'node:test';
 import { FtpReplyError } from '../../src/errors.js';
 import { AsyncFTPClient } from '../../src/ftp/index.js';
 import type { FtpServerOptions } from '../../src/ftp/types.js';
-import { READY_MAX_AGE_MS } from '../../src/ftp/passive-ready.js';
+import { READY_MAX_AGE_MS } from '../../src/ftp/data-connection/index.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import {
   DEBIAN_SERVER_KINDS,
@@ -63,7 +63,7 @@ const REFUSE_UNREADABLE: readonly Kind[] = ['proftpd', 'pureftpd'];
 /**
  * Where a ready data connection left unused is shown to go away: with its control connection
  * on the servers that accept a data connection at once (pyftpdlib, ftp-srv), alone on those that
- * accept it with the transfer command (told by their greeting: passive-ready.ts). Not on
+ * accept it with the transfer command (told by their greeting: src/ftp/data-connection/ready.ts). Not on
  * pure-ftpd (the same path as vsftpd and ProFTPD), to keep the file's 6 s waits few.
  */
 const EXPIRY: Partial<Record<Kind, 'connection closed' | 'data connection dropped'>> = {

@@ -85,7 +85,7 @@ const sourceShape = {
   autoConcurrencyCap: positiveInt.default(16),
   /**
    * FTP, numeric `maxConcurrentDownloads` only: a second control connection per download slot
-   * sets the next file up while the slot's file arrives (src/ftp/data-slots.ts). Twice the logins.
+   * sets the next file up while the slot's file arrives (src/ftp/data-connection/slots.ts). Twice the logins.
    */
   overlapSetup: z.boolean().default(false),
   minAge: seconds.default(120),

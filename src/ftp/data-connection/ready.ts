@@ -24,6 +24,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
+import { peekState, stateOf } from './state.js';
 
 /** A prepared connection left idle this long is closed by the pool rather than kept. */
 export const READY_MAX_AGE_MS = 5_000;
@@ -34,11 +35,9 @@ export const READY_MAX_AGE_MS = 5_000;
  */
 const ACCEPTS_ON_COMMAND = /\b(vsFTPd|ProFTPD|Pure-FTPd)\b/i;
 
-const acceptsOnCommand = new WeakSet<FTPContext>();
-
 /** Records, from the server's greeting, whether an unused data connection may be dropped alone. */
-export function noteGreeting(ftp: FTPContext, greeting: string): void {
-  if (ACCEPTS_ON_COMMAND.test(greeting)) acceptsOnCommand.add(ftp);
+export function noteAcceptsOnCommand(ftp: FTPContext, greeting: string): void {
+  if (ACCEPTS_ON_COMMAND.test(greeting)) stateOf(ftp).acceptsOnCommand = true;
 }
 
 /**
@@ -46,35 +45,29 @@ export function noteGreeting(ftp: FTPContext, greeting: string): void {
  * never saw it (see above). False (nothing done) elsewhere: close the connection instead.
  */
 export function dropReadyPassive(ftp: FTPContext): boolean {
-  if (!acceptsOnCommand.has(ftp) || !ready.has(ftp)) return false;
-  ready.delete(ftp);
+  const state = peekState(ftp);
+  if (state?.acceptsOnCommand !== true || state.ready === undefined) return false;
+  state.ready = undefined;
   // basic-ftp's setter closes the socket it replaces
   ftp.dataSocket = undefined;
   return true;
 }
 
-interface Ready {
-  reply: FTPResponse;
-  socket: Socket | undefined;
-}
-
-const ready = new WeakMap<FTPContext, Ready>();
-
 /**
- * Runs the connection's passive set-up now (its EPSV/PASV strategy, connection.ts) and keeps the
- * reply for the next transfer. Rejects as the set-up does; the caller decides what a failure
+ * Runs the connection's passive set-up now (its EPSV/PASV strategy, ../connection.ts) and keeps
+ * the reply for the next transfer. Rejects as the set-up does; the caller decides what a failure
  * means for the connection.
  */
 export async function preparePassive(client: Client): Promise<void> {
   const ftp = client.ftp;
-  if (ready.has(ftp)) return;
+  if (hasReadyPassive(ftp)) return;
   const reply = await client.prepareTransfer(ftp);
-  ready.set(ftp, { reply, socket: ftp.dataSocket as Socket | undefined });
+  stateOf(ftp).ready = { reply, socket: ftp.dataSocket as Socket | undefined };
 }
 
 /** True when the next transfer on this connection will use a prepared data connection. */
 export function hasReadyPassive(ftp: FTPContext): boolean {
-  return ready.has(ftp);
+  return peekState(ftp)?.ready !== undefined;
 }
 
 /**
@@ -82,9 +75,10 @@ export function hasReadyPassive(ftp: FTPContext): boolean {
  * still the current one; else undefined (set up as usual). Used at most once.
  */
 export function takeReadyPassive(ftp: FTPContext): FTPResponse | undefined {
-  const r = ready.get(ftp);
-  if (r === undefined) return undefined;
-  ready.delete(ftp);
+  const state = peekState(ftp);
+  const r = state?.ready;
+  if (state === undefined || r === undefined) return undefined;
+  state.ready = undefined;
   const socket = ftp.dataSocket as Socket | undefined;
   if (socket === undefined || socket !== r.socket || socket.destroyed) return undefined;
   return r.reply;

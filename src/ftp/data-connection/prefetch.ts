@@ -2,7 +2,7 @@
  * The next transfer's EPSV/PASV, sent while the running transfer's data still flows.
  *
  * Per file a transfer costs EPSV (one round trip), then the data connection's handshake (RETR
- * rides along, see connection.ts connectData), then the data. Sent as soon as a transfer starts
+ * rides along, see ../connection.ts connectData), then the data. Sent as soon as a transfer starts
  * (its `150`), the next EPSV is answered right after the `226`, so the next transfer connects at
  * once: one round trip less per file (about 50 ms on a 50 ms link, ~8 % of a 5-connection mirror
  * of radar files).
@@ -28,35 +28,14 @@
  * then: commands are answered in order on these servers).
  */
 import type { FTPContext, FTPResponse } from 'basic-ftp';
-import { FTPError } from './basic-ftp.js';
+import { FTPError } from '../basic-ftp.js';
+import { peekState, stateOf, watchCommands, type Prefetch, type PrefetchState } from './state.js';
 
 /** A passive reply older than this is not used: the server may have dropped its listener. */
 const MAX_AGE_MS = 5_000;
 
 /** Greetings of servers that queue commands sent during a transfer (see above). */
 const QUEUEING_SERVERS = /\bvsFTPd\b/i;
-
-interface Prefetch {
-  command: string;
-  sentAt: number;
-  /** The running transfer's final reply went by: the next final reply is ours. */
-  armed: boolean;
-  /** Another command went out after it: not used (its reply is still taken out of the way). */
-  stale: boolean;
-  settled: boolean;
-  reply: Promise<FTPResponse | Error>;
-  settle: (reply: FTPResponse | Error) => void;
-}
-
-interface State {
-  /** EPSV or PASV, whichever set up the connection's transfers; undefined: no prefetch yet. */
-  command: string | undefined;
-  pending: Prefetch | undefined;
-  /** Transfers that used a prefetched reply (tests, benchmarks). */
-  used: number;
-}
-
-const states = new WeakMap<FTPContext, State>();
 
 const isFinal = (code: number): boolean => code >= 200;
 
@@ -70,8 +49,9 @@ export function queuesCommandsDuringTransfer(greeting: string): boolean {
  * `usePassiveCommand` names the command that works.
  */
 export function enablePassivePrefetch(ftp: FTPContext): void {
-  const state: State = { command: undefined, pending: undefined, used: 0 };
-  states.set(ftp, state);
+  const shared = stateOf(ftp);
+  const state: PrefetchState = { command: undefined, pending: undefined, used: 0 };
+  shared.prefetch = state;
   const ctx = ftp as unknown as { _passToHandler(res: FTPResponse | Error): void };
   const pass = ctx._passToHandler.bind(ftp);
   ctx._passToHandler = (res) => {
@@ -92,25 +72,22 @@ export function enablePassivePrefetch(ftp: FTPContext): void {
     }
     pass(res);
   };
-  const handle = ftp.handle.bind(ftp);
-  ftp.handle = (command, responseHandler) => {
-    if (command !== undefined && state.pending !== undefined) state.pending.stale = true;
-    return handle(command, responseHandler);
-  };
+  // a command sent after the prefetch makes it stale (state.ts)
+  watchCommands(ftp, shared);
 }
 
 /** The passive command that worked on this connection: prefetch it from now on. */
 export function usePassiveCommand(ftp: FTPContext, command: 'EPSV' | 'PASV'): void {
-  const state = states.get(ftp);
+  const state = peekState(ftp)?.prefetch;
   if (state !== undefined) state.command = command;
 }
 
 /** Transfers on this connection that used a prefetched passive reply. */
 export function prefetchesUsed(ftp: FTPContext): number {
-  return states.get(ftp)?.used ?? 0;
+  return peekState(ftp)?.prefetch?.used ?? 0;
 }
 
-function send(ftp: FTPContext, state: State, command: string): void {
+function send(ftp: FTPContext, state: PrefetchState, command: string): void {
   let settle: (reply: FTPResponse | Error) => void = () => undefined;
   const reply = new Promise<FTPResponse | Error>((resolve) => (settle = resolve));
   const pf: Prefetch = {
@@ -143,7 +120,7 @@ export async function takePrefetched(
   command: string,
   timeoutMs: number,
 ): Promise<FTPResponse | undefined> {
-  const state = states.get(ftp);
+  const state = peekState(ftp)?.prefetch;
   const pf = state?.pending;
   if (state === undefined || pf === undefined) return undefined;
   // stays pending (its reply routed to it) until it settles, then is used at most once
