@@ -27,14 +27,14 @@ import { peekState, stateOf, watchCommands } from './state.js';
 
 /** Transfers on this control connection take a slot of `slots` (undefined: no gate). */
 export function gateTransfers(ftp: FTPContext, slots: DataSlots | undefined): void {
-  const state = slots === undefined ? peekState(ftp) : stateOf(ftp);
-  if (state === undefined) return;
-  if (state.gate !== undefined) {
-    state.gate.slots = slots;
-    state.gate.expected = undefined;
+  const gate = peekState(ftp)?.gate;
+  if (gate !== undefined) {
+    gate.slots = slots;
+    gate.expected = undefined;
     return;
   }
   if (slots === undefined) return;
+  const state = stateOf(ftp);
   state.gate = { slots, release: undefined, expected: undefined };
   // the slot goes back when the transfer command's task settles (state.ts)
   watchCommands(ftp, state);
