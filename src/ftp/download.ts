@@ -24,8 +24,8 @@ import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { readInto, resumeReading } from './data-socket.js';
 import { expectDataBytes } from './data-slots.js';
-import { FileSink, WRITE_BLOCK_BYTES } from './file-sink.js';
-import { PartFile, type OpenFlags } from './part-file.js';
+import { FileSink } from './file-sink.js';
+import { PartFile } from './part-file.js';
 import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
@@ -108,8 +108,6 @@ export interface ReceivedPart {
    * that write is off the transfers' path.
    */
   written?: Promise<unknown> | undefined;
-  /** The `.part` was written with O_DSYNC: once `written` settles its bytes are on the disk. */
-  durable?: boolean | undefined;
   /** Runs after the fdatasync, immediately before the rename (see `DownloadOptions.beforeCommit`). */
   beforeCommit?: ((partPath: string) => Promise<void>) | undefined;
 }
@@ -185,7 +183,6 @@ export async function receivePart(
     localDir: req.localDir,
     handle: (opened as OpenedPart).handle,
     written,
-    durable: (opened as OpenedPart).syncedWrites,
     beforeCommit: req.beforeCommit,
   };
 }
@@ -194,19 +191,6 @@ export async function receivePart(
 interface OpenedPart {
   handle: PartFile;
   startAt: number;
-  /** Opened with O_DSYNC (see oneWrite): the write is the fdatasync. */
-  syncedWrites: boolean;
-}
-
-/**
- * A new `.part` whose bytes will go in one write (FileSink writes up to WRITE_BLOCK_BYTES at once;
- * a radar file is ≈ 0.5 MB) is opened with O_DSYNC: that write returns once the bytes are on the
- * disk, and commitPart skips the fdatasync — one thread-pool round trip less per file. Larger
- * files keep write + fdatasync: a synchronous write per block would wait for the disk while the
- * transfer runs, outside the sync slots. An empty file has no write to carry the sync.
- */
-function oneWrite(req: AtomicDownloadRequest): boolean {
-  return req.size > 0 && req.size <= WRITE_BLOCK_BYTES;
 }
 
 /**
@@ -215,25 +199,22 @@ function oneWrite(req: AtomicDownloadRequest): boolean {
  * (EEXIST) is looked at, and continued when it may be (see resumableBytes).
  */
 async function openPart(req: AtomicDownloadRequest, partPath: string): Promise<OpenedPart> {
-  const dsync = oneWrite(req);
-  const created = await openCreatingFolder(req.localDir, partPath, req.resume ? 'wx' : 'w', dsync);
-  if (created !== null) return { handle: created, startAt: 0, syncedWrites: dsync };
+  const created = await openCreatingFolder(req.localDir, partPath, req.resume ? 'wx' : 'w');
+  if (created !== null) return { handle: created, startAt: 0 };
   const startAt = await resumableBytes(partPath, req);
-  const fresh = startAt === 0 && dsync;
-  const handle = await openCreatingFolder(req.localDir, partPath, startAt > 0 ? 'r+' : 'w', fresh);
+  const handle = await openCreatingFolder(req.localDir, partPath, startAt > 0 ? 'r+' : 'w');
   if (handle === null) throw cannotOpen(partPath, undefined);
-  return { handle, startAt, syncedWrites: fresh };
+  return { handle, startAt };
 }
 
 /** Opens `partPath`, creating `localDir` first when it is missing; null when `wx` finds one. */
 async function openCreatingFolder(
   localDir: string,
   partPath: string,
-  flags: OpenFlags,
-  dsync: boolean,
+  flags: string,
 ): Promise<PartFile | null> {
   try {
-    return await PartFile.open(partPath, flags, dsync);
+    return await PartFile.open(partPath, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && flags === 'wx') return null;
@@ -246,7 +227,7 @@ async function openCreatingFolder(
     throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
   }
   try {
-    return await PartFile.open(partPath, flags, dsync);
+    return await PartFile.open(partPath, flags);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST' && flags === 'wx') return null;
     throw cannotOpen(partPath, err);
@@ -279,10 +260,7 @@ export async function commitPart(
     try {
       await part.written;
       // in one of the process's sync slots: the running transfers keep threads for their writes
-      if (part.durable !== true)
-        await fileSyncs.add(() =>
-          handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync(),
-        );
+      await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
       synced = true;
     } catch (err) {
       throw wrapLocal(err, part.partPath, 'write failed');
@@ -444,9 +422,8 @@ async function transfer(
     sink = fileSink;
     await retrieve(client.ftp, path, startAt, fileSink);
     finished = true;
-    // The last block is written while the connection already serves the next file; an O_DSYNC
-    // write is an fdatasync too, so it takes a sync slot like one.
-    const written = part.value.syncedWrites ? fileSyncs.add(() => fileSink.finish()) : fileSink.finish();
+    // The last block is written while the connection already serves the next file.
+    const written = fileSink.finish();
     written.catch(() => undefined); // awaited by commitPart; a failure must not go unhandled here
     return { received: fileSink.bytesReceived, written };
   } catch (err) {

@@ -1,8 +1,8 @@
 import type { ReadTarget } from './data-socket.js';
 import type { WritableFile } from './part-file.js';
 
-/** Received bytes reach the file in blocks of about this size (a smaller file: one write). */
-export const WRITE_BLOCK_BYTES = 1024 * 1024;
+/** Received bytes reach the file in blocks of about this size. */
+const WRITE_BLOCK_BYTES = 1024 * 1024;
 /** Gathered bytes (besides the write running) at which the data socket is asked to pause. */
 const PAUSE_AT_BYTES = 2 * WRITE_BLOCK_BYTES;
 /** Written blocks kept for the next transfers' reads (process-wide, at most this many MB). */

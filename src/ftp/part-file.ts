@@ -1,13 +1,4 @@
-import { close, closeSync, constants, fdatasync, open, writev } from 'node:fs';
-
-export type OpenFlags = 'wx' | 'w' | 'r+';
-
-/** `fs.open`'s string flags as bits (O_DSYNC is added to them). */
-const OPEN_FLAGS: Record<OpenFlags, number> = {
-  wx: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_EXCL,
-  w: constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
-  'r+': constants.O_RDWR,
-};
+import { close, closeSync, fdatasync, open, writev } from 'node:fs';
 
 /** What FileSink writes into: a `PartFile`, or a `FileHandle` (the tests use both). */
 export interface WritableFile {
@@ -34,16 +25,10 @@ export class PartFile implements WritableFile {
     this.#fd = fd;
   }
 
-  /**
-   * Opens `path` with `flags` ('wx', 'w' or 'r+', as `fs.open` reads them) and mode 0o666 less
-   * the umask. `dsync`: every write returns only once its bytes are on the disk (O_DSYNC, as if
-   * each were followed by fdatasync), so a file received in one write needs no `datasync` — one
-   * thread-pool round trip less.
-   */
-  static open(path: string, flags: OpenFlags, dsync = false): Promise<PartFile> {
-    const bits = OPEN_FLAGS[flags] | (dsync ? constants.O_DSYNC : 0);
+  /** Opens `path` with `flags` (`fs.open`'s: 'wx', 'w', 'r+') and mode 0o666 less the umask. */
+  static open(path: string, flags: string): Promise<PartFile> {
     return new Promise((resolve, reject) => {
-      open(path, bits, 0o666, (err, fd) => (err === null ? resolve(new PartFile(fd)) : reject(err)));
+      open(path, flags, 0o666, (err, fd) => (err === null ? resolve(new PartFile(fd)) : reject(err)));
     });
   }
 
