@@ -3,7 +3,7 @@
  * loopback, radarlib's mirror child (`listFiles` + `downloadFiles`, compiled as bench/run.ts runs
  * it) beside lftp and rclone, each a whole process.
  *
- *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,cpuprof,nosync]
+ *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,timeline,cpuprof,nosync]
  *                                              [--out DIR] [--node-flags='FLAGS;FLAGS']
  *
  * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
@@ -14,6 +14,9 @@
  *   table: the child's CPU by thread (main, V8's compiler/GC workers, libuv's file pool, other),
  *   read from /proc/self/task at its exit by a module preloaded with `--import` (THREAD_PROBE).
  * - `strace`: `strace -f -c` of one run per tool: syscalls by name (counts and time).
+ * - `timeline`: `strace -f -tt` of one radarlib 5 and one rclone 5 run: connections, greetings,
+ *   listing and transfer spans, and each file's steps on its control connection
+ *   (bench/lib/strace-timeline.ts).
  * - `cpuprof`: `node --cpu-prof` (100 µs) of --runs radarlib runs per width: mean self time by
  *   function and by origin (src file, basic-ftp, node module, GC, idle) from the start of
  *   `listFiles` on (start-up shown apart).
@@ -35,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
 import { startDebianServer } from '../test/helpers/debian-servers.js';
 import { countBufr, has, rcloneFtpRemote } from './lib/setup.js';
+import { straceTimeline } from './lib/strace-timeline.js';
 import type { MirrorRequest } from './mirror.js';
 import { compileChildren } from './run.js';
 
@@ -287,6 +291,36 @@ function profileSummary(files: string[]): ProfileSummary {
   return { startupMs, byOrigin: sorted(byOrigin), byFunction: sorted(byFunction).slice(0, 40) };
 }
 
+/**
+ * `--mode timeline`: one `strace -f -tt` run of each 5-connection tool (connects, reads, writes
+ * only), read by bench/lib/strace-timeline.ts: connections, greetings, listing and transfer
+ * spans, and where each file's time on its control connection goes. strace slows every tool
+ * (radarlib, with more system calls, more): compare shapes, not totals.
+ */
+function printTimelines(all: Tool[], port: number, dest: string, out: string, bytes: number): void {
+  const f = (ms: number | null): string => (ms === null ? '–' : ms.toFixed(0));
+  for (const t of all.filter((x) => / 5$/.test(x.name))) {
+    const file = join(out, `timeline-${t.name.replace(/\W+/g, '_')}.txt`);
+    runOnce(
+      t,
+      dest,
+      ['strace', '-f', '-tt', '-s', '48', '-e', 'trace=connect,read,write', '-o', file],
+      bytes,
+    );
+    const tl = straceTimeline(file, port);
+    const m = tl.marks;
+    const g = [...tl.greetingMs].sort((a, b) => a - b);
+    console.log(
+      `\ntimeline ${t.name} (ms from exec, under strace): ${tl.controlConnections} control connections (greeting ${f(g[0] ?? null)}–${f(g.at(-1) ?? null)} ms), ${tl.dataConnections} data connections; first connect ${f(m.firstConnect)}, first 220 ${f(m.firstGreeting)}, MLSD ${f(m.firstMlsd)}–${f(m.lastMlsd)}, RETR ${f(m.firstRetr)}–${f(m.lastRetr)}, last 226 ${f(m.last226)}, exit ${f(m.end)}`,
+    );
+    console.log('| step per file | n | sum ms | median ms | p90 ms |\n| --- | ---: | ---: | ---: | ---: |');
+    for (const st of tl.steps)
+      console.log(
+        `| ${st.step} | ${st.n} | ${st.sumMs.toFixed(0)} | ${st.medianMs.toFixed(2)} | ${st.p90Ms.toFixed(2)} |`,
+      );
+  }
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -404,6 +438,7 @@ async function main(): Promise<void> {
         );
       }
     }
+    if (modes.has('timeline') && has('strace')) printTimelines(all, srv.port, dest, out, bytes);
     if (modes.has('perf') && has('perf')) {
       // CPU-time samples (cpu-clock: only while on a CPU, unlike --cpu-prof's wall-clock ones,
       // which charge a thread preempted inside a syscall to that syscall); user space only at

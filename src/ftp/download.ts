@@ -18,13 +18,14 @@
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { DirSync, defaultDirSync, syncPath } from './dir-sync.js';
 import { readInto, resumeReading } from './data-socket.js';
 import { expectDataBytes } from './data-connection/index.js';
 import { FileSink } from './file-sink.js';
+import { PartFile } from './part-file.js';
 import { fileSyncs } from '../util/sync-slots.js';
 import { FtpSizeMismatchError, FtpTimeoutError, LocalIoError, type FtpErrorContext } from '../errors.js';
 
@@ -100,7 +101,7 @@ export interface ReceivedPart {
    * The `.part`'s descriptor, still open: `commitPart` fdatasyncs and closes it (no second open).
    * Every ReceivedPart goes through `commitPart`, which closes it.
    */
-  handle?: FileHandle | undefined;
+  handle?: PartFile | undefined;
   /**
    * Settles once every received byte is in the `.part` (rejects with the write error). The last
    * block is still being written when the connection is handed on: `commitPart` waits for it, so
@@ -168,7 +169,7 @@ export async function receivePart(
     // an open that succeeded after the transfer failed still leaves a descriptor to close
     if (opened === undefined) await opening.catch(() => undefined);
     if (opened !== undefined) {
-      await opened.handle.close().catch(() => undefined);
+      await opened.handle.close();
       // Keep a non-empty, shorter .part for the next attempt's REST; anything else is garbage.
       if (received === 0 || received > req.size || err instanceof FtpSizeMismatchError) {
         await unlink(partPath).catch(() => undefined);
@@ -188,7 +189,7 @@ export async function receivePart(
 
 /** The open `.part` and the offset the transfer starts at (its size when resumed, else 0). */
 interface OpenedPart {
-  handle: FileHandle;
+  handle: PartFile;
   startAt: number;
 }
 
@@ -211,9 +212,9 @@ async function openCreatingFolder(
   localDir: string,
   partPath: string,
   flags: string,
-): Promise<FileHandle | null> {
+): Promise<PartFile | null> {
   try {
-    return await open(partPath, flags);
+    return await PartFile.open(partPath, flags);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' && flags === 'wx') return null;
@@ -226,7 +227,7 @@ async function openCreatingFolder(
     throw new LocalIoError(localDir, 'cannot create the folder', { cause: err });
   }
   try {
-    return await open(partPath, flags);
+    return await PartFile.open(partPath, flags);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST' && flags === 'wx') return null;
     throw cannotOpen(partPath, err);
@@ -249,19 +250,23 @@ export async function commitPart(
   dirSync: DirSync = defaultDirSync,
   lingerMs = 0,
 ): Promise<string> {
-  // The descriptor is closed beside the rename and the folder fsync (a thread-pool round trip
-  // less in series); the file is reported only once it is closed.
+  // Once fdatasync'ed the descriptor is closed on this thread (no pool round trip, see
+  // part-file.ts); after a failure it is closed through the pool, and the file is reported (or
+  // the error thrown) only once it is closed.
   const handle = part.handle;
   let closed: Promise<unknown> | undefined;
   try {
+    let synced = false;
     try {
       await part.written;
       // in one of the process's sync slots: the running transfers keep threads for their writes
       await fileSyncs.add(() => (handle === undefined ? syncPath(part.partPath, 'data') : handle.datasync()));
+      synced = true;
     } catch (err) {
       throw wrapLocal(err, part.partPath, 'write failed');
     } finally {
-      closed = handle?.close().catch(() => undefined);
+      if (synced) handle?.closeDurable();
+      else closed = handle?.close();
     }
     if (part.beforeCommit !== undefined) {
       try {

@@ -1,5 +1,5 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { ReadTarget } from './data-socket.js';
+import type { WritableFile } from './part-file.js';
 
 /** Received bytes reach the file in blocks of about this size. */
 const WRITE_BLOCK_BYTES = 1024 * 1024;
@@ -36,7 +36,7 @@ function giveBack(blocks: Buffer[]): void {
  * byte that arrived is in the `.part`, and a resume (REST) continues after it.
  */
 export class FileSink implements ReadTarget {
-  readonly #handle: FileHandle;
+  readonly #handle: WritableFile;
   readonly #onError: (err: Error) => void;
   #position: number;
   #chunks: Buffer[] = [];
@@ -59,7 +59,7 @@ export class FileSink implements ReadTarget {
    * `position`: where the first byte goes (the size of a resumed `.part`). `onError`: a write
    * failed (ENOSPC...); the transfer must end at once, later chunks are dropped.
    */
-  constructor(handle: FileHandle, position: number, onError: (err: Error) => void) {
+  constructor(handle: WritableFile, position: number, onError: (err: Error) => void) {
     this.#handle = handle;
     this.#position = position;
     this.#onError = onError;
