@@ -8,7 +8,7 @@
  * are right after a restart too.
  */
 import type { EventEmitter } from 'node:events';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from './prom-client.js';
 import type {
   CycleEvent,
   DaemonEvents,

@@ -1,7 +1,7 @@
 /**
  * `radarlib ls` and `radarlib get`: the client from a shell.
  */
-import { Command, Option } from 'commander';
+import { Command, Option } from '../commander.js';
 import type { SingleBar } from 'cli-progress';
 import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
