@@ -12,7 +12,3 @@ import type * as PromClient from 'prom-client';
 const promClient = createRequire(import.meta.url)('prom-client') as typeof PromClient;
 
 export const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = promClient;
-export type Counter<T extends string = string> = PromClient.Counter<T>;
-export type Gauge<T extends string = string> = PromClient.Gauge<T>;
-export type Histogram<T extends string = string> = PromClient.Histogram<T>;
-export type Registry = PromClient.Registry;

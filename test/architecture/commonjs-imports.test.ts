@@ -18,7 +18,7 @@ import { Command as EsmCommand } from 'commander';
 import { Registry as EsmRegistry } from 'prom-client';
 import { FTPError } from '../../src/ftp/basic-ftp.js';
 import { Command } from '../../src/cli/commander.js';
-import { Registry } from '../../src/web/prom-client.js';
+import * as prom from '../../src/web/prom-client.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
@@ -86,7 +86,7 @@ test('the required packages are the modules ESM imports load (instanceof holds a
   assert.equal(FTPError, EsmFTPError);
   assert.ok(new FTPError({ code: 550, message: '550 no' }) instanceof EsmFTPError);
   assert.equal(Command, EsmCommand);
-  assert.equal(Registry, EsmRegistry);
+  assert.equal(prom.Registry, EsmRegistry);
 });
 
 test('`import "radarlib"` loads neither ssh2 nor yaml; reading a config file loads yaml', (t) => {
