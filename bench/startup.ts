@@ -7,7 +7,9 @@
  *
  * Rows: `node -e 0` (the floor every Node CLI pays), `radarlib --version`, `radarlib get --help`,
  * `radarlib get` of one 1 MB file from a loopback FTP server (proftpd when installed, else the
- * embedded server), and the same file with lftp and rclone, plus their own smallest commands.
+ * embedded server), one `radarlib daemon --once` cycle that downloads it (fresh SQLite ledger),
+ * a library user's `import 'radarlib'` and `import 'radarlib/ftp'` of the build, and the same
+ * file with lftp and rclone, plus their own smallest commands.
  * `--repo` times another checkout's build (e.g. the commit before a change), against the same
  * server and peers. Run under `flock /tmp/radarlib-bench.lock` on a shared machine, and compare
  * ratios to the peers of the same run, not wall times across runs.
@@ -16,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { debianServerAvailable, startDebianServer } from '../test/helpers/debian-servers.js';
 import { startEmbeddedFtp } from '../test/helpers/embedded-ftp.js';
@@ -99,6 +101,21 @@ function time(
   return { ms, cpuMs, ok };
 }
 
+/** A daemon config (JSON is YAML) that mirrors the served folder, flat, taking every file at once. */
+function daemonConfig(server: Server): Record<string, unknown> {
+  const { host, port, user: username, password } = server;
+  return {
+    host,
+    port,
+    username,
+    password,
+    remotePath: '/',
+    layout: 'flat',
+    filePattern: '*.BUFR',
+    minAge: 0,
+  };
+}
+
 function has(cmd: string): boolean {
   return spawnSync('bash', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
@@ -167,6 +184,28 @@ export async function runStartup(opts: { runs: number; repo: string }): Promise<
       env,
       fresh,
     );
+    const config = join(work, 'daemon.yaml');
+    writeFileSync(
+      config,
+      `${JSON.stringify({ ...daemonConfig(server), localDir: dest, ledger: join(work, 'ledger.sqlite') })}\n`,
+    );
+    const freshLedger = (): void => {
+      fresh();
+      for (const f of ['', '-wal', '-shm']) rmSync(join(work, `ledger.sqlite${f}`), { force: true });
+    };
+    row(
+      'radarlib',
+      'get',
+      'daemon --once, one file',
+      [process.execPath, bin, 'daemon', '--config', config, '--once', '--log-level', 'warn'],
+      env,
+      freshLedger,
+    );
+    for (const entry of ['index.js', 'ftp/index.js']) {
+      const href = pathToFileURL(join(opts.repo, 'dist', entry)).href;
+      const what = `import 'radarlib${entry === 'index.js' ? '' : '/ftp'}'`;
+      row('radarlib', 'start', what, [process.execPath, '--input-type=module', '-e', `import '${href}'`]);
+    }
     if (has('lftp')) {
       row('lftp', 'start', 'help get', ['lftp', '-c', 'help get']);
       const login = ['-u', `${server.user},${server.password}`, '-p', String(server.port)];

@@ -8,7 +8,7 @@
  * ledger drivers), so `radarlib --help` and `radarlib ls` start fast and need none of it.
  */
 import { createRequire } from 'node:module';
-import { Command } from 'commander';
+import { Command } from './commander.js';
 import { ConfigError } from '../errors.js';
 import { EXIT_CONFIG, formatCliError, wantsVerbose } from './errors.js';
 import { registerDaemonCommand } from './commands/daemon.js';

@@ -5,13 +5,20 @@
  * Secrets are redacted by path, wherever a config or options object ends up in a log line.
  */
 import { createRequire } from 'node:module';
-import pino from 'pino';
-import type { Logger, LevelWithSilent } from 'pino';
+import type Pino from 'pino';
+import type { DestinationStream, Logger, LevelWithSilent, LoggerOptions } from 'pino';
 import type PinoPretty from 'pino-pretty';
 
+/**
+ * pino, loaded with `require`: it is CommonJS, and an ESM `import` of it makes Node scan its
+ * source for named exports at every start (the CLI, the daemon, `import 'radarlib'`). Take
+ * pino's values from here only; types come from `import type` (erased).
+ */
+const require = createRequire(import.meta.url);
+const pino = require('pino') as typeof Pino;
+
 /** pino-pretty loads only for a pretty logger (a daemon under systemd and a piped CLI never need it). */
-const loadPretty = (): typeof PinoPretty =>
-  createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+const loadPretty = (): typeof PinoPretty => require('pino-pretty') as typeof PinoPretty;
 
 /** Log paths whose values are replaced by `[redacted]`. */
 export const REDACT_PATHS: readonly string[] = [
@@ -46,7 +53,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const destination = options.destination ?? process.stdout;
   const isTty = (destination as { isTTY?: boolean }).isTTY === true;
   const usePretty = options.pretty ?? isTty;
-  const opts: pino.LoggerOptions = {
+  const opts: LoggerOptions = {
     level: options.level ?? 'info',
     base: options.base ?? { service: 'radarlib' },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
@@ -59,7 +66,7 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
       loadPretty()({ destination, colorize: isTty, sync: true, translateTime: 'SYS:standard' }),
     );
   }
-  return pino(opts, destination as pino.DestinationStream);
+  return pino(opts, destination as DestinationStream);
 }
 
 /** A logger that drops everything (the default for library users who pass none). */

@@ -7,7 +7,7 @@
  * SFTP status in `code`. This module is the one place that reads those.
  */
 import { readFile } from 'node:fs/promises';
-import { Client, type ConnectConfig, type ServerHostKeyAlgorithm, type SFTPWrapper } from 'ssh2';
+import type { Client, ConnectConfig, ServerHostKeyAlgorithm, SFTPWrapper } from 'ssh2';
 import {
   AbortedError,
   FtpConnectError,
@@ -23,6 +23,7 @@ import {
 import type { FtpTimeouts } from '../ftp/types.js';
 import { makeHostKeyCheck, resolveHostKeyPolicy, type HostKeyPolicy } from './host-key.js';
 import type { SftpServerOptions } from './types.js';
+import { loadSsh2 } from './ssh2.js';
 
 export interface ResolvedSftpServer {
   host: string;
@@ -211,7 +212,7 @@ export class SshConnection {
       config.password = server.password;
       methods.push('password');
     }
-    const client = new Client();
+    const client = new (loadSsh2().Client)();
     return new Promise<SshConnection>((resolve, reject) => {
       let settled = false;
       const fail = (err: Error): void => {

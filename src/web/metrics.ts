@@ -8,7 +8,8 @@
  * are right after a restart too.
  */
 import type { EventEmitter } from 'node:events';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import * as prom from './prom-client.js';
 import type {
   CycleEvent,
   DaemonEvents,
@@ -135,25 +136,25 @@ interface DownloadMetrics {
 
 function createDownloadMetrics(registers: Registry[]): DownloadMetrics {
   return {
-    files: new Counter({
+    files: new prom.Counter({
       name: METRIC_NAMES.filesDownloaded,
       help: 'Files committed under their final name',
       labelNames: ['source'],
       registers,
     }),
-    bytes: new Counter({
+    bytes: new prom.Counter({
       name: METRIC_NAMES.bytesDownloaded,
       help: 'Bytes of the files committed under their final name',
       labelNames: ['source'],
       registers,
     }),
-    failures: new Counter({
+    failures: new prom.Counter({
       name: METRIC_NAMES.downloadFailures,
       help: 'Failed download attempts, by error code; outcome "retry" (will be retried) or "failed" (parked)',
       labelNames: ['source', 'code', 'outcome'],
       registers,
     }),
-    duration: new Histogram({
+    duration: new prom.Histogram({
       name: METRIC_NAMES.downloadDuration,
       help: 'Time to download and commit one file',
       labelNames: ['source'],
@@ -171,13 +172,13 @@ interface ProcessedMetrics {
 
 function createProcessedMetrics(registers: Registry[]): ProcessedMetrics {
   return {
-    files: new Counter({
+    files: new prom.Counter({
       name: METRIC_NAMES.filesProcessed,
       help: 'Files handed to the callback / exec hook; result "ok" or "error"',
       labelNames: ['source', 'result'],
       registers,
     }),
-    stageLatency: new Histogram({
+    stageLatency: new prom.Histogram({
       name: METRIC_NAMES.stageLatency,
       help: 'Time each stage took per file: listed (server mtime -> first listed), ready (listed -> settled), downloaded (ready -> committed), processed (committed -> callback done), total (server mtime -> callback done)',
       labelNames: ['source', 'stage'],
@@ -196,20 +197,20 @@ interface CycleMetrics {
 
 function createCycleMetrics(registers: Registry[], buckets: number[] | undefined): CycleMetrics {
   return {
-    cycles: new Counter({
+    cycles: new prom.Counter({
       name: METRIC_NAMES.cycles,
       help: 'Poll cycles; result "ok", "error" (listing failed) or "skipped" (another instance lists)',
       labelNames: ['source', 'result'],
       registers,
     }),
-    duration: new Histogram({
+    duration: new prom.Histogram({
       name: METRIC_NAMES.cycleDuration,
       help: 'Duration of one poll cycle (list, plan, download, dispatch)',
       labelNames: ['source'],
       buckets: buckets ?? [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers,
     }),
-    lastSuccess: new Gauge({
+    lastSuccess: new prom.Gauge({
       name: METRIC_NAMES.lastSuccessfulPoll,
       help: 'Unix time of the end of the last poll cycle whose listing succeeded',
       labelNames: ['source'],
@@ -243,7 +244,7 @@ function registerPipelineGauges(
   sources: () => readonly string[],
 ): void {
   const pipelineSources = (): readonly PipelineSourceStats[] => pipelineSourceStats(pipeline(), sources());
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.listingsPerMinute,
     help: 'LIST commands per minute sent to the source (last minute)',
     labelNames: ['source'],
@@ -253,7 +254,7 @@ function registerPipelineGauges(
       for (const s of pipelineSources()) this.set({ source: s.source }, s.listingsPerMinute);
     },
   });
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.commandsPerMinute,
     help: 'FTP commands per minute sent to the source, as the client counted them: listings, downloads, logins (last minute)',
     labelNames: ['source'],
@@ -264,7 +265,7 @@ function registerPipelineGauges(
         if (s.commandsPerMinute !== null) this.set({ source: s.source }, s.commandsPerMinute);
     },
   });
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.callbackBacklog,
     help: 'Downloaded files waiting for a callback slot',
     registers,
@@ -272,7 +273,7 @@ function registerPipelineGauges(
       this.set(pipeline()?.pipelineStats().callbackBacklog ?? 0);
     },
   });
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.callbacksBottleneck,
     help: '1 while downloads of the source wait for the callbacks (their backlog is full)',
     labelNames: ['source'],
@@ -300,7 +301,7 @@ function lagSamples(newest: ReadonlyMap<string, ReadonlyMap<string, number>>, no
 }
 
 function registerLagGauge(registers: Registry[], samples: () => LagSample[]): void {
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.lag,
     help: 'Now minus the data time of the newest downloaded file, per radar (file-name time, else mtime)',
     labelNames: ['source', 'radar'],
@@ -317,7 +318,7 @@ function registerLedgerGauge(
   currentLedger: () => Ledger | null,
   currentSources: () => readonly string[],
 ): void {
-  new Gauge({
+  new prom.Gauge({
     name: METRIC_NAMES.ledgerFiles,
     help: 'Ledger rows by state (seen, ready, downloading, downloaded, processed, failed), read at scrape time',
     labelNames: ['source', 'state'],
@@ -359,11 +360,11 @@ export class DaemonMetrics {
   #pipeline: PipelineStatsSource | null = null;
 
   constructor(options: DaemonMetricsOptions = {}) {
-    this.registry = options.registry ?? new Registry();
+    this.registry = options.registry ?? new prom.Registry();
     this.#now = options.now ?? Date.now;
     this.#maxRadars = options.maxRadarsPerSource ?? MAX_RADARS_PER_SOURCE;
     const registers = [this.registry];
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics ?? true) prom.collectDefaultMetrics({ register: this.registry });
 
     this.#download = createDownloadMetrics(registers);
     this.#processed = createProcessedMetrics(registers);

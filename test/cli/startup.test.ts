@@ -30,6 +30,8 @@ const HEAVY = [
   'node_modules/pino/',
   'node_modules/pino-pretty/',
   'node_modules/cli-progress/',
+  'node_modules/ssh2/',
+  'node_modules/yaml/',
 ];
 
 /** Runs the CLI with `args` and returns the heavy modules it loaded. */

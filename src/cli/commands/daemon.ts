@@ -4,7 +4,7 @@
  * Exit status: 0 after a graceful stop, 78 (EX_CONFIG) for a bad configuration, 1 otherwise,
  * 130 on a second signal (docs/DAEMON.md#exit-codes).
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import type { Logger, LevelWithSilent } from 'pino';
 import type { FTPDaemon, FTPDaemonOptions } from '../../daemon/daemon.js';
 import { ConfigError, RadarlibError } from '../../errors.js';

@@ -2,7 +2,7 @@
  * `radarlib demo`: the whole pipeline offline in one command (what `npm start` runs). The work
  * is in src/demo/run-demo.ts; this file parses the knobs, prints, and stops cleanly on Ctrl-C.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { InvalidArgumentError } from '../../errors.js';
 import type { DemoOptions } from '../../demo/run-demo.js';
 import type { BindAddress } from '../../web/bind.js';

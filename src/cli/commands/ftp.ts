@@ -1,8 +1,10 @@
 /**
  * `radarlib ls` and `radarlib get`: the client from a shell.
  */
-import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as CliProgress from 'cli-progress';
 import type { SingleBar } from 'cli-progress';
+import { Command, Option } from '../commander.js';
 import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../errors.js';
 import type { AsyncFTPClient } from '../../ftp/client.js';
@@ -33,9 +35,12 @@ async function warnLogger(): Promise<Logger> {
   return createLogger({ level: 'warn', destination: process.stderr });
 }
 
-/** The progress bar of `get` on a terminal (its library loads only then). */
-async function progressBar(): Promise<SingleBar> {
-  const { SingleBar: Bar, Presets } = await import('cli-progress');
+/**
+ * The progress bar of `get` on a terminal (its library loads only then, with `require`: it is
+ * CommonJS, and an ESM `import` would add Node's scan of its exports).
+ */
+function progressBar(): SingleBar {
+  const { SingleBar: Bar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
   return new Bar(
     { format: 'get [{bar}] {value}/{total} files | {bytes} | {eta}s left' },
     Presets.shades_classic,
@@ -135,7 +140,7 @@ async function runGet(server: string, paths: string[], opts: GetOptions): Promis
     opts.pattern === undefined
       ? targets
       : await listMatching(client, targets, opts.pattern, opts.recursive === true);
-  const bar = process.stdout.isTTY === true ? await progressBar() : null;
+  const bar = process.stdout.isTTY === true ? progressBar() : null;
   bar?.start(files.length, 0, { bytes: human(0) });
   const started = Date.now();
   const result = await client.downloadFiles(files, opts.to, {

@@ -2,7 +2,7 @@
  * `radarlib status`: the ledger summary — counts by state, the last files, and failures with
  * their errors. Reads the ledger only (safe while the daemon runs). `--json` for scripts.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import { ConfigError } from '../../errors.js';
 import { FILE_STATES, type Ledger } from '../../ledger/ledger.js';
 import { summarizeLedger, type LedgerSummary } from '../../observe/ledger-summary.js';

@@ -7,7 +7,7 @@
  *   const web = await attachStatusServer(daemon, opts, logger);   // after creating the daemon
  *   ...; await web?.close();
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '../commander.js';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../../errors.js';

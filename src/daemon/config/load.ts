@@ -3,11 +3,19 @@
  * errors say where in the file, never quote it: the offending line may hold a password.
  */
 import { readFile } from 'node:fs/promises';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { ConfigError } from '../../errors.js';
 import { applyEnvOverrides } from './env.js';
 import { isRecord, resolveDaemonConfig } from './resolve.js';
 import type { DaemonConfig } from './types.js';
+
+/**
+ * yaml loads with the first config file read (a config from the environment alone, and
+ * `import 'radarlib'`, never need its 70 modules), with `require`: it is CommonJS, and an ESM
+ * `import` adds Node's scan of its exports. Types come from `import type` (erased).
+ */
+const loadYaml = (): typeof Yaml => createRequire(import.meta.url)('yaml') as typeof Yaml;
 
 /** Options of {@link loadDaemonConfig}: the file and the environment to read. */
 export interface LoadConfigOptions {
@@ -46,7 +54,7 @@ async function readConfigFile(file: string): Promise<unknown> {
     throw new ConfigError(file, '', `cannot read the file (${code})`, { cause: err });
   }
   try {
-    return YAML.parse(text) ?? {};
+    return loadYaml().parse(text) ?? {};
   } catch (err) {
     // The parser's message quotes the offending line, which may be the password's: give only
     // where it is, and keep the parser's error out of the cause chain (it is logged).

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-const HEAVY = /node_modules[\\/](better-sqlite3|pg|pngjs|ftp-srv|prom-client)[\\/]/;
+// ssh2 loads with the first SFTP connection, yaml with the first config file read.
+const HEAVY = /node_modules[\\/](better-sqlite3|pg|pngjs|ftp-srv|prom-client|ssh2|yaml)[\\/]/;
 const heavyLoaded = () => [...new Set(Object.keys(require.cache).flatMap((k) => HEAVY.exec(k)?.[1] ?? []))];
 const nativeLoaded = [];
 const dlopen = process.dlopen;
