@@ -9,10 +9,12 @@
  * listing (first listing started, last ended, how many), the first transfer started, the last file
  * done, the transfers in flight on average over the download phase (5 = every connection always
  * moving data), and for the daemon the lag from a file's last byte to its `downloaded` event (its
- * fdatasync, rename, folder fsync and ledger commit). Needs root (network namespace).
+ * fdatasync, rename, folder fsync and ledger commit), and the event loop's delay over the run (a
+ * synchronous ledger commit holds every connection's next command). Needs root (network namespace).
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FTPDaemon } from '../src/daemon/index.js';
 import type { DaemonFtpClient } from '../src/daemon/lister.js';
@@ -48,6 +50,8 @@ interface Timeline {
   /** Daemon: a file's last byte to its `downloaded` event. */
   commitLag: number[];
   total: number;
+  /** Event-loop delay over the run (ms): mean, 99th percentile, max. */
+  loopDelay?: string;
 }
 
 function newTimeline(): Timeline {
@@ -69,7 +73,7 @@ function describe(name: string, t: Timeline): string {
   const tail = (sortedDone.at(-1) ?? 0) - (sortedDone.at(-1 - N) ?? 0);
   const lag = t.commitLag.length === 0 ? '' : `; commit lag median ${median(t.commitLag).toFixed(0)} ms`;
   return (
-    `${name.padEnd(8)} total ${t.total.toFixed(0)} ms; listing ${t.listFirst.toFixed(0)}–${t.listLast.toFixed(0)} ` +
+    `${name.padEnd(8)} loop delay ${t.loopDelay ?? '?'}; total ${t.total.toFixed(0)} ms; listing ${t.listFirst.toFixed(0)}–${t.listLast.toFixed(0)} ` +
     `(${t.listings}); first transfer ${firstStart.toFixed(0)}; last byte ${lastByte.toFixed(0)}; ` +
     `in flight ${meanInFlight(t.spans).toFixed(2)}; last ${N} files' tail ${tail.toFixed(0)} ms${lag}`
   );
@@ -207,7 +211,12 @@ await withWanProftpd(
         const dest = join(work, `dest-${name}`);
         rmSync(dest, { recursive: true, force: true });
         mkdirSync(dest, { recursive: true });
+        const loop = monitorEventLoopDelay({ resolution: 1 });
+        loop.enable();
         const t = await fn(srv, dest);
+        loop.disable();
+        const ms = (ns: number): string => (ns / 1e6).toFixed(1);
+        t.loopDelay = `mean ${ms(loop.mean)} p99 ${ms(loop.percentile(99))} max ${ms(loop.max)} ms`;
         console.log(`run ${run + 1} ${describe(name, t)}`);
         rmSync(dest, { recursive: true, force: true });
       }
