@@ -144,6 +144,28 @@ function progressFeed(src: SourceRuntime): { onProgress?: (bytes: number) => voi
   };
 }
 
+/** Renews the claim's lease every third of it; a lease found lost aborts `lease`. */
+function renewLeaseWhileRunning(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+  lease: AbortController,
+): NodeJS.Timeout {
+  const { ledger, leaseMs } = ctx;
+  const remotePath = claim.record.remotePath;
+  return setInterval(
+    () => {
+      ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
+        (ok) => {
+          if (!ok) lease.abort(new LeaseLostError(remotePath));
+        },
+        (err: unknown) => src.log.warn({ err, remotePath }, 'cannot renew lease'),
+      );
+    },
+    Math.max(1000, leaseMs / 3),
+  );
+}
+
 /**
  * Downloads one claimed row and records the outcome. Never throws. `onTransferred` is told when
  * the file has arrived and the connection is free (before the rename, the folder fsync and the
@@ -155,24 +177,14 @@ export async function fetchClaim(
   claim: Claim,
   onTransferred?: () => void,
 ): Promise<FetchOutcome> {
-  const { ledger, leaseMs } = ctx;
+  const { ledger } = ctx;
   const rec = claim.record;
   const started = Date.now();
   const link = linkedController([ctx.abortTransfers]);
   const lease = link.controller;
   const signal = link.signal;
   let partPath: string | null = null;
-  const renew = setInterval(
-    () => {
-      ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
-        (ok) => {
-          if (!ok) lease.abort(new LeaseLostError(rec.remotePath));
-        },
-        (err: unknown) => src.log.warn({ err, remotePath: rec.remotePath }, 'cannot renew lease'),
-      );
-    },
-    Math.max(1000, leaseMs / 3),
-  );
+  const renew = renewLeaseWhileRunning(ctx, src, claim, lease);
   try {
     const name = remoteBaseName(rec.remotePath);
     const target = renderTemplate(src.config.localLayout, {

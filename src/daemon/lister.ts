@@ -121,13 +121,7 @@ export class SourceLister {
     let folderErrors: FolderError[] = [];
     if (s.layout === 'radar-tree') {
       const fullRescan = s.fullRescanEvery > 0 && cycle > 0 && cycle % s.fullRescanEvery === 0;
-      // The first walk and a rescan list every folder of the window: every connection will be
-      // used, so their logins start now, beside the first levels (failures: the walk reports them).
-      if (cycle === 0 || fullRescan) {
-        this.#client
-          .connect?.({ connections: s.maxConnections, ...(signal === undefined ? {} : { signal }) })
-          .catch(() => undefined);
-      }
+      if (cycle === 0 || fullRescan) this.#logInAhead(signal);
       const result = await this.#walker.walk({
         root: s.remotePath,
         radars: s.radars,
@@ -163,6 +157,16 @@ export class SourceLister {
     }
     const files = await this.toListedFiles(entries, now, signal, true);
     return { files, listings, completeFolders, folderErrors };
+  }
+
+  /**
+   * The first walk and a rescan list every folder of the window: every connection will be used,
+   * so their logins start now, beside the first levels (a failure: the walk's listings report it).
+   */
+  #logInAhead(signal: AbortSignal | undefined): void {
+    this.#client
+      .connect?.({ connections: this.#source.maxConnections, ...(signal === undefined ? {} : { signal }) })
+      .catch(() => undefined);
   }
 
   /**
