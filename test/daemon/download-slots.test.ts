@@ -3,7 +3,8 @@
  * the embedded FTP server with a real SQLite ledger: a slot frees once its file has arrived, so
  * the next file's RETR goes out while the previous file is still being recorded, without a
  * connection more and without recording anything before it is complete on disk; and a backlog is
- * claimed largest and smallest alternately, as `downloadFiles` starts a batch.
+ * claimed largest and smallest alternately, as `downloadFiles` starts a batch. And the first walk
+ * of a radar tree logs every connection in at once (lister.ts), later cycles none.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +17,7 @@ import type { Completion, Ledger } from '../../src/ledger/ledger.js';
 import { SqliteLedger } from '../../src/ledger/sqlite.js';
 import { sha256File } from '../helpers/hash.js';
 import { sleep } from '../helpers/wait.js';
+import { treeFiles, writeTree } from './helpers/radar-tree.js';
 import { payload, rig, type Rig } from './helpers/setup.js';
 
 function retrs(r: Rig): string[] {
@@ -120,4 +122,30 @@ test('claim order: alternately within runs of 64 files, the runs in listing orde
     files.map((f) => f.size),
     'every file once',
   );
+});
+
+test('the first walk of a radar tree logs every connection in at once; an idle cycle logs in none', async (t) => {
+  const r = await rig(t);
+  // One volume: every level of the walk is a single folder, listed one after another, so before
+  // this the walk and the download used one connection.
+  const end = new Date(Math.floor(Date.now() / 600_000) * 600_000);
+  const files = treeFiles({
+    root: '/L2',
+    radars: ['RMA1'],
+    end,
+    historyMs: 600_000,
+    stepMinutes: 10,
+    fields: ['DBZH'],
+  });
+  writeTree(r.root, files);
+  const logins = (): number => r.server.commands.filter((c) => c.directive === 'USER').length;
+  const d = new FTPDaemon(
+    r.config({ remotePath: '/L2', layout: 'radar-tree', lookback: 3600, maxConcurrentDownloads: 3 }),
+  );
+  t.after(() => d.stop());
+  assert.equal((await d.runOnce()).length, files.length);
+  assert.equal(logins(), 3, 'the first walk logged the three connections in');
+  assert.ok(r.server.peakConnections <= 3);
+  assert.deepEqual(await d.runOnce(), []);
+  assert.equal(logins(), 3, 'the idle cycle reused them');
 });
