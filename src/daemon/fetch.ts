@@ -109,15 +109,18 @@ function isStillGrowing(err: Error): boolean {
 /**
  * Runs immediately before the `.part` takes its final name: the completeness check, then the
  * lease (fencing): an instance that was paused past its lease learns it here and publishes
- * nothing, since the row now belongs to another instance (or was superseded).
+ * nothing, since the row now belongs to another instance (or was superseded). By then every byte
+ * is in and fdatasynced and the connection is back in the client's pool: `onTransferred` says so.
  */
 function beforeCommitOf(
   ctx: FetchContext,
   src: SourceRuntime,
   claim: Claim,
+  onTransferred: (() => void) | undefined,
 ): (partPath: string) => Promise<void> {
   const rec = claim.record;
   return async (partPath) => {
+    onTransferred?.();
     const reason = await verifyDownload(src.config.verify, partPath, {
       remotePath: rec.remotePath,
       size: rec.size,
@@ -141,26 +144,47 @@ function progressFeed(src: SourceRuntime): { onProgress?: (bytes: number) => voi
   };
 }
 
-/** Downloads one claimed row and records the outcome. Never throws. */
-export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: Claim): Promise<FetchOutcome> {
+/** Renews the claim's lease every third of it; a lease found lost aborts `lease`. */
+function renewLeaseWhileRunning(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+  lease: AbortController,
+): NodeJS.Timeout {
   const { ledger, leaseMs } = ctx;
+  const remotePath = claim.record.remotePath;
+  return setInterval(
+    () => {
+      ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
+        (ok) => {
+          if (!ok) lease.abort(new LeaseLostError(remotePath));
+        },
+        (err: unknown) => src.log.warn({ err, remotePath }, 'cannot renew lease'),
+      );
+    },
+    Math.max(1000, leaseMs / 3),
+  );
+}
+
+/**
+ * Downloads one claimed row and records the outcome. Never throws. `onTransferred` is told when
+ * the file has arrived and the connection is free (before the rename, the folder fsync and the
+ * ledger commit): the download pool then lets the next file start while this one is recorded.
+ */
+export async function fetchClaim(
+  ctx: FetchContext,
+  src: SourceRuntime,
+  claim: Claim,
+  onTransferred?: () => void,
+): Promise<FetchOutcome> {
+  const { ledger } = ctx;
   const rec = claim.record;
   const started = Date.now();
   const link = linkedController([ctx.abortTransfers]);
   const lease = link.controller;
   const signal = link.signal;
   let partPath: string | null = null;
-  const renew = setInterval(
-    () => {
-      ledger.renewLease(claim, { now: ctx.now(), leaseMs }).then(
-        (ok) => {
-          if (!ok) lease.abort(new LeaseLostError(rec.remotePath));
-        },
-        (err: unknown) => src.log.warn({ err, remotePath: rec.remotePath }, 'cannot renew lease'),
-      );
-    },
-    Math.max(1000, leaseMs / 3),
-  );
+  const renew = renewLeaseWhileRunning(ctx, src, claim, lease);
   try {
     const name = remoteBaseName(rec.remotePath);
     const target = renderTemplate(src.config.localLayout, {
@@ -187,7 +211,7 @@ export async function fetchClaim(ctx: FetchContext, src: SourceRuntime, claim: C
         expectedSize: rec.size,
         signal,
         partKey,
-        beforeCommit: beforeCommitOf(ctx, src, claim),
+        beforeCommit: beforeCommitOf(ctx, src, claim, onTransferred),
         ...progressFeed(src),
       },
     );

@@ -28,6 +28,13 @@ export interface DaemonFtpClient {
       signal?: AbortSignal;
     },
   ): Promise<ListedEntry[]>;
+  /**
+   * Present on AsyncFTPClient: logs `connections` connections in at once (see `ConnectOptions`).
+   * A walk that lists the whole window calls it without waiting, as the library's recursive walk
+   * does: the logins (a greeting and a round trip or two each) overlap its first levels instead
+   * of holding up the level where the tree widens.
+   */
+  connect?(options: { connections?: number; signal?: AbortSignal }): Promise<void>;
   /** MDTM (UTC), null without MDTM support; lets `serverTimeZone: 'auto'` learn LIST's zone. */
   lastModified?(path: string, options: { signal?: AbortSignal }): Promise<Date | null>;
   /** Downloads one file into `localDir` atomically; resolves with its local path. */
@@ -113,12 +120,14 @@ export class SourceLister {
     let completeFolders: string[];
     let folderErrors: FolderError[] = [];
     if (s.layout === 'radar-tree') {
+      const fullRescan = s.fullRescanEvery > 0 && cycle > 0 && cycle % s.fullRescanEvery === 0;
+      if (cycle === 0 || fullRescan) this.#logInAhead(signal);
       const result = await this.#walker.walk({
         root: s.remotePath,
         radars: s.radars,
         windowStart: windowStart({ now, lookbackMs: s.lookback * 1000, startTime: s.startTime }),
         recentFolders: s.recentFolders,
-        fullRescan: s.fullRescanEvery > 0 && cycle > 0 && cycle % s.fullRescanEvery === 0,
+        fullRescan,
         concurrency: s.maxConnections,
         acceptFile: (name) => this.#filter(name),
         now: clock,
@@ -148,6 +157,16 @@ export class SourceLister {
     }
     const files = await this.toListedFiles(entries, now, signal, true);
     return { files, listings, completeFolders, folderErrors };
+  }
+
+  /**
+   * The first walk and a rescan list every folder of the window: every connection will be used,
+   * so their logins start now, beside the first levels (a failure: the walk's listings report it).
+   */
+  #logInAhead(signal: AbortSignal | undefined): void {
+    this.#client
+      .connect?.({ connections: this.#source.maxConnections, ...(signal === undefined ? {} : { signal }) })
+      .catch(() => undefined);
   }
 
   /**

@@ -31,6 +31,7 @@ import {
   noteFolderTime,
   type TreeMemory,
 } from '../radar/tree.js';
+import { claimOrder } from './claim-order.js';
 import { makeFileFilter, type FileFilter } from './filters.js';
 import { logListingOutcome, observeOptions } from './observe-listing.js';
 import { ListingBudget } from './listing-budget.js';
@@ -350,7 +351,8 @@ export class ListingScheduler {
       return { added: 0, becameReady: 0 };
     }
     // Every listed file goes to the ledger: one held back from a complete folder would be vanished.
-    const observed = await this.#ledger.observe(this.#src.config.name, files, options);
+    // New rows are claimed in the order they are recorded in (claim-order.ts).
+    const observed = await this.#ledger.observe(this.#src.config.name, claimOrder(files), options);
     logListingOutcome(this.#src, listing.folderErrors, observed);
     this.#settleDueAt = observed.settleDueAt;
     return { added: observed.added, becameReady: observed.becameReady };

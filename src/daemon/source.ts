@@ -44,8 +44,10 @@ export function createSourceRuntime(
     config,
     client,
     lister: new SourceLister(config, client, log),
+    // Fixed: the pool claims a file per free slot; a fetch stays in the queue while its file,
+    // already transferred, is made durable (download-pool.ts), so the queue has room for those.
     queue: new PQueue({
-      concurrency: fixed === 'auto' ? config.autoConcurrencyCap : fetchSlots(config, fixed),
+      concurrency: fixed === 'auto' ? config.autoConcurrencyCap : queueRoom(fetchSlots(config, fixed)),
     }),
     adaptive: fixed === 'auto' ? new AdaptiveConcurrency({ cap: config.autoConcurrencyCap }) : null,
     log,
@@ -55,6 +57,12 @@ export function createSourceRuntime(
 }
 
 /**
+ * Files whose bytes are in but which are not yet durable and recorded, at most (at least the
+ * slots): a disk slower than the link holds the claims back instead of piling files up.
+ */
+export const MAX_FINISHING = 16;
+
+/**
  * Download slots now: the fixed setting, or what the 'auto' controller chose. With `overlapSetup`
  * twice the fixed setting: half of them set their next file up while the client lets at most the
  * setting move data (`maxDataTransfers`).
@@ -62,6 +70,11 @@ export function createSourceRuntime(
 export function downloadSlots(src: SourceRuntime): number {
   const fixed = src.config.maxConcurrentDownloads;
   return fixed === 'auto' ? (src.adaptive?.concurrency ?? 1) : fetchSlots(src.config, fixed);
+}
+
+/** Transfers and finishing files at once (see MAX_FINISHING). */
+function queueRoom(slots: number): number {
+  return slots + Math.max(MAX_FINISHING, slots);
 }
 
 function fetchSlots(config: SourceConfig, fixed: number): number {
