@@ -5,21 +5,13 @@
  * open on either path (a daemon runs for months).
  */
 import assert from 'node:assert/strict';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  readdirSync,
-  readlinkSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AsyncFTPClient, FtpSizeMismatchError } from '../../src/ftp/index.js';
+import { FtpSizeMismatchError } from '../../src/ftp/index.js';
 import { PartFile } from '../../src/ftp/part-file.js';
-import { startEmbeddedFtp } from '../helpers/embedded-ftp.js';
+import { serveRadarFolder } from '../helpers/embedded-ftp.js';
 
 /** Descriptors of this process open on a file under `dir` (a deleted one included). */
 function openUnder(dir: string): string[] {
@@ -33,26 +25,7 @@ function openUnder(dir: string): string[] {
   });
 }
 
-async function serve(t: test.TestContext, files: Record<string, Buffer>) {
-  const base = mkdtempSync(join(tmpdir(), 'radarlib-part-file-'));
-  mkdirSync(join(base, 'srv', 'radar'), { recursive: true });
-  mkdirSync(join(base, 'local'));
-  for (const [name, data] of Object.entries(files)) writeFileSync(join(base, 'srv', 'radar', name), data);
-  const server = await startEmbeddedFtp({ root: join(base, 'srv') });
-  const client = new AsyncFTPClient({
-    host: server.host,
-    port: server.port,
-    username: server.user,
-    password: server.password,
-    maxConnections: 3,
-  });
-  t.after(async () => {
-    await client.disconnect();
-    await server.stop();
-    rmSync(base, { recursive: true, force: true });
-  });
-  return { local: join(base, 'local'), client };
-}
+const serve = (t: test.TestContext, files: Record<string, Buffer>) => serveRadarFolder(t, files, 3);
 
 test('a batch: every file complete under its final name, no .part left, no descriptor open', async (t) => {
   const files: Record<string, Buffer> = {};

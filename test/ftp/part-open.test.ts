@@ -5,47 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  constants,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  readSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AsyncFTPClient, LocalIoError } from '../../src/ftp/index.js';
-import { startEmbeddedFtp, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
+import { LocalIoError } from '../../src/ftp/index.js';
+import { serveRadarFolder, type EmbeddedFtpServer } from '../helpers/embedded-ftp.js';
 import { sleep } from '../helpers/wait.js';
 
-async function serve(
-  t: test.TestContext,
-): Promise<{ base: string; server: EmbeddedFtpServer; client: AsyncFTPClient }> {
-  const base = mkdtempSync(join(tmpdir(), 'radarlib-part-open-'));
-  mkdirSync(join(base, 'srv', 'radar'), { recursive: true });
-  mkdirSync(join(base, 'local'));
-  writeFileSync(join(base, 'srv', 'radar', 'a.BUFR'), Buffer.alloc(70_000, 1));
-  writeFileSync(join(base, 'srv', 'radar', 'b.BUFR'), Buffer.alloc(50_000, 2));
-  const server = await startEmbeddedFtp({ root: join(base, 'srv') });
-  const client = new AsyncFTPClient({
-    host: server.host,
-    port: server.port,
-    username: server.user,
-    password: server.password,
-    maxConnections: 1,
-  });
-  t.after(async () => {
-    await client.disconnect();
-    await server.stop();
-    rmSync(base, { recursive: true, force: true });
-  });
-  await client.connect();
-  return { base, server, client };
+async function serve(t: test.TestContext) {
+  const served = await serveRadarFolder(
+    t,
+    { 'a.BUFR': Buffer.alloc(70_000, 1), 'b.BUFR': Buffer.alloc(50_000, 2) },
+    1,
+  );
+  await served.client.connect();
+  return served;
 }
 
 const epsvCount = (server: EmbeddedFtpServer): number =>
