@@ -35,6 +35,8 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined>, t
 
 /** Count of re-renders of the downloads table (replaced on every refresh), as a page expression. */
 const RENDERS = 'window.__renders';
+/** Every text the page's message line has shown since the press began, as a page expression. */
+const MESSAGES = 'window.__messages';
 
 /**
  * Presses `button` with the mouse, holds it until the page has refreshed at least once, releases,
@@ -43,10 +45,14 @@ const RENDERS = 'window.__renders';
  * most ten times. Only a release on the button, where it was pressed, must count as a click.
  */
 async function pressAcrossRefresh(page: Page, button: Locator): Promise<void> {
+  // Every message the page shows is kept: a press whose release seemed off the button may still
+  // have been a click, and its "Re-queued 1" is then overwritten by the next press's "Re-queued 0".
   await page.evaluate(
-    `${RENDERS} = 0; new MutationObserver(() => ${RENDERS}++).observe(document.querySelector('#downloads'), { childList: true })`,
+    `${RENDERS} = 0; new MutationObserver(() => ${RENDERS}++).observe(document.querySelector('#downloads'), { childList: true });
+     ${MESSAGES} = []; const m = document.querySelector('#message');
+     new MutationObserver(() => ${MESSAGES}.push(m.textContent)).observe(m, { childList: true, characterData: true, subtree: true })`,
   );
-  const requeued = `/Re-queued [1-9]\\d* failed file/.test(document.querySelector('#message').textContent)`;
+  const requeued = `${MESSAGES}.some((m) => /Re-queued [1-9]\\d* failed file/.test(m))`;
   for (let attempt = 1; attempt <= 10; attempt++) {
     // A refresh can replace the row between finding the button and scrolling to it: a missed
     // press, like the others below (the locator finds the new button on the next try).
