@@ -2,7 +2,7 @@
  * Which listed names a source takes: its file pattern, the in-flight names it ignores, and the
  * radar filters (radars, strategies, volumes, fields — the original's `vol_types`).
  */
-import picomatch from 'picomatch';
+import { picomatch } from '../util/picomatch.js';
 import { parseRadarFileName } from '../radar/filename.js';
 
 /** What a source takes: radars, strategies, volumes, fields and name patterns. */

@@ -11,7 +11,7 @@ import type { Client, FileInfo } from 'basic-ftp';
 // basic-ftp's own listing pieces, public in their modules (see listFolder)
 import type { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import { downloadTo, FileType, FTPError, StringWriter } from './basic-ftp.js';
-import picomatch from 'picomatch';
+import { picomatch } from '../util/picomatch.js';
 import { joinRemote } from './safe-name.js';
 
 /** One entry of a folder listing (`listDir`): a file or a sub-folder, with size and mtime. */

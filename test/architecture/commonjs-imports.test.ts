@@ -2,7 +2,7 @@
  * The CommonJS packages src/ uses are loaded with `require`, each in one module: an ESM `import`
  * of one anywhere in src/ brings back Node's scan of its source (and of every module it
  * re-exports) for named exports at every start of the process (basic-ftp ~40 ms of CPU, ssh2
- * ~11, prom-client ~9, pino ~5, commander ~4: docs/PERFORMANCE.md "Session 6: loopback CPU per
+ * ~11, prom-client ~9, pino ~5, commander ~4, picomatch ~14 per process that lists files: docs/PERFORMANCE.md "Session 6: loopback CPU per
  * file", "Session 7: start-up"). Type imports are erased, so they may come from anywhere. And the
  * two largest load only when used: `import 'radarlib'` loads neither ssh2 nor yaml.
  */
@@ -15,9 +15,11 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FTPError as EsmFTPError } from 'basic-ftp';
 import { Command as EsmCommand } from 'commander';
+import EsmPicomatch from 'picomatch';
 import { Registry as EsmRegistry } from 'prom-client';
 import { FTPError } from '../../src/ftp/basic-ftp.js';
 import { Command } from '../../src/cli/commander.js';
+import { picomatch } from '../../src/util/picomatch.js';
 import * as prom from '../../src/web/prom-client.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -32,6 +34,7 @@ const LOADED_IN = new Map<string, string>([
   ['ssh2', join('sftp', 'ssh2.ts')],
   ['yaml', join('daemon', 'config', 'load.ts')],
   ['cli-progress', join('cli', 'commands', 'ftp.ts')],
+  ['picomatch', join('util', 'picomatch.ts')],
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -87,6 +90,7 @@ test('the required packages are the modules ESM imports load (instanceof holds a
   assert.ok(new FTPError({ code: 550, message: '550 no' }) instanceof EsmFTPError);
   assert.equal(Command, EsmCommand);
   assert.equal(prom.Registry, EsmRegistry);
+  assert.equal(picomatch, EsmPicomatch);
 });
 
 test('`import "radarlib"` loads neither ssh2 nor yaml; reading a config file loads yaml', (t) => {
