@@ -3,10 +3,10 @@
  * of one anywhere in src/ brings back Node's scan of its source (and of every module it
  * re-exports) for named exports at every start of the process (basic-ftp ~40 ms of CPU,
  * picomatch ~14, ssh2 ~11, prom-client ~9, pino ~5, commander ~4: docs/PERFORMANCE.md "Session 6:
- * loopback CPU per file", "Session 7: start-up"). Type imports are erased, so they may come from anywhere. And the
- * largest load only when used: `import 'radarlib'` loads neither ssh2, yaml nor zod (zod is a
- * dual package; it comes through `require` so that config validation, synchronous, can load it
- * on first use).
+ * loopback CPU per file", "Session 7: start-up"). Type imports are erased, so they may come
+ * from anywhere. And some load only when used: `import 'radarlib'` loads no picomatch, ssh2,
+ * yaml or zod (zod is a dual package; it comes through `require` so that config validation,
+ * synchronous, can load it on first use).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,7 +23,7 @@ import { z as EsmZ } from 'zod';
 import { FTPError } from '../../src/ftp/basic-ftp.js';
 import { Command } from '../../src/cli/commander.js';
 import { loadZod } from '../../src/daemon/config/zod.js';
-import { picomatch } from '../../src/util/picomatch.js';
+import { loadPicomatch } from '../../src/util/picomatch.js';
 import * as prom from '../../src/web/prom-client.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -97,7 +97,7 @@ test('the required packages are the modules ESM imports load (instanceof holds a
   assert.ok(new FTPError({ code: 550, message: '550 no' }) instanceof EsmFTPError);
   assert.equal(Command, EsmCommand);
   assert.equal(prom.Registry, EsmRegistry);
-  assert.equal(picomatch, EsmPicomatch);
+  assert.equal(loadPicomatch(), EsmPicomatch);
   // zod is dual: `require` gives its CommonJS build, other classes than its ESM build's, but
   // zod's `instanceof` looks at a schema's traits, so the checks in src/daemon/config/env.ts hold.
   const z = loadZod();
@@ -106,7 +106,7 @@ test('the required packages are the modules ESM imports load (instanceof holds a
   assert.ok(!(z.string() instanceof EsmZ.ZodNumber));
 });
 
-test('`import "radarlib"` loads neither ssh2, yaml nor zod; reading a config file loads yaml and zod', (t) => {
+test('`import "radarlib"` loads neither picomatch, ssh2, yaml nor zod; reading a config file loads yaml and zod', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'radarlib-cjs-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'radarlib.yaml');
@@ -121,7 +121,7 @@ test('`import "radarlib"` loads neither ssh2, yaml nor zod; reading a config fil
     "import { createRequire } from 'node:module';",
     'const { cache } = createRequire(import.meta.url);',
     `const seen = () => readFileSync(${JSON.stringify(record)}, 'utf8') + Object.keys(cache).join('\\n');`,
-    "const loaded = () => ['ssh2', 'yaml', 'zod'].filter((p) => seen().includes(`/node_modules/${p}/`));",
+    "const loaded = () => ['picomatch', 'ssh2', 'yaml', 'zod'].filter((p) => seen().includes(`/node_modules/${p}/`));",
     `const radarlib = await import(${JSON.stringify(join(SRC, 'index.ts'))});`,
     'const afterImport = loaded();',
     `await radarlib.loadDaemonConfig({ file: ${JSON.stringify(config)}, env: {} });`,
