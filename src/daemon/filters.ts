@@ -2,7 +2,7 @@
  * Which listed names a source takes: its file pattern, the in-flight names it ignores, and the
  * radar filters (radars, strategies, volumes, fields — the original's `vol_types`).
  */
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/picomatch.js';
 import { parseRadarFileName } from '../radar/filename.js';
 
 /** What a source takes: radars, strategies, volumes, fields and name patterns. */
@@ -30,6 +30,7 @@ function includes(list: readonly string[] | null, value: string): boolean {
 /** Builds the predicate once per source; called for every listed name. */
 export function makeFileFilter(options: FileFilterOptions): FileFilter {
   const onPath = options.filePattern.includes('/');
+  const picomatch = loadPicomatch();
   const pattern = picomatch(options.filePattern, { dot: false });
   const ignored = options.ignore.length === 0 ? () => false : picomatch([...options.ignore], { dot: true });
   const radarFiltered =

@@ -11,7 +11,7 @@ import type { Client, FileInfo } from 'basic-ftp';
 // basic-ftp's own listing pieces, public in their modules (see listFolder)
 import type { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import { downloadTo, FileType, FTPError, StringWriter } from './basic-ftp.js';
-import picomatch from 'picomatch';
+import { loadPicomatch } from '../util/picomatch.js';
 import { joinRemote } from './safe-name.js';
 
 /** One entry of a folder listing (`listDir`): a file or a sub-folder, with size and mtime. */
@@ -93,7 +93,7 @@ export function toDirEntry(dir: string, info: FileInfo, now?: Date): DirEntry | 
 export function makeMatcher(pattern: string | RegExp): (relativePath: string) => boolean {
   if (pattern instanceof RegExp) return (rel) => pattern.test(rel);
   const basenameOnly = !pattern.includes('/');
-  const isMatch = picomatch(pattern, { dot: false, basename: basenameOnly });
+  const isMatch = loadPicomatch()(pattern, { dot: false, basename: basenameOnly });
   return (rel) => isMatch(rel);
 }
 

@@ -1,10 +1,12 @@
 /**
  * The CommonJS packages src/ uses are loaded with `require`, each in one module: an ESM `import`
  * of one anywhere in src/ brings back Node's scan of its source (and of every module it
- * re-exports) for named exports at every start of the process (basic-ftp ~40 ms of CPU, ssh2
- * ~11, prom-client ~9, pino ~5, commander ~4: docs/PERFORMANCE.md "Session 6: loopback CPU per
- * file", "Session 7: start-up"). Type imports are erased, so they may come from anywhere. And the
- * two largest load only when used: `import 'radarlib'` loads neither ssh2 nor yaml.
+ * re-exports) for named exports at every start of the process (basic-ftp ~40 ms of CPU,
+ * picomatch ~14, ssh2 ~11, prom-client ~9, pino ~5, commander ~4: docs/PERFORMANCE.md "Session 6:
+ * loopback CPU per file", "Session 7: start-up"). Type imports are erased, so they may come
+ * from anywhere. And some load only when used: `import 'radarlib'` loads no picomatch, ssh2,
+ * yaml or zod (zod is a dual package; it comes through `require` so that config validation,
+ * synchronous, can load it on first use).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -15,12 +17,18 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { FTPError as EsmFTPError } from 'basic-ftp';
 import { Command as EsmCommand } from 'commander';
+import EsmPicomatch from 'picomatch';
 import { Registry as EsmRegistry } from 'prom-client';
+import { z as EsmZ } from 'zod';
 import { FTPError } from '../../src/ftp/basic-ftp.js';
 import { Command } from '../../src/cli/commander.js';
+import { loadZod } from '../../src/daemon/config/zod.js';
+import { loadPicomatch } from '../../src/util/picomatch.js';
 import * as prom from '../../src/web/prom-client.js';
 
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+/** Records every module a child process resolves (ESM) or requires (test/cli/startup.test.ts's). */
+const RECORDER = fileURLToPath(new URL('../cli/fixtures/record-imports.mjs', import.meta.url));
 
 /** Each CommonJS package src/ takes values from, and the one file that loads them. */
 const LOADED_IN = new Map<string, string>([
@@ -32,6 +40,8 @@ const LOADED_IN = new Map<string, string>([
   ['ssh2', join('sftp', 'ssh2.ts')],
   ['yaml', join('daemon', 'config', 'load.ts')],
   ['cli-progress', join('cli', 'commands', 'ftp.ts')],
+  ['picomatch', join('util', 'picomatch.ts')],
+  ['zod', join('daemon', 'config', 'zod.ts')],
 ]);
 
 function sourceFiles(dir: string): string[] {
@@ -87,30 +97,45 @@ test('the required packages are the modules ESM imports load (instanceof holds a
   assert.ok(new FTPError({ code: 550, message: '550 no' }) instanceof EsmFTPError);
   assert.equal(Command, EsmCommand);
   assert.equal(prom.Registry, EsmRegistry);
+  assert.equal(loadPicomatch(), EsmPicomatch);
+  // zod is dual: `require` gives its CommonJS build, other classes than its ESM build's, but
+  // zod's `instanceof` looks at a schema's traits, so the checks in src/daemon/config/env.ts hold.
+  const z = loadZod();
+  assert.ok(z.string().optional() instanceof EsmZ.ZodOptional);
+  assert.ok(z.strictObject({}) instanceof EsmZ.ZodObject);
+  assert.ok(!(z.string() instanceof EsmZ.ZodNumber));
 });
 
-test('`import "radarlib"` loads neither ssh2 nor yaml; reading a config file loads yaml', (t) => {
+test('`import "radarlib"` loads neither picomatch, ssh2, yaml nor zod; reading a config file loads yaml and zod', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'radarlib-cjs-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'radarlib.yaml');
+  const record = join(dir, 'imports.txt');
   writeFileSync(config, 'host: 127.0.0.1\nremotePath: /L2\nlocalDir: ./data\n');
+  writeFileSync(record, '');
+  // What the process loaded so far: the ESM imports the recorder's resolve hook wrote down, and
+  // the require cache (zod, like ssh2 and yaml, comes through `require`; an ESM import of it would
+  // only show in the record).
   const script = [
+    "import { readFileSync } from 'node:fs';",
     "import { createRequire } from 'node:module';",
     'const { cache } = createRequire(import.meta.url);',
-    "const loaded = () => ['ssh2', 'yaml'].filter((p) => Object.keys(cache).some((k) => k.includes(`/node_modules/${p}/`)));",
+    `const seen = () => readFileSync(${JSON.stringify(record)}, 'utf8') + Object.keys(cache).join('\\n');`,
+    "const loaded = () => ['picomatch', 'ssh2', 'yaml', 'zod'].filter((p) => seen().includes(`/node_modules/${p}/`));",
     `const radarlib = await import(${JSON.stringify(join(SRC, 'index.ts'))});`,
     'const afterImport = loaded();',
     `await radarlib.loadDaemonConfig({ file: ${JSON.stringify(config)}, env: {} });`,
     'console.log(JSON.stringify({ afterImport, afterConfig: loaded() }));',
   ].join('\n');
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    cwd: dirname(SRC),
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', RECORDER, '--input-type=module', '-e', script],
+    { cwd: dirname(SRC), env: { ...process.env, RECORD_IMPORTS: record }, encoding: 'utf8', timeout: 60_000 },
+  );
   assert.equal(run.status, 0, run.stderr);
+  assert.match(readFileSync(record, 'utf8'), /src\/index\.ts/, 'the recorder saw the import');
   assert.deepEqual(JSON.parse(run.stdout.trim().split('\n').at(-1) ?? ''), {
     afterImport: [],
-    afterConfig: ['yaml'],
+    afterConfig: ['yaml', 'zod'],
   });
 });

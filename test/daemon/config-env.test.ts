@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { z } from 'zod';
 import { applyEnvOverrides, envNameFor } from '../../src/daemon/config.js';
-import { FileSchema, SourceSchema } from '../../src/daemon/config/schema.js';
+import { configSchemas } from '../../src/daemon/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
 
 /** [dotted key, the variable's text, the value it sets]. */
@@ -139,7 +139,7 @@ function leafKeys(schema: z.ZodType, prefix = ''): string[] {
 }
 
 test('the table covers every key of the schema', () => {
-  const keys = [...new Set([...leafKeys(FileSchema), ...leafKeys(SourceSchema)])]
+  const keys = [...new Set([...leafKeys(configSchemas().file), ...leafKeys(configSchemas().source)])]
     .filter((k) => k !== 'sources')
     .sort();
   assert.deepEqual([...ROWS.map(([k]) => k)].sort(), keys);

@@ -11,9 +11,10 @@
  * a list. Nothing here lists the keys a second time, so a key added to the schema can be set
  * from the environment at once.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError } from '../../errors.js';
-import { FileSchema, SourceSchema } from './schema.js';
+import { configSchemas } from './schema.js';
+import { loadZod } from './zod.js';
 
 export const ENV_PREFIX = 'RADARLIB_';
 
@@ -60,6 +61,7 @@ interface EnvKey {
 
 /** The schema inside `.optional()`, `.default()`, `.prefault()`, `.nullable()` and pipes. */
 function innermost(schema: z.core.$ZodType): z.core.$ZodType {
+  const z = loadZod();
   let s = schema;
   for (;;) {
     if (
@@ -78,7 +80,7 @@ function innermost(schema: z.core.$ZodType): z.core.$ZodType {
 }
 
 function kindOf(schema: z.core.$ZodType): ValueKind {
-  const type = schema instanceof z.ZodType ? schema.type : undefined;
+  const type = schema instanceof loadZod().ZodType ? schema.type : undefined;
   switch (type) {
     case 'string':
     case 'enum':
@@ -104,8 +106,10 @@ function kindOf(schema: z.core.$ZodType): ValueKind {
  * in the schema of one source.
  */
 function lookupKey(segments: readonly string[]): EnvKey | null {
+  const z = loadZod();
+  const schemas = configSchemas();
   const path: (string | number)[] = [];
-  let schema: z.core.$ZodType = FileSchema;
+  let schema: z.core.$ZodType = schemas.file;
   for (const segment of segments) {
     const s = innermost(schema);
     if (s instanceof z.ZodObject) {
@@ -117,7 +121,7 @@ function lookupKey(segments: readonly string[]): EnvKey | null {
       schema = next;
     } else if (s instanceof z.ZodArray && path.at(-1) === 'sources' && /^\d+$/.test(segment)) {
       path.push(Number(segment));
-      schema = SourceSchema;
+      schema = schemas.source;
     } else {
       return null;
     }

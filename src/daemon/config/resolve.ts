@@ -10,11 +10,11 @@ import type { z } from 'zod';
 import { ConfigError, InvalidArgumentError } from '../../errors.js';
 import { compileTemplate } from '../../radar/template.js';
 import { assertSafeExecCommand } from '../exec-hook.js';
-import { FileSchema, parseWith, SOURCE_KEYS, SourceSchema } from './schema.js';
+import { configSchemas, parseWith, type ConfigSchemas } from './schema.js';
 import type { DaemonConfig, SourceConfig } from './types.js';
 
-type ParsedSource = z.output<typeof SourceSchema>;
-type ParsedFile = z.output<typeof FileSchema>;
+type ParsedSource = z.output<ConfigSchemas['source']>;
+type ParsedFile = z.output<ConfigSchemas['file']>;
 
 /** One source as written, with the defaults it inherits, and where it sits (`sources.1`, or ''). */
 interface SourceEntry {
@@ -43,7 +43,7 @@ export interface ResolveOptions {
 export function resolveDaemonConfig(input: unknown, options: ResolveOptions = {}): DaemonConfig {
   const origin = options.origin ?? 'in code';
   if (!isRecord(input)) throw new ConfigError(origin, '', 'must be a mapping of keys to values');
-  const file = parseWith(FileSchema, input, origin, '');
+  const file = parseWith(configSchemas().file, input, origin, '');
   const sources = sourceEntries(input).map((entry) => resolveSource(entry, origin));
   assertUniqueNames(sources, origin);
   const config = resolveGlobal(file, sources, origin);
@@ -58,10 +58,10 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
 /** The single-server form is one source; with `sources`, each inherits the top-level source keys. */
 function sourceEntries(input: Record<string, unknown>): SourceEntry[] {
   const defaults: Record<string, unknown> = {};
-  for (const k of SOURCE_KEYS) if (input[k] !== undefined) defaults[k] = input[k];
+  for (const k of configSchemas().sourceKeys) if (input[k] !== undefined) defaults[k] = input[k];
   const listed = input['sources'];
   if (listed === undefined) return [{ raw: defaults, prefix: '' }];
-  // FileSchema has checked that `sources` is a list of mappings.
+  // The file schema has checked that `sources` is a list of mappings.
   return (listed as Record<string, unknown>[]).map((s, i) => ({
     raw: { ...defaults, ...s },
     prefix: `sources.${i}`,
@@ -70,7 +70,7 @@ function sourceEntries(input: Record<string, unknown>): SourceEntry[] {
 
 function resolveSource({ raw, prefix }: SourceEntry, origin: string): SourceConfig {
   const key = (k: string): string => (prefix === '' ? k : `${prefix}.${k}`);
-  const s = parseWith(SourceSchema, raw, origin, prefix);
+  const s = parseWith(configSchemas().source, raw, origin, prefix);
   // Read in this order so that, of several faults, the same one is reported first as ever.
   const password = sourcePassword(s, origin, key);
   const localLayout = compiledLayout(s.localLayout, origin, key('localLayout'));

@@ -11,8 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const require = createRequire(import.meta.url);
-// ssh2 loads with the first SFTP connection, yaml with the first config file read.
-const HEAVY = /node_modules[\\/](better-sqlite3|pg|pngjs|ftp-srv|prom-client|ssh2|yaml)[\\/]/;
+// ssh2 loads with the first SFTP connection, yaml with the first config file read, zod with the
+// first config validated, picomatch with the first glob compiled (all through `require`, so they
+// show in its cache).
+const HEAVY = /node_modules[\\/](better-sqlite3|pg|pngjs|ftp-srv|prom-client|ssh2|yaml|zod|picomatch)[\\/]/;
 const heavyLoaded = () => [...new Set(Object.keys(require.cache).flatMap((k) => HEAVY.exec(k)?.[1] ?? []))];
 const nativeLoaded = [];
 const dlopen = process.dlopen;
