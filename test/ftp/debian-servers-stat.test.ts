@@ -113,6 +113,10 @@ for (const { kind, tls } of CASES) {
         },
       );
 
+      /** STATs the server logged so far (null: pure-ftpd logs no commands). */
+      const stats = (): string[] | null =>
+        server.receivedCommands()?.filter((c) => c.startsWith('STAT ')) ?? null;
+
       test(
         'listEntries: the same files, with MLSD times where the server has MLSD',
         { timeout: scaled(60_000) },
@@ -120,7 +124,11 @@ for (const { kind, tls } of CASES) {
           const client = new AsyncFTPClient(options);
           const plain = new AsyncFTPClient(options);
           try {
+            const seen = stats()?.length ?? 0;
             const entries = await client.listEntries('/L2', { recursive: true });
+            // the date levels above the files went by STAT
+            const sent = stats()?.slice(seen);
+            if (sent !== undefined) assert.ok(sent.includes('STAT /L2/RMA1'), sent.join());
             const before = await plain.listEntries('/L2', { recursive: true, controlListing: false });
             assert.deepEqual(entries, before);
             assert.equal(entries[0]?.modifiedAtPrecisionMs, server.supportsMlsd ? 1000 : 60_000);
@@ -142,7 +150,10 @@ for (const { kind, tls } of CASES) {
             await client.disconnect();
           }
         };
+        const seen = stats()?.length ?? 0;
         assert.equal(await outcome(true), await outcome(false));
+        const sent = stats()?.slice(seen);
+        if (sent !== undefined) assert.deepEqual(sent, ['STAT /L2/NOPE']);
       });
     },
   );
