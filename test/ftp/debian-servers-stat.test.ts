@@ -23,6 +23,7 @@ import {
   type DebianServer,
   type DebianServerKind,
 } from '../helpers/debian-servers.js';
+import { sha256File } from '../helpers/hash.js';
 import { scaled } from '../helpers/wait.js';
 
 const BIG = 1_200;
@@ -92,6 +93,17 @@ for (const { kind, tls } of CASES) {
             // the connections' next replies are their own
             for (const path of expected.slice(0, 4)) assert.equal(await client.checkFileExists(path), true);
             assert.equal(await client.checkFileExists('/L2/nope.BUFR'), false);
+            // RETR on connections that sent STAT and REST (ready data connections among them):
+            // REST 0 left no offset, every file comes whole
+            const some = files.slice(0, 8);
+            const batch = await client.downloadFiles(
+              some.map((f) => `/${f.relPath}`),
+              join(work, 'out'),
+              { maxConcurrent: 4 },
+            );
+            assert.deepEqual(batch.failures, []);
+            for (const f of some)
+              assert.equal(sha256File(join(work, 'out', f.relPath.split('/').pop() ?? '')), f.sha256);
           } finally {
             await client.disconnect();
           }
@@ -107,9 +119,13 @@ for (const { kind, tls } of CASES) {
             .filter((c) => /^(MLSD|LIST|NLST)\b/.test(c))
             .map((c) => c.replace(/^\S+( -a)? /, ''));
           assert.deepEqual([...new Set(listings)], [crlfFolder]);
-          // every passive set-up served a listing or a SIZE-free walk: at most one spare per connection
+          // each passive set-up served a listing or a RETR, plus at most one spare per connection
+          const retrs = commands.filter((c) => c.startsWith('RETR ')).length;
           const setups = commands.filter((c) => /^(EPSV|PASV)\b/.test(c)).length;
-          assert.ok(setups <= listings.length + 4, `${setups} EPSV/PASV for ${listings.length} listings`);
+          assert.ok(
+            setups <= listings.length + retrs + 4,
+            `${setups} EPSV/PASV, ${listings.length} listings, ${retrs} RETR`,
+          );
         },
       );
 
