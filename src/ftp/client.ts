@@ -14,6 +14,7 @@ import {
 import { throwIfAborted } from '../util/abort.js';
 import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
+import { STAT_UNKNOWN, statFolder, statSafePath, type StatOutcome } from './control-listing.js';
 import { commitInBatch, commitPart, receivePart, type ReceivedPart } from './download.js';
 import { ListedSizes } from './listed-sizes.js';
 import { listFolder, toDirEntry, type DirEntry } from './listing.js';
@@ -29,7 +30,7 @@ import type {
   RemoteEntry,
   SignalOption,
 } from './types.js';
-import { listMatching, walkMatching } from './walk.js';
+import { listMatching, walkMatching, type ListDir, type WalkNeeds } from './walk.js';
 
 /** Extra attempts of one file after a transient (4xx) reply. */
 const TRANSIENT_REPLY_RETRIES = 2;
@@ -60,6 +61,8 @@ export class AsyncFTPClient implements AsyncDisposable {
   readonly #maxDataTransfers: number | undefined;
   /** Sizes from this client's recent listings (see #receive). */
   readonly #listedSizes = new ListedSizes();
+  /** False once the server answered STAT with a path as an unknown command (see #statList). */
+  #statWorks = true;
 
   /**
    * @example new AsyncFTPClient('ftp.example.com', 'user', 'pass')        // port 21
@@ -202,10 +205,14 @@ export class AsyncFTPClient implements AsyncDisposable {
    * Files under `path` whose path relative to it matches `pattern`, with size and mtime.
    * Recursive walks list sub-folders in parallel (bounded by the pool).
    */
-  async listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
+  listEntries(path: string, options: ListOptions = {}): Promise<RemoteEntry[]> {
+    return this.#listMatching(path, options, 'entries');
+  }
+
+  async #listMatching(path: string, options: ListOptions, needs: WalkNeeds): Promise<RemoteEntry[]> {
     const end = this.#expectListings(options);
     try {
-      return await listMatching((dir, o, early) => this.#listDir(dir, o, early), path, options);
+      return await listMatching(this.#walkLister(options), path, options, needs);
     } finally {
       end();
     }
@@ -219,7 +226,7 @@ export class AsyncFTPClient implements AsyncDisposable {
   async *walkEntries(path: string, options: ListOptions = {}): AsyncGenerator<RemoteEntry> {
     const end = this.#expectListings(options);
     try {
-      yield* walkMatching((dir, o, early) => this.#listDir(dir, o, early), path, options);
+      yield* walkMatching(this.#walkLister(options), path, options);
     } finally {
       end();
     }
@@ -232,9 +239,67 @@ export class AsyncFTPClient implements AsyncDisposable {
       : () => undefined;
   }
 
-  /** Remote paths of the matching files (the Python original's `list_files`). */
+  /**
+   * A walk's folder lister: its quick listings by STAT on the control connection (one round trip,
+   * no data connection) in a recursive walk that prepares connections, unless `controlListing`
+   * is false. The daemon's walks (`prepareConnections: false`) keep MLSD's exact times.
+   */
+  #walkLister(options: ListOptions): ListDir {
+    const stat =
+      options.recursive === true && options.prepareConnections !== false && options.controlListing !== false;
+    return (dir, o, early, exactFor) =>
+      stat && exactFor !== undefined ? this.#statList(dir, o, early, exactFor) : this.#listDir(dir, o, early);
+  }
+
+  /**
+   * One folder by STAT (control-listing.ts); by MLSD/LIST (`#listDir`) when the path cannot go
+   * by STAT, when STAT gave nothing to trust (refused, unusable) and when it came back empty:
+   * vsftpd and Pure-FTPd answer a missing folder with an empty listing, and a missing or
+   * unreadable folder must fail as it does with MLSD, not look empty. Also by MLSD when an entry
+   * passes `exactFor` and the server has MLSD (its exact times; else LIST's are STAT's).
+   */
+  async #statList(
+    path: string,
+    options: SignalOption,
+    onDataEnd: ((entries: DirEntry[]) => void) | undefined,
+    exactFor: (entry: DirEntry) => boolean,
+  ): Promise<DirEntry[]> {
+    if (!this.#statWorks || !statSafePath(path)) return this.#listDir(path, options, onDataEnd);
+    throwIfAborted(options.signal, `listing ${path}`);
+    const now = new Date();
+    let outcome: StatOutcome;
+    let mlsd = false;
+    try {
+      outcome = await this.#pool.use(
+        (client) => {
+          mlsd = client.availableListCommands[0] === 'MLSD';
+          return statFolder(client.ftp, path);
+        },
+        this.#ctx('STAT', path),
+        options.signal,
+        true, // ahead of queued transfers, as #listDir
+      );
+    } catch (err) {
+      if (options.signal?.aborted === true) throw err;
+      // The connection failed inside STAT (closed, no reply in time: perhaps a server that
+      // ignores the sentinel's REST): this client lists with MLSD from now on.
+      this.#log?.debug({ path, err }, 'STAT listing failed: listing by data connection');
+      outcome = { kind: 'refused', code: 500 };
+    }
+    if (outcome.kind === 'refused' && STAT_UNKNOWN.includes(outcome.code)) this.#statWorks = false;
+    if (outcome.kind !== 'listing') return this.#listDir(path, options, onDataEnd);
+    const entries = outcome.infos.flatMap((info) => toDirEntry(path, info, now) ?? []);
+    if (mlsd && entries.some(exactFor)) return this.#listDir(path, options, onDataEnd);
+    for (const e of entries) if (e.type === 'file') this.#listedSizes.remember(e.path, e.size, now.getTime());
+    return entries;
+  }
+
+  /**
+   * Remote paths of the matching files (the Python original's `list_files`). Only names and
+   * sizes are kept, so a recursive walk lists every folder by STAT where it can (`controlListing`).
+   */
   async listFiles(path: string, options: ListOptions = {}): Promise<string[]> {
-    return (await this.listEntries(path, options)).map((e) => e.path);
+    return (await this.#listMatching(path, options, 'names')).map((e) => e.path);
   }
 
   /**

@@ -104,6 +104,15 @@ export interface ListOptions extends SignalOption {
    * new, and a server should not pay a full pool every poll. @default true
    */
   prepareConnections?: boolean;
+  /**
+   * For a recursive walk that prepares connections: list folders with `STAT <folder>` on the
+   * control connection (one round trip, no data connection; src/ftp/control-listing.ts) where
+   * the walk needs names and sizes only: every folder for `listFiles`, the folders above the
+   * files for `listEntries`/`walkEntries` (the files' own folders keep MLSD's exact times). A
+   * server that does not know STAT, paths with blanks or glob characters, and empty or refused
+   * answers go by MLSD/LIST as before. false: always MLSD/LIST. @default true
+   */
+  controlListing?: boolean;
 }
 
 /** Options of {@link AsyncFTPClient.downloadFile}. */

@@ -10,12 +10,16 @@ import type { ListOptions, RemoteEntry, SignalOption } from './types.js';
 /**
  * One folder's entries. `onDataEnd`, when the client can: the same entries as soon as they have
  * arrived, before the server confirmed the listing (FTP: listing.ts listFolder), to start the
- * sub-folders' listings a round trip earlier.
+ * sub-folders' listings a round trip earlier. `exactFor`, when given: the client may list this
+ * folder quickly with coarser times (FTP: STAT on the control connection, control-listing.ts;
+ * LIST's times: minutes, the server's zone), but if an entry passes `exactFor` it lists the
+ * folder again as exactly as it can and returns that.
  */
 export type ListDir = (
   path: string,
   options: SignalOption,
   onDataEnd?: (entries: DirEntry[]) => void,
+  exactFor?: (entry: DirEntry) => boolean,
 ) => Promise<DirEntry[]>;
 
 export const DEFAULT_PATTERN = '*.BUFR';
@@ -40,6 +44,15 @@ function toRemoteEntry(e: DirEntry): RemoteEntry {
 }
 
 /**
+ * Which listings of a walk may be quick (see ListDir `exactFor`). `names`: all of them (the
+ * caller keeps only paths and sizes: `listFiles`). `entries`: the files handed out need their
+ * exact times, so a folder with matching files is listed exactly, and once one was found, every
+ * folder at that depth is listed exactly at once (in a date tree the files are all at one depth;
+ * the levels above it stay quick).
+ */
+export type WalkNeeds = 'names' | 'entries';
+
+/**
  * Lists `path` (and its sub-folders when `recursive`) and calls `onFile` for each matching file as
  * soon as its folder is listed. Resolves when every folder is listed; rejects with the first error.
  */
@@ -48,9 +61,20 @@ function walk(
   path: string,
   options: ListOptions,
   onFile: (entry: RemoteEntry) => void,
+  needs: WalkNeeds,
 ): Promise<void> {
   const matches = makeMatcher(options.pattern ?? DEFAULT_PATTERN);
   const recursive = options.recursive ?? false;
+  const relOf = (rel: string, name: string): string => (rel === '' ? name : `${rel}/${name}`);
+  /** Depths at which a quick listing showed files to hand out (`entries` walks). */
+  const filesAt = new Set<number>();
+  const list = async (dir: string, rel: string, depth: number, onDataEnd?: (e: DirEntry[]) => void) => {
+    if (needs === 'names') return listDir(dir, options, onDataEnd, () => false);
+    const handedOut = (e: DirEntry): boolean => e.type === 'file' && matches(relOf(rel, e.name));
+    const entries = await listDir(dir, options, onDataEnd, filesAt.has(depth) ? undefined : handedOut);
+    if (entries.some(handedOut)) filesAt.add(depth);
+    return entries;
+  };
   const visit = async (dir: string, rel: string, depth: number): Promise<void> => {
     let subdirs: Promise<void>[] | undefined;
     // Sub-folders are listed from the first sight of the entries (possibly before the server
@@ -61,16 +85,16 @@ function walk(
       if (!recursive || depth >= MAX_WALK_DEPTH) return;
       for (const e of entries) {
         if (e.type !== 'dir') continue;
-        const sub = visit(joinRemote(dir, e.name), rel === '' ? e.name : `${rel}/${e.name}`, depth + 1);
+        const sub = visit(joinRemote(dir, e.name), relOf(rel, e.name), depth + 1);
         // awaited below; until then (or if this folder's listing fails) not an unhandled rejection
         sub.catch(() => undefined);
         subdirs.push(sub);
       }
     };
-    const entries = await listDir(dir, options, recursive ? descend : undefined);
+    const entries = await list(dir, rel, depth, recursive ? descend : undefined);
     descend(entries);
     for (const e of entries) {
-      const relPath = rel === '' ? e.name : `${rel}/${e.name}`;
+      const relPath = relOf(rel, e.name);
       if (e.type === 'file' && matches(relPath)) onFile(toRemoteEntry(e));
     }
     await Promise.all(subdirs ?? []);
@@ -83,9 +107,10 @@ export async function listMatching(
   listDir: ListDir,
   path: string,
   options: ListOptions,
+  needs: WalkNeeds = 'entries',
 ): Promise<RemoteEntry[]> {
   const found: RemoteEntry[] = [];
-  await walk(listDir, path, options, (e) => found.push(e));
+  await walk(listDir, path, options, (e) => found.push(e), needs);
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
@@ -107,10 +132,16 @@ export async function* walkMatching(
     w?.();
   };
   let outcome: { error: unknown } | 'done' | undefined;
-  walk(listDir, path, options, (e) => {
-    ready.push(e);
-    poke();
-  }).then(
+  walk(
+    listDir,
+    path,
+    options,
+    (e) => {
+      ready.push(e);
+      poke();
+    },
+    'entries',
+  ).then(
     () => {
       outcome = 'done';
       poke();

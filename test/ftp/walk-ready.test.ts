@@ -152,7 +152,8 @@ for (const { kind, tls } of CASES) {
         try {
           // all connections logged in: the walk's idle ones have their data connection ready
           await client.connect({ connections: CONNECTIONS });
-          const entries = await client.listEntries('/L2', { recursive: true });
+          // by data connections (STAT walks: test/ftp/debian-servers-stat.test.ts)
+          const entries = await client.listEntries('/L2', { recursive: true, controlListing: false });
           const why = `server log tail:\n${target.logTail()}`;
           assert.deepEqual(
             entries.map((e) => [e.path, e.size]),
@@ -210,6 +211,8 @@ for (const { kind, tls } of CASES) {
           const remote = `/${dirname(files[0]?.relPath ?? '')}`;
           await assert.rejects(client.listDir(remote), FtpReplyError);
           await assert.rejects(client.listEntries('/L2', { recursive: true }), FtpReplyError);
+          // by STAT where it can (names only): the folder's STAT lists nothing, its MLSD is refused
+          await assert.rejects(client.listFiles('/L2', { recursive: true }), FtpReplyError);
           // the client still works
           assert.equal((await client.listDir('/L2')).length, 1);
         } finally {
@@ -257,7 +260,7 @@ for (const { kind, tls } of CASES) {
           try {
             await client.connect({ connections: CONNECTIONS });
             // the walk is kept open (its generator not finished): idle connections get ready
-            const walk = client.walkEntries('/L2', { recursive: true });
+            const walk = client.walkEntries('/L2', { recursive: true, controlListing: false });
             for (let n = 0; n < files.length; n++) assert.equal((await walk.next()).done, false);
             // while the walk is open, every idle connection opens its next data connection
             await waitUntil(

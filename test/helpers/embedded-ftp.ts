@@ -1,5 +1,6 @@
 /** The in-process FTP server the default `npm test` runs against (see src/demo/embedded-ftp-server.ts). */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -13,8 +14,56 @@ import { loginTo } from './ftp-login.js';
 
 export type { EmbeddedFtpServer } from '../../src/demo/embedded-ftp-server.js';
 
-export function startEmbeddedFtp(options: EmbeddedFtpOptions): Promise<EmbeddedFtpServer> {
-  return startEmbeddedFtpServer(options);
+/**
+ * How the server answers `STAT <path>`: as ftp-srv does (the folder's `ls -l` lines, 213),
+ * `refuse` (502, a server without it), `empty` (an empty 213 for every path: vsftpd and
+ * Pure-FTPd answer a missing folder so).
+ */
+export type StatRule = 'answer' | 'refuse' | 'empty';
+
+/** STAT rules of the running test servers, by control port (ftp-srv's STAT handler is one for all). */
+const statRules = new Map<number, StatRule>();
+
+interface FtpSrvCommand {
+  handler: (
+    this: { commandSocket?: { localPort?: number }; reply: (code: number, ...lines: string[]) => unknown },
+    args: unknown,
+  ) => unknown;
+}
+
+/** Puts statRules in front of ftp-srv's STAT (once per process). */
+function hookStat(): void {
+  const registry = createRequire(import.meta.url)('ftp-srv/src/commands/registry') as Record<
+    string,
+    FtpSrvCommand
+  >;
+  const stat = registry['STAT'];
+  if (stat === undefined || (stat as { hooked?: true }).hooked === true) return;
+  const own = stat.handler;
+  stat.handler = function (args) {
+    const rule = statRules.get(this.commandSocket?.localPort ?? 0) ?? 'answer';
+    if (rule === 'refuse') return this.reply(502, 'STAT not implemented (test rule)');
+    if (rule === 'empty') return this.reply(213, 'End of status (test rule)');
+    return own.call(this, args);
+  };
+  Object.assign(stat, { hooked: true });
+}
+
+export async function startEmbeddedFtp(
+  options: EmbeddedFtpOptions & { stat?: StatRule },
+): Promise<EmbeddedFtpServer> {
+  const { stat = 'answer', ...serverOptions } = options;
+  const server = await startEmbeddedFtpServer(serverOptions);
+  if (stat === 'answer') return server;
+  hookStat();
+  statRules.set(server.port, stat);
+  const stop = server.stop.bind(server);
+  return Object.assign(server, {
+    stop: async () => {
+      statRules.delete(server.port);
+      await stop();
+    },
+  });
 }
 
 /**
