@@ -69,7 +69,11 @@ test('cap 1: a caller asking while the released connection is handed to a waiter
     await Promise.all([first, waiter, third]);
     const stats = JSON.stringify(pool.stats);
     await pool.close();
-    assert.equal(logins() - loginsBefore, 1, `asked ${delay} microtasks after the release: one login (${stats})`);
+    assert.equal(
+      logins() - loginsBefore,
+      1,
+      `asked ${delay} microtasks after the release: one login (${stats})`,
+    );
     assert.deepEqual(openSeen, [1, 1], `asked ${delay} microtasks after the release: open while used`);
   }
 });
