@@ -118,6 +118,17 @@ function isMissing(err: unknown): boolean {
   return err instanceof FtpReplyError && MISSING_FOLDER_REPLIES.has(err.replyCode);
 }
 
+/** `ListDirFn`'s options, without the ones not given. */
+function listDirOptions(
+  signal: AbortSignal | undefined,
+  onDataEnd: ((entries: TreeDirEntry[]) => void) | undefined,
+): Parameters<ListDirFn>[1] {
+  return {
+    ...(signal === undefined ? {} : { signal }),
+    ...(onDataEnd === undefined ? {} : { onDataEnd }),
+  };
+}
+
 /** A folder whose listing failed this walk; the other folders and radars went on. */
 export interface FolderError {
   path: string;
@@ -160,10 +171,7 @@ export class RadarTreeWalker {
       slot(async () => {
         listings++;
         try {
-          return await this.#listDir(path, {
-            ...(signal === undefined ? {} : { signal }),
-            ...(onDataEnd === undefined ? {} : { onDataEnd }),
-          });
+          return await this.#listDir(path, listDirOptions(signal, onDataEnd));
         } catch (err) {
           if (allowMissing && isMissing(err)) return [];
           throw err;
