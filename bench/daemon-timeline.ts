@@ -54,8 +54,13 @@ interface Timeline {
   loopDelay?: string;
 }
 
-function newTimeline(): Timeline {
-  return { listFirst: Infinity, listLast: 0, listings: 0, spans: [], done: [], commitLag: [], total: 0 };
+/** An empty timeline, and the clock of its run (ms since now). */
+function startTimeline(): { t: Timeline; at: () => number } {
+  const t0 = performance.now();
+  return {
+    t: { listFirst: Infinity, listLast: 0, listings: 0, spans: [], done: [], commitLag: [], total: 0 },
+    at: () => performance.now() - t0,
+  };
 }
 
 /** Transfers in flight, averaged over the download phase (first start to last byte). */
@@ -121,9 +126,7 @@ async function runDaemon(
   srv: { host: string; port: number; user: string; password: string },
   dest: string,
 ): Promise<Timeline> {
-  const t = newTimeline();
-  const t0 = performance.now();
-  const at = (): number => performance.now() - t0;
+  const { t, at } = startTimeline();
   const byPath = new Map<string, Span>();
   const daemon = new FTPDaemon(
     {
@@ -164,9 +167,7 @@ async function runLibrary(
   srv: { host: string; port: number; user: string; password: string },
   dest: string,
 ): Promise<Timeline> {
-  const t = newTimeline();
-  const t0 = performance.now();
-  const at = (): number => performance.now() - t0;
+  const { t, at } = startTimeline();
   const client = new AsyncFTPClient({
     host: srv.host,
     port: srv.port,

@@ -110,7 +110,9 @@ function isStillGrowing(err: Error): boolean {
  * Runs immediately before the `.part` takes its final name: the completeness check, then the
  * lease (fencing): an instance that was paused past its lease learns it here and publishes
  * nothing, since the row now belongs to another instance (or was superseded). By then every byte
- * is in and fdatasynced and the connection is back in the client's pool: `onTransferred` says so.
+ * is in and fdatasynced and the connection is back in the client's pool: `onTransferred` says so
+ * here for a client without `onReceived` (SFTP, stand-ins); the FTP client said it before the
+ * fdatasync.
  */
 function beforeCommitOf(
   ctx: FetchContext,
@@ -168,8 +170,9 @@ function renewLeaseWhileRunning(
 
 /**
  * Downloads one claimed row and records the outcome. Never throws. `onTransferred` is told when
- * the file has arrived and the connection is free (before the rename, the folder fsync and the
- * ledger commit): the download pool then lets the next file start while this one is recorded.
+ * the file has arrived and the connection is free (before the fdatasync, the rename, the folder
+ * fsync and the ledger commit): the download pool then lets the next file start while this one
+ * is made durable and recorded. It must not throw (it is the client's `onReceived`).
  */
 export async function fetchClaim(
   ctx: FetchContext,
@@ -211,6 +214,8 @@ export async function fetchClaim(
         expectedSize: rec.size,
         signal,
         partKey,
+        // the slot frees once the bytes are in, beside the fdatasync (see DownloadPool)
+        ...(onTransferred === undefined ? {} : { onReceived: onTransferred }),
         beforeCommit: beforeCommitOf(ctx, src, claim, onTransferred),
         ...progressFeed(src),
       },

@@ -35,6 +35,12 @@ export interface DaemonFtpClient {
    * of holding up the level where the tree widens.
    */
   connect?(options: { connections?: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Present on AsyncFTPClient: until the returned function is called, the pool logs connections
+   * in up to its cap and readies idle ones' data connections for the next listings (see
+   * `AsyncFTPClient.expectListings`). Only for walks that list the whole window.
+   */
+  expectListings?(): () => void;
   /** MDTM (UTC), null without MDTM support; lets `serverTimeZone: 'auto'` learn LIST's zone. */
   lastModified?(path: string, options: { signal?: AbortSignal }): Promise<Date | null>;
   /** Downloads one file into `localDir` atomically; resolves with its local path. */
@@ -49,6 +55,8 @@ export interface DaemonFtpClient {
       /** See `DownloadOptions.partKey` / `beforeCommit` (a stand-in client must honour them). */
       partKey?: string;
       beforeCommit?: (partPath: string) => Promise<void>;
+      /** See `DownloadOptions.onReceived` (optional for a stand-in: `beforeCommit` comes later). */
+      onReceived?: () => void;
     },
   ): Promise<string>;
   /** Present on AsyncFTPClient: the pool's current cap (lowered after a 421), for 'auto'. */
@@ -121,18 +129,20 @@ export class SourceLister {
     let folderErrors: FolderError[] = [];
     if (s.layout === 'radar-tree') {
       const fullRescan = s.fullRescanEvery > 0 && cycle > 0 && cycle % s.fullRescanEvery === 0;
-      if (cycle === 0 || fullRescan) this.#logInAhead(signal);
-      const result = await this.#walker.walk({
-        root: s.remotePath,
-        radars: s.radars,
-        windowStart: windowStart({ now, lookbackMs: s.lookback * 1000, startTime: s.startTime }),
-        recentFolders: s.recentFolders,
-        fullRescan,
-        concurrency: s.maxConnections,
-        acceptFile: (name) => this.#filter(name),
-        now: clock,
-        ...(signal === undefined ? {} : { signal }),
-      });
+      const endListings = cycle === 0 || fullRescan ? this.#expectListings(signal) : () => undefined;
+      const result = await this.#walker
+        .walk({
+          root: s.remotePath,
+          radars: s.radars,
+          windowStart: windowStart({ now, lookbackMs: s.lookback * 1000, startTime: s.startTime }),
+          recentFolders: s.recentFolders,
+          fullRescan,
+          concurrency: s.maxConnections,
+          acceptFile: (name) => this.#filter(name),
+          now: clock,
+          ...(signal === undefined ? {} : { signal }),
+        })
+        .finally(endListings);
       entries = result.files;
       listings = result.listings;
       completeFolders = result.completeFolders;
@@ -161,12 +171,18 @@ export class SourceLister {
 
   /**
    * The first walk and a rescan list every folder of the window: every connection will be used,
-   * so their logins start now, beside the first levels (a failure: the walk's listings report it).
+   * so their logins start now, beside the first levels (a failure: the walk's listings report
+   * it), and idle ones ready their next data connection (`expectListings`) until the walk ends.
+   * A quiet cycle's few listings do neither: a server polled every minute should not pay a full
+   * pool of logins and data connections each time.
    */
-  #logInAhead(signal: AbortSignal | undefined): void {
+  #expectListings(signal: AbortSignal | undefined): () => void {
+    const expect = this.#client.expectListings?.bind(this.#client);
+    if (expect !== undefined) return expect();
     this.#client
       .connect?.({ connections: this.#source.maxConnections, ...(signal === undefined ? {} : { signal }) })
       .catch(() => undefined);
+    return () => undefined;
   }
 
   /**

@@ -44,8 +44,15 @@ export interface TreeDirEntry {
   modifiedAtInServerZone?: boolean;
 }
 
-/** Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). */
-export type ListDirFn = (path: string, options: { signal?: AbortSignal }) => Promise<TreeDirEntry[]>;
+/**
+ * Lists one remote folder (an `AsyncFTPClient.listDir`, or a stand-in in tests). `onDataEnd`,
+ * when the client can: the entries as soon as they have arrived, before the server confirmed
+ * the listing (see `ListDirOptions.onDataEnd`).
+ */
+export type ListDirFn = (
+  path: string,
+  options: { signal?: AbortSignal; onDataEnd?: (entries: TreeDirEntry[]) => void },
+) => Promise<TreeDirEntry[]>;
 
 /** Options of {@link RadarTreeWalker.walk}: the root, the radars, the window and the re-listing rules. */
 export interface TreeWalkOptions {
@@ -111,6 +118,17 @@ function isMissing(err: unknown): boolean {
   return err instanceof FtpReplyError && MISSING_FOLDER_REPLIES.has(err.replyCode);
 }
 
+/** `ListDirFn`'s options, without the ones not given. */
+function listDirOptions(
+  signal: AbortSignal | undefined,
+  onDataEnd: ((entries: TreeDirEntry[]) => void) | undefined,
+): Parameters<ListDirFn>[1] {
+  return {
+    ...(signal === undefined ? {} : { signal }),
+    ...(onDataEnd === undefined ? {} : { onDataEnd }),
+  };
+}
+
 /** A folder whose listing failed this walk; the other folders and radars went on. */
 export interface FolderError {
   path: string;
@@ -149,11 +167,11 @@ export class RadarTreeWalker {
     const signal = options.signal;
     let listings = 0;
     const slot = limiter(options.concurrency);
-    const list = (path: string, allowMissing: boolean): Promise<TreeDirEntry[]> =>
+    const list: ListFolderFn = (path, allowMissing, onDataEnd) =>
       slot(async () => {
         listings++;
         try {
-          return await this.#listDir(path, signal === undefined ? {} : { signal });
+          return await this.#listDir(path, listDirOptions(signal, onDataEnd));
         } catch (err) {
           if (allowMissing && isMissing(err)) return [];
           throw err;
@@ -269,8 +287,15 @@ export class RadarTreeWalker {
   }
 }
 
-/** Lists one folder for a walk; `allowMissing` turns a missing folder into an empty listing. */
-type ListFolderFn = (path: string, allowMissing: boolean) => Promise<TreeDirEntry[]>;
+/**
+ * Lists one folder for a walk; `allowMissing` turns a missing folder into an empty listing.
+ * `onDataEnd`: see ListDirFn.
+ */
+type ListFolderFn = (
+  path: string,
+  allowMissing: boolean,
+  onDataEnd?: (entries: TreeDirEntry[]) => void,
+) => Promise<TreeDirEntry[]>;
 
 /**
  * One radar's part of one walk: the folders it scheduled, the listings running, what they found.
@@ -368,13 +393,30 @@ class RadarWalkRun {
     return mustList(node, this.memory, horizon) && !folderCovered(this.memory.folderTimes.get(node.path));
   }
 
+  /**
+   * Lists a folder above the minute level and visits its sub-folders from the first sight of its
+   * entries: at the listing's data end, a round trip before the server confirms it (ProFTPD),
+   * as `listFiles` does (ftp/walk.ts). A sub-folder seen there exists; if the listing then
+   * fails, the radar's walk fails and nothing of it is marked listed (see `finish`).
+   */
   async #listFolder(node: TreeNode): Promise<void> {
-    const { memory, options } = this;
     const startedAt = this.#now();
-    const entries = await this.list(node.path, true);
-    const seenAt = this.#now();
+    let seen = false;
+    const descend = (entries: TreeDirEntry[]): void => {
+      if (seen) return;
+      seen = true;
+      this.#visitChildren(node, entries);
+    };
+    const entries = await this.list(node.path, true, descend);
     this.#listedNow.push(node);
-    noteFolderListed(memory, node.path, startedAt);
+    noteFolderListed(this.memory, node.path, startedAt);
+    descend(entries);
+  }
+
+  /** Notes the sub-folders' times and visits those this walk must list. */
+  #visitChildren(node: TreeNode, entries: readonly TreeDirEntry[]): void {
+    const { memory, options } = this;
+    const seenAt = this.#now();
     for (const e of entries) {
       if (e.type !== 'dir') continue;
       const child = childNode(node, e.name);

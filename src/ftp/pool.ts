@@ -35,6 +35,8 @@ import {
 const HEALTH_CHECK_AFTER_MS = 10_000;
 /** Idle connections are closed after this, so a quiet daemon does not hold server slots. */
 const IDLE_CLOSE_AFTER_MS = 60_000;
+/** Commands (`FtpErrorContext.command`) that use no data connection: see #takeIdle. */
+const NO_DATA_COMMANDS = new Set(['SIZE', 'MDTM', 'connect']);
 /** After a 421, the cap grows back by one connection per this period. */
 const CAP_RECOVERY_MS = 30_000;
 /** When even the first connection gets 421, wait this long (doubling) before trying again. */
@@ -46,6 +48,8 @@ interface PooledConnection {
   idleTimer?: NodeJS.Timeout;
   /** Its next transfer's passive data connection is being opened (data-connection/ready.ts). */
   preparing?: Promise<void>;
+  /** When its passive data connection became ready (its age is bounded: READY_MAX_AGE_MS). */
+  readyAt?: number;
 }
 
 type Waiter = (conn: PooledConnection | null) => void;
@@ -201,11 +205,8 @@ export class FtpConnectionPool {
       conn.preparing = preparePassive(conn.client).then(
         () => {
           conn.preparing = undefined;
-          // an unused data connection is never left to servers' data timeouts (data-connection/ready.ts)
-          if (this.#idle.includes(conn)) {
-            clearTimeout(conn.idleTimer);
-            conn.idleTimer = setTimeout(() => this.#expireReady(conn), READY_MAX_AGE_MS).unref();
-          }
+          conn.readyAt = Date.now();
+          if (this.#idle.includes(conn)) this.#armReadyExpiry(conn);
         },
         (err: unknown) => {
           conn.preparing = undefined;
@@ -214,6 +215,17 @@ export class FtpConnectionPool {
         },
       );
     });
+  }
+
+  /**
+   * An unused data connection is never left to servers' data timeouts (data-connection/ready.ts):
+   * it expires READY_MAX_AGE_MS after it became ready, also when its connection went out for a
+   * command that did not use it (SIZE, MDTM) and came back still holding it.
+   */
+  #armReadyExpiry(conn: PooledConnection): void {
+    clearTimeout(conn.idleTimer);
+    const left = Math.max(0, (conn.readyAt ?? 0) + READY_MAX_AGE_MS - Date.now());
+    conn.idleTimer = setTimeout(() => this.#expireReady(conn), left).unref();
   }
 
   /** A ready connection left unused: drop its data connection where that is safe, else close it. */
@@ -239,9 +251,17 @@ export class FtpConnectionPool {
 
   /**
    * The idle connection to hand out: one whose passive data connection is ready, else one
-   * opening it (it is ready sooner than a fresh set-up), else the most recently used.
+   * opening it (it is ready sooner than a fresh set-up), else the most recently used. A command
+   * without a data connection (SIZE, MDTM) takes one with none ready when there is one, leaving
+   * the ready ones to the transfers.
    */
-  #takeIdle(): PooledConnection | undefined {
+  #takeIdle(ctx: FtpErrorContext): PooledConnection | undefined {
+    if (ctx.command !== undefined && NO_DATA_COMMANDS.has(ctx.command)) {
+      const plain = this.#idle.findLastIndex(
+        (c) => c.preparing === undefined && !hasReadyPassive(c.client.ftp),
+      );
+      if (plain >= 0) return this.#idle.splice(plain, 1)[0];
+    }
     const ready = this.#idle.findLastIndex((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp));
     const preparing = ready >= 0 ? ready : this.#idle.findLastIndex((c) => c.preparing !== undefined);
     const i = preparing >= 0 ? preparing : this.#idle.length - 1;
@@ -293,7 +313,7 @@ export class FtpConnectionPool {
       if (signal?.aborted === true) throw new AbortedError(describe(ctx), { cause: signal.reason });
       this.#maybeRestoreLimit();
 
-      const idle = this.#takeIdle();
+      const idle = this.#takeIdle(ctx);
       if (idle !== undefined) {
         clearTimeout(idle.idleTimer);
         // Counted while checked: others must not open a connection in its place meanwhile
@@ -338,8 +358,9 @@ export class FtpConnectionPool {
         }
       }
 
+      // (a connection handed over is already counted busy: see #release)
       const handed = await this.#waitForRelease(ctx, signal, priority);
-      if (handed !== null) return this.#markBusy(handed);
+      if (handed !== null) return handed;
     }
   }
 
@@ -396,6 +417,10 @@ export class FtpConnectionPool {
     this.#busy.delete(conn);
     const waiter = this.#nextWaiter();
     if (waiter !== undefined && !this.#closing) {
+      // Busy from now on, not when the waiter's continuation runs a few microtasks later: until
+      // then it would be in neither #idle nor #busy, and an acquire meanwhile would open a
+      // connection over the cap.
+      this.#markBusy(conn);
       waiter(conn);
       return;
     }
@@ -405,7 +430,8 @@ export class FtpConnectionPool {
       return;
     }
     conn.idleSince = Date.now();
-    this.#closeIdleAfter(conn, IDLE_CLOSE_AFTER_MS);
+    if (hasReadyPassive(conn.client.ftp)) this.#armReadyExpiry(conn);
+    else this.#closeIdleAfter(conn, IDLE_CLOSE_AFTER_MS);
     this.#idle.push(conn);
     this.#prepareWhenIdle(conn);
   }

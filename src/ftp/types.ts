@@ -1,5 +1,6 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { Logger } from 'pino';
+import type { DirEntry } from './listing.js';
 
 /** How to reach and log in to one FTP server. */
 export interface FtpServerOptions {
@@ -81,6 +82,18 @@ export interface SignalOption {
   signal?: AbortSignal;
 }
 
+/** Options of {@link AsyncFTPClient.listDir}. */
+export interface ListDirOptions extends SignalOption {
+  /**
+   * Called with the folder's entries as soon as the listing's data has arrived, before the
+   * server confirmed the listing with its `226` (a round trip later on ProFTPD): a tree walk
+   * lists the sub-folders seen there meanwhile. These entries may be cut short if the server
+   * then reports a failed transfer (`listDir` rejects), so take files from the returned listing
+   * alone. Called at most once; it must not throw (an error thrown is ignored).
+   */
+  onDataEnd?: (entries: DirEntry[]) => void;
+}
+
 /** Options of {@link AsyncFTPClient.connect}. */
 export interface ConnectOptions extends SignalOption {
   /** Connections to open and log in at once (within the per-server cap). @default 1 */
@@ -125,6 +138,14 @@ export interface DownloadOptions extends SignalOption {
   resume?: boolean;
   /** Called with the bytes received so far. */
   onProgress?: (bytes: number) => void;
+  /**
+   * Called once every byte of the file has arrived and the connection is back in the pool,
+   * before the `.part` is fdatasynced, checked (`beforeCommit`) and renamed: the file is not
+   * under its final name yet and may still fail. A caller pacing its transfers (the daemon's
+   * download slots) starts the next one here, beside this file's fsyncs. It must not throw: an
+   * error it throws fails the download (the `.part` is closed and left, never renamed).
+   */
+  onReceived?: () => void;
   /**
    * Names this download's `.part` (e.g. the ledger row, plus the claim's token on a shared
    * ledger), so that two writers of one target never share a `.part`, and a version never

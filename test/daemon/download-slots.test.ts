@@ -1,8 +1,8 @@
 /**
  * The download pool's slots and claim order (src/daemon/download-pool.ts, claim-order.ts), over
  * the embedded FTP server with a real SQLite ledger: a slot frees once its file has arrived, so
- * the next file's RETR goes out while the previous file is still being recorded, without a
- * connection more and without recording anything before it is complete on disk; and a backlog is
+ * the next file's RETR goes out while the previous file is still being recorded (and fdatasynced),
+ * without a connection more and without recording anything before it is complete on disk; and a backlog is
  * claimed largest and smallest alternately, as `downloadFiles` starts a batch. And the first walk
  * of a radar tree logs every connection in at once (lister.ts), later cycles none.
  */
@@ -15,8 +15,9 @@ import { claimOrder } from '../../src/daemon/claim-order.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { Completion, Ledger } from '../../src/ledger/ledger.js';
 import { SqliteLedger } from '../../src/ledger/sqlite.js';
+import { fileSyncs } from '../../src/util/sync-slots.js';
 import { sha256File } from '../helpers/hash.js';
-import { sleep } from '../helpers/wait.js';
+import { scaled, sleep, waitUntil } from '../helpers/wait.js';
 import { treeFiles, writeTree } from './helpers/radar-tree.js';
 import { payload, rig, type Rig } from './helpers/setup.js';
 
@@ -93,6 +94,32 @@ test('a slot frees once its file has arrived: the next RETR goes out while the p
   );
   for (let i = 0; i < FILES; i++) assert.equal(statSync(join(r.local, `f${i}.BUFR`)).size, 50_000 + i * 1000);
   assert.equal((await store.counts()).processed, FILES);
+});
+
+test('a slot frees before the fdatasync: with the syncs held, every RETR goes out on the one connection', async (t) => {
+  const r = await rig(t);
+  const FILES = 3;
+  for (let i = 0; i < FILES; i++) r.put(`/data/f${i}.BUFR`, payload(i, 40_000 + i * 1000));
+  fileSyncs.pause();
+  t.after(() => fileSyncs.start());
+  const d = new FTPDaemon(r.config({ maxConcurrentDownloads: 1 }));
+  t.after(() => d.stop());
+  const run = d.runOnce();
+  await waitUntil(
+    `the ${FILES} RETRs while no file is fdatasynced`,
+    Date.now() + scaled(10_000),
+    () => (retrs(r).length === FILES ? true : undefined),
+    { intervalMs: 10, seen: () => `RETRs ${retrs(r).join(',')}` },
+  );
+  assert.equal(r.server.peakConnections, 1);
+  assert.deepEqual(
+    readdirSync(r.local, { recursive: true }).filter((n) => String(n).endsWith('.BUFR')),
+    [],
+    'no file under its final name before its fdatasync',
+  );
+  fileSyncs.start();
+  assert.equal((await run).length, FILES);
+  for (let i = 0; i < FILES; i++) assert.equal(statSync(join(r.local, `f${i}.BUFR`)).size, 40_000 + i * 1000);
 });
 
 test('a backlog is claimed largest and smallest alternately (the server sees the RETRs in that order)', async (t) => {
