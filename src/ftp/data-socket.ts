@@ -7,13 +7,6 @@
  * whatever its current `ReadTarget` offers (a FileSink's reusable 1 MB block), so one read takes
  * all the kernel holds. Without a target (listings, a transfer not yet started) it behaves as
  * any socket: fresh 64 KiB buffers, `data` events.
- *
- * At the server's end of data (its FIN) the socket is destroyed at once: a data connection
- * carries one transfer and our side never writes to it, so there is nothing to shut down. Node's
- * default (`allowHalfOpen: false`) would first `end()` it: a `shutdown(2)` per file, and the
- * writable side's final/finish machinery, before the same close (docs/PERFORMANCE.md, session 8).
- * Listeners of `end` still run (the destroy's `close` comes after them), and a socket closed
- * by the server before a transfer claimed it is `destroyed`, as before (data-connection/ready.ts).
  */
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 
@@ -50,8 +43,7 @@ export function newDataSocket(): Socket {
     },
   };
   // Node's constructor takes `onread` (its types list it for connect() only)
-  const socket: Socket = new Socket({ onread, allowHalfOpen: true } as SocketConstructorOpts);
-  socket.once('end', () => socket.destroy());
+  const socket: Socket = new Socket({ onread } as SocketConstructorOpts);
   direct.add(socket);
   return socket;
 }

@@ -129,47 +129,6 @@ test('an unclaimed socket is an ordinary stream (listings read it through data e
   }
 });
 
-test("at the server's end of data the socket closes without shutting down its own side first", async () => {
-  const data = randomBytes(300_000);
-  const server = await sender(data);
-  try {
-    const socket = connectTo(server);
-    // spied on the instance: Node's default (allowHalfOpen false) calls end() at the peer's FIN,
-    // a shutdown(2) per file before the close
-    let ends = 0;
-    const end = socket.end.bind(socket);
-    socket.end = ((...args: Parameters<Socket['end']>) => {
-      ends++;
-      return end(...args);
-    }) as Socket['end'];
-    const got: Buffer[] = [];
-    socket.on('data', (chunk: Buffer) => got.push(chunk));
-    const closed = once(socket, 'close');
-    await ended(socket, () => got.reduce((n, c) => n + c.length, 0), data.length);
-    await closed;
-    assert.deepEqual(Buffer.concat(got), data);
-    assert.equal(socket.destroyed, true, 'closed once the data ended');
-    assert.equal(ends, 0, 'no end() (shutdown) of its own side');
-    assert.equal(socket.writableFinished, false);
-  } finally {
-    server.close();
-  }
-});
-
-test('a socket the server closes before any transfer claims it is destroyed (a ready connection is then not used)', async () => {
-  const server = await sender(Buffer.alloc(0));
-  try {
-    const socket = connectTo(server);
-    await once(socket, 'connect');
-    // nobody reads it: the end of data is seen once a read is attempted, as readInto does
-    socket.resume();
-    await once(socket, 'close');
-    assert.equal(socket.destroyed, true);
-  } finally {
-    server.close();
-  }
-});
-
 test('readInto refuses a socket it did not make (TLS and basic-ftp sockets keep their data events)', () => {
   const target: ReadTarget = { readBuffer: () => Buffer.alloc(1), didRead: () => true, push: () => true };
   assert.equal(readInto(new (newDataSocket().constructor as typeof Socket)(), target), false);
