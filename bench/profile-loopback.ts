@@ -4,7 +4,7 @@
  * it) beside lftp and rclone, each a whole process.
  *
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,timeline,cpuprof,nosync]
- *                                              [--out DIR] [--node-flags='FLAGS;FLAGS']
+ *                                              [--out DIR] [--node-flags='FLAGS;FLAGS'] [--compare DIR]
  *
  * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
  *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
@@ -25,6 +25,9 @@
  * - `--node-flags`: with `time`, radarlib run again under each set of Node/V8 flags (extra rows).
  * - `nosync`: radarlib under `eatmydata` (fsync/fdatasync become no-ops): what the durability
  *   promise costs, measured by taking it away (never how radarlib runs).
+ * - `--compare DIR`: another checkout with node_modules (e.g. a worktree of main): its mirror
+ *   child runs as `compare 1` / `compare 5` in the same rounds, beside this one's, for paired
+ *   before/after rows (every mode that runs the radarlib children runs these too).
  *
  * Run under the bench lock (`flock /tmp/radarlib-bench.lock ...`): it measures wall time.
  */
@@ -64,6 +67,8 @@ interface Sample {
   inProcessS?: number;
   /** radarlib only: CPU s (all threads) over the same span. */
   inProcessCpuS?: number;
+  /** Minor page faults of the whole process (/usr/bin/time %R). */
+  minflt: number;
   /** radarlib only: the child's CPU s by thread group, at its exit (THREAD_PROBE). */
   threads?: ThreadCpu;
   ok: boolean;
@@ -121,7 +126,7 @@ const median = (xs: number[]): number => {
   return s[Math.floor((s.length - 1) / 2)] ?? NaN;
 };
 
-function tools(srv: Server, mirrorJs: string, work: string, probe: string): Tool[] {
+function tools(srv: Server, mirrorJs: string, work: string, probe: string, compareJs?: string): Tool[] {
   const req = (dest: string, concurrency: number): string =>
     JSON.stringify({
       ...srv,
@@ -144,6 +149,11 @@ function tools(srv: Server, mirrorJs: string, work: string, probe: string): Tool
     { name: 'radarlib 1', argv: (dest) => [...node, mirrorJs, req(dest, 1)] },
     { name: 'radarlib 5', argv: (dest) => [...node, mirrorJs, req(dest, 5)] },
   ];
+  if (compareJs !== undefined)
+    list.push(
+      { name: 'compare 1', argv: (dest) => [...node, compareJs, req(dest, 1)] },
+      { name: 'compare 5', argv: (dest) => [...node, compareJs, req(dest, 5)] },
+    );
   if (has('lftp')) list.push({ name: 'lftp -P1', argv: lftp(1) }, { name: 'lftp -P5', argv: lftp(5) });
   if (has('rclone'))
     list.push({
@@ -160,13 +170,18 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
   const timeFile = `${dest}.time`;
   const threadFile = `${dest}.threads`;
   rmSync(threadFile, { force: true });
-  const argv = ['/usr/bin/time', '-f', '%e %U %S', '-o', timeFile, ...wrap, ...tool.argv(dest)];
+  const argv = ['/usr/bin/time', '-f', '%e %U %S %R', '-o', timeFile, ...wrap, ...tool.argv(dest)];
   const r = spawnSync(argv[0] as string, argv.slice(1), {
     env: { ...process.env, ...tool.env, RADARLIB_THREAD_CPU: threadFile },
     encoding: 'utf8',
     timeout: 180_000,
   });
-  const [wall, user, sys] = readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  const [wall, user, sys, minflt] = readFileSync(timeFile, 'utf8')
+    .trim()
+    .split('\n')
+    .pop()!
+    .split(' ')
+    .map(Number);
   const got = countBufr(dest);
   const ok = r.status === 0 && got.bytes === expectBytes;
   let inProcessS: number | undefined;
@@ -194,6 +209,7 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
     wallS: wall as number,
     cpuS: (user as number) + (sys as number),
     sysS: sys as number,
+    minflt: minflt as number,
     ...(inProcessS === undefined ? {} : { inProcessS }),
     ...(inProcessCpuS === undefined ? {} : { inProcessCpuS }),
     ...(threads === undefined ? {} : { threads }),
@@ -321,6 +337,18 @@ function printTimelines(all: Tool[], port: number, dest: string, out: string, by
   }
 }
 
+/** `--compare DIR`: that checkout's mirror child, compiled by its own bench/run.ts. */
+async function compareChild(dir: string | undefined): Promise<string | undefined> {
+  if (dir === undefined) return undefined;
+  const run = (await import(pathToFileURL(join(dir, 'bench', 'run.ts')).href)) as {
+    compileChildren(): Promise<{ mirror: string }>;
+  };
+  return (await run.compileChildren()).mirror;
+}
+
+/** The radarlib children (this checkout's and `--compare`'s), as opposed to the peers. */
+const isRadarlib = (t: Tool): boolean => /^(radarlib|compare) /.test(t.name);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -329,6 +357,7 @@ async function main(): Promise<void> {
       mode: { type: 'string', default: 'time,strace,cpuprof,nosync' },
       out: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
+      compare: { type: 'string' },
     },
   });
   const modes = new Set(values.mode.split(','));
@@ -347,7 +376,7 @@ async function main(): Promise<void> {
   const mb = bytes / 1e6;
   const proftpd = await startDebianServer('proftpd', { root: join(work, 'data'), passivePorts: 100 });
   const srv: Server = { ...proftpd, remote: '/L2' };
-  const all = tools(srv, mirror, work, probe);
+  const all = tools(srv, mirror, work, probe, await compareChild(values.compare));
   const dest = join(work, 'dest');
   console.log(
     `# ${files.length} files, ${mb.toFixed(1)} MB, proftpd ${srv.host}:${srv.port}, load ${loadavg()
@@ -358,7 +387,7 @@ async function main(): Promise<void> {
     if (modes.has('time') || modes.has('nosync')) {
       const timed = [...all];
       if (modes.has('nosync') && has('eatmydata'))
-        for (const t of all.filter((x) => x.name.startsWith('radarlib')))
+        for (const t of all.filter(isRadarlib))
           timed.push({ ...t, name: `${t.name} nosync`, argv: (d) => ['eatmydata', ...t.argv(d)] });
       // Node's start-up and the loading of radarlib's FTP modules alone: the mirror child run
       // without a request (it loads its imports and exits).
@@ -370,7 +399,7 @@ async function main(): Promise<void> {
       // --node-flags='--single-threaded-gc;--max-semi-space-size=16': radarlib again with each
       // set of Node/V8 flags (sets split by ';'), as extra rows
       for (const flags of values['node-flags'].split(';').filter((f) => f.trim() !== ''))
-        for (const t of all.filter((x) => x.name.startsWith('radarlib')))
+        for (const t of all.filter(isRadarlib))
           timed.push({
             ...t,
             name: `${t.name} ${flags.trim()}`,
@@ -386,22 +415,25 @@ async function main(): Promise<void> {
             ...(samples.get(t.name) ?? []),
             runOnce(t, dest, [], t === loadOnly ? 0 : bytes),
           ]);
-      const med = (name: string, k: 'wallS' | 'cpuS' | 'sysS' | 'inProcessS' | 'inProcessCpuS'): number =>
+      const med = (
+        name: string,
+        k: 'wallS' | 'cpuS' | 'sysS' | 'minflt' | 'inProcessS' | 'inProcessCpuS',
+      ): number =>
         median(
           (samples.get(name) ?? []).filter((s) => s.ok && s[k] !== undefined).map((s) => s[k] as number),
         );
       const ratio = (x: number, y: number): string => (Number.isFinite(x / y) ? (x / y).toFixed(2) : '–');
       console.log(
-        `\n| tool | process wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width | in-process s (listFiles + downloadFiles) | in-process / rclone 5 | in-process / lftp -P1 |`,
+        `\n| tool | process wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width | in-process s (listFiles + downloadFiles) | in-process / rclone 5 | in-process / lftp -P1 | page faults |`,
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const t of timed) {
         const w = med(t.name, 'wallS');
         const c = med(t.name, 'cpuS');
         const inProc = med(t.name, 'inProcessS');
         const width = /5/.test(t.name) ? 'lftp -P5' : 'lftp -P1';
         console.log(
-          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} |`,
+          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} | ${med(t.name, 'minflt').toFixed(0)} |`,
         );
       }
       const medThread = (name: string, k: (typeof THREAD_GROUPS)[number]): number =>
@@ -412,7 +444,7 @@ async function main(): Promise<void> {
         '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | V8 workers (compiler, GC) | libuv pool | of which sys | other | threads |',
       );
       console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-      for (const t of timed.filter((x) => x.name.startsWith('radarlib'))) {
+      for (const t of timed.filter(isRadarlib)) {
         const inCpu = med(t.name, 'inProcessCpuS');
         const count = median((samples.get(t.name) ?? []).map((s) => s.threads?.count ?? NaN));
         console.log(
@@ -443,7 +475,7 @@ async function main(): Promise<void> {
       // CPU-time samples (cpu-clock: only while on a CPU, unlike --cpu-prof's wall-clock ones,
       // which charge a thread preempted inside a syscall to that syscall); user space only at
       // perf_event_paranoid 2; JS frames named through --perf-basic-prof's /tmp/perf-PID.map
-      for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
+      for (const t of all.filter(isRadarlib)) {
         const file = join(out, `perf-${t.name.replace(/\W+/g, '_')}.data`);
         const [node, ...rest] = t.argv(dest);
         const perf = ['perf', 'record', '-q', '-g', '-e', 'cpu-clock', '-F', '20000', '-o', file];
@@ -472,7 +504,7 @@ async function main(): Promise<void> {
     if (modes.has('cpuprof')) {
       // sampled every 100 µs (Node's default, 1 ms, leaves too few samples per function); the
       // mean of --runs profiles per width
-      for (const t of all.filter((x) => x.name.startsWith('radarlib'))) {
+      for (const t of all.filter(isRadarlib)) {
         const dir = join(out, `cpuprof-${t.name.replace(/\W+/g, '_')}`);
         rmSync(dir, { recursive: true, force: true });
         const [node, ...rest] = t.argv(dest);
