@@ -25,6 +25,7 @@ import {
   DataSlots,
   dropReadyPassive,
   gateTransfers,
+  hasPrefetchedPassive,
   hasReadyPassive,
   preparePassive,
   READY_MAX_AGE_MS,
@@ -252,13 +253,15 @@ export class FtpConnectionPool {
   /**
    * The idle connection to hand out: one whose passive data connection is ready, else one
    * opening it (it is ready sooner than a fresh set-up), else the most recently used. A command
-   * without a data connection (SIZE, MDTM) takes one with none ready when there is one, leaving
-   * the ready ones to the transfers.
+   * without a data connection (SIZE, MDTM) takes one with none ready and no prefetched EPSV reply
+   * (vsftpd: the command would make that reply stale) when there is one, leaving those to the
+   * transfers; else a ready one (the command does not disturb its data connection).
    */
   #takeIdle(ctx: FtpErrorContext): PooledConnection | undefined {
     if (ctx.command !== undefined && NO_DATA_COMMANDS.has(ctx.command)) {
       const plain = this.#idle.findLastIndex(
-        (c) => c.preparing === undefined && !hasReadyPassive(c.client.ftp),
+        (c) =>
+          c.preparing === undefined && !hasReadyPassive(c.client.ftp) && !hasPrefetchedPassive(c.client.ftp),
       );
       if (plain >= 0) return this.#idle.splice(plain, 1)[0];
     }

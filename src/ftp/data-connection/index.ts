@@ -32,7 +32,12 @@ import { enablePassivePrefetch, queuesCommandsDuringTransfer, takePrefetched } f
 import { noteAcceptsOnCommand, takeReadyPassive } from './ready.js';
 
 export { expectDataBytes, gateTransfers, holdDataSlot } from './gate.js';
-export { prefetchesUsed, queuesCommandsDuringTransfer, usePassiveCommand } from './prefetch.js';
+export {
+  hasPrefetchedPassive,
+  prefetchesUsed,
+  queuesCommandsDuringTransfer,
+  usePassiveCommand,
+} from './prefetch.js';
 export { dropReadyPassive, hasReadyPassive, preparePassive, READY_MAX_AGE_MS } from './ready.js';
 export { DataSlots, type DataSlotStats } from './slots.js';
 

@@ -82,6 +82,15 @@ export function usePassiveCommand(ftp: FTPContext, command: 'EPSV' | 'PASV'): vo
   if (state !== undefined) state.command = command;
 }
 
+/**
+ * True when this connection's next transfer would use a prefetched reply (see takePrefetched):
+ * any other command sent first makes it stale, so the pool keeps such commands off it.
+ */
+export function hasPrefetchedPassive(ftp: FTPContext): boolean {
+  const pf = peekState(ftp)?.prefetch?.pending;
+  return pf !== undefined && !pf.stale && Date.now() - pf.sentAt <= MAX_AGE_MS;
+}
+
 /** Transfers on this connection that used a prefetched passive reply. */
 export function prefetchesUsed(ftp: FTPContext): number {
   return peekState(ftp)?.prefetch?.used ?? 0;

@@ -1,0 +1,73 @@
+/**
+ * src/ftp/pool.ts and the next transfer's EPSV prefetched during a transfer
+ * (src/ftp/data-connection/prefetch.ts, vsftpd only), on the real vsftpd: a command without a
+ * data connection (SIZE) takes an idle connection that holds no prefetched reply when there is
+ * one. On the connection holding one it would make the reply stale, and that connection's next
+ * transfer would send a fresh EPSV: a round trip and a server-side listener wasted (seen in
+ * test/ftp/walk-ready.test.ts: one EPSV/PASV over its bound after the walk's two SIZEs).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Client } from 'basic-ftp';
+import type { FtpErrorContext } from '../../src/errors.js';
+import { resolveServer } from '../../src/ftp/connection.js';
+import { prefetchesUsed } from '../../src/ftp/data-connection/index.js';
+import { FtpConnectionPool } from '../../src/ftp/pool.js';
+import { debianServerAvailable, startDebianServer, type DebianServer } from '../helpers/debian-servers.js';
+import { scaled } from '../helpers/wait.js';
+
+describe(
+  'pool on vsftpd (prefetched passive replies)',
+  { skip: debianServerAvailable('vsftpd') ?? false },
+  () => {
+    let root: string;
+    let server: DebianServer;
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'radarlib-pool-prefetch-'));
+      await writeFile(join(root, 'a.BUFR'), 'volume');
+      server = await startDebianServer('vsftpd', { root });
+    });
+    after(async () => {
+      await server?.stop();
+      await rm(root, { recursive: true, force: true });
+    });
+
+    const ctx = (command: string): FtpErrorContext => ({ host: server.host, port: server.port, command });
+    const list = async (client: Client): Promise<Client> => (await client.list('/'), client);
+
+    test('a SIZE leaves the connection holding a prefetched EPSV reply to its next transfer', async () => {
+      const pool = new FtpConnectionPool(
+        resolveServer({
+          host: server.host,
+          port: server.port,
+          username: server.user,
+          password: server.password,
+          maxConnections: 2,
+          timeouts: { connectMs: scaled(10_000), commandMs: scaled(10_000), dataStallMs: scaled(20_000) },
+        }),
+      );
+      try {
+        await Promise.all([1, 2].map(() => pool.use(async () => undefined, ctx('connect'))));
+        // the most recently used connection lists twice: from its second listing on (its passive
+        // mode known), each listing's 150 sends the next EPSV, answered after the 226
+        const lister = await pool.use(list, ctx('LIST'));
+        assert.equal(await pool.use(list, ctx('LIST')), lister, 'both listings on one connection');
+        const used = prefetchesUsed(lister.ftp);
+        const asked = await pool.use(
+          async (client) => (await client.send('SIZE /a.BUFR'), client),
+          ctx('SIZE'),
+        );
+        assert.notEqual(asked, lister, 'SIZE went out on the connection without a prefetched reply');
+        // one listing on each connection at once: the lister's uses its prefetched reply
+        const listers = await Promise.all([1, 2].map(() => pool.use(list, ctx('LIST'))));
+        assert.ok(listers.includes(lister), 'a listing on each connection');
+        assert.equal(prefetchesUsed(lister.ftp), used + 1, 'the prefetched EPSV reply was used');
+      } finally {
+        await pool.close();
+      }
+    });
+  },
+);
