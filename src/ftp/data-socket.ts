@@ -6,7 +6,13 @@
  * fifth of the main thread's busy time in a profile, issue 15). A socket made here reads into
  * whatever its current `ReadTarget` offers (a FileSink's reusable 1 MB block), so one read takes
  * all the kernel holds. Without a target (listings, a transfer not yet started) it behaves as
- * any socket: fresh 64 KiB buffers, `data` events.
+ * any socket (`data` events), its reads copied out of one process-wide scratch buffer.
+ *
+ * Node picks the buffer for a socket's next read right after the previous one, and the first at
+ * connect: before a transfer can claim the socket (at the 150 reply). A fresh 64 KiB buffer
+ * there cost an allocation per data connection (≈ 300 per mirror, kept alive by the view the
+ * sink holds until its write) and took the transfer's first bytes; the scratch buffer is copied
+ * into the claiming target instead, so every byte of a transfer lands in the sink's blocks.
  */
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 
@@ -22,6 +28,11 @@ export interface ReadTarget {
 
 /** Node's own read size for sockets. */
 const STREAM_READ_BYTES = 64 * 1024;
+/**
+ * Where reads land while no target claims the socket. One for all sockets: libuv fills it and
+ * calls the read callback synchronously, which copies the bytes out before any other read.
+ */
+const scratch = Buffer.allocUnsafeSlow(STREAM_READ_BYTES);
 
 const targets = new WeakMap<Socket, ReadTarget>();
 const direct = new WeakSet<Socket>();
@@ -33,19 +44,32 @@ export function newDataSocket(): Socket {
   const onread: OnReadOpts = {
     buffer: () => {
       owner = targets.get(socket);
-      return owner?.readBuffer() ?? Buffer.allocUnsafe(STREAM_READ_BYTES);
+      return owner?.readBuffer() ?? scratch;
     },
-    callback: (n, buf) => {
+    callback: (n) => {
       if (owner !== undefined) return owner.didRead(n);
-      const chunk = Buffer.from(buf.buffer, buf.byteOffset, n);
+      // the read went into `scratch`, which serves the next read of any socket: copy it now
       const target = targets.get(socket);
-      return target === undefined ? socket.push(chunk) : target.push(chunk);
+      return target === undefined
+        ? socket.push(Buffer.from(scratch.subarray(0, n)))
+        : copyInto(target, scratch, n);
     },
   };
   // Node's constructor takes `onread` (its types list it for connect() only)
   const socket: Socket = new Socket({ onread } as SocketConstructorOpts);
   direct.add(socket);
   return socket;
+}
+
+/** Copies the first `n` bytes of `src` into `target`'s memory. False: the target asked to stop. */
+function copyInto(target: ReadTarget, src: Buffer, n: number): boolean {
+  let more = true;
+  for (let done = 0; done < n;) {
+    const copied = src.copy(target.readBuffer(), 0, done, n);
+    done += copied;
+    more = target.didRead(copied) && more;
+  }
+  return more;
 }
 
 /**

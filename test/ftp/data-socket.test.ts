@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { newDataSocket, readInto, resumeReading, type ReadTarget } from '../../src/ftp/data-socket.js';
 import { FileSink } from '../../src/ftp/file-sink.js';
+import type { WritableFile } from '../../src/ftp/part-file.js';
 import { scaled, sleep } from '../helpers/wait.js';
 
 /** A server that sends `data` to each connection, then closes it (after `delayMs`). */
@@ -108,6 +109,75 @@ test('a target that says "stop" pauses the socket until resumeReading; nothing i
     await ended(socket, () => size, data.length);
     assert.ok(stops > 0, 'the consumer asked for pauses');
     assert.deepEqual(Buffer.concat(got), data);
+    socket.destroy();
+  } finally {
+    server.close();
+  }
+});
+
+test('a socket claimed before its data arrives reads every byte into the target: no buffer of its own', async () => {
+  const data = randomBytes(2_500_000);
+  // the server waits, as an FTP server sends nothing before RETR: the claim comes first
+  const server = await sender(data, 100);
+  try {
+    const socket = connectTo(server);
+    const block = Buffer.alloc(300_000);
+    const got: Buffer[] = [];
+    let pushed = 0;
+    const target: ReadTarget = {
+      readBuffer: () => block,
+      didRead: (n) => {
+        got.push(Buffer.from(block.subarray(0, n)));
+        return true;
+      },
+      push: (chunk) => {
+        pushed++;
+        got.push(chunk);
+        return true;
+      },
+    };
+    assert.equal(readInto(socket, target), true);
+    await ended(socket, () => got.reduce((n, c) => n + c.length, 0), data.length);
+    // Node picks a read's buffer before the read, the first one at connect: that one was a fresh
+    // 64 KiB allocation per data connection, handed over by push
+    assert.equal(pushed, 0, 'no chunk came in a buffer of the socket');
+    assert.deepEqual(Buffer.concat(got), data);
+    socket.destroy();
+  } finally {
+    server.close();
+  }
+});
+
+test('a FileSink whose writes are held stops the socket: the process does not buffer the file', async () => {
+  const data = randomBytes(40_000_000);
+  const server = await sender(data);
+  try {
+    const socket = connectTo(server);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written = 0;
+    const disk: WritableFile = {
+      writev: async (buffers) => {
+        await held;
+        const n = buffers.reduce((sum, b) => sum + b.length, 0);
+        written += n;
+        return { bytesWritten: n };
+      },
+    };
+    const sink = new FileSink(disk, 0, (err) => assert.fail(err));
+    sink.onDrain = () => resumeReading(socket);
+    assert.equal(readInto(socket, sink), true);
+    const end = ended(socket, () => sink.bytesReceived, data.length);
+    // wait until the sink has asked the socket to stop, then give the socket time to overrun
+    while (sink.bytesReceived < 3 * 1024 * 1024) await sleep(10);
+    await sleep(300);
+    const whileHeld = socket.bytesRead;
+    // one write running (1 MB), 2 MB gathered, at most one more read into a 1 MB block
+    assert.ok(whileHeld <= 5 * 1024 * 1024, `${whileHeld} bytes read while the disk was held`);
+    release();
+    await end;
+    assert.equal(await sink.finish(), data.length);
+    assert.equal(written, data.length);
     socket.destroy();
   } finally {
     server.close();
