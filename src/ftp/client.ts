@@ -14,12 +14,13 @@ import {
 import { throwIfAborted } from '../util/abort.js';
 import { runDownloadBatch } from './batch.js';
 import { resolveServer, type ResolvedServer } from './connection.js';
-import { STAT_UNKNOWN, statFolder, statSafePath, type StatOutcome } from './control-listing.js';
+import { STAT_UNKNOWN, statFolders, statSafePath, type StatOutcome } from './control-listing.js';
 import { commitInBatch, commitPart, receivePart, type ReceivedPart } from './download.js';
 import { ListedSizes } from './listed-sizes.js';
 import { listFolder, toDirEntry, type DirEntry } from './listing.js';
 import { FtpConnectionPool, type PoolStats } from './pool.js';
 import { localNameForDownload } from './safe-name.js';
+import { StatBatcher } from './stat-batch.js';
 import type {
   AsyncFTPClientOptions,
   ConnectOptions,
@@ -64,6 +65,24 @@ export class AsyncFTPClient implements AsyncDisposable {
   readonly #listedSizes = new ListedSizes();
   /** False once the server answered STAT with a path as an unknown command (see #statList). */
   #statWorks = true;
+  /** A walk's sibling folders asked for in one turn: their STATs grouped per connection. */
+  readonly #statBatch = new StatBatcher<{ outcome: StatOutcome; mlsd: boolean }>(
+    (paths, signal) =>
+      this.#pool.use(
+        async (client) => {
+          const mlsd = client.availableListCommands[0] === 'MLSD';
+          return (await statFolders(client.ftp, paths)).map((outcome) => ({ outcome, mlsd }));
+        },
+        this.#ctx('STAT', paths[0]),
+        signal,
+        true, // ahead of queued transfers, as #listDir
+      ),
+    // the connections that can take a group now: idle ones and those the cap still allows
+    () => {
+      const { idle, open, limit } = this.#pool.stats;
+      return idle + Math.max(0, limit - open);
+    },
+  );
 
   /**
    * @example new AsyncFTPClient('ftp.example.com', 'user', 'pass')        // port 21
@@ -287,15 +306,7 @@ export class AsyncFTPClient implements AsyncDisposable {
     let outcome: StatOutcome;
     let mlsd = false;
     try {
-      outcome = await this.#pool.use(
-        (client) => {
-          mlsd = client.availableListCommands[0] === 'MLSD';
-          return statFolder(client.ftp, path);
-        },
-        this.#ctx('STAT', path),
-        options.signal,
-        true, // ahead of queued transfers, as #listDir
-      );
+      ({ outcome, mlsd } = await this.#statBatch.stat(path, options.signal));
     } catch (err) {
       if (options.signal?.aborted === true) throw err;
       // The connection failed inside STAT (closed, no reply in time: perhaps a server that

@@ -10,6 +10,7 @@
  *   reply. `STAT` goes out in one write with `REST <random>` and `REST 0`: the first `350` naming
  *   the random number can only come from the server, after the whole STAT reply, and `REST 0`
  *   clears the restart offset again. A STAT reply that is not exactly one reply is not used.
+ *   Sibling folders go in one write, each STAT with its own sentinel (stat-batch.ts).
  * - **Its size.** basic-ftp closes the connection on a control reply over 64 KiB (~800 lines).
  *
  * Servers: vsftpd, Pure-FTPd, pyftpdlib and ftp-srv answer 213, ProFTPD 212 with each line
@@ -52,22 +53,28 @@ export function statSafePath(path: string): boolean {
   return path.startsWith('/') && !/[\s*?[\]{}\\'"`$~!\x00-\x1f\x7f]/.test(path);
 }
 
-/** What statFolder reaches inside basic-ftp's FTPContext (protected there, plain in JS). */
+/** What statFolders reaches inside basic-ftp's FTPContext (protected there, plain in JS). */
 interface ContextInternals {
   _onControlSocketData(chunk: string): void;
   _passToHandler(response: FTPResponse | Error): void;
 }
 
 /**
- * Sends `STAT <path>` (with the two REST as sentinel, in one write) and reads its reply. Rejects
- * only when the connection fails (closed, timed out, a reply over 64 MiB); the connection is
- * then closed and of no further use.
+ * Sends `STAT <path>` for each of `paths`, each with the two REST as sentinel, all in one write
+ * (sibling folders of a walk: one round trip for all of them), and reads the replies. Each STAT
+ * has its own sentinel, so each reply is cut out alone and a reply split by a file name spoils
+ * only its own folder. The outcomes come in the order of `paths`. Rejects only when the
+ * connection fails (closed, timed out, a reply over 64 MiB per folder); the connection is then
+ * closed and of no further use.
  */
-export function statFolder(ftp: FTPContext, path: string): Promise<StatOutcome> {
-  const token = String(randomInt(1_000_000_000, 10_000_000_000));
+export function statFolders(ftp: FTPContext, paths: readonly string[]): Promise<StatOutcome[]> {
+  const tokens = paths.map(() => String(randomInt(1_000_000_000, 10_000_000_000)));
   const internals = ftp as unknown as ContextInternals;
   const ownHandler = Object.getOwnPropertyDescriptor(internals, '_onControlSocketData');
   let text = '';
+  /** Where the next folder's reply starts in `text`, and the replies cut out so far. */
+  let from = 0;
+  const replies: string[] = [];
   const restore = (): void => {
     if (ownHandler === undefined) delete (internals as Partial<ContextInternals>)._onControlSocketData;
     else Object.defineProperty(internals, '_onControlSocketData', ownHandler);
@@ -75,28 +82,38 @@ export function statFolder(ftp: FTPContext, path: string): Promise<StatOutcome> 
   // The replies are taken raw while this runs; the task's reply deadline and socket timeout stay.
   internals._onControlSocketData = (chunk: string) => {
     text += chunk;
-    if (text.length > MAX_STAT_REPLY_BYTES) {
+    if (text.length > MAX_STAT_REPLY_BYTES * paths.length) {
       restore();
       ftp.closeWithError(new Error(`STAT reply over ${MAX_STAT_REPLY_BYTES} bytes`));
       return;
     }
-    const end = sentinelEnd(text, token);
-    if (end === undefined) return;
-    restore();
-    // one synthetic reply for the task: the whole text up to the sentinel
-    internals._passToHandler({ code: 213, message: text.slice(0, end) });
+    for (;;) {
+      const at = sentinelEnd(text, tokens[replies.length] ?? '', from);
+      if (at === undefined) return;
+      replies.push(text.slice(from, at.start));
+      from = at.next;
+      if (replies.length === paths.length) {
+        restore();
+        // one synthetic reply for the task; the folders' own replies are in `replies`
+        internals._passToHandler({ code: 213, message: '' });
+        return;
+      }
+    }
   };
   // basic-ftp's send refuses CR LF: each command is sent alone, corked into one write, so that a
   // server running each received chunk's commands at once (ftp-srv) still answers them in order
   ftp.socket.cork();
   try {
-    const done = ftp.handle(`STAT ${path}`, (res, task) => {
+    const done = ftp.handle(`STAT ${paths[0] ?? '/'}`, (res, task) => {
       restore();
       if (res instanceof Error) task.reject(res);
-      else task.resolve(notTheFileItself(readStatReply(res.message), path));
-    }) as Promise<StatOutcome>;
-    ftp.send(`REST ${token}`);
-    ftp.send('REST 0');
+      else task.resolve(replies.map((reply, i) => notTheFileItself(readStatReply(reply), paths[i] ?? '')));
+    }) as Promise<StatOutcome[]>;
+    for (const [i, path] of paths.entries()) {
+      if (i > 0) ftp.send(`STAT ${path}`);
+      ftp.send(`REST ${tokens[i] ?? ''}`);
+      ftp.send('REST 0');
+    }
     return done;
   } finally {
     ftp.socket.uncork();
@@ -114,24 +131,39 @@ function notTheFileItself(outcome: StatOutcome, path: string): StatOutcome {
 }
 
 /**
- * Where the replies to the STAT and its sentinel end in `text`: after the line `350 …<token>…`
- * and the complete reply that follows it (`REST 0`'s), or undefined while they have not all come.
- * Returns the offset of the sentinel line: what precedes it is the STAT reply.
+ * Where the replies to a STAT and its sentinel end in `text`, searched from `from` (0 or just
+ * after a line end): the line `350 …<token>…` and the complete reply that follows it (`REST
+ * 0`'s), or undefined while they have not all come. `start`: the offset of the sentinel line
+ * (what precedes it, from `from`, is the STAT reply); `next`: the offset after `REST 0`'s reply.
  */
-function sentinelEnd(text: string, token: string): number | undefined {
-  const at = new RegExp(`(?:^|\\n)(350[ -][^\\n]*\\b${token}\\b[^\\n]*\\n)`).exec(text);
-  if (at === null) return undefined;
-  const start = at.index + (at[0].length - (at[1]?.length ?? 0));
-  const after = text.slice(start + (at[1]?.length ?? 0));
-  // REST 0's reply: one line `ddd text`, or `ddd-` … `ddd text`
-  const lines = after.split('\n');
-  const first = lines[0] ?? '';
+function sentinelEnd(text: string, token: string, from: number): { start: number; next: number } | undefined {
+  const at = new RegExp(`(?:^|\\n)(350[ -][^\\n]*\\b${token}\\b[^\\n]*\\n)`, 'g');
+  at.lastIndex = Math.max(0, from - 1);
+  const m = at.exec(text);
+  if (m === null) return undefined;
+  const line = m[1] ?? '';
+  const start = m.index + m[0].length - line.length;
+  const next = replyEnd(text, start + line.length);
+  return next === undefined ? undefined : { start, next };
+}
+
+/**
+ * The offset after the one reply that starts at `from` in `text` (`ddd text`, or `ddd-` …
+ * `ddd text`), or undefined while it has not all come.
+ */
+function replyEnd(text: string, from: number): number | undefined {
+  let end = text.indexOf('\n', from);
+  if (end < 0) return undefined;
+  const first = text.slice(from, end);
   const code = /^(\d{3})-/.exec(first)?.[1];
-  const complete =
-    code === undefined
-      ? lines.length > 1 && /^\d{3}( |\r?$)/.test(first)
-      : lines.slice(1, -1).some((l) => new RegExp(`^${code}( |\\r?$)`).test(l));
-  return complete ? start : undefined;
+  if (code === undefined) return /^\d{3}( |\r?$)/.test(first) ? end + 1 : undefined;
+  const closing = new RegExp(`^${code}( |\\r?$)`);
+  for (;;) {
+    const lineStart = end + 1;
+    end = text.indexOf('\n', lineStart);
+    if (end < 0) return undefined;
+    if (closing.test(text.slice(lineStart, end))) return end + 1;
+  }
 }
 
 /** The STAT reply's text (`213-…` … `213 …`) as an outcome. */

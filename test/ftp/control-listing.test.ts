@@ -5,7 +5,9 @@
  * file name with CR LF that could end the reply early (the REST sentinel keeps the replies in
  * step); a server that refuses STAT, or answers every STAT empty (vsftpd and Pure-FTPd do so for
  * a missing folder); a missing folder still fails; a folder of more than 64 KiB of lines (where
- * basic-ftp would close the connection) is read whole. The Debian servers: test/ftp/debian-servers-stat.test.ts.
+ * basic-ftp would close the connection) is read whole; sibling folders' STATs go in one write
+ * (src/ftp/stat-batch.ts), a CR LF name spoiling only its own folder's reply. The Debian
+ * servers: test/ftp/debian-servers-stat.test.ts.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { readStatReply, statSafePath } from '../../src/ftp/control-listing.js';
 import { AsyncFTPClient } from '../../src/ftp/index.js';
 import { makeRadarDataset, type DatasetFile } from '../helpers/dataset.js';
 import { startEmbeddedFtp, type EmbeddedFtpServer, type StatRule } from '../helpers/embedded-ftp.js';
+import { startRelay } from '../helpers/flight-relay.js';
 import { loginTo } from '../helpers/ftp-login.js';
 
 const LS = '-rw-r--r--    1 1000     1000         2729 Dec 02 21:21 RMA1_0315_01_DBZH_20261202T212036Z.BUFR';
@@ -173,6 +176,80 @@ describe('recursive walks by STAT on the embedded server', () => {
     assert.equal(await client.checkFileExists('/L2/RMA1/2026/RMA1_B.BUFR'), true);
     assert.equal(await client.checkFileExists('/L2/RMA1/2026/nope.BUFR'), false);
     assert.deepEqual(await client.listFiles('/L2', { recursive: true, pattern: 'RMA1_*.BUFR' }), listed);
+  });
+
+  /** A relay to `server` that counts the STAT commands in each chunk the client wrote. */
+  const statWrites = async (server: EmbeddedFtpServer) => {
+    const perChunk: number[] = [];
+    const relay = await startRelay(server.port, () => ({
+      fromClient: (chunk, toServer) => {
+        const stats = chunk.toString('latin1').match(/^STAT /gm)?.length ?? 0;
+        if (stats > 0) perChunk.push(stats);
+        toServer(chunk);
+      },
+      fromServer: (chunk, toClient) => toClient(chunk),
+    }));
+    return { relay, perChunk };
+  };
+
+  test('sibling folders: their STATs in one write on the one connection', async (t) => {
+    const server = await serve(join(work, 'data'));
+    const { relay, perChunk } = await statWrites(server);
+    const client = new AsyncFTPClient({ ...loginTo(server), port: relay.port, maxConnections: 1 });
+    t.after(async () => {
+      await client.disconnect();
+      await relay.close();
+    });
+    assert.deepEqual(await client.listFiles('/L2', { recursive: true }), expected());
+    // each folder once, by STAT
+    assert.deepEqual(
+      sent(server, 0, /^STAT /)
+        .map((c) => c.slice(5))
+        .sort(),
+      folders(files),
+    );
+    assert.deepEqual(sent(server, 0, /^(LIST|MLSD|NLST)\b/), []);
+    // the largest family of sub-folders went out in one write (one STAT per write before)
+    const siblings = new Map<string, number>();
+    for (const f of folders(files)) siblings.set(dirname(f), (siblings.get(dirname(f)) ?? 0) + 1);
+    const most = Math.max(...siblings.values());
+    assert.ok(most >= 2, `the data set has sibling folders (${most})`);
+    assert.equal(Math.max(...perChunk), most, perChunk.join());
+    assert.equal(
+      perChunk.reduce((a, b) => a + b, 0),
+      folders(files).length,
+    );
+  });
+
+  test("a CR LF name in one of a write's folders: only that folder by LIST, the others by STAT", async (t) => {
+    const root = join(work, 'crlf-siblings');
+    for (const leaf of ['A', 'B', 'C']) {
+      mkdirSync(join(root, 'L2', leaf), { recursive: true });
+      writeFileSync(join(root, 'L2', leaf, `RMA1_${leaf}.BUFR`), leaf);
+    }
+    writeFileSync(
+      join(
+        root,
+        'L2',
+        'B',
+        'x\r\n213 End of status\r\n350 Restarting at 0\r\n-rw-r--r-- 1 0 0 1 Dec 02 21:21 y',
+      ),
+      'e',
+    );
+    const server = await serve(root);
+    const { relay, perChunk } = await statWrites(server);
+    const client = new AsyncFTPClient({ ...loginTo(server), port: relay.port, maxConnections: 1 });
+    t.after(async () => {
+      await client.disconnect();
+      await relay.close();
+    });
+    const listed = await client.listFiles('/L2', { recursive: true, pattern: 'RMA1_*.BUFR' });
+    assert.deepEqual(listed, ['/L2/A/RMA1_A.BUFR', '/L2/B/RMA1_B.BUFR', '/L2/C/RMA1_C.BUFR']);
+    assert.deepEqual(perChunk, [1, 3]);
+    assert.deepEqual(sent(server, 0, /^LIST /), ['LIST /L2/B']);
+    // the connection's next replies are its own
+    assert.equal(await client.checkFileExists('/L2/C/RMA1_C.BUFR'), true);
+    assert.equal(await client.checkFileExists('/L2/C/nope.BUFR'), false);
   });
 
   test('a server that refuses STAT: one refusal, then every folder by LIST', async (t) => {

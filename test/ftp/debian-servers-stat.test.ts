@@ -5,7 +5,9 @@
  * name holding CR LF and a fake end of reply: `listFiles` finds every file, the server's log
  * shows one STAT per folder and no data connection for them (except the CR LF folder, listed by
  * MLSD/LIST), the connection's later replies are its own, `listEntries` keeps MLSD's exact times
- * where the server has MLSD, and a missing folder fails as it does without STAT.
+ * where the server has MLSD, and a missing folder fails as it does without STAT. On one
+ * connection, sibling folders' STATs go in one write (src/ftp/stat-batch.ts), the CR LF folder's
+ * among them.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +25,7 @@ import {
   type DebianServer,
   type DebianServerKind,
 } from '../helpers/debian-servers.js';
+import { startRelay } from '../helpers/flight-relay.js';
 import { sha256File } from '../helpers/hash.js';
 import { scaled } from '../helpers/wait.js';
 
@@ -126,6 +129,48 @@ for (const { kind, tls } of CASES) {
             setups <= listings.length + retrs + 4,
             `${setups} EPSV/PASV, ${listings.length} listings, ${retrs} RETR`,
           );
+        },
+      );
+
+      test(
+        'one connection: sibling folders in one write, the same files',
+        { timeout: scaled(60_000) },
+        async () => {
+          // plain FTP: a relay counts the STATs in each write (over FTPS the writes are sealed)
+          const perChunk: number[] = [];
+          const relay = tls
+            ? undefined
+            : await startRelay(server.port, () => ({
+                fromClient: (chunk, toServer) => {
+                  const n = chunk.toString('latin1').match(/^STAT /gm)?.length ?? 0;
+                  if (n > 0) perChunk.push(n);
+                  toServer(chunk);
+                },
+                fromServer: (chunk, toClient) => toClient(chunk),
+              }));
+          const client = new AsyncFTPClient({
+            ...options,
+            maxConnections: 1,
+            port: relay?.port ?? server.port,
+          });
+          try {
+            assert.deepEqual(
+              await client.listFiles('/L2', { recursive: true }),
+              expected,
+              server.logTail(30),
+            );
+            assert.equal(await client.checkFileExists(expected[0] ?? ''), true);
+            assert.equal(await client.checkFileExists('/L2/nope.BUFR'), false);
+          } finally {
+            await client.disconnect();
+            await relay?.close();
+          }
+          if (relay === undefined) return;
+          // the minute folders of an hour (the CR LF one among them) went out together
+          const minutes = new Map<string, number>();
+          for (const f of new Set(files.map((x) => dirname(x.relPath))))
+            minutes.set(dirname(f), (minutes.get(dirname(f)) ?? 0) + 1);
+          assert.equal(Math.max(...perChunk), Math.min(8, Math.max(...minutes.values())), perChunk.join());
         },
       );
 
