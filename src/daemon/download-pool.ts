@@ -3,7 +3,7 @@
  * independent of listing rounds, and hands each committed file to the callbacks.
  *
  * Back-pressure: the callbacks have a bounded backlog (`backlog` files waiting for a callback
- * slot). When it is full the pool stops claiming and resumes as soon as a callback finishes; it
+ * slot, counting those still being made durable). When it is full the pool stops claiming and resumes as soon as a callback finishes; it
  * never gives the work up to wait for the next poll. Unprocessed files then wait on the server,
  * not on disk, and a committed file waits for its callback at most a few callback durations.
  *
@@ -113,9 +113,13 @@ export class DownloadPool {
         await ledger.reclaimExpired({ now: this.#o.now() });
       }
       const backlog = this.backlog;
-      if (dispatcher.hasHandlers && dispatcher.waiting >= backlog) {
+      // A file being made durable waits for a callback next: counted, or slow callbacks with
+      // a slow disk would let claims run ahead by up to MAX_FINISHING files.
+      if (dispatcher.hasHandlers && dispatcher.waiting + this.#finishing >= backlog) {
         this.#noteBackPressure(backlog);
-        await untilAborted(dispatcher.onWaitingBelow(backlog), stopRequested);
+        const below =
+          dispatcher.waiting >= backlog ? dispatcher.onWaitingBelow(backlog) : this.#nextFreeSlot();
+        await untilAborted(below, stopRequested);
         continue;
       }
       this.#backPressure = false;

@@ -100,7 +100,8 @@ test('a slow callback no longer stops downloads between polls: all files process
     const name = `f${String(i).padStart(2, '0')}.BUFR`;
     assert.equal(sha256(join(r.local, name)), sha256(join(r.root, 'data', name)));
   }
-  // Back-pressure: downloads never ran far ahead of the callbacks (backlog 2 + 2 slots + 1 running).
+  // Back-pressure: downloads never ran far ahead of the callbacks (backlog 2, counting files still
+  // being made durable, + 2 slots + 1 running).
   assert.ok(maxUnprocessed <= 5, `at most 5 files waited for a callback, saw ${maxUnprocessed}`);
   assert.ok(sawBottleneck, 'the bottleneck gauge was raised while callbacks were behind');
   const warnings = lines.filter((l) => l.msg === LOG_MESSAGES.callbacksBehind);
