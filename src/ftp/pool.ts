@@ -70,6 +70,8 @@ export interface PoolStats {
   readyPassivesUsed: number;
   /** Idle connections whose next data connection is open (closed if unused: data-connection/ready.ts). */
   readyIdle: number;
+  /** Idle connections still opening their next data connection (a command there waits for it). */
+  preparingIdle: number;
 }
 
 /** True for "too many connections" replies: 421, or 530 with such a text (ProFTPD). */
@@ -127,6 +129,7 @@ export class FtpConnectionPool {
       peakBusy: this.#peakBusy,
       readyPassivesUsed: this.#readyPassivesUsed,
       readyIdle: this.#idle.filter((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp)).length,
+      preparingIdle: this.#idle.filter((c) => c.preparing !== undefined).length,
       ...(this.#dataSlots === undefined ? {} : { dataTransfers: this.#dataSlots.stats }),
     };
   }
