@@ -77,10 +77,11 @@ export class AsyncFTPClient implements AsyncDisposable {
         signal,
         true, // ahead of queued transfers, as #listDir
       ),
-    // the connections that can take a group now: idle ones and those the cap still allows
+    // the connections that can take a group now: idle ones not opening a data connection (a
+    // STAT there waits for that set-up) and those the cap still allows
     () => {
-      const { idle, open, limit } = this.#pool.stats;
-      return idle + Math.max(0, limit - open);
+      const { idle, preparingIdle, open, limit } = this.#pool.stats;
+      return idle - preparingIdle + Math.max(0, limit - open);
     },
   );
 

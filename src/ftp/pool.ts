@@ -37,7 +37,7 @@ const HEALTH_CHECK_AFTER_MS = 10_000;
 /** Idle connections are closed after this, so a quiet daemon does not hold server slots. */
 const IDLE_CLOSE_AFTER_MS = 60_000;
 /** Commands (`FtpErrorContext.command`) that use no data connection: see #takeIdle. */
-const NO_DATA_COMMANDS = new Set(['SIZE', 'MDTM', 'connect']);
+const NO_DATA_COMMANDS = new Set(['SIZE', 'MDTM', 'STAT', 'connect']);
 /** After a 421, the cap grows back by one connection per this period. */
 const CAP_RECOVERY_MS = 30_000;
 /** When even the first connection gets 421, wait this long (doubling) before trying again. */
@@ -70,6 +70,8 @@ export interface PoolStats {
   readyPassivesUsed: number;
   /** Idle connections whose next data connection is open (closed if unused: data-connection/ready.ts). */
   readyIdle: number;
+  /** Idle connections still opening their next data connection (a command there waits for it). */
+  preparingIdle: number;
 }
 
 /** True for "too many connections" replies: 421, or 530 with such a text (ProFTPD). */
@@ -127,6 +129,7 @@ export class FtpConnectionPool {
       peakBusy: this.#peakBusy,
       readyPassivesUsed: this.#readyPassivesUsed,
       readyIdle: this.#idle.filter((c) => c.preparing === undefined && hasReadyPassive(c.client.ftp)).length,
+      preparingIdle: this.#idle.filter((c) => c.preparing !== undefined).length,
       ...(this.#dataSlots === undefined ? {} : { dataTransfers: this.#dataSlots.stats }),
     };
   }
@@ -253,7 +256,8 @@ export class FtpConnectionPool {
   /**
    * The idle connection to hand out: one whose passive data connection is ready, else one
    * opening it (it is ready sooner than a fresh set-up), else the most recently used. A command
-   * without a data connection (SIZE, MDTM) takes one with none ready and no prefetched EPSV reply
+   * without a data connection (SIZE, MDTM, a walk's STAT) takes one with none ready or being
+   * prepared (it would wait for that set-up) and no prefetched EPSV reply
    * (vsftpd: the command would make that reply stale) when there is one, leaving those to the
    * transfers; else a ready one (the command does not disturb its data connection).
    */

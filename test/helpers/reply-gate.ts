@@ -1,7 +1,8 @@
 /**
  * A control-connection relay on loopback that holds a listing's `226` back, so a test can tell
  * what the client does between a listing's data end and the server's confirmation (ProFTPD sends
- * that `226` a round trip after the last byte; on loopback it races the data end).
+ * that `226` a round trip after the last byte; on loopback it races the data end). It can also
+ * hold the reply to other commands (`holdReplyTo`: an EPSV, a data connection being prepared).
  *
  * Only control connections pass through it, line by line; data connections go straight to the
  * server (its EPSV/PASV replies name a port on 127.0.0.1, the address the client already uses).
@@ -17,6 +18,8 @@ export interface ReplyGateOptions {
   upstreamPort: number;
   /** Hold the `226` that ends a listing (MLSD/LIST/NLST) of this path. */
   holdListingOf: (path: string) => boolean;
+  /** Hold the final reply to this command line (e.g. `EPSV`), asked once per reply. */
+  holdReplyTo?: (command: string) => boolean;
   /** A listing of this path (any session) releases every held reply. */
   releaseOn?: (path: string) => boolean;
   /** A held reply goes on after this at the latest. @default 5000 */
@@ -45,6 +48,8 @@ interface Session {
   upstream: net.Socket;
   /** The path of the session's last listing command, or null (another command last). */
   listing: string | null;
+  /** The session's last command line, without its CR LF. */
+  command: string;
   /** Replies waiting behind a held one (the first is the held `226`). */
   queued: string[];
 }
@@ -69,7 +74,7 @@ export async function startReplyGate(options: ReplyGateOptions): Promise<ReplyGa
 
   const server = net.createServer((client) => {
     const upstream = net.connect(options.upstreamPort, options.upstreamHost);
-    const session: Session = { client, upstream, listing: null, queued: [] };
+    const session: Session = { client, upstream, listing: null, command: '', queued: [] };
     sessions.add(session);
     const end = (): void => {
       sessions.delete(session);
@@ -79,7 +84,8 @@ export async function startReplyGate(options: ReplyGateOptions): Promise<ReplyGa
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     lines(client, (line) => {
-      const m = LISTING.exec(line.trimEnd());
+      session.command = line.trimEnd();
+      const m = LISTING.exec(session.command);
       session.listing = m === null ? null : (m[2] ?? '');
       if (m !== null) {
         listings.push(session.listing ?? '');
@@ -92,7 +98,9 @@ export async function startReplyGate(options: ReplyGateOptions): Promise<ReplyGa
         session.queued.push(line);
         return;
       }
-      if (line.startsWith('226') && session.listing !== null && options.holdListingOf(session.listing)) {
+      const listingEnd =
+        line.startsWith('226') && session.listing !== null && options.holdListingOf(session.listing);
+      if (listingEnd || (/^\d{3} /.test(line) && options.holdReplyTo?.(session.command) === true)) {
         session.queued.push(line);
         timer ??= setTimeout(() => releaseAll('timeout'), maxHoldMs);
         return;
