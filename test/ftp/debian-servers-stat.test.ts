@@ -130,7 +130,7 @@ for (const { kind, tls } of CASES) {
           const setups = commands.filter((c) => /^(EPSV|PASV)\b/.test(c)).length;
           assert.ok(
             setups <= listings.length + retrs + 4 + 1,
-            `${setups} EPSV/PASV, ${listings.length} listings, ${retrs} RETR`,
+            `${setups} EPSV/PASV, ${listings.length} listings, ${retrs} RETR; server log:\n${server.logTail(200)}`,
           );
         },
       );
