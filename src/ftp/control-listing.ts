@@ -23,6 +23,7 @@ import { randomInt } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FileInfo, FTPContext, FTPResponse } from 'basic-ftp';
 import type * as UnixParser from 'basic-ftp/dist/parseListUnix.js';
+import { prefetchArrived } from './data-connection/index.js';
 
 // With `require`, as src/ftp/basic-ftp.ts explains (an ESM import of basic-ftp costs start-up).
 const unixParser = createRequire(import.meta.url)('basic-ftp/dist/parseListUnix.js') as typeof UnixParser;
@@ -63,11 +64,14 @@ interface ContextInternals {
  * Sends `STAT <path>` for each of `paths`, each with the two REST as sentinel, all in one write
  * (sibling folders of a walk: one round trip for all of them), and reads the replies. Each STAT
  * has its own sentinel, so each reply is cut out alone and a reply split by a file name spoils
- * only its own folder. The outcomes come in the order of `paths`. Rejects only when the
+ * only its own folder. A prefetched EPSV reply still on its way (vsftpd, just after a transfer)
+ * is awaited first: read raw, it would start the STAT's reply (data-connection/prefetch.ts
+ * `prefetchArrived`). The outcomes come in the order of `paths`. Rejects only when the
  * connection fails (closed, timed out, a reply over 64 MiB per folder); the connection is then
  * closed and of no further use.
  */
-export function statFolders(ftp: FTPContext, paths: readonly string[]): Promise<StatOutcome[]> {
+export async function statFolders(ftp: FTPContext, paths: readonly string[]): Promise<StatOutcome[]> {
+  await prefetchArrived(ftp, ftp.timeout);
   const tokens = paths.map(() => String(randomInt(1_000_000_000, 10_000_000_000)));
   const internals = ftp as unknown as ContextInternals;
   const ownHandler = Object.getOwnPropertyDescriptor(internals, '_onControlSocketData');

@@ -257,9 +257,9 @@ export class FtpConnectionPool {
    * The idle connection to hand out: one whose passive data connection is ready, else one
    * opening it (it is ready sooner than a fresh set-up), else the most recently used. A command
    * without a data connection (SIZE, MDTM, a walk's STAT) takes one with none ready or being
-   * prepared (it would wait for that set-up) and no prefetched EPSV reply
-   * (vsftpd: the command would make that reply stale) when there is one, leaving those to the
-   * transfers; else a ready one (the command does not disturb its data connection).
+   * prepared (it would wait for that set-up) and no prefetched EPSV reply (vsftpd: the reply
+   * stays good, but a STAT waits for one still on its way) when there is one, leaving those to
+   * the transfers; else a ready one (the command does not disturb its data connection).
    */
   #takeIdle(ctx: FtpErrorContext): PooledConnection | undefined {
     if (ctx.command !== undefined && NO_DATA_COMMANDS.has(ctx.command)) {

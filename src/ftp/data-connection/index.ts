@@ -34,6 +34,7 @@ import { noteAcceptsOnCommand, takeReadyPassive } from './ready.js';
 export { expectDataBytes, gateTransfers, holdDataSlot } from './gate.js';
 export {
   hasPrefetchedPassive,
+  prefetchArrived,
   prefetchesUsed,
   queuesCommandsDuringTransfer,
   usePassiveCommand,

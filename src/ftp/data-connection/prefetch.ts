@@ -23,9 +23,10 @@
  * basic-ftp runs one task at a time and drops replies no task waits for, so the reply is routed
  * here, beside its task model: once the transfer's final reply went by, the next final reply is
  * the prefetch's (a stray 229/227 is taken whenever it comes). A prefetch is used only by the next
- * transfer set-up on that connection and only if no other command went out in between and it is
- * younger than MAX_AGE_MS; otherwise a fresh EPSV is sent (the old reply is out of the way by
- * then: commands are answered in order on these servers).
+ * transfer set-up on that connection, only if no command that may touch the server's passive
+ * listener went out in between (SIZE, MDTM, STAT, REST and NOOP do not: state.ts KEEPS_PASSIVE)
+ * and only while younger than MAX_AGE_MS; otherwise a fresh EPSV is sent (the old reply is out
+ * of the way by then: commands are answered in order on these servers).
  */
 import type { FTPContext, FTPResponse } from 'basic-ftp';
 import { FTPError } from '../basic-ftp.js';
@@ -84,7 +85,7 @@ export function usePassiveCommand(ftp: FTPContext, command: 'EPSV' | 'PASV'): vo
 
 /**
  * True when this connection's next transfer would use a prefetched reply (see takePrefetched):
- * any other command sent first makes it stale, so the pool keeps such commands off it.
+ * the pool leaves such a connection to the transfers.
  */
 export function hasPrefetchedPassive(ftp: FTPContext): boolean {
   const pf = peekState(ftp)?.prefetch?.pending;
@@ -133,27 +134,48 @@ export async function takePrefetched(
   const pf = state?.pending;
   if (state === undefined || pf === undefined) return undefined;
   // stays pending (its reply routed to it) until it settles, then is used at most once
-  let timer: NodeJS.Timeout | undefined;
-  const reply = pf.settled
-    ? await pf.reply
-    : await Promise.race([
-        pf.reply,
-        new Promise<Error>((resolve) => {
-          timer = setTimeout(
-            () => resolve(new Error(`Timeout (control socket): no reply to the prefetched ${command}`)),
-            timeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
-  if (state.pending === pf) state.pending = undefined;
-  if (!pf.settled) {
-    const err = reply instanceof Error ? reply : new Error('prefetched reply lost');
-    ftp.closeWithError(err);
-    throw err;
+  let reply: FTPResponse | Error;
+  try {
+    reply = await replyOf(ftp, pf, timeoutMs);
+  } finally {
+    if (state.pending === pf) state.pending = undefined;
   }
   if (reply instanceof Error || pf.stale || pf.command !== command) return undefined;
   if (Date.now() - pf.sentAt > MAX_AGE_MS || reply.code !== (command === 'EPSV' ? 229 : 227))
     return undefined;
   state.used++;
+  return reply;
+}
+
+/**
+ * Resolves once this connection's prefetched reply, if one is on its way, has come (it stays
+ * for the next transfer), at most `timeoutMs`; after a timeout the session is closed and this
+ * rejects. For a command that reads its replies raw (STAT, ../control-listing.ts): sent before
+ * that reply came, it would read the reply as the start of its own, and the prefetch would take
+ * the command's final reply for its own (the command then waited until the command timeout).
+ */
+export async function prefetchArrived(ftp: FTPContext, timeoutMs: number): Promise<void> {
+  const pf = peekState(ftp)?.prefetch?.pending;
+  if (pf !== undefined && !pf.settled) await replyOf(ftp, pf, timeoutMs);
+}
+
+/** The prefetch's reply, waited for at most `timeoutMs` (then the session is closed: rejects). */
+async function replyOf(ftp: FTPContext, pf: Prefetch, timeoutMs: number): Promise<FTPResponse | Error> {
+  if (pf.settled) return pf.reply;
+  let timer: NodeJS.Timeout | undefined;
+  const reply = await Promise.race([
+    pf.reply,
+    new Promise<Error>((resolve) => {
+      timer = setTimeout(
+        () => resolve(new Error(`Timeout (control socket): no reply to the prefetched ${pf.command}`)),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (!pf.settled) {
+    const err = reply instanceof Error ? reply : new Error('prefetched reply lost');
+    ftp.closeWithError(err);
+    throw err;
+  }
   return reply;
 }

@@ -13,7 +13,10 @@ export interface Prefetch {
   sentAt: number;
   /** The running transfer's final reply went by: the next final reply is ours. */
   armed: boolean;
-  /** Another command went out after it: not used (its reply is still taken out of the way). */
+  /**
+   * A command that may touch the passive listener went out after it (see KEEPS_PASSIVE): not
+   * used (its reply is still taken out of the way).
+   */
   stale: boolean;
   settled: boolean;
   reply: Promise<FTPResponse | Error>;
@@ -82,9 +85,21 @@ export function peekState(ftp: FTPContext): DataConnectionState | undefined {
 }
 
 /**
+ * Commands that leave the server's passive listener alone: a prefetched reply stays good across
+ * them (prefetch.ts; vsftpd, the one server prefetched on, replaces or uses its listener only on
+ * EPSV/PASV/PORT and the transfer commands, and answers in order, so their replies come after the
+ * prefetch's). They are what goes out on a pooled connection between transfers: SIZE and MDTM
+ * (`checkFileExists`, `lastModified`, a download's size), STAT with its REST sentinels (a walk's
+ * folders, ../control-listing.ts) and NOOP (the pool's health check). Before, any of them made
+ * the prefetch stale: its EPSV was wasted and the next transfer sent a fresh one (vsftpd, a SIZE
+ * on the one idle connection while the others still logged in: test/ftp/pool-prefetch.test.ts).
+ */
+const KEEPS_PASSIVE = /^(SIZE|MDTM|STAT|REST|NOOP)\b/i;
+
+/**
  * Wraps `ftp.handle` once, for the two jobs that must see every command as it goes out: a prefetch
- * is not used once another command went out after it (its reply would answer the wrong
- * question), and a data slot taken by the set-up is given back when the transfer command's task
+ * is not used once a command that may touch the server's passive listener went out after it (see
+ * KEEPS_PASSIVE), and a data slot taken by the set-up is given back when the transfer command's task
  * settles (a refused RETR leaves the unused data socket open until the next transfer, which
  * would wait for this very slot). The command after the set-up is the transfer's (RETR; REST
  * first when resuming, whose 350 leads to the RETR inside the same task).
@@ -95,7 +110,8 @@ export function watchCommands(ftp: FTPContext, state: DataConnectionState): void
   const handle = ftp.handle.bind(ftp);
   ftp.handle = (command, responseHandler) => {
     if (command === undefined) return handle(command, responseHandler);
-    if (state.prefetch?.pending !== undefined) state.prefetch.pending.stale = true;
+    const pending = state.prefetch?.pending;
+    if (pending !== undefined && !KEEPS_PASSIVE.test(command)) pending.stale = true;
     const release = state.gate?.release;
     if (state.gate !== undefined) state.gate.release = undefined;
     const task = handle(command, responseHandler);
