@@ -4,7 +4,7 @@
  * it) beside lftp and rclone, each a whole process.
  *
  *   node --import tsx bench/profile-loopback.ts [--runs 5] [--volumes 40] [--mode time,strace,timeline,cpuprof,nosync]
- *                                              [--out DIR] [--node-flags='FLAGS;FLAGS'] [--compare DIR]
+ *                                              [--out DIR] [--node-flags='FLAGS;FLAGS'] [--compare DIR] [--gap MS]
  *
  * - `time`: wall and CPU (user+sys, /usr/bin/time) of each tool as a whole process (Node's
  *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
@@ -28,6 +28,9 @@
  * - `--compare DIR`: another checkout with node_modules (e.g. a worktree of main): its mirror
  *   child runs as `compare 1` / `compare 5` in the same rounds, beside this one's, for paired
  *   before/after rows (every mode that runs the radarlib children runs these too).
+ * - `--gap MS` (default RUN_GAP_MS, bench/lib/setup.ts): the pause before each run, so that no
+ *   tool pays ProFTPD's pause after the previous run's sessions; `--gap 0` measures as sessions
+ *   5–9 did.
  *
  * Run under the bench lock (`flock /tmp/radarlib-bench.lock ...`): it measures wall time.
  */
@@ -40,7 +43,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { makeRadarDataset } from '../test/helpers/dataset.js';
 import { startDebianServer } from '../test/helpers/debian-servers.js';
-import { countBufr, has, rcloneFtpRemote } from './lib/setup.js';
+import { countBufr, has, rcloneFtpRemote, RUN_GAP_MS } from './lib/setup.js';
 import { straceTimeline } from './lib/strace-timeline.js';
 import type { MirrorRequest } from './mirror.js';
 import { compileChildren } from './run.js';
@@ -164,9 +167,13 @@ function tools(srv: Server, mirrorJs: string, work: string, probe: string, compa
   return list;
 }
 
+/** Milliseconds each run waits first (`--gap`). */
+let gapMs = RUN_GAP_MS;
+
 function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number): Sample {
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, gapMs);
   const timeFile = `${dest}.time`;
   const threadFile = `${dest}.threads`;
   rmSync(threadFile, { force: true });
@@ -358,8 +365,10 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       'node-flags': { type: 'string', default: '' },
       compare: { type: 'string' },
+      gap: { type: 'string', default: String(RUN_GAP_MS) },
     },
   });
+  gapMs = Number(values.gap);
   const modes = new Set(values.mode.split(','));
   const work = await mkdtemp(join(tmpdir(), 'radarlib-profile-'));
   chmodSync(work, 0o711);

@@ -39,12 +39,23 @@ import { connect } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { makeRadarDataset, type DatasetFile } from '../test/helpers/dataset.js';
 import { debianServerAvailable, startDebianServer } from '../test/helpers/debian-servers.js';
 import { startEmbeddedFtpServer } from '../src/demo/embedded-ftp-server.js';
 import { proftpdUnavailable, startProftpd, type BenchServer } from './lib/proftpd.js';
-import { countBufr, has, rcloneFtpRemote, REPO, RESULTS, wan, WAN_HOST, WAN_NS } from './lib/setup.js';
+import {
+  countBufr,
+  has,
+  rcloneFtpRemote,
+  REPO,
+  RESULTS,
+  RUN_GAP_MS,
+  wan,
+  WAN_HOST,
+  WAN_NS,
+} from './lib/setup.js';
 import {
   CAPACITY_PROBES,
   LINK_PAYLOAD_BYTES_PER_S,
@@ -287,6 +298,7 @@ async function runTool(
   const dest = join(work, `dest-${t.env}-${tool.name.replace(/[^a-z0-9]+/gi, '_')}`);
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
+  await sleep(RUN_GAP_MS);
   t.counter?.resetCommands();
   let timed: Timed;
   let detail: Partial<MirrorResult> | null = null;

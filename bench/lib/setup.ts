@@ -16,6 +16,14 @@ export const WAN_NS = 'radarlib-wan';
 /** The namespace's side of the link, where servers under test listen. */
 export const WAN_HOST = '10.201.0.2';
 
+/**
+ * The pause before each timed run. ProFTPD's master sleeps up to 2 × 200 ms after it reaps a
+ * finished session before it accepts again (docs/PERFORMANCE.md, "proftpd's late greeting"):
+ * whichever tool starts right after another would pay that at random in its first logins (a
+ * radarlib 5 loopback listing took 60 ms, or 180–250 ms by that alone).
+ */
+export const RUN_GAP_MS = 1000;
+
 /** Raises or removes the emulated WAN link; `out` is the script's output, for the report. */
 export function wan(action: 'up' | 'down'): { ok: boolean; out: string } {
   const r = spawnSync('bash', [WAN_SH, action], {
