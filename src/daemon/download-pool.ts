@@ -3,9 +3,10 @@
  * independent of listing rounds, and hands each committed file to the callbacks.
  *
  * Back-pressure: the callbacks have a bounded backlog (`backlog` files waiting for a callback
- * slot, counting those still being made durable). When it is full the pool stops claiming and resumes as soon as a callback finishes; it
- * never gives the work up to wait for the next poll. Unprocessed files then wait on the server,
- * not on disk, and a committed file waits for its callback at most a few callback durations.
+ * slot, counting those still being made durable). When it is full the pool stops claiming and
+ * resumes as soon as a callback finishes; it never gives the work up to wait for the next poll.
+ * Unprocessed files then wait on the server, not on disk, and a committed file waits for its
+ * callback at most a few callback durations.
  *
  * A slot is a transfer: it is free again once the file has arrived and its connection is back in
  * the client's pool (fixed `maxConcurrentDownloads`), so the next file takes that connection while

@@ -44,7 +44,11 @@ export class StatBatcher<R> {
     const all = this.#pending;
     this.#pending = [];
     const bySignal = new Map<AbortSignal | undefined, Pending<R>[]>();
-    for (const p of all) bySignal.set(p.signal, [...(bySignal.get(p.signal) ?? []), p]);
+    for (const p of all) {
+      const items = bySignal.get(p.signal);
+      if (items === undefined) bySignal.set(p.signal, [p]);
+      else items.push(p);
+    }
     for (const [signal, items] of bySignal) {
       for (const group of split(items, Math.max(1, this.#width()))) this.#runGroup(group, signal);
     }
