@@ -10,9 +10,11 @@
  *   start-up and module loading included), runs alternating, medians, CPU per MB and ratios to
  *   lftp / rclone of the same run; for radarlib also its in-process time and CPU (`listFiles`
  *   then `downloadFiles`, from the child's JSON: issue 15's way), a "load only" row (the child
- *   started without a request: Node plus radarlib's modules, nothing transferred), and a second
- *   table: the child's CPU by thread (main, V8's compiler/GC workers, libuv's file pool, other),
- *   read from /proc/self/task at its exit by a module preloaded with `--import` (THREAD_PROBE).
+ *   started without a request: Node plus radarlib's modules, nothing transferred), the share of
+ *   the machine's CPU time that was busy during each run (/proc/stat, every process: the tool and
+ *   the server), and a second table: the child's CPU by thread (main, V8's compiler/GC workers,
+ *   libuv's file pool, other) and how long its main thread waited for a core, read from
+ *   /proc/self/task at its exit by a module preloaded with `--import` (THREAD_PROBE).
  * - `strace`: `strace -f -c` of one run per tool: syscalls by name (counts and time).
  * - `timeline`: `strace -f -tt` of one radarlib 5 and one rclone 5 run: connections, greetings,
  *   listing and transfer spans, and each file's steps on its control connection
@@ -72,6 +74,8 @@ interface Sample {
   inProcessCpuS?: number;
   /** Minor page faults of the whole process (/usr/bin/time %R). */
   minflt: number;
+  /** Share (0–1) of the machine's CPU time that was busy (not idle or waiting for I/O) during the run. */
+  busy: number;
   /** radarlib only: the child's CPU s by thread group, at its exit (THREAD_PROBE). */
   threads?: ThreadCpu;
   ok: boolean;
@@ -81,13 +85,15 @@ interface Sample {
 interface ThreadCpu {
   main: number;
   mainSys: number;
+  /** s the main thread was runnable but waited for a core (schedstat's run-queue time). */
+  mainWait: number;
   v8: number;
   libuv: number;
   libuvSys: number;
   other: number;
   count: number;
 }
-const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'libuvSys', 'other'] as const;
+const THREAD_GROUPS = ['main', 'mainSys', 'mainWait', 'v8', 'libuv', 'libuvSys', 'other'] as const;
 
 /**
  * Preloaded into the radarlib child (`node --import`): at exit, writes the CPU time of each of
@@ -95,8 +101,9 @@ const THREAD_GROUPS = ['main', 'mainSys', 'v8', 'libuv', 'libuvSys', 'other'] as
  * apart by creation order (Node 20, checked with --v8-pool-size and UV_THREADPOOL_SIZE): the
  * main thread, the platform's delayed-task thread, --v8-pool-size (4) V8 workers (concurrent
  * compilation, concurrent marking/sweeping), the inspector's signal thread, then libuv's pool
- * (created on the first file operation or DNS lookup). Run time from schedstat (ns); the system
- * part of the main thread and of the pool from stat (clock ticks: 10 ms steps).
+ * (created on the first file operation or DNS lookup). Run time from schedstat (ns), and the
+ * main thread's time waiting on a run queue (its second field); the system part of the main
+ * thread and of the pool from stat (clock ticks: 10 ms steps).
  */
 const THREAD_PROBE = `
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -106,14 +113,16 @@ const v8Pool = poolArg === undefined ? 4 : Number(poolArg.split('=')[1]);
 process.on('exit', () => {
   if (out === undefined) return;
   const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b);
-  const run = (t) => Number(readFileSync('/proc/self/task/' + t + '/schedstat', 'utf8').split(' ')[0]) / 1e9;
-  const r = { main: 0, mainSys: 0, v8: 0, libuv: 0, libuvSys: 0, other: 0, count: tids.length };
+  const sched = (t, k) => Number(readFileSync('/proc/self/task/' + t + '/schedstat', 'utf8').split(' ')[k]) / 1e9;
+  const run = (t) => sched(t, 0);
+  const r = { main: 0, mainSys: 0, mainWait: 0, v8: 0, libuv: 0, libuvSys: 0, other: 0, count: tids.length };
   const sys = (t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[12]) / 100;
   tids.forEach((t, i) => {
     const s = run(t);
     if (i === 0) {
       r.main = s;
       r.mainSys = sys(t);
+      r.mainWait = sched(t, 1);
     } else if (i >= 2 && i < 2 + v8Pool) r.v8 += s;
     else if (i >= 3 + v8Pool) {
       r.libuv += s;
@@ -170,6 +179,17 @@ function tools(srv: Server, mirrorJs: string, work: string, probe: string, compa
 /** Milliseconds each run waits first (`--gap`). */
 let gapMs = RUN_GAP_MS;
 
+/** The machine's CPU time so far (/proc/stat's first line, clock ticks): all of it, and the idle part. */
+function machineTicks(): { total: number; idle: number } {
+  const ticks = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  // idle and iowait: no task wanted a CPU
+  return { total: ticks.reduce((a, b) => a + b, 0), idle: (ticks[3] ?? 0) + (ticks[4] ?? 0) };
+}
+
 function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number): Sample {
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
@@ -178,11 +198,13 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
   const threadFile = `${dest}.threads`;
   rmSync(threadFile, { force: true });
   const argv = ['/usr/bin/time', '-f', '%e %U %S %R', '-o', timeFile, ...wrap, ...tool.argv(dest)];
+  const before = machineTicks();
   const r = spawnSync(argv[0] as string, argv.slice(1), {
     env: { ...process.env, ...tool.env, RADARLIB_THREAD_CPU: threadFile },
     encoding: 'utf8',
     timeout: 180_000,
   });
+  const after = machineTicks();
   const [wall, user, sys, minflt] = readFileSync(timeFile, 'utf8')
     .trim()
     .split('\n')
@@ -217,6 +239,7 @@ function runOnce(tool: Tool, dest: string, wrap: string[], expectBytes: number):
     cpuS: (user as number) + (sys as number),
     sysS: sys as number,
     minflt: minflt as number,
+    busy: 1 - (after.idle - before.idle) / Math.max(1, after.total - before.total),
     ...(inProcessS === undefined ? {} : { inProcessS }),
     ...(inProcessCpuS === undefined ? {} : { inProcessCpuS }),
     ...(threads === undefined ? {} : { threads }),
@@ -426,23 +449,25 @@ async function main(): Promise<void> {
           ]);
       const med = (
         name: string,
-        k: 'wallS' | 'cpuS' | 'sysS' | 'minflt' | 'inProcessS' | 'inProcessCpuS',
+        k: 'wallS' | 'cpuS' | 'sysS' | 'minflt' | 'busy' | 'inProcessS' | 'inProcessCpuS',
       ): number =>
         median(
           (samples.get(name) ?? []).filter((s) => s.ok && s[k] !== undefined).map((s) => s[k] as number),
         );
       const ratio = (x: number, y: number): string => (Number.isFinite(x / y) ? (x / y).toFixed(2) : '–');
       console.log(
-        `\n| tool | process wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width | in-process s (listFiles + downloadFiles) | in-process / rclone 5 | in-process / lftp -P1 | page faults |`,
+        `\n| tool | process wall s (median of ${values.runs}) | CPU s | of which sys | CPU ms/MB | wall / rclone 5 | wall / lftp -P1 | CPU / lftp same width | in-process s (listFiles + downloadFiles) | in-process / rclone 5 | in-process / lftp -P1 | page faults | machine busy |`,
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log(
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      );
       for (const t of timed) {
         const w = med(t.name, 'wallS');
         const c = med(t.name, 'cpuS');
         const inProc = med(t.name, 'inProcessS');
         const width = /5/.test(t.name) ? 'lftp -P5' : 'lftp -P1';
         console.log(
-          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} | ${med(t.name, 'minflt').toFixed(0)} |`,
+          `| ${t.name} | ${w.toFixed(2)} | ${c.toFixed(2)} | ${med(t.name, 'sysS').toFixed(2)} | ${((c * 1000) / mb).toFixed(1)} | ${ratio(w, med('rclone 5', 'wallS'))} | ${ratio(w, med('lftp -P1', 'wallS'))} | ${ratio(c, med(width, 'cpuS'))} | ${Number.isFinite(inProc) ? inProc.toFixed(2) : '–'} | ${ratio(inProc, med('rclone 5', 'wallS'))} | ${ratio(inProc, med('lftp -P1', 'wallS'))} | ${med(t.name, 'minflt').toFixed(0)} | ${(med(t.name, 'busy') * 100).toFixed(0)} % |`,
         );
       }
       const medThread = (name: string, k: (typeof THREAD_GROUPS)[number]): number =>
@@ -450,9 +475,9 @@ async function main(): Promise<void> {
           (samples.get(name) ?? []).filter((s) => s.ok && s.threads !== undefined).map((s) => s.threads![k]),
         );
       console.log(
-        '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | V8 workers (compiler, GC) | libuv pool | of which sys | other | threads |',
+        '\n| radarlib (medians) | in-process CPU s | CPU s by thread: main | of which sys | main waited for a core s | V8 workers (compiler, GC) | libuv pool | of which sys | other | threads |',
       );
-      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+      console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const t of timed.filter(isRadarlib)) {
         const inCpu = med(t.name, 'inProcessCpuS');
         const count = median((samples.get(t.name) ?? []).map((s) => s.threads?.count ?? NaN));
