@@ -173,12 +173,12 @@ function reportFileDone(
   files: readonly (string | RemoteEntry)[],
   bar: SingleBar | null,
 ): NonNullable<DownloadFilesOptions['onFileDone']> {
+  // one lookup per finished file: a scan of the list for each would be quadratic (a month of a
+  // radar network is ~100,000 files)
+  const sizes = new Map(files.flatMap((f) => (typeof f === 'string' ? [] : [[f.path, f.size] as const])));
   let bytes = 0;
   return ({ remotePath, localPath, error }) => {
-    if (localPath !== undefined) {
-      const size = files.find((f) => typeof f !== 'string' && f.path === remotePath);
-      if (size !== undefined && typeof size !== 'string') bytes += size.size;
-    }
+    if (localPath !== undefined) bytes += sizes.get(remotePath) ?? 0;
     if (bar !== null) bar.increment({ bytes: human(bytes) });
     else if (error !== undefined) console.log(`FAILED ${shown(remotePath)}: ${shown(error.message)}`);
     else console.log(`ok ${shown(remotePath)} -> ${shown(localPath ?? '')}`);
