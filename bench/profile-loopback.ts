@@ -114,11 +114,10 @@ process.on('exit', () => {
   if (out === undefined) return;
   const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => a - b);
   const sched = (t, k) => Number(readFileSync('/proc/self/task/' + t + '/schedstat', 'utf8').split(' ')[k]) / 1e9;
-  const run = (t) => sched(t, 0);
   const r = { main: 0, mainSys: 0, mainWait: 0, v8: 0, libuv: 0, libuvSys: 0, other: 0, count: tids.length };
   const sys = (t) => Number(readFileSync('/proc/self/task/' + t + '/stat', 'utf8').split(') ')[1].split(' ')[12]) / 100;
   tids.forEach((t, i) => {
-    const s = run(t);
+    const s = sched(t, 0);
     if (i === 0) {
       r.main = s;
       r.mainSys = sys(t);
