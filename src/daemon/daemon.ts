@@ -24,7 +24,7 @@ import type { FileRecord, Ledger } from '../ledger/ledger.js';
 import { openLedger } from '../ledger/open.js';
 import { DAEMON_EVENTS, LOG_MESSAGES } from '../observe/events.js';
 import { silentLogger } from '../observe/log.js';
-import { untilAborted } from '../util/abort.js';
+import { sharedController, untilAborted } from '../util/abort.js';
 import { isResolvedConfig, resolveDaemonConfig, type DaemonConfig, type FTPDaemonConfig } from './config.js';
 import { Dispatcher, type FileCallback, type ProcessedInfo } from './dispatch.js';
 import type { DaemonEvents } from './events.js';
@@ -85,10 +85,10 @@ export class FTPDaemon extends EventEmitter<DaemonEvents> {
   #dispatcher: Dispatcher | null = null;
   #starting: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
-  /** Stop requested: no new claims, sleeps end. */
-  readonly #stopRequested = new AbortController();
+  /** Stop requested: no new claims, sleeps end. Every fetch and listing listens on both. */
+  readonly #stopRequested = sharedController();
   /** Aborts in-flight transfers and listings (at the stop deadline). */
-  readonly #abortTransfers = new AbortController();
+  readonly #abortTransfers = sharedController();
   readonly #active = new Set<Promise<unknown>>();
   /** The most recent local paths (bounded: the daemon runs for months; the ledger has all). */
   readonly #processed: string[] = [];

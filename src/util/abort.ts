@@ -68,19 +68,29 @@ export function sleepUntilAborted(ms: number, signal: AbortSignal): Promise<void
 }
 
 /**
+ * A controller whose signal many operations wait on at once, each removing its listener when done
+ * (a listing round's folders and transfers, the daemon's fetches until their files are recorded).
+ * Node warns of a "possible memory leak" at the 11th listener of a signal; here that many is the
+ * normal case (a tree of more than ten folders, a catch-up with the fdatasyncs behind), so the
+ * warning is turned off for this signal only.
+ */
+export function sharedController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
+/**
  * A controller aborted when any parent aborts; `dispose()` unhooks it. (Not AbortSignal.any: its
  * followers live as long as the long-lived parent on Node 20, and the daemon runs for months.)
+ * Its signal is shared (see sharedController).
  */
 export function linkedController(parents: readonly AbortSignal[]): {
   signal: AbortSignal;
   controller: AbortController;
   dispose(): void;
 } {
-  const controller = new AbortController();
-  // One linked signal serves a whole listing round or stop: every folder listing and transfer of
-  // it waits on it at once (each removes its listener when done), so Node's leak warning at 11
-  // listeners would fire on any tree of more than ten folders.
-  setMaxListeners(0, controller.signal);
+  const controller = sharedController();
   const hooks: [AbortSignal, () => void][] = [];
   for (const parent of parents) {
     if (parent.aborted) {

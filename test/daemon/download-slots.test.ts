@@ -3,14 +3,15 @@
  * the embedded FTP server with a real SQLite ledger: a slot frees once its file has arrived, so
  * the next file's RETR goes out while the previous file is still being recorded (and fdatasynced),
  * without a connection more and without recording anything before it is complete on disk; and a backlog is
- * claimed largest and smallest alternately, as `downloadFiles` starts a batch. And the first walk
- * of a radar tree logs every connection in at once (lister.ts), later cycles none.
+ * claimed largest and smallest alternately, as `downloadFiles` starts a batch. Many files waiting
+ * for their fdatasync at once raise no Node listener warning. And the first walk of a radar tree
+ * logs every connection in at once (lister.ts), later cycles none.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { claimOrder } from '../../src/daemon/claim-order.js';
 import { FTPDaemon } from '../../src/daemon/daemon.js';
 import type { Completion, Ledger } from '../../src/ledger/ledger.js';
@@ -96,21 +97,36 @@ test('a slot frees once its file has arrived: the next RETR goes out while the p
   assert.equal((await store.counts()).processed, FILES);
 });
 
-test('a slot frees before the fdatasync: with the syncs held, every RETR goes out on the one connection', async (t) => {
-  const r = await rig(t);
-  const FILES = 3;
-  for (let i = 0; i < FILES; i++) r.put(`/data/f${i}.BUFR`, payload(i, 40_000 + i * 1000));
+/**
+ * Starts a one-connection `runOnce` over `files` new files with every fdatasync held, and returns
+ * once the server has been sent all their RETRs (each file then waits to be made durable). The
+ * caller lets the syncs go with `fileSyncs.start()` and awaits `run`.
+ */
+async function runWithSyncsHeld(
+  t: TestContext,
+  r: Rig,
+  files: number,
+  size: (i: number) => number,
+): Promise<{ run: ReturnType<FTPDaemon['runOnce']> }> {
+  for (let i = 0; i < files; i++) r.put(`/data/f${i}.BUFR`, payload(i, size(i)));
   fileSyncs.pause();
   t.after(() => fileSyncs.start());
   const d = new FTPDaemon(r.config({ maxConcurrentDownloads: 1 }));
   t.after(() => d.stop());
   const run = d.runOnce();
   await waitUntil(
-    `the ${FILES} RETRs while no file is fdatasynced`,
+    `the ${files} RETRs while no file is fdatasynced`,
     Date.now() + scaled(10_000),
-    () => (retrs(r).length === FILES ? true : undefined),
+    () => (retrs(r).length === files ? true : undefined),
     { intervalMs: 10, seen: () => `RETRs ${retrs(r).join(',')}` },
   );
+  return { run };
+}
+
+test('a slot frees before the fdatasync: with the syncs held, every RETR goes out on the one connection', async (t) => {
+  const r = await rig(t);
+  const FILES = 3;
+  const { run } = await runWithSyncsHeld(t, r, FILES, (i) => 40_000 + i * 1000);
   assert.equal(r.server.peakConnections, 1);
   assert.deepEqual(
     readdirSync(r.local, { recursive: true }).filter((n) => String(n).endsWith('.BUFR')),
@@ -120,6 +136,28 @@ test('a slot frees before the fdatasync: with the syncs held, every RETR goes ou
   fileSyncs.start();
   assert.equal((await run).length, FILES);
   for (let i = 0; i < FILES; i++) assert.equal(statSync(join(r.local, `f${i}.BUFR`)).size, 40_000 + i * 1000);
+});
+
+test('files waiting to be made durable, more than ten at once, raise no listener-leak warning', async (t) => {
+  // Every fetch listens on the daemon's stop signals until its file is recorded: with the
+  // fdatasyncs behind, twelve fetches listen at once, and Node warned of a "possible memory leak"
+  // at the eleventh (an operator reads that in the service's log during every catch-up).
+  const r = await rig(t);
+  const FILES = 12;
+  const warnings: string[] = [];
+  const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const { run } = await runWithSyncsHeld(t, r, FILES, (i) => 20_000 + i * 1000);
+  fileSyncs.start();
+  assert.equal((await run).length, FILES);
+  // the warning is emitted on the next tick after the listener that crossed the line
+  await sleep(50);
+  assert.deepEqual(
+    warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')),
+    [],
+  );
+  for (let i = 0; i < FILES; i++) assert.equal(statSync(join(r.local, `f${i}.BUFR`)).size, 20_000 + i * 1000);
 });
 
 test('a backlog is claimed largest and smallest alternately (the server sees the RETRs in that order)', async (t) => {
